@@ -1,0 +1,72 @@
+"""The interface every provider offers, and helpers shared by all of them."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeAlias, runtime_checkable
+
+from .errors import ConfigurationError
+from .events import Event, TextDelta
+
+__all__ = ["Message", "Provider", "format_prompt", "list_models", "stream_events"]
+
+Message: TypeAlias = Mapping[str, str]
+"""A chat message: ``{"role": "user" | "assistant" | "system", "content": str}``."""
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """What the GUI and the CLI need from a provider.
+
+    ``create_async_generator`` yields :mod:`provider.events` values, or plain
+    ``str`` chunks for providers that only stream text (the seed's
+    ChatgptFree); :func:`stream_events` smooths the difference over.
+    Cancelling or closing the generator must close the HTTP response at once.
+    """
+
+    name: str
+    default_model: str
+    models: Sequence[str] | Callable[[], Awaitable[list[str]]]
+    """A fixed list, or a coroutine method that asks the server."""
+
+    def create_async_generator(
+        self, model: str, messages: Sequence[Message], **params: Any
+    ) -> AsyncIterator[Event | str]: ...
+
+
+async def stream_events(
+    provider: Provider, model: str, messages: Sequence[Message], **params: Any
+) -> AsyncIterator[Event]:
+    """Run a provider and yield typed events only (``str`` becomes TextDelta)."""
+    stream = provider.create_async_generator(model, messages, **params)
+    try:
+        async for item in stream:
+            yield TextDelta(item) if isinstance(item, str) else item
+    finally:
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+async def list_models(provider: Provider) -> list[str]:
+    """The provider's models, whether it lists them statically or asks the server."""
+    models = provider.models
+    if callable(models):
+        result = models()
+        return list(await result) if inspect.isawaitable(result) else list(result)
+    return list(models)
+
+
+def format_prompt(messages: Sequence[Message]) -> str:
+    """Flatten a conversation into one prompt, for sites that take plain text.
+
+    A single message is sent as its content alone. Several become one
+    ``Role: content`` line each, then ``Assistant:`` to ask for the reply.
+    """
+    if not messages:
+        raise ConfigurationError("There is no message to send.")
+    if len(messages) == 1:
+        return messages[0]["content"]
+    lines = [f"{m['role'].capitalize()}: {m['content']}" for m in messages]
+    return "\n".join(lines) + "\nAssistant:"

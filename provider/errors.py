@@ -1,0 +1,187 @@
+"""Errors raised by providers, each with a sentence a person can act on.
+
+Every error a provider raises on purpose is a :class:`ProviderError`. Anything
+else escaping a provider is a bug in DeskChat, not a fault of the network or
+the server, and the GUI reports it differently.
+
+Hierarchy::
+
+    ProviderError
+    ├── ConfigurationError        bad model name, bad base URL
+    │   └── UnknownModelError
+    ├── APIConnectionError        could not reach the server (DNS, refused, TLS)
+    │   ├── ConnectTimeoutError
+    │   ├── IdleTimeoutError      the stream went silent
+    │   └── StreamInterruptedError  the connection dropped mid-reply
+    ├── APIStatusError            the server answered with an HTTP error
+    │   ├── AuthenticationError   401 / 403
+    │   ├── NotFoundError         404
+    │   ├── RateLimitError        429
+    │   ├── ServerError           5xx
+    │   └── CloudflareChallengeError
+    ├── ServiceError              the service said no, in words (quota, bad nonce)
+    │   └── StaleNonceError
+    └── ProtocolError             the answer was not what the protocol promises
+        ├── WidgetNotFoundError
+        └── EmptyReplyError
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "AuthenticationError",
+    "CloudflareChallengeError",
+    "ConfigurationError",
+    "ConnectTimeoutError",
+    "EmptyReplyError",
+    "IdleTimeoutError",
+    "NotFoundError",
+    "ProtocolError",
+    "ProviderError",
+    "RateLimitError",
+    "ServerError",
+    "ServiceError",
+    "StaleNonceError",
+    "StreamInterruptedError",
+    "UnknownModelError",
+    "WidgetNotFoundError",
+]
+
+_BODY_PREVIEW = 300
+
+
+class ProviderError(Exception):
+    """Base of every error a provider raises on purpose.
+
+    Attributes:
+        message: one or two sentences fit to show the user as they are.
+        retryable: True when trying again later may well succeed.
+    """
+
+    retryable = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def text(self) -> str:
+        """The message to show in the UI or on stderr."""
+        return self.message
+
+
+class ConfigurationError(ProviderError):
+    """The request cannot be made as configured (model, URL, options)."""
+
+
+class UnknownModelError(ConfigurationError):
+    """A model name that the provider does not offer.
+
+    Attributes:
+        model: the name that was asked for.
+        available: the names the provider offers.
+    """
+
+    def __init__(self, provider: str, model: str, available: list[str]) -> None:
+        listing = ", ".join(available) if available else "none"
+        super().__init__(f"{provider} has no model named {model!r}. Available models: {listing}.")
+        self.model = model
+        self.available = list(available)
+
+
+class APIConnectionError(ProviderError):
+    """The server could not be reached, or the connection failed."""
+
+    retryable = True
+
+
+class ConnectTimeoutError(APIConnectionError):
+    """Connecting took longer than the connect limit."""
+
+
+class IdleTimeoutError(APIConnectionError):
+    """The server sent nothing for longer than the idle limit.
+
+    Attributes:
+        seconds: the idle limit that was exceeded.
+    """
+
+    def __init__(self, host: str, seconds: float) -> None:
+        super().__init__(
+            f"{host} sent nothing for {seconds:g} seconds, so the reply was stopped. "
+            "The server may be overloaded; try again."
+        )
+        self.seconds = seconds
+
+
+class StreamInterruptedError(APIConnectionError):
+    """The connection dropped after the reply had started."""
+
+
+class APIStatusError(ProviderError):
+    """The server answered with an HTTP error status.
+
+    Attributes:
+        status_code: the HTTP status.
+        body: the start of the response body, for logs and bug reports.
+    """
+
+    def __init__(self, message: str, *, status_code: int, body: str = "") -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.body = body[:_BODY_PREVIEW]
+
+
+class AuthenticationError(APIStatusError):
+    """401 or 403: the key, the cookie or the nonce was refused."""
+
+
+class NotFoundError(APIStatusError):
+    """404: wrong base URL or model."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests.
+
+    Attributes:
+        retry_after: seconds the server asked us to wait, when it said.
+    """
+
+    retryable = True
+
+    def __init__(
+        self, message: str, *, status_code: int = 429, body: str = "", retry_after: float | None
+    ) -> None:
+        super().__init__(message, status_code=status_code, body=body)
+        self.retry_after = retry_after
+
+
+class ServerError(APIStatusError):
+    """5xx: the server failed."""
+
+    retryable = True
+
+
+class CloudflareChallengeError(APIStatusError):
+    """The site sits behind a Cloudflare browser check that a client cannot pass."""
+
+
+class ServiceError(ProviderError):
+    """The service answered but refused, with a message of its own."""
+
+
+class StaleNonceError(ServiceError):
+    """The WordPress nonce expired; a fresh page load gives a new one."""
+
+
+class ProtocolError(ProviderError):
+    """The server's answer did not follow the protocol."""
+
+
+class WidgetNotFoundError(ProtocolError):
+    """The page has no chat widget to take the post id and nonce from."""
+
+
+class EmptyReplyError(ProtocolError):
+    """The server closed the reply without sending any text."""

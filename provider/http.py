@@ -1,0 +1,318 @@
+"""HTTP plumbing shared by providers: sessions, timeouts, and error mapping.
+
+Providers take an injected :class:`aiohttp.ClientSession` so the app and the
+tests share connection handling; :func:`session_scope` makes a private one
+when none is given. Every aiohttp exception is turned into a
+:mod:`provider.errors` class here, in one place.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from . import errors
+
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "IDLE_TIMEOUT",
+    "USER_AGENT",
+    "client_timeout",
+    "error_message_from_body",
+    "iter_chunks",
+    "open_request",
+    "parse_retry_after",
+    "is_cloudflare_challenge",
+    "raise_for_status",
+    "read_text",
+    "redact_url",
+    "session_scope",
+]
+
+log = logging.getLogger("deskchat.network")
+
+CONNECT_TIMEOUT = 15.0
+"""Seconds to open a connection (DNS, TCP, TLS)."""
+
+IDLE_TIMEOUT = 60.0
+"""Seconds a stream may stay silent between two bytes before we give up."""
+
+USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+
+
+def client_timeout(
+    *, connect: float = CONNECT_TIMEOUT, idle: float = IDLE_TIMEOUT
+) -> aiohttp.ClientTimeout:
+    """No total limit (a long reply may take minutes), but bounded silences."""
+    return aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=idle)
+
+
+@asynccontextmanager
+async def session_scope(
+    session: aiohttp.ClientSession | None,
+) -> AsyncIterator[aiohttp.ClientSession]:
+    """Yield the injected session, or a private one closed on exit."""
+    if session is not None:
+        yield session
+        return
+    own = aiohttp.ClientSession(timeout=client_timeout())
+    try:
+        yield own
+    finally:
+        await own.close()
+
+
+def redact_url(url: str | URL) -> str:
+    """The URL without user, password or query, fit for logs and messages."""
+    try:
+        parsed = URL(str(url))
+    except (ValueError, TypeError):
+        return "<invalid URL>"
+    if not parsed.host:
+        return str(parsed.with_query(None).with_fragment(None))
+    return str(parsed.with_user(None).with_query(None).with_fragment(None))
+
+
+def _host(url: str | URL) -> str:
+    try:
+        return URL(str(url)).host or str(url)
+    except (ValueError, TypeError):
+        return str(url)
+
+
+@asynccontextmanager
+async def open_request(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    proxy: str | None = None,
+    **kwargs: Any,
+) -> AsyncIterator[aiohttp.ClientResponse]:
+    """Send a request; yield the response, and always release it on exit.
+
+    Connection failures become :class:`errors.APIConnectionError` subclasses
+    whose text names the host (never the proxy's credentials).
+    """
+    host = _host(url)
+    started = time.monotonic()
+    try:
+        response = await session.request(method, url, proxy=proxy, **kwargs)
+    except aiohttp.InvalidURL as exc:
+        raise errors.ConfigurationError(
+            f"{redact_url(str(exc.url))} is not a valid address; check the base URL."
+        ) from exc
+    except aiohttp.TooManyRedirects as exc:
+        raise errors.APIConnectionError(
+            f"{host} redirected too many times (a redirect loop); check the base URL."
+        ) from exc
+    except aiohttp.ClientProxyConnectionError as exc:
+        raise errors.APIConnectionError(
+            f"Could not connect through the proxy {redact_url(proxy or '')}; "
+            "check the proxy address."
+        ) from exc
+    except aiohttp.ClientConnectorDNSError as exc:
+        raise errors.APIConnectionError(
+            f"Could not find the server {host}; check the address and your internet connection."
+        ) from exc
+    except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
+        raise errors.APIConnectionError(
+            f"The secure connection to {host} failed ({_short(exc)}); the server's certificate "
+            "may be wrong, or something on the network is intercepting the connection."
+        ) from exc
+    except aiohttp.ClientConnectorError as exc:
+        raise errors.APIConnectionError(
+            f"Could not connect to {host}; the server may be down, or the address or port is wrong."
+        ) from exc
+    except (TimeoutError, aiohttp.ConnectionTimeoutError) as exc:
+        raise errors.ConnectTimeoutError(
+            f"{host} did not answer in time; check your connection or try again later."
+        ) from exc
+    except aiohttp.ClientConnectionError as exc:
+        raise errors.APIConnectionError(
+            f"The connection to {host} failed before it answered ({_short(exc)}); try again."
+        ) from exc
+    log.debug(
+        "%s %s -> %s in %.0f ms",
+        method,
+        redact_url(url),
+        response.status,
+        (time.monotonic() - started) * 1000,
+    )
+    try:
+        yield response
+    finally:
+        # Release the connection at once, also on cancel and early exit;
+        # close() rather than release() since a half-read body cannot be reused.
+        if not response.closed:
+            response.close()
+
+
+async def iter_chunks(
+    response: aiohttp.ClientResponse, *, idle: float = IDLE_TIMEOUT
+) -> AsyncIterator[bytes]:
+    """The body's bytes as they arrive, however the network split them.
+
+    Args:
+        idle: the ``sock_read`` limit the request was sent with, for the message.
+
+    A silence longer than the request's ``sock_read`` limit raises
+    :class:`errors.IdleTimeoutError`; a dropped connection raises
+    :class:`errors.StreamInterruptedError`.
+    """
+    host = _host(response.url)
+    try:
+        async for chunk in response.content.iter_any():
+            yield chunk
+    except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+        raise errors.IdleTimeoutError(host, idle) from exc
+    except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:
+        raise errors.StreamInterruptedError(
+            f"The connection to {host} dropped in the middle of the reply; "
+            "the text received so far is kept."
+        ) from exc
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def error_message_from_body(body: str) -> str | None:
+    """The human message inside a JSON error body, in the common shapes."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    err = data.get("error")
+    if isinstance(err, dict) and isinstance(err.get("message"), str):
+        return str(err["message"])
+    for key in ("error", "message", "msg", "detail"):
+        if isinstance(data.get(key), str):
+            return str(data[key])
+    return None
+
+
+def is_cloudflare_challenge(status: int, headers: Mapping[str, str], body: str) -> bool:
+    """A Cloudflare browser check: 403/503 from Cloudflare with its page."""
+    if status not in (403, 429, 503):
+        return False
+    from_cloudflare = "cf-ray" in {k.lower() for k in headers} or headers.get(
+        "server", ""
+    ).lower().startswith("cloudflare")
+    challenge_page = "Just a moment" in body or "cf-chl" in body or "challenge-platform" in body
+    return challenge_page or (from_cloudflare and status != 429 and "<html" in body.lower())
+
+
+async def raise_for_status(
+    response: aiohttp.ClientResponse, *, what: str, body: str | None = None
+) -> None:
+    """Raise the matching :class:`errors.APIStatusError` for an HTTP error.
+
+    Args:
+        what: how to name the service in the message, e.g. "chatgptfree.ai".
+        body: the body, when the caller has read it already.
+    """
+    status = response.status
+    if status < 400:
+        return
+    if body is None:
+        body = await read_text(response)
+    headers = response.headers
+    detail = error_message_from_body(body)
+    said = f" The server said: {_clip(detail)}" if detail else ""
+    if is_cloudflare_challenge(status, headers, body):
+        raise errors.CloudflareChallengeError(
+            f"{what} is behind a Cloudflare challenge that DeskChat cannot pass; "
+            "set a proxy or another base URL.",
+            status_code=status,
+            body=body,
+        )
+    if status in (401, 403):
+        raise errors.AuthenticationError(
+            f"{what} refused the request (HTTP {status}); check the API key or access rights."
+            + said,
+            status_code=status,
+            body=body,
+        )
+    if status == 404:
+        raise errors.NotFoundError(
+            f"{what} has nothing at {redact_url(response.url)} (HTTP 404); "
+            "check the base URL and the model." + said,
+            status_code=status,
+            body=body,
+        )
+    if status == 429:
+        retry_after = parse_retry_after(headers.get("Retry-After"))
+        wait = f" Try again in {retry_after:.0f} seconds." if retry_after else " Wait a little."
+        raise errors.RateLimitError(
+            f"{what} is limiting requests (HTTP 429).{wait}" + said,
+            body=body,
+            retry_after=retry_after,
+        )
+    if status >= 500:
+        raise errors.ServerError(
+            f"{what} had an internal error (HTTP {status}); try again later." + said,
+            status_code=status,
+            body=body,
+        )
+    raise errors.APIStatusError(
+        f"{what} rejected the request (HTTP {status})." + (said or f" {_clip(body)}"),
+        status_code=status,
+        body=body,
+    )
+
+
+async def read_text(response: aiohttp.ClientResponse, limit: int = 64 * 1024) -> str:
+    """Up to ``limit`` bytes of the body as text, never raising on bad bytes."""
+    parts: list[bytes] = []
+    size = 0
+    try:
+        while size < limit:
+            part = await response.content.read(limit - size)
+            if not part:
+                break
+            parts.append(part)
+            size += len(part)
+    except (aiohttp.ClientError, TimeoutError):
+        pass  # An error page cut short still says something.
+    raw = b"".join(parts)
+    try:
+        return raw.decode(response.charset or "utf-8", "replace")
+    except LookupError:
+        return raw.decode("utf-8", "replace")
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _short(exc: BaseException) -> str:
+    return _clip(str(exc) or type(exc).__name__, 120)

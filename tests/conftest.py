@@ -1,0 +1,40 @@
+"""Settings every test shares: no display, no real keyring, no user data touched."""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports Qt: no display on CI, and qasync must pick PySide6.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_API", "pyside6")
+# Headless machines have no keyring backend; tests use an in-memory one or none.
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+
+import pytest  # noqa: E402
+from aiohttp.test_utils import TestServer  # noqa: E402
+
+from tests.fakes.wordpress import FakeWordPress  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(tmp_path, monkeypatch):
+    """Never read or write the real user's data or settings."""
+    monkeypatch.setenv("DESKCHAT_DATA_DIR", str(tmp_path / "data"))
+    for name in ("DESKCHAT_BASE_URL", "DESKCHAT_PROXY", "DESKCHAT_MODEL", "DESKCHAT_PROVIDER"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def fake_site() -> FakeWordPress:
+    return FakeWordPress()
+
+
+@pytest.fixture
+async def wordpress(fake_site: FakeWordPress):
+    """The fake site served on 127.0.0.1; yields its base URL."""
+    server = TestServer(fake_site.app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield str(server.make_url("")).rstrip("/")
+    finally:
+        await server.close()
