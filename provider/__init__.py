@@ -6,7 +6,7 @@ here, not from the private modules behind it.
 
 from __future__ import annotations
 
-from .base import Message, Provider, format_prompt, stream_events
+from .base import Message, Provider, format_prompt, list_models, stream_events
 from .chatgptfree import ChatgptFree
 from .errors import (
     APIConnectionError,
@@ -30,6 +30,7 @@ from .errors import (
 )
 from .events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
 from .http import client_timeout, redact_url
+from .reply import ReplyState, ReplyStatus, error_text
 from .sse import LineDecoder, ServerSentEvent, SSEDecoder
 
 __all__ = [
@@ -52,6 +53,8 @@ __all__ = [
     "ProviderError",
     "RateLimitError",
     "ReasoningDelta",
+    "ReplyState",
+    "ReplyStatus",
     "SSEDecoder",
     "ServerError",
     "ServerSentEvent",
@@ -63,7 +66,9 @@ __all__ = [
     "UsageEvent",
     "WidgetNotFoundError",
     "client_timeout",
+    "error_text",
     "format_prompt",
+    "list_models",
     "redact_url",
     "stream_events",
 ]

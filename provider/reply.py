@@ -1,0 +1,134 @@
+"""The state of one reply as it streams: a pure object, events in, snapshot out.
+
+The GUI's bubble, the CLI and the history writer all read the same state, so
+"what has arrived" is decided in one place. Nothing here does I/O or knows Qt.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias
+
+from .errors import ProviderError
+from .events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
+
+__all__ = ["ReplyState", "ReplyStatus", "error_text"]
+
+ReplyStatus: TypeAlias = Literal["waiting", "streaming", "complete", "stopped", "error"]
+
+
+def error_text(exc: BaseException) -> str:
+    """One sentence for the user; a bug (not a ProviderError) says so plainly."""
+    if isinstance(exc, ProviderError):
+        return exc.text()
+    name = type(exc).__name__
+    return f"DeskChat hit an internal error ({name}: {exc}). The partial reply is kept."
+
+
+@dataclass
+class ReplyState:
+    """Everything known about one reply so far.
+
+    Attributes:
+        status: waiting (nothing yet), streaming, complete, stopped or error.
+        error: the sentence shown when status is "error".
+        prompt_tokens, completion_tokens: as reported by the server, if it did.
+        finish_reason: why the model stopped, if the server said.
+        started, first_text_at, finished_at: ``time.monotonic()`` readings.
+    """
+
+    clock: Callable[[], float] = time.monotonic
+    status: ReplyStatus = "waiting"
+    error: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    finish_reason: str | None = None
+    started: float = 0.0
+    first_text_at: float | None = None
+    finished_at: float | None = None
+    _text: list[str] = field(default_factory=list)
+    _reasoning: list[str] = field(default_factory=list)
+    _joined: str | None = None
+    _length: int = 0
+
+    def __post_init__(self) -> None:
+        self.started = self.clock()
+
+    @property
+    def text(self) -> str:
+        """The visible reply so far (joined once per change, not per chunk)."""
+        if self._joined is None:
+            self._joined = "".join(self._text)
+            self._text = [self._joined] if self._joined else []
+        return self._joined
+
+    @property
+    def reasoning(self) -> str:
+        return "".join(self._reasoning)
+
+    @property
+    def length(self) -> int:
+        """Characters of visible text, without joining."""
+        return self._length
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("complete", "stopped", "error")
+
+    def handle(self, event: Event | str) -> str:
+        """Apply one event; return the visible text it added ("" if none)."""
+        if isinstance(event, str):
+            event = TextDelta(event)
+        if isinstance(event, TextDelta):
+            if not event.text:
+                return ""
+            if self.first_text_at is None:
+                self.first_text_at = self.clock()
+            self.status = "streaming"
+            self._text.append(event.text)
+            self._length += len(event.text)
+            self._joined = None
+            return event.text
+        if isinstance(event, ReasoningDelta):
+            self._reasoning.append(event.text)
+            if self.status == "waiting":
+                self.status = "streaming"
+        elif isinstance(event, UsageEvent):
+            self.prompt_tokens = event.prompt_tokens
+            self.completion_tokens = event.completion_tokens
+        elif isinstance(event, FinishEvent):
+            self.finish_reason = event.reason
+        return ""
+
+    def complete(self) -> None:
+        self._finish("complete")
+
+    def stop(self) -> None:
+        """The user pressed Stop: keep what arrived, marked as stopped."""
+        self._finish("stopped")
+
+    def fail(self, exc: BaseException) -> None:
+        """The stream failed: keep what arrived, with a sentence saying why."""
+        self.error = error_text(exc)
+        self._finish("error")
+
+    def _finish(self, status: ReplyStatus) -> None:
+        if not self.finished:
+            self.status = status
+            self.finished_at = self.clock()
+
+    @property
+    def elapsed(self) -> float:
+        end = self.finished_at if self.finished_at is not None else self.clock()
+        return end - self.started
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """Completion tokens over the time since the first text, when known."""
+        if not self.completion_tokens or self.first_text_at is None:
+            return None
+        end = self.finished_at if self.finished_at is not None else self.clock()
+        span = end - self.first_text_at
+        return self.completion_tokens / span if span > 0 else None
