@@ -1,0 +1,118 @@
+"""`deskchat ask`: streams to stdout, errors on stderr, Ctrl+C stops cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from cli.main import ask
+from cli.options import Options
+from tests.fakes.wordpress import FakeWordPress, Script, sse_body, stream
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _user(text: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": text}]
+
+
+async def test_ask_prints_the_reply(wordpress: str, fake_site: FakeWordPress) -> None:
+    fake_site.reply = stream(["Привет", ", ", "мир 🌍"], seed=7, newline="\r\n")
+    out = io.StringIO()
+    code = await ask(Options(base_url=wordpress), _user("hi"), out)
+    assert code == 0
+    assert out.getvalue() == "Привет, мир 🌍\n"
+    assert fake_site.posts[0]["form"]["message"] == "hi"
+
+
+async def test_ask_error_goes_to_stderr_with_partial_text_kept(
+    wordpress: str, fake_site: FakeWordPress, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = sse_body(["partial "], done=False)
+    fake_site.reply = Script(chunks=[body, b"more"], cut_after=1)
+    out = io.StringIO()
+    code = await ask(Options(base_url=wordpress), _user("hi"), out)
+    assert code == 1
+    assert out.getvalue() == "partial \n"
+    err = capsys.readouterr().err
+    assert err.startswith("deskchat: ")
+    assert "dropped in the middle of the reply" in err
+    assert err.count("\n") == 1
+
+
+async def test_ask_unknown_model_lists_models(capsys: pytest.CaptureFixture[str]) -> None:
+    out = io.StringIO()
+    code = await ask(Options(base_url="http://127.0.0.1:9", model="gpt-9"), _user("hi"), out)
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "no model named 'gpt-9'" in err
+    assert "gpt-4o-mini-2024-07-18" in err
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+async def _spawn(*args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cli",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=_env(),
+        cwd=REPO,
+    )
+
+
+async def test_ask_streams_before_the_reply_ends_and_ctrl_c_stops(
+    wordpress: str, fake_site: FakeWordPress
+) -> None:
+    """The first words show while the server is still sending; SIGINT exits 130."""
+    fake_site.reply = Script(chunks=[sse_body(["first words"], done=False)], hang_after=1)
+    proc = await _spawn("ask", "--base-url", wordpress, "hi")
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    seen = await asyncio.wait_for(proc.stdout.readexactly(len("first words")), 30)
+    assert seen == b"first words"
+    proc.send_signal(signal.SIGINT)
+    code = await asyncio.wait_for(proc.wait(), 30)
+    err = (await proc.stderr.read()).decode()
+    assert code == 130
+    assert "Stopped." in err
+    assert "Traceback" not in err
+    await asyncio.wait_for(fake_site.cancelled.wait(), 10)
+
+
+async def test_ask_subprocess_error_exit_code(wordpress: str, fake_site: FakeWordPress) -> None:
+    fake_site.page_html = "<html><body>No chat here</body></html>"
+    proc = await _spawn("ask", "--base-url", wordpress, "hi")
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 1
+    assert out == b""
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1
+    assert "no chat widget" in lines[0]
+
+
+async def test_models_lists_the_default() -> None:
+    proc = await _spawn("models")
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err
+    assert out.decode().splitlines() == ["chatgptfree\tgpt-4o-mini-2024-07-18  (default)"]
+
+
+async def test_empty_question_is_a_usage_error() -> None:
+    proc = await _spawn("ask", "   ")
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 2
+    assert "question is empty" in err.decode()
