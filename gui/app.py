@@ -1,0 +1,97 @@
+"""Start the window on a qasync loop and shut it down cleanly.
+
+Environment, for smoke tests only (the test suite and screenshots use them):
+    DESKCHAT_QUIT_AFTER_MS: close the window this many milliseconds after start.
+    DESKCHAT_SMOKE_MESSAGE: send this message as soon as the window is shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+import aiohttp
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+# PySide6 is imported above, so qasync binds to it.
+from qasync import QEventLoop  # noqa: I001
+
+from cli.options import Options, add_common_arguments, make_provider, resolve
+from provider import ProviderError
+
+from .errors import install_excepthook
+from .main_window import MainWindow
+
+__all__ = ["main", "parse_options"]
+
+log = logging.getLogger("deskchat.gui")
+
+EXIT_OK = 0
+EXIT_CONFIG = 2
+
+
+def parse_options(argv: Sequence[str] | None = None) -> Options:
+    """Options from the command line, then ``DESKCHAT_*`` variables, then defaults."""
+    parser = argparse.ArgumentParser(prog="python -m gui", description="Open DeskChat's window.")
+    add_common_arguments(parser)
+    return resolve(parser.parse_args(argv))
+
+
+def main(argv: list[str] | None = None, options: Options | None = None) -> int:
+    """Open the window and run until it closes; return the exit code."""
+    if options is None:
+        options = parse_options(argv)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    install_excepthook()
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("DeskChat")
+    app.setDesktopFileName("deskchat")
+    # The window decides when to quit: closing it mid-stream first cancels the reply.
+    app.setQuitOnLastWindowClosed(False)
+    with asyncio.Runner(loop_factory=lambda: QEventLoop(app)) as runner:
+        return runner.run(_run(options))
+
+
+async def _run(options: Options) -> int:
+    # The session belongs to the running loop, so it is made here, not at import.
+    async with aiohttp.ClientSession() as session:
+        try:
+            chat_provider = make_provider(options, session)
+        except ProviderError as exc:
+            log.error("%s", exc.text())
+            return EXIT_CONFIG
+        window = MainWindow(chat_provider, model_name=options.model)
+        _set_icon(window)
+        closed = asyncio.Event()
+        window.closed.connect(closed.set)
+        window.show()
+        window.start()
+        _smoke_hooks(window)
+        await closed.wait()
+    return EXIT_OK
+
+
+def _set_icon(window: MainWindow) -> None:
+    try:
+        import resources
+
+        window.setWindowIcon(QIcon(str(resources.path("icons/deskchat.svg"))))
+    except FileNotFoundError as exc:
+        log.warning("%s", exc)
+
+
+def _smoke_hooks(window: MainWindow) -> None:
+    message = os.environ.get("DESKCHAT_SMOKE_MESSAGE")
+    if message:
+        window.controller.send(message)
+    quit_after = os.environ.get("DESKCHAT_QUIT_AFTER_MS")
+    if quit_after:
+        QTimer.singleShot(int(quit_after), window.close)

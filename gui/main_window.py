@@ -1,0 +1,390 @@
+"""The main window: conversations on the left, messages and the input on the right."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from PySide6.QtCore import QPoint, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .bubble_delegate import BubbleDelegate
+from .controller import ChatController
+from .conversation import ChatMessage, Conversations
+from .input_box import InputBox
+from .message_model import MessageModel
+
+__all__ = ["MainWindow"]
+
+log = logging.getLogger("deskchat.gui")
+
+_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class MainWindow(QMainWindow):
+    """DeskChat's window. Builds its widgets, the model and the controller.
+
+    Args:
+        chat_provider: what streams replies.
+        model_name: the model to preselect; None for the provider's default.
+        conversations: conversations to show (in memory for now).
+
+    Signals:
+        closed(): the window has closed and no reply task is left running.
+    """
+
+    closed = Signal()
+
+    def __init__(
+        self,
+        chat_provider: Any,
+        *,
+        model_name: str | None = None,
+        conversations: Conversations | None = None,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("DeskChat")
+        self.resize(980, 680)
+        self.message_model = MessageModel(self)
+        self.controller = ChatController(
+            chat_provider,
+            self.message_model,
+            model_name=model_name,
+            conversations=conversations,
+            parent=self,
+        )
+        self._closing = False
+        self._closed = False
+        self._stick_to_bottom = True
+        self._background: set[asyncio.Task[Any]] = set()
+        self._build()
+        self._build_actions()
+        self._connect_signals()
+        self._refresh_conversations()
+        self.input_box.setFocus()
+
+    # -- building ----------------------------------------------------------
+
+    def _build(self) -> None:
+        self.new_chat_button = QPushButton("New chat")
+        self.new_chat_button.setToolTip("Start a new conversation (Ctrl+N)")
+        self.search_box = QLineEdit()
+        self.search_box.setPlaceholderText("Search chats (Ctrl+F)")
+        self.search_box.setClearButtonEnabled(True)
+        self.conversation_list = QListWidget()
+        self.conversation_list.setFrameShape(QFrame.Shape.NoFrame)
+        sidebar = QWidget()
+        side = QVBoxLayout(sidebar)
+        side.setContentsMargins(10, 10, 6, 10)
+        side.addWidget(self.new_chat_button)
+        side.addWidget(self.search_box)
+        side.addWidget(self.conversation_list, 1)
+
+        self.model_picker = QComboBox()
+        self.model_picker.setToolTip("The model that answers")
+        self.model_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Model:"))
+        top.addWidget(self.model_picker)
+        top.addStretch(1)
+
+        self.message_view = QListView()
+        self.message_view.setModel(self.message_model)
+        self.message_view.setUniformItemSizes(False)
+        self.message_view.setResizeMode(QListView.ResizeMode.Adjust)
+        self.message_view.setLayoutMode(QListView.LayoutMode.Batched)
+        self.message_view.setBatchSize(200)
+        self.message_view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.message_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.message_view.setFrameShape(QFrame.Shape.NoFrame)
+        self.message_view.setWordWrap(True)
+        self.message_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.message_view.verticalScrollBar().setSingleStep(24)
+        self.delegate = BubbleDelegate(self.message_view)
+        self.message_view.setItemDelegate(self.delegate)
+
+        self.retry_label = QLabel("The last reply failed.")
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.setToolTip("Send the conversation again (Ctrl+R)")
+        self.retry_bar = QWidget()
+        bar = QHBoxLayout(self.retry_bar)
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.retry_label, 1)
+        bar.addWidget(self.retry_button)
+        self.retry_bar.hide()
+
+        self.input_box = InputBox()
+        self.input_box.setFixedHeight(self.input_box.fontMetrics().lineSpacing() * 3 + 18)
+        self.send_button = QPushButton("Send")
+        self.send_button.setDefault(True)
+        self.send_button.setMinimumWidth(80)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.input_box, 1)
+        bottom.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
+
+        chat = QWidget()
+        right = QVBoxLayout(chat)
+        right.setContentsMargins(6, 10, 10, 10)
+        right.addLayout(top)
+        right.addWidget(self.message_view, 1)
+        right.addWidget(self.retry_bar)
+        right.addLayout(bottom)
+
+        splitter = QSplitter()
+        splitter.addWidget(sidebar)
+        splitter.addWidget(chat)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([230, 750])
+        self.setCentralWidget(splitter)
+        self.statusBar().setSizeGripEnabled(False)
+
+    def _build_actions(self) -> None:
+        def action(text: str, keys: QKeySequence | str) -> QAction:
+            made = QAction(text, self)
+            made.setShortcut(QKeySequence(keys))
+            self.addAction(made)
+            return made
+
+        self.new_chat_action = action("New chat", QKeySequence.StandardKey.New)
+        self.quit_action = action("Quit", "Ctrl+Q")
+        self.find_action = action("Search chats", QKeySequence.StandardKey.Find)
+        self.stop_action = action("Stop", "Esc")
+        self.retry_action = action("Retry", "Ctrl+R")
+        self.copy_action = QAction("Copy message", self)
+
+    def _connect_signals(self) -> None:
+        """Every connection of the window, in one place."""
+        c = self.controller
+        c.busy_changed.connect(self.on_controller_busy_changed)
+        c.status_changed.connect(self.on_controller_status_changed)
+        c.retry_available.connect(self.on_controller_retry_available)
+        c.models_loaded.connect(self.on_controller_models_loaded)
+        c.conversations_changed.connect(self.on_controller_conversations_changed)
+        c.conversation_selected.connect(self.on_controller_conversation_selected)
+        self.message_model.rows_flushed.connect(self.on_message_model_rows_flushed)
+        self.message_model.rowsInserted.connect(self.on_message_model_rows_inserted)
+        self.message_view.customContextMenuRequested.connect(
+            self.on_message_view_context_menu_requested
+        )
+        scroll = self.message_view.verticalScrollBar()
+        scroll.valueChanged.connect(self.on_scroll_bar_value_changed)
+        scroll.rangeChanged.connect(self.on_scroll_bar_range_changed)
+        self.input_box.submitted.connect(self.on_input_box_submitted)
+        self.send_button.clicked.connect(self.on_send_button_clicked)
+        self.retry_button.clicked.connect(self.on_retry_button_clicked)
+        self.model_picker.currentTextChanged.connect(self.on_model_picker_text_changed)
+        self.new_chat_button.clicked.connect(self.on_new_chat_action_triggered)
+        self.new_chat_action.triggered.connect(self.on_new_chat_action_triggered)
+        self.quit_action.triggered.connect(self.close)
+        self.find_action.triggered.connect(self.on_find_action_triggered)
+        self.stop_action.triggered.connect(self.on_stop_action_triggered)
+        self.retry_action.triggered.connect(self.on_retry_button_clicked)
+        self.copy_action.triggered.connect(self.on_copy_action_triggered)
+        self.search_box.textChanged.connect(self.on_search_box_text_changed)
+        self.conversation_list.currentItemChanged.connect(self.on_conversation_list_current_changed)
+        hints = QGuiApplication.styleHints()
+        hints.colorSchemeChanged.connect(self.on_style_hints_color_scheme_changed)
+
+    def start(self) -> None:
+        """Finish starting once the loop runs: fill the model picker."""
+        self._spawn(self.controller.load_models())
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        # Keep a reference: the loop holds tasks only weakly.
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # -- slots -------------------------------------------------------------
+
+    @Slot(str)
+    def on_input_box_submitted(self, text: str) -> None:
+        if self.controller.send(text):
+            self.input_box.clear()
+            self._stick_to_bottom = True
+
+    @Slot()
+    def on_send_button_clicked(self) -> None:
+        if self.controller.busy:
+            self.controller.stop()
+        else:
+            self.on_input_box_submitted(self.input_box.toPlainText())
+        self.input_box.setFocus()
+
+    @Slot()
+    def on_stop_action_triggered(self) -> None:
+        self.controller.stop()
+
+    @Slot()
+    def on_retry_button_clicked(self) -> None:
+        if self.controller.retry():
+            self._stick_to_bottom = True
+        self.input_box.setFocus()
+
+    @Slot(bool)
+    def on_controller_busy_changed(self, busy: bool) -> None:
+        self.send_button.setText("Stop" if busy else "Send")
+        self.send_button.setToolTip("Stop the reply (Esc)" if busy else "Send (Enter)")
+
+    @Slot(str)
+    def on_controller_status_changed(self, text: str) -> None:
+        if text:
+            self.statusBar().showMessage(text)
+        else:
+            self.statusBar().clearMessage()
+
+    @Slot(bool)
+    def on_controller_retry_available(self, available: bool) -> None:
+        self.retry_bar.setVisible(available)
+        self.retry_action.setEnabled(available)
+
+    @Slot(list, str)
+    def on_controller_models_loaded(self, names: list[str], selected: str) -> None:
+        self.model_picker.blockSignals(True)
+        self.model_picker.clear()
+        self.model_picker.addItems(names)
+        self.model_picker.setCurrentText(selected)
+        self.model_picker.blockSignals(False)
+
+    @Slot(str)
+    def on_model_picker_text_changed(self, name: str) -> None:
+        self.controller.set_model_name(name)
+
+    @Slot()
+    def on_controller_conversations_changed(self) -> None:
+        self._refresh_conversations()
+
+    @Slot(int)
+    def on_controller_conversation_selected(self, conversation_id: int) -> None:
+        self._select_in_sidebar(conversation_id)
+        self._stick_to_bottom = True
+        self.message_view.scrollToBottom()
+
+    @Slot()
+    def on_new_chat_action_triggered(self) -> None:
+        self.search_box.clear()
+        self.controller.new_conversation()
+        self.input_box.setFocus()
+
+    @Slot()
+    def on_find_action_triggered(self) -> None:
+        self.search_box.setFocus()
+        self.search_box.selectAll()
+
+    @Slot(str)
+    def on_search_box_text_changed(self, text: str) -> None:
+        needle = text.casefold().strip()
+        for row in range(self.conversation_list.count()):
+            item = self.conversation_list.item(row)
+            item.setHidden(bool(needle) and needle not in item.text().casefold())
+
+    @Slot(QListWidgetItem, QListWidgetItem)
+    def on_conversation_list_current_changed(
+        self, current: QListWidgetItem | None, _previous: QListWidgetItem | None
+    ) -> None:
+        if current is not None:
+            self.controller.select_conversation(int(current.data(_ID_ROLE)))
+
+    @Slot(list)
+    def on_message_model_rows_flushed(self, rows: list[int]) -> None:
+        self.delegate.refresh_rows(self.message_model, rows)
+
+    @Slot()
+    def on_message_model_rows_inserted(self) -> None:
+        if self._stick_to_bottom:
+            self.message_view.scrollToBottom()
+
+    @Slot(int)
+    def on_scroll_bar_value_changed(self, value: int) -> None:
+        self._stick_to_bottom = value >= self.message_view.verticalScrollBar().maximum() - 4
+
+    @Slot(int, int)
+    def on_scroll_bar_range_changed(self, _minimum: int, maximum: int) -> None:
+        # A growing reply keeps the view at the bottom, unless the user scrolled up.
+        if self._stick_to_bottom:
+            self.message_view.verticalScrollBar().setValue(maximum)
+
+    @Slot(QPoint)
+    def on_message_view_context_menu_requested(self, position: QPoint) -> None:
+        index = self.message_view.indexAt(position)
+        menu = QMenu(self)
+        if index.isValid():
+            self.message_view.setCurrentIndex(index)
+            menu.addAction(self.copy_action)
+        if self.controller.can_retry():
+            menu.addAction(self.retry_action)
+        if not menu.isEmpty():
+            menu.popup(self.message_view.viewport().mapToGlobal(position))
+
+    @Slot()
+    def on_copy_action_triggered(self) -> None:
+        message = self.message_view.currentIndex().data(MessageModel.MessageRole)
+        if isinstance(message, ChatMessage):
+            QGuiApplication.clipboard().setText(message.content)
+
+    @Slot(Qt.ColorScheme)
+    def on_style_hints_color_scheme_changed(self, scheme: Qt.ColorScheme) -> None:
+        # The delegate paints with palette roles, so a repaint picks up the new colours.
+        log.info("colour scheme changed to %s", scheme.name)
+        self.message_view.viewport().update()
+
+    # -- sidebar -----------------------------------------------------------
+
+    def _refresh_conversations(self) -> None:
+        self.conversation_list.blockSignals(True)
+        self.conversation_list.clear()
+        for conversation in self.controller.conversations.items:
+            item = QListWidgetItem(conversation.title)
+            item.setData(_ID_ROLE, conversation.id)
+            item.setToolTip(conversation.title)
+            self.conversation_list.addItem(item)
+        self.conversation_list.blockSignals(False)
+        self._select_in_sidebar(self.controller.conversation.id)
+        self.on_search_box_text_changed(self.search_box.text())
+
+    def _select_in_sidebar(self, conversation_id: int) -> None:
+        self.conversation_list.blockSignals(True)
+        for row in range(self.conversation_list.count()):
+            item = self.conversation_list.item(row)
+            if item.data(_ID_ROLE) == conversation_id:
+                self.conversation_list.setCurrentItem(item)
+        self.conversation_list.blockSignals(False)
+
+    # -- closing -----------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        """Close at once when idle; mid-stream, cancel the reply first, then close."""
+        if self._closed:
+            event.accept()
+            return
+        if not self.controller.busy:
+            self._closed = True
+            event.accept()
+            self.closed.emit()
+            return
+        event.ignore()
+        if not self._closing:
+            self._closing = True
+            self._spawn(self._close_after_stream())
+
+    async def _close_after_stream(self) -> None:
+        await self.controller.aclose()
+        self.close()

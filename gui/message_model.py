@@ -1,0 +1,121 @@
+"""The list model behind the message view: one row per bubble of one conversation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+
+from .conversation import ChatMessage, Conversation
+
+__all__ = ["FRAME_MS", "MessageModel"]
+
+FRAME_MS = 16
+"""How long changes to a streaming row are gathered before the view hears of them."""
+
+MessageRole = Qt.ItemDataRole.UserRole + 1
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class MessageModel(QAbstractListModel):
+    """Rows are the messages of :attr:`conversation`.
+
+    A streaming reply changes many times a second; :meth:`touch` records the
+    change and a single-shot timer turns all changes of one frame into one
+    ``dataChanged`` per row, so the view repaints at most once per frame.
+
+    Signals:
+        rows_flushed(list): the rows announced by one coalesced flush.
+    """
+
+    MessageRole = MessageRole
+    rows_flushed = Signal(list)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._conversation = Conversation()
+        self._pending: dict[int, ChatMessage] = {}
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(FRAME_MS)
+        self._timer.timeout.connect(self.flush)
+
+    @property
+    def conversation(self) -> Conversation:
+        return self._conversation
+
+    def set_conversation(self, conversation: Conversation) -> None:
+        """Show another conversation (a reset: the view lays it out afresh)."""
+        self.beginResetModel()
+        self._conversation = conversation
+        self._pending.clear()
+        self.endResetModel()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._conversation.messages)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._conversation.messages):
+            return None
+        message = self._conversation.messages[index.row()]
+        if role == MessageRole:
+            return message
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return message.content
+        return None
+
+    def message(self, row: int) -> ChatMessage:
+        return self._conversation.messages[row]
+
+    def append(self, message: ChatMessage) -> int:
+        """Add a message to the shown conversation; return its row."""
+        return self.extend([message])
+
+    def extend(self, messages: Iterable[ChatMessage]) -> int:
+        """Add many messages in one insert; return the last row."""
+        batch = list(messages)
+        first = len(self._conversation.messages)
+        if batch:
+            self.beginInsertRows(QModelIndex(), first, first + len(batch) - 1)
+            for message in batch:
+                self._conversation.add(message)
+            self.endInsertRows()
+        return len(self._conversation.messages) - 1
+
+    def touch(self, message: ChatMessage) -> None:
+        """Note that ``message`` changed; the view hears of it within a frame."""
+        self._pending[message.id] = message
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def flush(self) -> None:
+        """Announce every pending change now, one ``dataChanged`` per row."""
+        self._timer.stop()
+        pending, self._pending = self._pending, {}
+        rows = [row for row in map(self._row_of, pending.values()) if row is not None]
+        for row in rows:
+            index = self.index(row)
+            self.dataChanged.emit(index, index)
+        if rows:
+            self.rows_flushed.emit(rows)
+
+    def row_of(self, message: ChatMessage) -> int | None:
+        """The row showing ``message``, or None when another conversation is shown."""
+        return self._row_of(message)
+
+    def _row_of(self, message: ChatMessage) -> int | None:
+        messages = self._conversation.messages
+        # The streaming message is nearly always the last: search from the end.
+        for row in range(len(messages) - 1, -1, -1):
+            if messages[row] is message:
+                return row
+        return None
