@@ -1,0 +1,79 @@
+"""GUI tests run their coroutines on a qasync loop over the test QApplication.
+
+Never call ``qtbot.wait*`` inside an async test: it spins a nested Qt loop
+under the running qasync loop and deadlocks. Poll with :func:`until` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import aiohttp
+import PySide6.QtWidgets  # noqa: F401  - before qasync, so qasync binds to PySide6
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from cli.options import Options, make_provider
+from gui.main_window import MainWindow
+
+GUI_TESTS = Path(__file__).resolve().parent
+
+
+def _qasync_loop() -> asyncio.AbstractEventLoop:
+    app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
+    # As in gui.app.main: the window decides when to quit, never Qt's last-window rule.
+    app.setQuitOnLastWindowClosed(False)
+    return qasync.QEventLoop(app)
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict:
+    """Every async test under tests/gui runs on a qasync loop."""
+    return {"qasync": _qasync_loop}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # WORKAROUND: the offscreen platform plugin warns that it cannot pass size
+    # hints to a window manager it does not have; that is not our warning.
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(GUI_TESTS):
+            item.add_marker(pytest.mark.qt_log_ignore("does not support propagateSizeHints"))
+
+
+async def until(condition: Callable[[], object], seconds: float = 10.0, what: str = "") -> None:
+    """Let the loop run until ``condition()`` is true; fail after ``seconds``."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail(f"timed out waiting for {what or condition}")
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def window(qtbot, wordpress: str) -> AsyncIterator[MainWindow]:
+    """The main window talking to the fake site, shown and started."""
+    async with aiohttp.ClientSession() as session:
+        chat_provider = make_provider(Options(base_url=wordpress), session)
+        main = MainWindow(chat_provider)
+        qtbot.addWidget(main)
+        main.show()
+        main.activateWindow()
+        main.start()
+        await until(lambda: main.model_picker.count() > 0, what="the model list")
+        try:
+            yield main
+        finally:
+            await main.controller.aclose()
+
+
+@pytest.fixture
+def repo_env() -> dict[str, str]:
+    """An environment for ``python -m gui`` subprocesses, run from the repository."""
+    env = dict(os.environ)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env["PYTHONPATH"] = str(GUI_TESTS.parents[1])
+    return env

@@ -1,0 +1,243 @@
+"""The window against the fake chatgptfree site: send, stream, stop, fail, retry, close."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+import pytest
+from PySide6.QtCore import Qt
+
+from cli.options import Options, make_provider
+from gui.bubble_delegate import STOPPED, WAITING, footer_text
+from gui.conversation import ChatMessage
+from gui.main_window import MainWindow
+from tests.fakes.wordpress import FakeWordPress, Script, sse_body, stream
+from tests.gui.conftest import until
+
+GUI_SOURCES = Path(__file__).resolve().parents[2] / "gui"
+
+
+def last(window: MainWindow) -> ChatMessage:
+    return window.message_model.conversation.messages[-1]
+
+
+def status_of(window: MainWindow) -> str:
+    reply = last(window).reply
+    return reply.status if reply is not None else "user"
+
+
+def hanging(texts: list[str]) -> Script:
+    """A stream that sends ``texts`` and then keeps the connection open."""
+    body = sse_body(texts, done=False)
+    return Script(chunks=[body], headers={"Content-Type": "text/event-stream"}, hang_after=1)
+
+
+async def type_and_enter(qtbot, window: MainWindow, text: str) -> None:
+    qtbot.keyClicks(window.input_box, text)
+    qtbot.keyClick(window.input_box, Qt.Key.Key_Return)
+
+
+async def test_enter_sends_and_the_bubble_fills_with_the_reply(
+    qtbot, window: MainWindow, fake_site: FakeWordPress
+) -> None:
+    fake_site.reply = stream(["Hel", "lo, ", "wörld", "!"], seed=7)
+    await type_and_enter(qtbot, window, "Hi there")
+
+    await until(lambda: status_of(window) == "complete", what="the reply")
+    await until(lambda: window.send_button.text() == "Send")
+    model = window.message_model
+    assert model.rowCount() == 2
+    assert model.index(0).data() == "Hi there"
+    assert model.index(1).data() == "Hello, wörld!"
+    assert fake_site.posts[0]["form"]["message"] == "Hi there"
+    assert window.input_box.toPlainText() == ""
+    painted = window.delegate.painted_rows
+    painted.clear()
+    window.message_view.viewport().grab()
+    assert set(painted) == {0, 1}
+
+
+async def test_send_button_becomes_stop_while_streaming(
+    qtbot, window: MainWindow, fake_site: FakeWordPress
+) -> None:
+    fake_site.reply = hanging(["Part"])
+    await type_and_enter(qtbot, window, "Go")
+    await until(lambda: window.send_button.text() == "Stop")
+    await until(lambda: window.message_model.index(1).data() == "Part", what="the first chunk")
+    # Typing Enter again while streaming sends nothing more.
+    await type_and_enter(qtbot, window, "again")
+    assert len(fake_site.posts) == 1
+
+
+async def test_waiting_status_is_shown_before_the_first_byte(
+    qtbot, window: MainWindow, fake_site: FakeWordPress
+) -> None:
+    fake_site.reply = Script(chunks=[b""], hang_after=0)
+    await type_and_enter(qtbot, window, "Anyone?")
+    await until(lambda: len(fake_site.posts) == 1, what="the POST")
+    assert footer_text(last(window)) == WAITING
+    assert window.statusBar().currentMessage() == WAITING
+
+
+async def test_stop_keeps_the_partial_reply_and_closes_the_connection(
+    qtbot, window: MainWindow, fake_site: FakeWordPress
+) -> None:
+    fake_site.reply = hanging(["Partial ", "answer"])
+    await type_and_enter(qtbot, window, "Tell me")
+    await until(lambda: last(window).content == "Partial answer", what="the partial reply")
+
+    qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+
+    await until(lambda: status_of(window) == "stopped", what="the stop")
+    assert last(window).content == "Partial answer"
+    assert footer_text(last(window)) == STOPPED
+    await asyncio.wait_for(fake_site.cancelled.wait(), 10)
+    await until(lambda: window.send_button.text() == "Send")
+    assert not window.retry_bar.isVisibleTo(window)
+
+
+async def test_escape_stops_the_reply(qtbot, window: MainWindow, fake_site: FakeWordPress) -> None:
+    fake_site.reply = hanging(["Half"])
+    await type_and_enter(qtbot, window, "Tell me")
+    await until(lambda: last(window).content == "Half", what="the partial reply")
+
+    qtbot.keyClick(window.input_box, Qt.Key.Key_Escape)
+
+    await until(lambda: status_of(window) == "stopped", what="the stop")
+    assert last(window).content == "Half"
+    await asyncio.wait_for(fake_site.cancelled.wait(), 10)
+
+
+async def test_an_error_shows_a_sentence_and_retry_sends_again(
+    qtbot, window: MainWindow, fake_site: FakeWordPress
+) -> None:
+    fake_site.reply = [Script(status=500, chunks=[b"upstream exploded"]), stream(["Fine now"])]
+    await type_and_enter(qtbot, window, "Hello?")
+    await until(lambda: status_of(window) == "error", what="the error")
+
+    failed = last(window)
+    assert failed.reply is not None
+    assert failed.reply.error
+    assert "HTTP 500" in failed.reply.error
+    assert failed.reply.error in footer_text(failed)
+    assert not failed.reply.error.startswith("DeskChat hit an internal error")
+    assert window.retry_bar.isVisibleTo(window)
+
+    qtbot.mouseClick(window.retry_button, Qt.MouseButton.LeftButton)
+
+    await until(lambda: status_of(window) == "complete", what="the retried reply")
+    assert last(window).content == "Fine now"
+    assert len(fake_site.posts) == 2
+    # The same conversation was sent again: the failed reply is not part of it.
+    assert fake_site.posts[1]["form"]["message"] == "Hello?"
+    assert window.message_model.rowCount() == 3
+    await until(lambda: not window.retry_bar.isVisibleTo(window))
+
+
+async def test_a_dropped_connection_keeps_the_partial_text_with_the_error(
+    qtbot, window: MainWindow, fake_site: FakeWordPress
+) -> None:
+    body = sse_body(["Kept ", "text"], done=False)
+    fake_site.reply = Script(
+        chunks=[body, b"data: more"], cut_after=1, headers={"Content-Type": "text/event-stream"}
+    )
+    await type_and_enter(qtbot, window, "Hello?")
+    await until(lambda: status_of(window) == "error", what="the error")
+    assert last(window).content == "Kept text"
+    assert window.controller.can_retry()
+
+
+async def test_retry_is_reachable_from_the_keyboard(
+    qtbot, window: MainWindow, fake_site: FakeWordPress
+) -> None:
+    fake_site.reply = [Script(status=503, chunks=[b"busy"]), stream(["Back"])]
+    await type_and_enter(qtbot, window, "Hello?")
+    await until(lambda: status_of(window) == "error", what="the error")
+    window.retry_action.trigger()
+    await until(lambda: status_of(window) == "complete", what="the retried reply")
+    assert last(window).content == "Back"
+
+
+async def test_closing_mid_stream_cancels_the_reply_and_leaves_no_task(
+    qtbot, window: MainWindow, fake_site: FakeWordPress
+) -> None:
+    fake_site.reply = hanging(["Going"])
+    await type_and_enter(qtbot, window, "Long story")
+    await until(lambda: last(window).content == "Going", what="the partial reply")
+    task = window.controller.task
+    assert task is not None
+    closed: list[bool] = []
+    window.closed.connect(lambda: closed.append(True))
+
+    window.close()
+
+    await until(lambda: closed, what="the window to close")
+    assert task.cancelled()
+    assert not window.isVisible()
+    assert status_of(window) == "stopped"
+    await asyncio.wait_for(fake_site.cancelled.wait(), 10)
+    pending = [
+        t
+        for t in asyncio.all_tasks()
+        if not t.done() and str(GUI_SOURCES) in t.get_coro().cr_code.co_filename
+    ]
+    assert pending == []
+
+
+async def test_model_picker_lists_the_providers_models(window: MainWindow) -> None:
+    picker = window.model_picker
+    names = [picker.itemText(i) for i in range(picker.count())]
+    assert names == ["gpt-4o-mini-2024-07-18"]
+    assert picker.currentText() == "gpt-4o-mini-2024-07-18"
+    assert window.controller.model_name == "gpt-4o-mini-2024-07-18"
+
+
+async def test_ctrl_n_starts_a_new_conversation_and_the_sidebar_switches(
+    qtbot, window: MainWindow, fake_site: FakeWordPress
+) -> None:
+    await type_and_enter(qtbot, window, "First chat")
+    await until(lambda: status_of(window) == "complete", what="the reply")
+
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+
+    sidebar = window.conversation_list
+    assert sidebar.count() == 2
+    assert window.message_model.rowCount() == 0
+    assert window.input_box.hasFocus()
+    assert sidebar.item(1).text() == "First chat"
+    sidebar.setCurrentRow(1)
+    assert window.message_model.rowCount() == 2
+    assert window.message_model.index(0).data() == "First chat"
+
+
+async def test_ctrl_f_focuses_search_which_filters_by_title(
+    qtbot, window: MainWindow, fake_site: FakeWordPress
+) -> None:
+    await type_and_enter(qtbot, window, "Apples")
+    await until(lambda: status_of(window) == "complete", what="the reply")
+    window.new_chat_action.trigger()
+    await type_and_enter(qtbot, window, "Pears")
+    await until(lambda: status_of(window) == "complete", what="the reply")
+
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.search_box.hasFocus()
+    qtbot.keyClicks(window.search_box, "app")
+
+    sidebar = window.conversation_list
+    items = [sidebar.item(i) for i in range(sidebar.count())]
+    shown = [item.text() for item in items if not item.isHidden()]
+    assert shown == ["Apples"]
+
+
+@pytest.mark.parametrize("name", ["gpt-4o-mini", "gpt-4o-mini-2024-07-18"])
+async def test_model_option_preselects_and_resolves_aliases(
+    qtbot, wordpress: str, name: str
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        main = MainWindow(make_provider(Options(base_url=wordpress), session), model_name=name)
+        qtbot.addWidget(main)
+        main.start()
+        await until(lambda: main.model_picker.count() > 0, what="the model list")
+        assert main.model_picker.currentText() == "gpt-4o-mini-2024-07-18"
