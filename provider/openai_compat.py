@@ -1,0 +1,489 @@
+"""Any server speaking OpenAI's chat completions API: OpenAI, OpenRouter, Groq, llama.cpp, ...
+
+The reply is a server-sent event stream (``stream: true``) of
+``chat.completion.chunk`` objects, read as raw bytes through
+:class:`provider.sse.LineDecoder` and :class:`provider.sse.SSEDecoder`.
+
+How a stream may end, and what the caller sees:
+
+- ``data: [DONE]``: the reply is complete.
+- closed with no event at all: :class:`ContextOverflowError` (llama.cpp does
+  this when the prompt is longer than the model's context).
+- closed without ``[DONE]`` after a ``finish_reason``: complete; some servers
+  and proxies omit ``[DONE]`` but the model said it was done.
+- closed without ``[DONE]`` and without a ``finish_reason`` after some
+  events: :class:`IncompleteReplyError` (a :class:`StreamInterruptedError`),
+  raised after every event that arrived, so the caller keeps the text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from . import errors
+from .base import Message
+from .events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
+from .http import (
+    CONNECT_TIMEOUT,
+    IDLE_TIMEOUT,
+    client_timeout,
+    iter_chunks,
+    open_request,
+    raise_for_status,
+    read_text,
+    session_scope,
+)
+from .secrets import redact
+from .sse import LineDecoder, SSEDecoder
+
+__all__ = [
+    "ChatCompletionStreamParser",
+    "ContextOverflowError",
+    "DEFAULT_BASE_URL",
+    "IncompleteReplyError",
+    "OpenAICompatible",
+    "ServerReportedError",
+    "error_from_payload",
+    "events_from_completion",
+    "parse_models",
+]
+
+log = logging.getLogger("deskchat.provider.openai")
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8080/v1"
+
+# Parameters that are ours, not the API's: never sent in the request body.
+_RESERVED = frozenset({"model", "messages", "stream", "stream_options", "system", "proxy"})
+_MODELS_LIMIT = 4 * 1024 * 1024
+
+
+class ServerReportedError(errors.ServiceError):
+    """The server put an error object in its answer instead of more reply.
+
+    Attributes:
+        code: the error's ``code`` or ``type``, when it gave one.
+    """
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class ContextOverflowError(errors.EmptyReplyError):
+    """The server accepted the request, then closed the stream with nothing in it."""
+
+
+class IncompleteReplyError(errors.StreamInterruptedError):
+    """The stream ended before the server said the reply was finished."""
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def error_from_payload(payload: Any, what: str) -> ServerReportedError | None:
+    """The error an ``{"error": ...}`` object stands for, or None if it is not one."""
+    if not isinstance(payload, dict) or not payload.get("error"):
+        return None
+    error = payload["error"]
+    code: str | None = None
+    if isinstance(error, dict):
+        message = error.get("message") or error.get("type") or "an error without details"
+        raw_code = error.get("code") or error.get("type")
+        code = str(raw_code) if raw_code is not None else None
+    else:
+        message = error
+    return ServerReportedError(
+        f"{what} reported an error instead of a reply: {_clip(str(message))}", code=code
+    )
+
+
+def events_from_completion(chunk: Mapping[str, Any]) -> list[Event]:
+    """The events in one ``chat.completion.chunk`` (or a whole ``chat.completion``).
+
+    Only the first choice is read; DeskChat asks for one. Empty text is dropped.
+    """
+    events: list[Event] = []
+    choices = chunk.get("choices")
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        choice = choices[0]
+        # A streamed chunk has "delta"; a whole completion (a server that
+        # ignored stream: true) has "message" with the same fields.
+        delta = choice.get("delta")
+        if not isinstance(delta, dict):
+            delta = choice.get("message")
+        if isinstance(delta, dict):
+            # Servers name reasoning differently: DeepSeek and llama.cpp use
+            # reasoning_content, OpenRouter and vLLM (newer) use reasoning.
+            for key in ("reasoning_content", "reasoning"):
+                reasoning = delta.get(key)
+                if isinstance(reasoning, str) and reasoning:
+                    events.append(ReasoningDelta(reasoning))
+                    break
+            content = delta.get("content")
+            if isinstance(content, str) and content:
+                events.append(TextDelta(content))
+        reason = choice.get("finish_reason")
+        if isinstance(reason, str) and reason:
+            events.append(FinishEvent(reason))
+    usage = chunk.get("usage")
+    if isinstance(usage, dict):
+        events.append(
+            UsageEvent(
+                prompt_tokens=_int_or_none(usage.get("prompt_tokens")),
+                completion_tokens=_int_or_none(usage.get("completion_tokens")),
+            )
+        )
+    return events
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class ChatCompletionStreamParser:
+    """Pure state of one streamed reply: bytes in, events out (no I/O).
+
+    Args:
+        what: how to name the server in messages, e.g. "llama.cpp (127.0.0.1)".
+
+    Attributes:
+        done: ``[DONE]`` arrived; later bytes are ignored.
+        pending_error: set by :meth:`finish` when the stream was cut short; the
+            caller raises it after handing on the events that did arrive.
+        received: how many data events arrived (any, even role-only ones).
+        finished: a ``finish_reason`` arrived.
+    """
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.done = False
+        self.received = 0
+        self.finished = False
+        self.pending_error: errors.ProviderError | None = None
+        self._lines = LineDecoder()
+        self._sse = SSEDecoder()
+
+    def feed(self, data: bytes) -> list[Event]:
+        """Take the next bytes; return the events they complete."""
+        return self._handle_lines(self._lines.feed(data))
+
+    def finish(self) -> list[Event]:
+        """End of the body: the last unterminated event, then a verdict on the ending."""
+        events: list[Event] = []
+        if not self.done:
+            events = self._handle_lines(self._lines.finish())
+            last = self._sse.finish()
+            if last is not None and not self.done:
+                events.extend(self._handle_event(last.event, last.data))
+        if self.done or self.finished:
+            return events
+        if self.received == 0:
+            raise ContextOverflowError(
+                f"{self.what} closed the reply without sending anything. The prompt may "
+                "exceed the model's context length: shorten the conversation, start a new "
+                "one, or load the model with a larger context."
+            )
+        # Hand over what arrived first: the caller raises after yielding it.
+        self.pending_error = IncompleteReplyError(
+            f"{self.what} stopped sending before the reply was finished; "
+            "the text received so far is kept. Try again for a complete reply."
+        )
+        return events
+
+    def _handle_lines(self, lines: list[str]) -> list[Event]:
+        events: list[Event] = []
+        for line in lines:
+            if self.done:
+                break
+            sse = self._sse.decode(line)
+            if sse is not None:
+                events.extend(self._handle_event(sse.event, sse.data))
+        return events
+
+    def _handle_event(self, event: str, data: str) -> list[Event]:
+        payload = data.strip()
+        if payload == "[DONE]":
+            self.done = True
+            return []
+        if not payload:
+            return []
+        try:
+            chunk = json.loads(payload)
+        except ValueError:
+            if event == "error":
+                raise ServerReportedError(
+                    f"{self.what} reported an error instead of a reply: {_clip(payload)}"
+                ) from None
+            raise errors.ProtocolError(
+                f"{self.what} sent a piece of the reply that is not valid JSON, so it "
+                f"cannot be shown: {_clip(payload, 120)}"
+            ) from None
+        self.received += 1
+        error = error_from_payload(chunk, self.what)
+        if error is None and event == "error":
+            error = ServerReportedError(
+                f"{self.what} reported an error instead of a reply: {_clip(payload)}"
+            )
+        if error is not None:
+            raise error
+        if not isinstance(chunk, dict):
+            log.debug("ignoring a stream chunk that is not an object: %.80s", payload)
+            return []
+        events = events_from_completion(chunk)
+        if any(isinstance(e, FinishEvent) for e in events):
+            self.finished = True
+        return events
+
+
+class OpenAICompatible:
+    """Streams replies from a server with OpenAI's ``/chat/completions`` API.
+
+    Args:
+        base_url: the API root including its version, e.g. ``http://127.0.0.1:8080/v1``.
+        session: an ``aiohttp.ClientSession`` to share; one is made per call when omitted.
+        api_key: sent as ``Authorization: Bearer``; never logged or shown.
+        proxy: an HTTP proxy URL for every request.
+        extra_headers: added to every request (e.g. OpenRouter's ``X-Title``).
+        idle_timeout: seconds the stream may stay silent before giving up.
+        connect_timeout: seconds allowed to open a connection.
+        name, display_name: the registry id and the name shown to people.
+        default_model: used when no model is named; when empty, the first
+            model the server lists is used.
+        requires_api_key: refuse to send a request without a key (hosted APIs).
+
+    Attributes:
+        models: a coroutine method that asks the server (``GET {base}/models``).
+    """
+
+    name = "openai-compatible"
+    display_name = "OpenAI-compatible server"
+    default_model = ""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        session: aiohttp.ClientSession | None = None,
+        *,
+        api_key: str | None = None,
+        proxy: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        idle_timeout: float = IDLE_TIMEOUT,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        name: str | None = None,
+        display_name: str | None = None,
+        default_model: str | None = None,
+        requires_api_key: bool = False,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = session
+        self.proxy = proxy
+        self.extra_headers = dict(extra_headers or {})
+        self.idle_timeout = idle_timeout
+        self.requires_api_key = requires_api_key
+        self._api_key = api_key or None
+        self._timeout = client_timeout(connect=connect_timeout, idle=idle_timeout)
+        if name:
+            self.name = name
+        if display_name:
+            self.display_name = display_name
+        if default_model is not None:
+            self.default_model = default_model
+        try:
+            self.host = URL(self.base_url).host or self.base_url
+        except ValueError:
+            self.host = self.base_url
+
+    def __repr__(self) -> str:
+        # Never the key: a repr ends up in logs and tracebacks.
+        return f"{type(self).__name__}(name={self.name!r}, base_url={self.base_url!r})"
+
+    @property
+    def what(self) -> str:
+        """How messages name this server, e.g. "llama.cpp (127.0.0.1)"."""
+        return f"{self.display_name} ({self.host})"
+
+    def _headers(self, accept: str) -> dict[str, str]:
+        headers = {"Accept": accept, **self.extra_headers}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        return headers
+
+    def _check_key(self) -> None:
+        if self.requires_api_key and not self._api_key:
+            raise errors.ConfigurationError(
+                f"{self.display_name} needs an API key; add one in the settings "
+                "or set it in the environment."
+            )
+
+    async def models(self) -> list[str]:
+        """The model ids the server lists at ``GET {base}/models``."""
+        self._check_key()
+        try:
+            async with session_scope(self.session) as session:
+                return await self._list_models(session)
+        except errors.ProviderError as exc:
+            self._scrub(exc)
+            raise
+
+    async def _list_models(self, session: aiohttp.ClientSession) -> list[str]:
+        async with open_request(
+            session,
+            "GET",
+            f"{self.base_url}/models",
+            headers=self._headers("application/json"),
+            proxy=self.proxy,
+            idle=self.idle_timeout,
+            timeout=self._timeout,
+        ) as response:
+            body = await read_text(response, _MODELS_LIMIT)
+            await raise_for_status(response, what=self.what, body=body)
+        return parse_models(body, self.what)
+
+    async def _resolve_model(self, session: aiohttp.ClientSession, model: str | None) -> str:
+        """``model``, or the default, or else the first model the server lists."""
+        if model:
+            return model
+        if self.default_model:
+            return self.default_model
+        names = await self._list_models(session)
+        if not names:
+            raise errors.ConfigurationError(
+                f"{self.what} lists no models; load a model on the server or name one."
+            )
+        return names[0]
+
+    def build_body(
+        self, model: str, messages: Sequence[Message], params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The JSON request body: messages (system prompt first), stream, parameters."""
+        if not messages:
+            raise errors.ConfigurationError("There is no message to send.")
+        chat = [dict(m) for m in messages]
+        system = params.get("system")
+        if system:
+            chat.insert(0, {"role": "system", "content": str(system)})
+        body: dict[str, Any] = {
+            k: v for k, v in params.items() if k not in _RESERVED and v is not None
+        }
+        body.update(
+            model=model,
+            messages=chat,
+            stream=True,
+            # Without this, OpenAI sends no token counts in a stream.
+            stream_options={"include_usage": True},
+        )
+        return body
+
+    async def create_async_generator(
+        self, model: str | None, messages: Sequence[Message], **params: Any
+    ) -> AsyncIterator[Event]:
+        """Yield the reply's events as they arrive.
+
+        ``params`` go into the request body as they are (``temperature``,
+        ``max_tokens``, ``top_p``, ``stop``, ``seed``, ...), except ``system``
+        (a system prompt, sent as the first message) and ``proxy`` (this call's
+        proxy). None values are left out.
+        """
+        self._check_key()
+        proxy = params.get("proxy") or self.proxy
+        try:
+            async with session_scope(self.session) as session:
+                model = await self._resolve_model(session, model)
+                body = self.build_body(model, messages, params)
+                async for event in self._stream(session, body, proxy):
+                    yield event
+        except errors.ProviderError as exc:
+            self._scrub(exc)
+            raise
+
+    async def _stream(
+        self, session: aiohttp.ClientSession, body: dict[str, Any], proxy: str | None
+    ) -> AsyncIterator[Event]:
+        async with open_request(
+            session,
+            "POST",
+            f"{self.base_url}/chat/completions",
+            json=body,
+            headers=self._headers("text/event-stream"),
+            proxy=proxy,
+            idle=self.idle_timeout,
+            timeout=self._timeout,
+        ) as response:
+            await raise_for_status(response, what=self.what)
+            if response.content_type == "application/json":
+                # The server ignored stream: true and sent the whole reply.
+                for event in await self._whole_reply(response):
+                    yield event
+                return
+            parser = ChatCompletionStreamParser(self.what)
+            async for data in iter_chunks(response, idle=self.idle_timeout):
+                for event in parser.feed(data):
+                    yield event
+                if parser.done:
+                    break
+            for event in parser.finish():
+                yield event
+            if parser.pending_error is not None:
+                raise parser.pending_error
+
+    async def _whole_reply(self, response: aiohttp.ClientResponse) -> list[Event]:
+        text = await read_text(response, _MODELS_LIMIT)
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            raise errors.ProtocolError(
+                f"{self.what} sent an answer that is not valid JSON: {_clip(text, 120)}"
+            ) from None
+        error = error_from_payload(payload, self.what)
+        if error is not None:
+            raise error
+        events = events_from_completion(payload) if isinstance(payload, dict) else []
+        if not events:
+            raise errors.EmptyReplyError(f"{self.what} answered without any reply; try again.")
+        return events
+
+    def _scrub(self, exc: errors.ProviderError) -> None:
+        """Hide the API key in ``exc``, should the server have echoed it."""
+        if not self._api_key:
+            return
+        clean = redact(exc.message, [self._api_key])
+        if clean != exc.message:
+            exc.message = clean
+            exc.args = (clean,)
+        if isinstance(exc, errors.APIStatusError):
+            exc.body = redact(exc.body, [self._api_key])
+
+
+def parse_models(body: str, what: str) -> list[str]:
+    """Model ids from a ``/models`` answer (``{"data": [{"id": ...}]}`` and close cousins)."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise errors.ProtocolError(
+            f"{what} sent a model list that is not valid JSON; check the base URL "
+            "(it usually ends in /v1)."
+        ) from None
+    items: Any = payload
+    if isinstance(payload, dict):
+        items = payload.get("data", payload.get("models"))
+    if not isinstance(items, list):
+        raise errors.ProtocolError(
+            f"{what} did not send a model list; check the base URL (it usually ends in /v1)."
+        )
+    names: list[str] = []
+    for item in items:
+        if isinstance(item, str):
+            names.append(item)
+        elif isinstance(item, dict):
+            name = item.get("id") or item.get("name")
+            if isinstance(name, str) and name:
+                names.append(name)
+    return names

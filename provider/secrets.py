@@ -1,0 +1,234 @@
+"""API keys: kept in the OS keyring, found in the environment, or held for one session.
+
+Nothing here imports Qt. ``keyring`` is imported on first use, so importing
+this module is cheap and works where ``keyring`` has no backend at all.
+
+Lookup order for :func:`get_api_key`: the keyring (service ``deskchat``,
+username = provider id), then the provider's environment variable (or
+``DESKCHAT_API_KEY``), then keys set for this session only.
+Every key this module hands out or stores is remembered so that
+:func:`redact` and :class:`RedactingFilter` can hide it from texts and logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .errors import ConfigurationError
+
+__all__ = [
+    "ENV_VARS",
+    "SERVICE",
+    "KeyringUnavailableError",
+    "RedactingFilter",
+    "SecretStoreError",
+    "clear_session_keys",
+    "delete_api_key",
+    "get_api_key",
+    "keyring_available",
+    "known_secrets",
+    "redact",
+    "remember_secret",
+    "set_api_key",
+    "set_session_key",
+]
+
+log = logging.getLogger("deskchat.secrets")
+
+SERVICE = "deskchat"
+"""The keyring service name every key is stored under."""
+
+ENV_VARS: Mapping[str, str] = {
+    "openai": "OPENAI_API_KEY",
+    "openrouter": "OPENROUTER_API_KEY",
+    "groq": "GROQ_API_KEY",
+}
+"""Environment variables read for a provider's key; ``DESKCHAT_API_KEY`` serves all."""
+
+GENERIC_ENV_VAR = "DESKCHAT_API_KEY"
+
+_session_keys: dict[str, str] = {}
+_known: set[str] = set()
+
+# scheme://user:password@host -> scheme://***@host
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+_BEARER = re.compile(r"(?P<word>\bBearer\s+)[^\s\"',;]+", re.IGNORECASE)
+_QUERY_KEY = re.compile(
+    r"(?P<name>[?&](?:api[_-]?key|key|token|access_token|password)=)[^&\s#\"']+", re.IGNORECASE
+)
+
+
+class SecretStoreError(ConfigurationError):
+    """The keyring exists but refused to store, read or delete a key."""
+
+
+class KeyringUnavailableError(SecretStoreError):
+    """This system has no keyring backend, so a key can be kept for this session only."""
+
+
+def remember_secret(secret: str | None) -> None:
+    """Add ``secret`` to the values :func:`redact` hides without being told."""
+    if secret:
+        _known.add(secret)
+
+
+def known_secrets() -> frozenset[str]:
+    """Every key this process has read or stored so far."""
+    return frozenset(_known)
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """``text`` with each secret, URL credential and Bearer token replaced by ``***``.
+
+    Args:
+        secrets: values to hide besides those already known to this module.
+    """
+    # Longest first, so a key that contains another known key goes whole.
+    values = sorted({s for s in (*secrets, *_known) if s}, key=len, reverse=True)
+    for value in values:
+        text = text.replace(value, "***")
+    text = _URL_CREDENTIALS.sub(r"\g<scheme>***@", text)
+    text = _BEARER.sub(r"\g<word>***", text)
+    return _QUERY_KEY.sub(r"\g<name>***", text)
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that hides known secrets in every record it passes.
+
+    Args:
+        secrets: extra values to hide, besides the keys this module knows.
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._extra = tuple(secrets)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message with secrets hidden; never drop it."""
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            # A broken format string: leave it for logging to report as usual.
+            return True
+        clean = redact(message, self._extra)
+        if clean != message:
+            record.msg = clean
+            record.args = None
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self._extra)
+        return True
+
+
+def keyring_available() -> bool:
+    """True when a real keyring backend (not keyring's "fail" stand-in) is set."""
+    try:
+        import keyring
+        from keyring.backends import fail
+    except ImportError:
+        return False
+    try:
+        backend = keyring.get_keyring()
+    except Exception:  # noqa: BLE001 - a broken backend config means "no keyring" to the UI
+        log.debug("keyring backend could not be loaded", exc_info=True)
+        return False
+    return not isinstance(backend, fail.Keyring)
+
+
+def get_api_key(provider_id: str, *, environ: Mapping[str, str] | None = None) -> str | None:
+    """The key for ``provider_id`` from the keyring, the environment or this session.
+
+    Never raises for a missing or broken keyring: it just looks further.
+    """
+    key = _from_keyring(provider_id) or _from_env(provider_id, environ)
+    key = key or _session_keys.get(provider_id)
+    remember_secret(key)
+    return key
+
+
+def set_api_key(provider_id: str, key: str) -> None:
+    """Store ``key`` in the OS keyring.
+
+    Raises:
+        KeyringUnavailableError: no keyring backend exists; the caller may
+            offer :func:`set_session_key` instead.
+        SecretStoreError: the keyring refused (locked, access denied).
+    """
+    remember_secret(key)
+    keyring, errors_mod = _keyring_modules()
+    if not keyring_available():
+        raise _unavailable()
+    try:
+        keyring.set_password(SERVICE, provider_id, key)
+    except errors_mod.NoKeyringError as exc:
+        raise _unavailable() from exc
+    except errors_mod.KeyringError as exc:
+        raise SecretStoreError(
+            "The system keyring refused to store the API key (it may be locked); "
+            "unlock it and try again, or keep the key for this session only."
+        ) from exc
+
+
+def delete_api_key(provider_id: str) -> None:
+    """Forget the key in the keyring and in this session (a missing key is fine)."""
+    _session_keys.pop(provider_id, None)
+    if not keyring_available():
+        return
+    keyring, errors_mod = _keyring_modules()
+    try:
+        keyring.delete_password(SERVICE, provider_id)
+    except errors_mod.PasswordDeleteError:
+        pass  # There was no key stored: nothing to forget.
+    except errors_mod.KeyringError as exc:
+        raise SecretStoreError(
+            "The system keyring refused to delete the API key (it may be locked); "
+            "unlock it and try again."
+        ) from exc
+
+
+def set_session_key(provider_id: str, key: str) -> None:
+    """Hold ``key`` in memory until DeskChat quits; it is never written anywhere."""
+    remember_secret(key)
+    _session_keys[provider_id] = key
+
+
+def clear_session_keys() -> None:
+    """Forget every session-only key (they stay redacted in logs)."""
+    _session_keys.clear()
+
+
+def _from_keyring(provider_id: str) -> str | None:
+    try:
+        keyring, errors_mod = _keyring_modules()
+    except ImportError:
+        return None
+    try:
+        return keyring.get_password(SERVICE, provider_id)
+    except errors_mod.KeyringError:
+        # No backend, or a locked one: the environment or session may still have it.
+        log.debug("no key for %s in the keyring (keyring unavailable)", provider_id)
+        return None
+
+
+def _from_env(provider_id: str, environ: Mapping[str, str] | None) -> str | None:
+    env = os.environ if environ is None else environ
+    name = ENV_VARS.get(provider_id)
+    value = env.get(name) if name else None
+    return value or env.get(GENERIC_ENV_VAR) or None
+
+
+def _keyring_modules() -> tuple[Any, Any]:
+    import keyring
+    import keyring.errors
+
+    return keyring, keyring.errors
+
+
+def _unavailable() -> KeyringUnavailableError:
+    return KeyringUnavailableError(
+        "This system has no keyring to store the API key safely; "
+        "DeskChat can keep it for this session only."
+    )

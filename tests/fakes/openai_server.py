@@ -1,0 +1,180 @@
+"""A local server speaking OpenAI's chat completions API, byte for byte as a test scripts it.
+
+Tests queue :class:`Reply` scripts and read ``requests`` to see what the
+client sent. Each chunk of a script is written separately, so a test decides
+where the network splits the body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+# Headers a recording carries that the serving aiohttp sets itself.
+_HOP_HEADERS = {"transfer-encoding", "content-length", "date", "server", "connection"}
+
+
+@dataclass
+class Reply:
+    """One scripted answer.
+
+    Attributes:
+        chunks: body bytes, each written separately.
+        status: HTTP status.
+        headers: response headers.
+        cut_after: after this many chunks, drop the connection mid-body.
+        hang_after: after this many chunks, keep the connection open silently.
+    """
+
+    chunks: list[bytes] = field(default_factory=list)
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/event-stream"})
+    cut_after: int | None = None
+    hang_after: int | None = None
+
+
+def split_randomly(data: bytes, seed: int, *, max_size: int = 17) -> list[bytes]:
+    """Split ``data`` at seeded random places (1..max_size bytes a piece)."""
+    rng = random.Random(seed)
+    chunks: list[bytes] = []
+    i = 0
+    while i < len(data):
+        n = rng.randint(1, max_size)
+        chunks.append(data[i : i + n])
+        i += n
+    return chunks
+
+
+def chunk(
+    content: str | None = None,
+    *,
+    role: str | None = None,
+    reasoning: str | None = None,
+    reasoning_key: str = "reasoning_content",
+    finish: str | None = None,
+    usage: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """One ``chat.completion.chunk`` object."""
+    delta: dict[str, Any] = {}
+    if role is not None:
+        delta["role"] = role
+    if content is not None:
+        delta["content"] = content
+    if reasoning is not None:
+        delta[reasoning_key] = reasoning
+    out: dict[str, Any] = {
+        "id": "chatcmpl-test",
+        "object": "chat.completion.chunk",
+        "model": "tiny.gguf",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    if usage is not None:
+        out = {**out, "choices": [], "usage": dict(usage)}
+    return out
+
+
+def sse(
+    objects: Iterable[Mapping[str, Any] | str],
+    *,
+    newline: str = "\n",
+    done: bool = True,
+    trailing_blank: bool = True,
+) -> bytes:
+    """An event stream of ``data:`` events (a ``str`` item is sent as raw lines)."""
+    parts: list[str] = []
+    for obj in objects:
+        parts.append(obj if isinstance(obj, str) else "data: " + json.dumps(obj))
+    if done:
+        parts.append("data: [DONE]")
+    body = (newline + newline).join(parts)
+    if trailing_blank:
+        body += newline + newline
+    return body.encode("utf-8")
+
+
+def stream_reply(body: bytes, *, seed: int | None = None, **kwargs: Any) -> Reply:
+    """A 200 event stream of ``body``, split at random places when ``seed`` is given."""
+    chunks = split_randomly(body, seed) if seed is not None else [body]
+    return Reply(chunks=chunks, **kwargs)
+
+
+def json_reply(payload: Any, status: int = 200) -> Reply:
+    """A JSON answer in one piece."""
+    return Reply(
+        chunks=[json.dumps(payload).encode()],
+        status=status,
+        headers={"Content-Type": "application/json"},
+    )
+
+
+def http_file_reply(path: Path, *, seed: int | None = None) -> Reply:
+    """Replay a recorded ``.http`` file: its status, its headers, its body bytes."""
+    raw = path.read_bytes()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    status = int(status_line.split()[1])
+    headers: dict[str, str] = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        if name.strip().lower() not in _HOP_HEADERS:
+            headers[name.strip()] = value.strip()
+    chunks = split_randomly(body, seed) if seed is not None and body else [body] if body else []
+    return Reply(chunks=chunks, status=status, headers=headers)
+
+
+class FakeOpenAI:
+    """The fake server: serve ``app`` under ``/v1``.
+
+    Attributes:
+        replies: scripts for the next chat requests, in order; the last repeats.
+        models_reply: the answer to ``GET /v1/models``.
+        requests: what the client sent, one dict per request.
+    """
+
+    def __init__(self) -> None:
+        self.replies: list[Reply] = [stream_reply(sse([chunk(role="assistant"), chunk("Hi")]))]
+        self.models_reply: Reply = json_reply(
+            {"object": "list", "data": [{"id": "tiny.gguf", "object": "model"}]}
+        )
+        self.requests: list[dict[str, Any]] = []
+        self.app = web.Application()
+        self.app.router.add_post("/v1/chat/completions", self._chat)
+        self.app.router.add_get("/v1/models", self._models)
+
+    def reply_with(self, *replies: Reply) -> None:
+        """Answer the next chat requests with these scripts, in order."""
+        self.replies = list(replies)
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.requests.append({"path": request.path, "headers": dict(request.headers), "json": body})
+        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        return await _send(request, reply)
+
+    async def _models(self, request: web.Request) -> web.StreamResponse:
+        self.requests.append({"path": request.path, "headers": dict(request.headers)})
+        return await _send(request, self.models_reply)
+
+
+async def _send(request: web.Request, reply: Reply) -> web.StreamResponse:
+    response = web.StreamResponse(status=reply.status, headers=reply.headers)
+    await response.prepare(request)
+    for i, piece in enumerate(reply.chunks):
+        if reply.cut_after is not None and i >= reply.cut_after:
+            assert request.transport is not None
+            request.transport.close()
+            return response
+        if reply.hang_after is not None and i >= reply.hang_after:
+            await asyncio.sleep(3600)
+        await response.write(piece)
+        # Let each write leave as its own packet where the kernel allows.
+        await asyncio.sleep(0)
+    await response.write_eof()
+    return response
