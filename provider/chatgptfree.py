@@ -25,7 +25,6 @@ from .http import (
     IDLE_TIMEOUT,
     USER_AGENT,
     client_timeout,
-    is_cloudflare_challenge,
     iter_chunks,
     open_request,
     raise_for_status,
@@ -44,6 +43,9 @@ _SSE_FIELD = re.compile(r"^(event|id|retry):")
 # What the plugin says when the nonce has expired, in its JSON "msg".
 _EXPIRED = re.compile(r"expired|nonce|refresh the page|security check", re.IGNORECASE)
 _PAGE_LIMIT = 8 * 1024 * 1024
+# Markers of Cloudflare's browser-check page. A cf-ray header alone proves
+# nothing: every page of a site behind Cloudflare carries one.
+_CHALLENGE = re.compile(r"Just a moment|cf-chl|challenge-platform|cf_chl_opt")
 
 
 class ChatgptFreeReplyParser:
@@ -65,6 +67,10 @@ class ChatgptFreeReplyParser:
         self.text_seen = False
         self._lines = LineDecoder()
         self._kept: list[str] = []
+        self._first_line = True
+        # An error met after text in the same chunk waits here, so the text
+        # before it still reaches the user (see _handle).
+        self._pending: errors.ProviderError | None = None
 
     def feed(self, data: bytes) -> list[str]:
         """Take the next bytes; return the text chunks they complete."""
@@ -72,6 +78,7 @@ class ChatgptFreeReplyParser:
 
     def finish(self) -> list[str]:
         """End of the body: the last line, then the kept lines as final JSON."""
+        self._raise_pending()
         chunks = [] if self.done else self._handle(self._lines.finish())
         chunks.extend(self._final_json())
         if not chunks and not self.text_seen:
@@ -81,21 +88,41 @@ class ChatgptFreeReplyParser:
             )
         return chunks
 
+    def _raise_pending(self) -> None:
+        if self._pending is not None:
+            error, self._pending = self._pending, None
+            raise error
+
     def _handle(self, lines: list[str]) -> list[str]:
+        self._raise_pending()
         chunks: list[str] = []
         for raw in lines:
             if self.done:
                 break
-            text = self._line(raw.strip())
+            if self._first_line:
+                # A byte order mark is not whitespace to str.strip().
+                self._first_line = False
+                raw = raw.removeprefix("\ufeff")
+            try:
+                text = self._line(raw.strip())
+            except errors.ProviderError as exc:
+                if not chunks:
+                    raise
+                # Hand out the text that came before the error first.
+                self._pending = exc
+                self.done = True
+                break
             if text:
                 self.text_seen = True
                 chunks.append(text)
         return chunks
 
     def _line(self, line: str) -> str | None:
-        if line.startswith("data: "):
-            return self._data(line[6:])
-        if not line or line == "data:" or line.startswith(":") or _SSE_FIELD.match(line):
+        if line.startswith("data:"):
+            # SSE allows "data:" without the space; the seed only knew "data: ".
+            payload = line[5:].strip()
+            return self._data(payload) if payload else None
+        if not line or line.startswith(":") or _SSE_FIELD.match(line):
             return None
         self._kept.append(line)
         return None
@@ -136,7 +163,12 @@ class ChatgptFreeReplyParser:
                 f"{self.host} sent an answer DeskChat cannot read: {_clip(body)}"
             ) from None
         if answer in (-1, 0) and not isinstance(answer, bool):
-            raise errors.StaleNonceError(_stale_message(self.host))
+            if self.text_seen:
+                raise errors.StaleNonceError(
+                    f"{self.host} refused its security token (nonce) in the middle of the "
+                    "reply; the text so far is kept. Send the message again."
+                )
+            raise errors.StaleNonceError(_refused_message(self.host))
         if not isinstance(answer, dict):
             return []
         _raise_if_error(answer, self.host, stale_ok=not self.text_seen)
@@ -167,7 +199,9 @@ def _raise_if_error(
     if message is None:
         return
     if stale_ok and _EXPIRED.search(message):
-        raise errors.StaleNonceError(f"{host}: {_clip(message)}")
+        raise errors.StaleNonceError(
+            f"{host} said its security token (nonce) is no longer valid: {_clip(message)}"
+        )
     raise errors.ServiceError(f"{host} said: {_clip(message) or 'an error, without details'}")
 
 
@@ -277,9 +311,11 @@ class ChatgptFree:
                     async for chunk in self._post(session, prompt, parser, proxy):
                         yield chunk
                     return
-                except errors.StaleNonceError:
-                    if parser.text_seen or attempt == 2:
+                except errors.StaleNonceError as exc:
+                    if parser.text_seen:
                         raise
+                    if attempt == 2:
+                        raise errors.StaleNonceError(_stale_message(self.host)) from exc
                     log.info("%s: nonce refused, loading the page again", self.host)
 
     async def _fetch_credentials(self, session: aiohttp.ClientSession, proxy: str | None) -> None:
@@ -295,6 +331,7 @@ class ChatgptFree:
             f"{self.base_url}/",
             headers=headers,
             proxy=proxy,
+            idle=self.idle_timeout,
             timeout=self._timeout,
         ) as response:
             body = await read_text(response, _PAGE_LIMIT)
@@ -302,7 +339,7 @@ class ChatgptFree:
         post_id = _POST_ID.search(body)
         nonce = _NONCE.search(body)
         if post_id is None or nonce is None:
-            if is_cloudflare_challenge(403, response.headers, body):
+            if _CHALLENGE.search(body):
                 raise errors.CloudflareChallengeError(
                     f"{self.host} is behind a Cloudflare challenge that DeskChat cannot pass; "
                     "set a proxy or another base URL.",
@@ -348,12 +385,13 @@ class ChatgptFree:
             data=form,
             headers=headers,
             proxy=proxy,
+            idle=self.idle_timeout,
             timeout=self._timeout,
         ) as response:
             if response.status >= 400:
                 body = await read_text(response)
                 if response.status in (400, 403) and _is_stale_nonce_body(body):
-                    raise errors.StaleNonceError(_stale_message(self.host))
+                    raise errors.StaleNonceError(_refused_message(self.host))
                 await raise_for_status(response, what=self.host, body=body)
             async for data in iter_chunks(response, idle=self.idle_timeout):
                 for chunk in parser.feed(data):
@@ -362,6 +400,10 @@ class ChatgptFree:
                     break
             for chunk in parser.finish():
                 yield chunk
+
+
+def _refused_message(host: str) -> str:
+    return f"{host} refused its security token (nonce); load the page again for a fresh one."
 
 
 def _stale_message(host: str) -> str:

@@ -11,9 +11,12 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import math
+import re
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import UTC
 from typing import Any
 
 import aiohttp
@@ -98,9 +101,14 @@ async def open_request(
     url: str,
     *,
     proxy: str | None = None,
+    idle: float = IDLE_TIMEOUT,
     **kwargs: Any,
 ) -> AsyncIterator[aiohttp.ClientResponse]:
     """Send a request; yield the response, and always release it on exit.
+
+    Args:
+        idle: the ``sock_read`` limit the request is sent with, for the message
+            when the server accepts the connection but never answers.
 
     Connection failures become :class:`errors.APIConnectionError` subclasses
     whose text names the host (never the proxy's credentials).
@@ -135,6 +143,10 @@ async def open_request(
         raise errors.APIConnectionError(
             f"Could not connect to {host}; the server may be down, or the address or port is wrong."
         ) from exc
+    except aiohttp.SocketTimeoutError as exc:
+        # Connected, but the server sent no headers within the idle limit: the
+        # same silence as mid-stream, not a failure to connect.
+        raise errors.IdleTimeoutError(host, idle) from exc
     except (TimeoutError, aiohttp.ConnectionTimeoutError) as exc:
         raise errors.ConnectTimeoutError(
             f"{host} did not answer in time; check your connection or try again later."
@@ -184,22 +196,36 @@ async def iter_chunks(
         ) from exc
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+_DELTA_SECONDS = re.compile(r"\d+(?:\.\d+)?")
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date).
+
+    Args:
+        now: the current time as a Unix timestamp (for tests); defaults to now.
+
+    Anything else ("soon", "inf", "-5", "nan") gives None: a wait we cannot
+    read is better unsaid than shown as nonsense.
+    """
     if not value:
         return None
     value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    if _DELTA_SECONDS.fullmatch(value):
+        seconds = float(value)
+        return seconds if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when is None:
         return None
-    return max(0.0, when.timestamp() - time.time())
+    if when.tzinfo is None:
+        # RFC 9110 dates are GMT; "-0000" parses as naive, which timestamp()
+        # would read as local time.
+        when = when.replace(tzinfo=UTC)
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
 
 
 def error_message_from_body(body: str) -> str | None:
