@@ -1,0 +1,74 @@
+"""``python -m gui`` as a real process: starts, quits cleanly, also mid-stream."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+
+from tests.fakes.wordpress import FakeWordPress, Script, sse_body
+from tests.gui.conftest import GUI_TESTS, until
+
+REPO = GUI_TESTS.parents[1]
+
+
+async def run_gui(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the window in a child process while this loop keeps serving the fake site."""
+    # Popen returns at once; the child is then polled without blocking the loop.
+    child = subprocess.Popen(  # noqa: ASYNC220
+        [sys.executable, "-m", "gui", *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        await until(lambda: child.poll() is not None, seconds=60, what="python -m gui to exit")
+    finally:
+        if child.poll() is None:
+            child.kill()
+    stdout, stderr = child.communicate()
+    return subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
+
+
+def assert_clean(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Task was destroyed" not in result.stderr
+    assert "Unclosed" not in result.stderr
+
+
+async def test_window_starts_and_quits_with_exit_code_zero(
+    repo_env: dict[str, str], wordpress: str, fake_site: FakeWordPress
+) -> None:
+    repo_env["DESKCHAT_QUIT_AFTER_MS"] = "300"
+    result = await run_gui(repo_env, "--base-url", wordpress)
+    assert_clean(result)
+    # Nothing touches the network at start-up.
+    assert fake_site.page_loads == 0
+    assert fake_site.posts == []
+
+
+async def test_closing_mid_stream_exits_cleanly(
+    repo_env: dict[str, str], wordpress: str, fake_site: FakeWordPress
+) -> None:
+    body = sse_body(["Still ", "going"], done=False)
+    fake_site.reply = Script(
+        chunks=[body], headers={"Content-Type": "text/event-stream"}, hang_after=1
+    )
+    repo_env["DESKCHAT_SMOKE_MESSAGE"] = "Tell me a long story"
+    repo_env["DESKCHAT_QUIT_AFTER_MS"] = "1500"
+    result = await run_gui(repo_env, "--base-url", wordpress)
+    assert_clean(result)
+    assert len(fake_site.posts) == 1
+    # The server saw the connection close when the window cancelled the reply.
+    await asyncio.wait_for(fake_site.cancelled.wait(), 10)
+
+
+async def test_unknown_provider_is_one_readable_sentence(repo_env: dict[str, str]) -> None:
+    repo_env["DESKCHAT_PROVIDER"] = "nonesuch"
+    result = await run_gui(repo_env)
+    assert result.returncode == 2
+    assert "Unknown provider 'nonesuch'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,77 @@
+"""The in-memory conversation (no Qt) and the one place errors become UI."""
+
+from __future__ import annotations
+
+import asyncio
+
+from gui.conversation import ChatMessage, Conversation, Conversations
+from gui.errors import show_error
+from provider import ReplyState, ServerError
+
+
+def reply(text: str, status: str) -> ReplyState:
+    state = ReplyState()
+    if text:
+        state.handle(text)
+    if status == "complete":
+        state.complete()
+    elif status == "stopped":
+        state.stop()
+    elif status == "error":
+        state.fail(ServerError("The server failed.", status_code=500))
+    return state
+
+
+def test_history_leaves_out_failed_and_empty_replies() -> None:
+    conversation = Conversation()
+    conversation.add(ChatMessage("user", text="one"))
+    conversation.add(ChatMessage("assistant", reply=reply("partial", "error")))
+    conversation.add(ChatMessage("assistant", reply=reply("", "stopped")))
+    conversation.add(ChatMessage("assistant", reply=reply("answer", "complete")))
+    conversation.add(ChatMessage("user", text="two"))
+    assert conversation.history() == [
+        {"role": "user", "content": "one"},
+        {"role": "assistant", "content": "answer"},
+        {"role": "user", "content": "two"},
+    ]
+
+
+def test_title_comes_from_the_first_message_shortened() -> None:
+    conversation = Conversation()
+    conversation.add(ChatMessage("user", text="  What is\nthe weather " + "x" * 100))
+    assert conversation.title.startswith("What is the weather x")
+    assert conversation.title.endswith("…")
+    assert len(conversation.title) <= 48
+
+
+def test_new_conversations_come_first() -> None:
+    conversations = Conversations()
+    first = conversations.new()
+    second = conversations.new()
+    assert conversations.items == [second, first]
+    assert conversations.by_id(first.id) is first
+    assert conversations.by_id(-1) is None
+
+
+def test_cancellation_is_silent() -> None:
+    state = reply("some", "streaming")
+    show_error(state, asyncio.CancelledError())
+    assert state.status == "stopped"
+    assert state.error is None
+
+
+def test_a_provider_error_becomes_its_sentence() -> None:
+    state = reply("some", "streaming")
+    show_error(state, ServerError("example.com failed (HTTP 502); try again.", status_code=502))
+    assert state.status == "error"
+    assert state.error == "example.com failed (HTTP 502); try again."
+    assert state.text == "some"
+
+
+def test_a_bug_says_it_is_an_internal_error(caplog) -> None:
+    state = reply("", "streaming")
+    show_error(state, KeyError("oops"))
+    assert state.status == "error"
+    assert state.error is not None
+    assert state.error.startswith("DeskChat hit an internal error (KeyError")
+    assert any(r.levelname == "ERROR" and r.exc_info for r in caplog.records)

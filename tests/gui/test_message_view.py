@@ -1,0 +1,151 @@
+"""The message model and bubble delegate: coalesced updates, only visible rows painted."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QRect, Qt
+
+from gui.conversation import ChatMessage, Conversation
+from gui.main_window import MainWindow
+from gui.message_model import MessageModel
+from provider import ReplyState
+from tests.gui.conftest import until
+from tests.gui.fakes import ScriptedProvider
+
+
+def many_messages(count: int) -> list[ChatMessage]:
+    return [
+        ChatMessage("user", text=f"Question {i}: " + "word " * (i % 40))
+        if i % 2 == 0
+        else ChatMessage("assistant", reply=_done(f"Answer {i}. " + "more text " * (i % 60)))
+        for i in range(count)
+    ]
+
+
+def _done(text: str) -> ReplyState:
+    reply = ReplyState()
+    reply.handle(text)
+    reply.complete()
+    return reply
+
+
+async def test_many_changes_in_one_frame_make_one_data_changed(qtbot) -> None:
+    model = MessageModel()
+    reply = ReplyState()
+    message = ChatMessage("assistant", reply=reply)
+    model.append(ChatMessage("user", text="hi"))
+    model.append(message)
+    changed: list[int] = []
+    model.dataChanged.connect(lambda top, *_: changed.append(top.row()))
+    flushed: list[list[int]] = []
+    model.rows_flushed.connect(flushed.append)
+
+    for i in range(200):
+        reply.handle(f"chunk {i} ")
+        model.touch(message)
+    assert changed == []
+
+    await until(lambda: flushed, what="the coalesced flush")
+    assert changed == [1]
+    assert flushed == [[1]]
+
+
+async def test_a_change_to_a_conversation_not_shown_is_not_announced(qtbot) -> None:
+    model = MessageModel()
+    hidden = Conversation()
+    message = ChatMessage("assistant", reply=ReplyState())
+    hidden.add(message)
+    changed: list[int] = []
+    model.dataChanged.connect(lambda top, *_: changed.append(top.row()))
+    model.touch(message)
+    model.flush()
+    assert changed == []
+
+
+def test_ten_thousand_messages_paint_only_the_visible_rows(qtbot) -> None:
+    window = MainWindow(ScriptedProvider())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.message_model.extend(many_messages(10_000))
+    view = window.message_view
+    qtbot.waitUntil(lambda: view.indexAt(view.viewport().rect().center()).isValid())
+
+    assert window.message_model.rowCount() == 10_000
+    window.delegate.painted_rows.clear()
+    view.viewport().grab()
+
+    viewport = view.viewport().rect()
+    visible = {
+        row
+        for row in range(10_000)
+        if view.visualRect(window.message_model.index(row)).intersects(viewport)
+    }
+    painted = set(window.delegate.painted_rows)
+    assert painted
+    assert painted <= visible
+    assert len(visible) < 60
+
+
+def test_a_long_reply_is_laid_out_once_per_revision(qtbot) -> None:
+    window = MainWindow(ScriptedProvider())
+    qtbot.addWidget(window)
+    window.show()
+    reply = ReplyState()
+    message = ChatMessage("assistant", reply=reply)
+    window.message_model.append(message)
+    delegate = window.delegate
+    reply.handle("line of text " * 5000)
+    first = delegate.measure(message)
+    assert delegate.measure(message) is first
+    reply.handle(" and more")
+    assert delegate.measure(message) is not first
+    assert delegate.row_size(message).height() > 500
+
+
+def test_painting_a_long_reply_draws_only_what_is_visible(qtbot) -> None:
+    window = MainWindow(ScriptedProvider())
+    qtbot.addWidget(window)
+    window.resize(700, 500)
+    window.show()
+    qtbot.waitExposed(window)
+    window.message_model.append(ChatMessage("assistant", reply=_done("para\n" * 20000)))
+    view = window.message_view
+    qtbot.waitUntil(lambda: view.visualRect(window.message_model.index(0)).height() > 10000)
+    rect: QRect = view.visualRect(window.message_model.index(0))
+    assert rect.height() > view.viewport().height() * 10
+    window.delegate.painted_rows.clear()
+    view.viewport().grab()
+    assert window.delegate.painted_rows == [0]
+
+
+def test_focus_is_in_the_input_at_start(qtbot) -> None:
+    window = MainWindow(ScriptedProvider())
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    qtbot.waitActive(window)
+    assert window.focusWidget() is window.input_box
+    # Focus-in events arrive through the event loop after activation.
+    qtbot.waitUntil(window.input_box.hasFocus)
+
+
+def test_shift_enter_inserts_a_newline_and_does_not_send(qtbot) -> None:
+    window = MainWindow(ScriptedProvider())
+    qtbot.addWidget(window)
+    sent: list[str] = []
+    window.input_box.submitted.connect(sent.append)
+    qtbot.keyClicks(window.input_box, "first")
+    qtbot.keyClick(window.input_box, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(window.input_box, "second")
+    assert window.input_box.toPlainText() == "first\nsecond"
+    assert sent == []
+    assert window.message_model.rowCount() == 0
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\n"])
+def test_blank_input_sends_nothing(qtbot, text: str) -> None:
+    window = MainWindow(ScriptedProvider())
+    qtbot.addWidget(window)
+    assert window.controller.send(text) is False
+    assert window.message_model.rowCount() == 0
