@@ -156,14 +156,15 @@ class FakeOpenAI:
         body = await request.json()
         self.requests.append({"path": request.path, "headers": dict(request.headers), "json": body})
         reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-        return await _send(request, reply)
+        return await send_reply(request, reply)
 
     async def _models(self, request: web.Request) -> web.StreamResponse:
         self.requests.append({"path": request.path, "headers": dict(request.headers)})
-        return await _send(request, self.models_reply)
+        return await send_reply(request, self.models_reply)
 
 
-async def _send(request: web.Request, reply: Reply) -> web.StreamResponse:
+async def send_reply(request: web.Request, reply: Reply) -> web.StreamResponse:
+    """Write ``reply`` to ``request`` chunk by chunk, cutting or hanging as scripted."""
     response = web.StreamResponse(status=reply.status, headers=reply.headers)
     await response.prepare(request)
     for i, piece in enumerate(reply.chunks):

@@ -1,0 +1,332 @@
+"""Ollama's native chat API: ``POST /api/chat`` streaming one JSON object per line.
+
+Each line is ``{"message": {"content": ..., "thinking": ...}, "done": false}``;
+the last has ``"done": true`` with ``done_reason``, ``prompt_eval_count`` and
+``eval_count``. A line ``{"error": "..."}`` is Ollama saying no mid-stream.
+Lines are split from raw bytes by :class:`provider.sse.LineDecoder`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from . import errors
+from .base import Message
+from .events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
+from .http import (
+    CONNECT_TIMEOUT,
+    IDLE_TIMEOUT,
+    client_timeout,
+    iter_chunks,
+    open_request,
+    raise_for_status,
+    read_text,
+    session_scope,
+)
+from .openai_compat import IncompleteReplyError, error_from_payload
+from .sse import LineDecoder
+
+__all__ = [
+    "DEFAULT_OLLAMA_URL",
+    "Ollama",
+    "OllamaStreamParser",
+    "ollama_request_body",
+    "parse_tags",
+]
+
+log = logging.getLogger("deskchat.provider.ollama")
+
+DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434"
+
+# OpenAI-style names DeskChat uses, mapped to Ollama's "options" names.
+_OPTION_NAMES = {
+    "max_tokens": "num_predict",
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "top_k": "top_k",
+    "seed": "seed",
+    "stop": "stop",
+    "presence_penalty": "presence_penalty",
+    "frequency_penalty": "frequency_penalty",
+    "repeat_penalty": "repeat_penalty",
+    "num_ctx": "num_ctx",
+    "num_predict": "num_predict",
+    "min_p": "min_p",
+}
+# Sent at the top level of the request, as Ollama expects them.
+_TOP_LEVEL = frozenset({"think", "keep_alive", "format"})
+_TAGS_LIMIT = 4 * 1024 * 1024
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def ollama_request_body(
+    model: str, messages: Sequence[Message], params: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The ``/api/chat`` body: messages (system prompt first), options, stream."""
+    if not messages:
+        raise errors.ConfigurationError("There is no message to send.")
+    chat = [dict(m) for m in messages]
+    system = params.get("system")
+    if system:
+        chat.insert(0, {"role": "system", "content": str(system)})
+    options: dict[str, Any] = {}
+    body: dict[str, Any] = {"model": model, "messages": chat, "stream": True}
+    for key, value in params.items():
+        if value is None or key in ("system", "proxy"):
+            continue
+        if key in _OPTION_NAMES:
+            options[_OPTION_NAMES[key]] = value
+        elif key in _TOP_LEVEL:
+            body[key] = value
+        elif key == "options" and isinstance(value, Mapping):
+            options.update(value)
+        else:
+            log.debug("ignoring a parameter Ollama does not take: %s", key)
+    if options:
+        body["options"] = options
+    return body
+
+
+class OllamaStreamParser:
+    """Pure state of one ``/api/chat`` stream: bytes in, events out (no I/O).
+
+    Args:
+        what: how to name the server in messages.
+
+    Attributes:
+        done: the ``"done": true`` line arrived.
+        received: how many objects arrived.
+    """
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.done = False
+        self.received = 0
+        self._lines = LineDecoder()
+
+    def feed(self, data: bytes) -> list[Event]:
+        """Take the next bytes; return the events the lines they complete hold."""
+        return self._handle(self._lines.feed(data))
+
+    def finish(self) -> list[Event]:
+        """End of the body: the last line, if it had no newline."""
+        return [] if self.done else self._handle(self._lines.finish())
+
+    def _handle(self, lines: list[str]) -> list[Event]:
+        events: list[Event] = []
+        for line in lines:
+            if self.done:
+                break
+            line = line.strip().removeprefix("\ufeff")
+            if line:
+                events.extend(self._object(line))
+        return events
+
+    def _object(self, line: str) -> list[Event]:
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            raise errors.ProtocolError(
+                f"{self.what} sent a line of the reply that is not valid JSON, so it cannot "
+                f"be shown: {_clip(line, 120)}"
+            ) from None
+        self.received += 1
+        error = error_from_payload(obj, self.what)
+        if error is not None:
+            raise error
+        if not isinstance(obj, dict):
+            return []
+        events: list[Event] = []
+        message = obj.get("message")
+        if isinstance(message, dict):
+            thinking = message.get("thinking")
+            if isinstance(thinking, str) and thinking:
+                events.append(ReasoningDelta(thinking))
+            content = message.get("content")
+            if isinstance(content, str) and content:
+                events.append(TextDelta(content))
+        if obj.get("done") is True:
+            self.done = True
+            prompt, completion = obj.get("prompt_eval_count"), obj.get("eval_count")
+            if isinstance(prompt, int) or isinstance(completion, int):
+                events.append(
+                    UsageEvent(
+                        prompt_tokens=prompt if isinstance(prompt, int) else None,
+                        completion_tokens=completion if isinstance(completion, int) else None,
+                    )
+                )
+            reason = obj.get("done_reason")
+            events.append(FinishEvent(reason if isinstance(reason, str) and reason else "stop"))
+        return events
+
+
+class Ollama:
+    """Streams replies from an Ollama server through its native API.
+
+    Args:
+        base_url: the server root, e.g. ``http://127.0.0.1:11434`` (no ``/api``).
+        session: an ``aiohttp.ClientSession`` to share; one is made per call when omitted.
+        proxy: an HTTP proxy URL for every request.
+        extra_headers: added to every request (e.g. for a reverse proxy's auth).
+        api_key: sent as ``Authorization: Bearer`` when set (Ollama behind a proxy).
+        idle_timeout: seconds the stream may stay silent; loading a big model
+            can take a while before the first line.
+        connect_timeout: seconds allowed to open a connection.
+        default_model: used when no model is named; when empty, the first
+            installed model is used.
+
+    Attributes:
+        models: a coroutine method listing the installed models (``/api/tags``).
+    """
+
+    name = "ollama"
+    display_name = "Ollama"
+    default_model = ""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_OLLAMA_URL,
+        session: aiohttp.ClientSession | None = None,
+        *,
+        proxy: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        api_key: str | None = None,
+        idle_timeout: float = IDLE_TIMEOUT,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        default_model: str | None = None,
+    ) -> None:
+        # People paste the OpenAI-style address too; the native API lives at the root.
+        self.base_url = base_url.rstrip("/").removesuffix("/v1").removesuffix("/api")
+        self.session = session
+        self.proxy = proxy
+        self.extra_headers = dict(extra_headers or {})
+        self.idle_timeout = idle_timeout
+        self._api_key = api_key or None
+        self._timeout = client_timeout(connect=connect_timeout, idle=idle_timeout)
+        if default_model is not None:
+            self.default_model = default_model
+        try:
+            self.host = URL(self.base_url).host or self.base_url
+        except ValueError:
+            self.host = self.base_url
+
+    def __repr__(self) -> str:
+        return f"Ollama(base_url={self.base_url!r})"
+
+    @property
+    def what(self) -> str:
+        """How messages name this server."""
+        return f"Ollama ({self.host})"
+
+    def _headers(self) -> dict[str, str]:
+        headers = dict(self.extra_headers)
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        return headers
+
+    async def models(self) -> list[str]:
+        """The installed models, as ``GET /api/tags`` lists them."""
+        async with session_scope(self.session) as session:
+            return await self._list_models(session)
+
+    async def _list_models(self, session: aiohttp.ClientSession) -> list[str]:
+        async with open_request(
+            session,
+            "GET",
+            f"{self.base_url}/api/tags",
+            headers=self._headers(),
+            proxy=self.proxy,
+            idle=self.idle_timeout,
+            timeout=self._timeout,
+        ) as response:
+            body = await read_text(response, _TAGS_LIMIT)
+            await raise_for_status(response, what=self.what, body=body)
+        return parse_tags(body, self.what)
+
+    async def create_async_generator(
+        self, model: str | None, messages: Sequence[Message], **params: Any
+    ) -> AsyncIterator[Event]:
+        """Yield the reply's events as they arrive.
+
+        ``params`` use OpenAI's names (``max_tokens``, ``temperature``, ...)
+        and go into Ollama's ``options``; ``think``, ``keep_alive`` and
+        ``format`` go at the top level; ``system`` is sent as the first message.
+        """
+        proxy = params.get("proxy") or self.proxy
+        async with session_scope(self.session) as session:
+            if not model:
+                model = self.default_model or await self._first_model(session)
+            body = ollama_request_body(model, messages, params)
+            async with open_request(
+                session,
+                "POST",
+                f"{self.base_url}/api/chat",
+                json=body,
+                headers=self._headers(),
+                proxy=proxy,
+                idle=self.idle_timeout,
+                timeout=self._timeout,
+            ) as response:
+                await raise_for_status(response, what=self.what)
+                parser = OllamaStreamParser(self.what)
+                async for data in iter_chunks(response, idle=self.idle_timeout):
+                    for event in parser.feed(data):
+                        yield event
+                    if parser.done:
+                        break
+                for event in parser.finish():
+                    yield event
+        if not parser.done:
+            raise self._cut_short(parser)
+
+    async def _first_model(self, session: aiohttp.ClientSession) -> str:
+        names = await self._list_models(session)
+        if not names:
+            raise errors.ConfigurationError(
+                f"{self.what} has no models installed; run `ollama pull <model>` first."
+            )
+        return names[0]
+
+    def _cut_short(self, parser: OllamaStreamParser) -> errors.ProviderError:
+        if parser.received == 0:
+            return errors.EmptyReplyError(
+                f"{self.what} closed the reply without sending anything; try again, "
+                "and check the Ollama server's log if it keeps happening."
+            )
+        return IncompleteReplyError(
+            f"{self.what} stopped sending before the reply was finished; "
+            "the text received so far is kept. Try again for a complete reply."
+        )
+
+
+def parse_tags(body: str, what: str) -> list[str]:
+    """Model names from an ``/api/tags`` answer: ``{"models": [{"name": ...}]}``."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise errors.ProtocolError(
+            f"{what} sent a model list that is not valid JSON; check that the address "
+            "is an Ollama server (usually port 11434)."
+        ) from None
+    items = payload.get("models") if isinstance(payload, dict) else None
+    if not isinstance(items, list):
+        raise errors.ProtocolError(
+            f"{what} did not send a model list; check that the address is an Ollama server."
+        )
+    names: list[str] = []
+    for item in items:
+        if isinstance(item, dict):
+            name = item.get("name") or item.get("model")
+            if isinstance(name, str) and name:
+                names.append(name)
+    return names
