@@ -21,6 +21,7 @@ from tests.fakes.wordpress import (
     sse_body,
     stream,
 )
+from tests.provider.seed_reference import SeedChatgptFree, seed_prompt
 
 HOST = "127.0.0.1"
 HELLO = [{"role": "user", "content": "Hello"}]
@@ -552,3 +553,59 @@ async def test_private_session_is_closed(
         await gen.aclose()
     assert len(made) == 1
     assert made[0].closed
+
+
+# --- the same text as the seed's algorithm ------------------------------------------
+
+SEED_CASES: dict[str, tuple[list[dict[str, str]], Script]] = {
+    "single-message": (
+        [{"role": "user", "content": "Say hello"}],
+        stream(["Hello", " there", "!"]),
+    ),
+    "multi-message-crlf": (
+        [
+            {"role": "system", "content": "Be kind."},
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": "Hello!"},
+            {"role": "user", "content": "How are you?"},
+        ],
+        stream(["I am ", "fine, ", "thanks."], newline="\r\n"),
+    ),
+    "final-json": (
+        [{"role": "user", "content": "Whole answer please"}],
+        final_json("One piece, all at once."),
+    ),
+    "non-ascii": (
+        [
+            {"role": "user", "content": "Привет! Как дела? \U0001f600 你好"},
+            {"role": "assistant", "content": "Хорошо 👍"},
+            {"role": "user", "content": "日本語で？"},
+        ],
+        stream(["Отлично", " \U0001f680\U0001f468\u200d\U0001f469", " 中文", "、日本語。", "é"]),
+    ),
+    "non-ascii-final-json": (
+        [{"role": "user", "content": "Ответь целиком"}],
+        final_json("Целиком: \U0001f600 — 完了"),
+    ),
+}
+
+
+@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("case", list(SEED_CASES))
+async def test_same_text_as_the_seed_algorithm(
+    fake_site: FakeWordPress, wordpress: str, case: str, seed: int
+) -> None:
+    messages, script = SEED_CASES[case]
+    body = b"".join(script.chunks)
+    fake_site.reply = Script(chunks=split_randomly(body, seed, max_size=9), headers=script.headers)
+
+    reference = [c async for c in SeedChatgptFree(wordpress).create_async_generator(None, messages)]
+    ours = [c async for c in ChatgptFree(wordpress).create_async_generator(None, messages)]
+
+    assert reference  # the case exercises real text, not two empty answers
+    assert "".join(ours) == "".join(reference)
+    # Both sent the same form, the prompt included, each with the nonce it loaded.
+    seed_post, our_post = (p["form"] for p in fake_site.posts)
+    assert seed_post["message"] == seed_prompt(messages)
+    assert {**our_post, "_wpnonce": ""} == {**seed_post, "_wpnonce": ""}
+    assert (seed_post["_wpnonce"], our_post["_wpnonce"]) == ("nonce1", "nonce2")
