@@ -10,9 +10,12 @@ from typing import Any
 
 import aiohttp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import provider.http
 from provider import ChatgptFree, errors
+from provider.chatgptfree import ChatgptFreeReplyParser
 from tests.fakes.wordpress import (
     FakeWordPress,
     Script,
@@ -609,3 +612,40 @@ async def test_same_text_as_the_seed_algorithm(
     assert seed_post["message"] == seed_prompt(messages)
     assert {**our_post, "_wpnonce": ""} == {**seed_post, "_wpnonce": ""}
     assert (seed_post["_wpnonce"], our_post["_wpnonce"]) == ("nonce1", "nonce2")
+
+
+# --- the reply parser alone (no I/O) ------------------------------------------------
+
+
+def parse(chunks: list[bytes]) -> list[str]:
+    parser = ChatgptFreeReplyParser("example.test")
+    out: list[str] = []
+    for chunk in chunks:
+        out.extend(parser.feed(chunk))
+        if parser.done:
+            break
+    out.extend(parser.finish())
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    texts=st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=6),
+    newline=st.sampled_from(["\n", "\r\n", "\r"]),
+    cuts=st.lists(st.integers(min_value=0, max_value=2000), max_size=40),
+)
+def test_parser_any_chunking_gives_every_delta(
+    texts: list[str], newline: str, cuts: list[int]
+) -> None:
+    body = sse_body(texts, newline=newline)
+    points = sorted({0, len(body), *(c for c in cuts if c <= len(body))})
+    chunks = [body[a:b] for a, b in zip(points, points[1:], strict=False)]
+    assert parse(chunks) == texts
+
+
+def test_parser_error_right_after_text_in_one_chunk_keeps_the_text() -> None:
+    parser = ChatgptFreeReplyParser("example.test")
+    body = sse_body(["kept"], done=False) + b'data: {"status":"error","msg":"Stop"}\n\n'
+    assert parser.feed(body) == ["kept"]
+    with pytest.raises(errors.ServiceError, match="Stop"):
+        parser.finish()
