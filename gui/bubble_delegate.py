@@ -126,7 +126,8 @@ class BubbleDelegate(QStyledItemDelegate):
 
     def _lay_out(self, message: ChatMessage, width: int) -> _Measure:
         text_width = self._text_width(width)
-        text = message.content
+        # QTextLayout breaks lines only at U+2028, not at "\n".
+        text = message.content.replace("\r\n", "\n").replace("\n", "\u2028")
         layout: QTextLayout | None = None
         body = QSize(0, 0)
         if text:
@@ -213,8 +214,9 @@ class BubbleDelegate(QStyledItemDelegate):
         origin = QPointF(bubble.left() + PAD_X, bubble.top() + PAD_Y)
         if measure.layout is not None:
             painter.setPen(ink)
-            # Draw only the lines inside the visible part of the viewport.
-            visible = QRectF(self._view.viewport().rect()).translated(-origin)
+            # Draw only the lines inside the viewport (the clip is in painter
+            # coordinates, like ``origin``).
+            visible = QRectF(self._view.viewport().rect())
             measure.layout.draw(painter, origin, [], visible)
             origin.setY(origin.y() + measure.body.height() + GAP)
         if measure.footer:

@@ -91,6 +91,16 @@ class MainWindow(QMainWindow):
         self.search_box.setClearButtonEnabled(True)
         self.conversation_list = QListWidget()
         self.conversation_list.setFrameShape(QFrame.Shape.NoFrame)
+        self.conversation_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.conversation_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.conversation_list.setUniformItemSizes(True)
+        # Padding only: colours still come from the palette, so dark mode follows.
+        self.conversation_list.setStyleSheet(
+            "QListWidget::item { padding: 7px 6px; border-radius: 6px; }"
+            "QListWidget::item:selected { background: palette(highlight);"
+            " color: palette(highlighted-text); }"
+        )
+        self.conversation_list.setAutoFillBackground(False)
         sidebar = QWidget()
         side = QVBoxLayout(sidebar)
         side.setContentsMargins(10, 10, 6, 10)
@@ -118,6 +128,9 @@ class MainWindow(QMainWindow):
         self.message_view.setWordWrap(True)
         self.message_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.message_view.verticalScrollBar().setSingleStep(24)
+        font = self.message_view.font()
+        font.setPointSizeF(font.pointSizeF() * 1.1)
+        self.message_view.setFont(font)
         self.delegate = BubbleDelegate(self.message_view)
         self.message_view.setItemDelegate(self.delegate)
 
