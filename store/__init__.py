@@ -1,0 +1,70 @@
+"""DeskChat's history store: conversations in SQLite, export/import, settings.
+
+This package is the one door the GUI and the CLI use: import names from here,
+not from the modules behind it. Nothing here imports Qt.
+"""
+
+from __future__ import annotations
+
+from .aio import AsyncReplyWriter, AsyncStore
+from .errors import ImportError_, MigrationError, NotFoundError, ReadOnlyError, StoreError
+from .export import (
+    EXPORT_FORMAT,
+    EXPORT_VERSION,
+    export_json,
+    export_markdown,
+    to_json_data,
+    to_markdown,
+    write_export,
+)
+from .importers import ImportResult, import_chatgpt, import_deskchat, import_file
+from .models import Conversation, Message, MessageStatus, Role, SearchHit
+from .paths import DATABASE_NAME, SETTINGS_NAME, data_dir, database_path, settings_path
+from .reply import ReplyWriter
+from .schema import SCHEMA_VERSION
+from .search import HIGHLIGHT_END, HIGHLIGHT_START, fts_query
+from .settings import SEND_KEYS, THEMES, Settings
+from .store import LEAF, ParentRef, Store, make_title
+
+__all__ = [
+    "DATABASE_NAME",
+    "EXPORT_FORMAT",
+    "EXPORT_VERSION",
+    "HIGHLIGHT_END",
+    "HIGHLIGHT_START",
+    "LEAF",
+    "SCHEMA_VERSION",
+    "SEND_KEYS",
+    "SETTINGS_NAME",
+    "THEMES",
+    "AsyncReplyWriter",
+    "AsyncStore",
+    "Conversation",
+    "ImportError_",
+    "ImportResult",
+    "Message",
+    "MessageStatus",
+    "MigrationError",
+    "NotFoundError",
+    "ParentRef",
+    "ReadOnlyError",
+    "ReplyWriter",
+    "Role",
+    "SearchHit",
+    "Settings",
+    "Store",
+    "StoreError",
+    "data_dir",
+    "database_path",
+    "export_json",
+    "export_markdown",
+    "fts_query",
+    "import_chatgpt",
+    "import_deskchat",
+    "import_file",
+    "make_title",
+    "settings_path",
+    "to_json_data",
+    "to_markdown",
+    "write_export",
+]

@@ -1,0 +1,337 @@
+"""The store for asyncio code: one worker thread owns the Store, callers await results.
+
+Every call is queued to the worker in order and resolved as an asyncio future
+on the caller's loop, so the GUI thread never waits for the disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .errors import StoreError
+from .models import Conversation, Message, SearchHit
+from .reply import ReplyWriter
+from .search import HIGHLIGHT_END, HIGHLIGHT_START
+from .store import LEAF, ParentRef, Store
+
+__all__ = ["AsyncReplyWriter", "AsyncStore"]
+
+log = logging.getLogger("deskchat.store")
+T = TypeVar("T")
+_Job = tuple[Callable[[Store], Any], asyncio.Future[Any] | None, asyncio.AbstractEventLoop | None]
+
+
+def _resolve(fut: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if fut.cancelled():
+        return
+    if ok:
+        fut.set_result(value)
+    else:
+        fut.set_exception(value)
+
+
+class _Worker(threading.Thread):
+    """Runs jobs against one Store, in order, on its own thread."""
+
+    def __init__(self, path: Path | None, clock: Callable[[], float]) -> None:
+        super().__init__(name="deskchat-store", daemon=True)
+        self.path = path
+        self.clock = clock
+        self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.store: Store | None = None
+
+    def run(self) -> None:
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                break
+            fn, fut, loop = job
+            try:
+                if self.store is None:
+                    self.store = Store(self.path, clock=self.clock)
+                result = fn(self.store)
+            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting caller
+                if fut is None or loop is None:
+                    log.error("store job without a waiter failed: %r", exc)
+                    continue
+                self._post(loop, fut, False, exc)
+            else:
+                if fut is not None and loop is not None:
+                    self._post(loop, fut, True, result)
+        if self.store is not None:
+            self.store.close()
+
+    @staticmethod
+    def _post(loop: asyncio.AbstractEventLoop, fut: asyncio.Future[Any], ok: bool, v: Any) -> None:
+        try:
+            loop.call_soon_threadsafe(_resolve, fut, ok, v)
+        except RuntimeError:
+            # The caller's loop closed while we worked; nobody is waiting any more.
+            log.debug("store result dropped: event loop closed")
+
+
+class AsyncStore:
+    """A :class:`Store` on a worker thread, with the same methods as coroutines.
+
+    Open with ``await AsyncStore.open()`` and ``await store.close()`` when done
+    (or ``async with``). Results and StoreErrors come back on the caller's loop.
+
+    Attributes:
+        path, read_only_reason, recovery_notice, backup_path: as on Store.
+    """
+
+    def __init__(self, path: str | Path | None = None, *, clock: Callable[[], float] = time.time):
+        self._worker = _Worker(Path(path) if path is not None else None, clock)
+        self._closed = False
+        self.path: Path | None = None
+        self.read_only_reason: str | None = None
+        self.recovery_notice: str | None = None
+        self.backup_path: Path | None = None
+        self._worker.start()
+
+    @classmethod
+    async def open(
+        cls, path: str | Path | None = None, *, clock: Callable[[], float] = time.time
+    ) -> AsyncStore:
+        """Start the worker and open the database on it."""
+        self = cls(path, clock=clock)
+        try:
+            info = await self.call(
+                lambda s: (s.path, s.read_only_reason, s.recovery_notice, s.backup_path)
+            )
+        except BaseException:
+            await self.close()
+            raise
+        self.path, self.read_only_reason, self.recovery_notice, self.backup_path = info
+        return self
+
+    async def __aenter__(self) -> AsyncStore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def call(self, fn: Callable[[Store], T]) -> asyncio.Future[T]:
+        """Run ``fn(store)`` on the worker; await the returned future for its result."""
+        if self._closed:
+            raise StoreError("The chat history is already closed; restart DeskChat.")
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+        self._worker.jobs.put((fn, fut, loop))
+        return fut
+
+    def call_soon(self, fn: Callable[[Store], object]) -> None:
+        """Queue ``fn(store)`` without waiting; a failure is logged."""
+        if self._closed:
+            raise StoreError("The chat history is already closed; restart DeskChat.")
+        self._worker.jobs.put((fn, None, None))
+
+    async def close(self) -> None:
+        """Finish queued work, close the database and join the worker thread."""
+        if self._closed:
+            return
+        self._closed = True
+        self._worker.jobs.put(None)
+        # The queue drains quickly, but join off the loop's thread all the same.
+        await asyncio.get_running_loop().run_in_executor(None, self._worker.join)
+
+    def __del__(self) -> None:
+        if not getattr(self, "_closed", True):
+            log.warning("AsyncStore for %s was not closed; closing it now", self.path)
+            self._closed = True
+            self._worker.jobs.put(None)
+
+    # -- the Store's methods, as coroutines ---------------------------------
+
+    async def create_conversation(self, title: str = "", **kwargs: Any) -> Conversation:
+        return await self.call(lambda s: s.create_conversation(title, **kwargs))
+
+    async def get_conversation(self, conversation_id: int) -> Conversation:
+        return await self.call(lambda s: s.get_conversation(conversation_id))
+
+    async def list_conversations(
+        self, *, limit: int | None = None, offset: int = 0
+    ) -> list[Conversation]:
+        return await self.call(lambda s: s.list_conversations(limit=limit, offset=offset))
+
+    async def deleted_conversations(self) -> list[Conversation]:
+        return await self.call(lambda s: s.deleted_conversations())
+
+    async def rename(self, conversation_id: int, title: str) -> Conversation:
+        return await self.call(lambda s: s.rename(conversation_id, title))
+
+    async def update_conversation(self, conversation_id: int, **kwargs: Any) -> Conversation:
+        return await self.call(lambda s: s.update_conversation(conversation_id, **kwargs))
+
+    async def delete_conversation(self, conversation_id: int) -> None:
+        await self.call(lambda s: s.delete_conversation(conversation_id))
+
+    async def restore_conversation(self, conversation_id: int) -> None:
+        await self.call(lambda s: s.restore_conversation(conversation_id))
+
+    async def purge_conversation(self, conversation_id: int) -> None:
+        await self.call(lambda s: s.purge_conversation(conversation_id))
+
+    async def purge_deleted(self, older_than: float | None = None) -> int:
+        return await self.call(lambda s: s.purge_deleted(older_than))
+
+    async def get_message(self, message_id: int) -> Message:
+        return await self.call(lambda s: s.get_message(message_id))
+
+    async def add_message(
+        self, conversation_id: int, role: str, content: str, **kwargs: Any
+    ) -> Message:
+        return await self.call(lambda s: s.add_message(conversation_id, role, content, **kwargs))
+
+    async def add_messages_bulk(
+        self,
+        conversation_id: int,
+        messages: Iterable[tuple[str, str]],
+        *,
+        parent_id: ParentRef = LEAF,
+    ) -> list[int]:
+        items = list(messages)
+        return await self.call(
+            lambda s: s.add_messages_bulk(conversation_id, items, parent_id=parent_id)
+        )
+
+    async def current_path(self, conversation_id: int) -> list[Message]:
+        return await self.call(lambda s: s.current_path(conversation_id))
+
+    async def current_leaf(self, conversation_id: int) -> Message | None:
+        return await self.call(lambda s: s.current_leaf(conversation_id))
+
+    async def siblings(self, message_id: int) -> list[Message]:
+        return await self.call(lambda s: s.siblings(message_id))
+
+    async def all_messages(self, conversation_id: int) -> list[Message]:
+        return await self.call(lambda s: s.all_messages(conversation_id))
+
+    async def select_version(self, message_id: int) -> list[Message]:
+        return await self.call(lambda s: s.select_version(message_id))
+
+    async def edit_user_message(self, message_id: int, new_text: str) -> Message:
+        return await self.call(lambda s: s.edit_user_message(message_id, new_text))
+
+    async def delete_message(self, message_id: int) -> None:
+        await self.call(lambda s: s.delete_message(message_id))
+
+    async def set_status(self, message_id: int, status: str, error: str | None = None) -> None:
+        await self.call(lambda s: s.set_status(message_id, status, error))
+
+    async def interrupted_replies(self) -> list[Message]:
+        return await self.call(lambda s: s.interrupted_replies())
+
+    async def search(
+        self,
+        query: str,
+        limit: int = 50,
+        *,
+        start: str = HIGHLIGHT_START,
+        end: str = HIGHLIGHT_END,
+    ) -> list[SearchHit]:
+        return await self.call(lambda s: s.search(query, limit, start=start, end=end))
+
+    async def begin_reply(
+        self,
+        conversation_id: int,
+        parent_id: ParentRef = LEAF,
+        *,
+        provider: str | None = None,
+        model: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        interval: float = 0.2,
+    ) -> AsyncReplyWriter:
+        """A writer for a streaming reply; ``append`` never waits, ``finish`` is awaited."""
+        inner = await self.call(
+            lambda s: s.begin_reply(
+                conversation_id, parent_id, provider=provider, model=model, interval=0.0
+            )
+        )
+        return AsyncReplyWriter(self, inner, clock=clock, interval=interval)
+
+
+class AsyncReplyWriter:
+    """The async face of :class:`ReplyWriter`: throttles on the caller, writes on the worker.
+
+    ``append(chunk)`` is a plain method (call it for every chunk); at most every
+    ``interval`` seconds it queues a save. ``await finish(...)`` saves the rest.
+
+    Attributes:
+        text: everything appended so far.
+    """
+
+    def __init__(
+        self,
+        store: AsyncStore,
+        inner: ReplyWriter,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        interval: float = 0.2,
+    ) -> None:
+        self._store = store
+        self._inner = inner  # lives on the worker thread; touched only there
+        self.clock = clock
+        self.interval = interval
+        self._parts: list[str] = []
+        self._sent = 0
+        self._last: float | None = None
+
+    @property
+    def text(self) -> str:
+        joined = "".join(self._parts)
+        self._parts = [joined] if joined else []
+        return joined
+
+    async def message_id(self) -> int | None:
+        """The row's id (None until the first chunk was saved)."""
+        return await self._store.call(lambda _s: self._inner.message_id)
+
+    def append(self, chunk: str) -> None:
+        """Add text; queue a save if this is the first chunk or ``interval`` has passed."""
+        if not chunk:
+            return
+        self._parts.append(chunk)
+        now = self.clock()
+        if self._last is None or now - self._last >= self.interval:
+            self._send()
+            self._last = now
+
+    def _send(self) -> None:
+        text = self.text
+        new = text[self._sent :]
+        if new:
+            self._sent = len(text)
+            inner = self._inner
+            self._store.call_soon(lambda _s: inner.append(new))
+
+    async def finish(
+        self,
+        status: str = "complete",
+        *,
+        error: str | None = None,
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+    ) -> Message | None:
+        """Save everything and the final status; see ``ReplyWriter.finish``."""
+        self._send()
+        inner = self._inner
+        return await self._store.call(
+            lambda _s: inner.finish(
+                status,
+                error=error,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+            )
+        )

@@ -1,0 +1,129 @@
+"""Exporting conversations to Markdown (to read) and JSON (to keep or re-import).
+
+The JSON format is documented in docs/export-format.md.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from .models import Conversation, Message
+from .store import Store
+
+__all__ = [
+    "EXPORT_FORMAT",
+    "EXPORT_VERSION",
+    "export_json",
+    "export_markdown",
+    "to_json_data",
+    "to_markdown",
+    "write_export",
+]
+
+EXPORT_FORMAT = "deskchat"
+EXPORT_VERSION = 1
+_ROLE_HEADINGS = {"user": "You", "assistant": "Assistant", "system": "System"}
+_MESSAGE_FIELDS = (
+    "id",
+    "parent_id",
+    "role",
+    "content",
+    "created_at",
+    "provider",
+    "model",
+    "prompt_tokens",
+    "completion_tokens",
+    "status",
+    "error",
+    "active",
+)
+
+
+def _conversations(store: Store, ids: Iterable[int] | None) -> list[Conversation]:
+    if ids is None:
+        return list(reversed(store.list_conversations()))
+    return [store.get_conversation(i) for i in ids]
+
+
+def to_json_data(store: Store, conversation_ids: Iterable[int] | None = None) -> dict[str, Any]:
+    """The export as plain data: all conversations (not in the bin) or the given ones."""
+    out = []
+    for conv in _conversations(store, conversation_ids):
+        data = asdict(conv)
+        data.pop("deleted_at")
+        data["messages"] = [
+            {k: v for k, v in asdict(m).items() if k in _MESSAGE_FIELDS}
+            for m in store.all_messages(conv.id)
+        ]
+        out.append(data)
+    return {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "exported_at": time.time(),
+        "conversations": out,
+    }
+
+
+def export_json(store: Store, conversation_ids: Iterable[int] | None = None) -> str:
+    """The export as JSON text (UTF-8, indented)."""
+    return json.dumps(to_json_data(store, conversation_ids), ensure_ascii=False, indent=2) + "\n"
+
+
+def _message_markdown(msg: Message) -> str:
+    heading = _ROLE_HEADINGS.get(msg.role, msg.role)
+    if msg.role == "assistant" and msg.model:
+        heading += f" ({msg.model})"
+    notes = {
+        "streaming": "*(interrupted)*",
+        "stopped": "*(stopped)*",
+        "error": f"*(error: {msg.error or 'unknown'})*",
+    }
+    body = msg.content.rstrip()
+    note = notes.get(msg.status)
+    if note:
+        body = f"{body}\n\n{note}" if body else note
+    return f"### {heading}\n\n{body}\n"
+
+
+def to_markdown(store: Store, conversation_ids: Iterable[int] | None = None) -> str:
+    """The current path of each conversation as Markdown (other versions are left out)."""
+    parts = []
+    for conv in _conversations(store, conversation_ids):
+        stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(conv.created_at))
+        lines = [f"# {conv.title or 'Untitled conversation'}\n", f"*{stamp}*\n"]
+        if conv.system_prompt:
+            lines.append(f"> System prompt: {conv.system_prompt}\n")
+        lines.extend(_message_markdown(m) for m in store.current_path(conv.id))
+        parts.append("\n".join(lines))
+    return "\n---\n\n".join(parts)
+
+
+def export_markdown(store: Store, conversation_ids: Iterable[int] | None = None) -> str:
+    """Alias of :func:`to_markdown`, named like :func:`export_json`."""
+    return to_markdown(store, conversation_ids)
+
+
+def write_export(
+    store: Store,
+    path: str | Path,
+    conversation_ids: Iterable[int] | None = None,
+    *,
+    fmt: str | None = None,
+) -> Path:
+    """Write an export file; the format is ``fmt`` ("json"/"markdown") or the suffix."""
+    path = Path(path)
+    kind = fmt or ("json" if path.suffix.lower() == ".json" else "markdown")
+    text = (
+        export_json(store, conversation_ids)
+        if kind == "json"
+        else to_markdown(store, conversation_ids)
+    )
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,135 @@
+"""The plain records the store hands out: conversations, messages, search hits."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
+
+__all__ = ["Conversation", "Message", "MessageStatus", "Role", "SearchHit"]
+
+Role: TypeAlias = Literal["system", "user", "assistant"]
+MessageStatus: TypeAlias = Literal["complete", "streaming", "stopped", "error"]
+ROLES: tuple[str, ...] = ("system", "user", "assistant")
+STATUSES: tuple[str, ...] = ("complete", "streaming", "stopped", "error")
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """One conversation (a tree of messages with one current path).
+
+    Attributes:
+        id: the database id.
+        title: "" until set by the user or taken from the first user message.
+        created_at, updated_at: seconds since the epoch (UTC).
+        provider, model, system_prompt: what the conversation was set up with.
+        params: provider parameters (temperature and the like).
+        deleted_at: when it was moved to the bin (None when not deleted).
+        source, source_id: where it came from ("deskchat" + a random id for
+            conversations made here, "chatgpt" + the export's id for imports).
+    """
+
+    id: int
+    title: str
+    created_at: float
+    updated_at: float
+    provider: str | None = None
+    model: str | None = None
+    system_prompt: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    deleted_at: float | None = None
+    source: str = "deskchat"
+    source_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message; edits and regenerations are siblings (same parent).
+
+    Attributes:
+        parent_id: the message this one answers or follows (None for the first).
+        status: complete, streaming (still writing, or interrupted by a crash),
+            stopped (by the user) or error (then ``error`` holds the sentence).
+        active: True when this is the selected version among its siblings.
+        version, versions: 1-based position among its siblings and their count,
+            so the UI can show ``< 2/3 >``.
+    """
+
+    id: int
+    conversation_id: int
+    parent_id: int | None
+    role: Role
+    content: str
+    created_at: float
+    provider: str | None = None
+    model: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    status: MessageStatus = "complete"
+    error: str | None = None
+    active: bool = True
+    version: int = 1
+    versions: int = 1
+
+    @property
+    def interrupted(self) -> bool:
+        """True for a reply still marked streaming: the app stopped while writing it."""
+        return self.status == "streaming"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One search result.
+
+    Attributes:
+        message_id: None when the hit is the conversation title.
+        snippet: the matching text with the search words between the start and
+            end markers (``\\x02`` and ``\\x03`` unless asked otherwise).
+        rank: lower is better (FTS5 bm25).
+    """
+
+    conversation_id: int
+    message_id: int | None
+    title: str
+    snippet: str
+    rank: float
+
+
+def conversation_from_row(row: sqlite3.Row) -> Conversation:
+    """A Conversation from a ``SELECT * FROM conversations`` row."""
+    return Conversation(
+        id=row["id"],
+        title=row["title"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        provider=row["provider"],
+        model=row["model"],
+        system_prompt=row["system_prompt"],
+        params=json.loads(row["params"] or "{}"),
+        deleted_at=row["deleted_at"],
+        source=row["source"],
+        source_id=row["source_id"],
+    )
+
+
+def message_from_row(row: sqlite3.Row) -> Message:
+    """A Message from a messages row, with optional ``version``/``versions`` columns."""
+    keys = row.keys()
+    return Message(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        parent_id=row["parent_id"],
+        role=row["role"],
+        content=row["content"],
+        created_at=row["created_at"],
+        provider=row["provider"],
+        model=row["model"],
+        prompt_tokens=row["prompt_tokens"],
+        completion_tokens=row["completion_tokens"],
+        status=row["status"],
+        error=row["error"],
+        active=bool(row["active"]),
+        version=row["version"] if "version" in keys else 1,
+        versions=row["versions"] if "versions" in keys else 1,
+    )

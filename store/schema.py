@@ -1,0 +1,147 @@
+"""The database schema as a list of forward migrations, one per ``user_version``.
+
+Step ``i`` upgrades a database from version ``i`` to ``i + 1``. Steps are only
+ever appended: a released step never changes, because users' files were built
+with it. Each step runs in its own transaction together with the version bump.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate"]
+
+# v1: the base schema. The current path of a conversation is the chain of
+# messages with active = 1 from a root down; at most one sibling is active.
+_V1 = """
+CREATE TABLE conversations (
+    id            INTEGER PRIMARY KEY,
+    title         TEXT NOT NULL DEFAULT '',
+    created_at    REAL NOT NULL,
+    updated_at    REAL NOT NULL,
+    provider      TEXT,
+    model         TEXT,
+    system_prompt TEXT,
+    params        TEXT NOT NULL DEFAULT '{}',
+    deleted_at    REAL
+);
+CREATE INDEX conversations_by_update ON conversations(deleted_at, updated_at);
+
+CREATE TABLE messages (
+    id                INTEGER PRIMARY KEY,
+    conversation_id   INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    parent_id         INTEGER REFERENCES messages(id) ON DELETE CASCADE,
+    role              TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
+    content           TEXT NOT NULL DEFAULT '',
+    created_at        REAL NOT NULL,
+    provider          TEXT,
+    model             TEXT,
+    prompt_tokens     INTEGER,
+    completion_tokens INTEGER,
+    status            TEXT NOT NULL DEFAULT 'complete'
+                      CHECK (status IN ('complete', 'streaming', 'stopped', 'error')),
+    error             TEXT,
+    active            INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1))
+);
+CREATE INDEX messages_by_parent ON messages(conversation_id, parent_id);
+CREATE INDEX messages_by_parent_id ON messages(parent_id);
+CREATE INDEX messages_streaming ON messages(status) WHERE status = 'streaming';
+CREATE UNIQUE INDEX messages_one_active_sibling
+    ON messages(conversation_id, ifnull(parent_id, 0)) WHERE active = 1;
+"""
+
+# v2: full-text search over message text and conversation titles. External
+# content tables keep one copy of the text; triggers keep the index in sync.
+_V2 = """
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+    content, content='messages', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+    INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+END;
+INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+
+CREATE VIRTUAL TABLE conversations_fts USING fts5(
+    title, content='conversations', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER conversations_fts_insert AFTER INSERT ON conversations BEGIN
+    INSERT INTO conversations_fts(rowid, title) VALUES (new.id, new.title);
+END;
+CREATE TRIGGER conversations_fts_delete AFTER DELETE ON conversations BEGIN
+    INSERT INTO conversations_fts(conversations_fts, rowid, title)
+        VALUES ('delete', old.id, old.title);
+END;
+CREATE TRIGGER conversations_fts_update AFTER UPDATE OF title ON conversations BEGIN
+    INSERT INTO conversations_fts(conversations_fts, rowid, title)
+        VALUES ('delete', old.id, old.title);
+    INSERT INTO conversations_fts(rowid, title) VALUES (new.id, new.title);
+END;
+INSERT INTO conversations_fts(conversations_fts) VALUES ('rebuild');
+"""
+
+# v3: where a conversation came from, so importing the same file twice adds
+# nothing. Conversations made here get a random id under source 'deskchat'.
+_V3 = """
+ALTER TABLE conversations ADD COLUMN source TEXT NOT NULL DEFAULT 'deskchat';
+ALTER TABLE conversations ADD COLUMN source_id TEXT;
+UPDATE conversations SET source_id = lower(hex(randomblob(16))) WHERE source_id IS NULL;
+CREATE UNIQUE INDEX conversations_by_source ON conversations(source, source_id);
+"""
+
+
+def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
+    """A migration step that runs SQL statements one by one (inside our transaction).
+
+    ``executescript`` would COMMIT first, so the statements are split here;
+    none of ours holds a ';' except at the end of a statement or trigger body.
+    """
+
+    def step(conn: sqlite3.Connection) -> None:
+        buffer = ""
+        for line in sql.splitlines(keepends=True):
+            buffer += line
+            if sqlite3.complete_statement(buffer):
+                conn.execute(buffer)
+                buffer = ""
+        if buffer.strip():
+            conn.execute(buffer)
+
+    return step
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _script(_V1),
+    _script(_V2),
+    _script(_V3),
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Upgrade ``conn`` step by step to ``target``; returns the version it started at.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``). Each step and
+    its version bump commit together, so a crash leaves a consistent version.
+    """
+    start = conn.execute("PRAGMA user_version").fetchone()[0]
+    for version in range(start, target):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            MIGRATIONS[version](conn)
+            # PRAGMA takes no parameters; version is an int we computed.
+            conn.execute(f"PRAGMA user_version = {version + 1:d}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    return start

@@ -1,0 +1,208 @@
+"""The settings file: small JSON in the data folder, written atomically.
+
+API keys never go here; they live in the OS keyring (see provider.secrets).
+Keys this version does not know are kept as they are, so a newer DeskChat's
+settings survive a run of an older one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from .paths import settings_path
+
+__all__ = ["THEMES", "SEND_KEYS", "Settings"]
+
+log = logging.getLogger("deskchat.store")
+
+THEMES = ("system", "light", "dark")
+SEND_KEYS = ("enter", "ctrl+enter")
+# Names that look like secrets are dropped on save: a key typed in by hand
+# must not sit in a plain file (DeskChat itself never writes one).
+_SECRET_HINTS = ("api_key", "apikey", "secret", "password", "token")
+
+
+class Settings:
+    """Typed settings with defaults, backed by ``settings.json``.
+
+    Read with :meth:`load`, change the attributes, then :meth:`save`. A value
+    of the wrong type in the file reads as its default.
+
+    Attributes:
+        path: the settings file.
+        notice: a sentence when a broken file was moved aside at load, else None.
+    """
+
+    DEFAULTS: dict[str, Any] = {
+        "provider": "chatgptfree",
+        "model": "",
+        "base_url": "",
+        "proxy": "",
+        "system_prompt": "",
+        "temperature": 0.7,
+        "font_size": 11,
+        "theme": "system",
+        "send_key": "enter",
+    }
+
+    def __init__(self, path: str | Path | None = None, data: dict[str, Any] | None = None):
+        self.path = Path(path) if path is not None else settings_path()
+        self._data: dict[str, Any] = dict(data or {})
+        self.notice: str | None = None
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Settings:
+        """Read the file; a missing file gives defaults, a broken one is moved aside."""
+        self = cls(path)
+        try:
+            raw = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return self
+        except OSError as exc:
+            log.warning("cannot read %s: %s", self.path, exc)
+            self.notice = f"DeskChat could not read its settings ({exc}), so it uses the defaults."
+            return self
+        try:
+            data = json.loads(raw)
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as exc:
+            moved = self.path.with_name(f"{self.path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
+            self.path.replace(moved)
+            log.warning("settings file %s is broken (%s); moved to %s", self.path, exc, moved)
+            self.notice = (
+                f"Your settings file was damaged, so DeskChat went back to the defaults; "
+                f"the old file was kept at {moved}."
+            )
+            return self
+        self._data = data
+        return self
+
+    def save(self) -> None:
+        """Write the file atomically (temporary file, then rename over the old one)."""
+        data = {k: v for k, v in self._data.items() if not _looks_secret(k)}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            with tmp.open("w", encoding="utf-8") as fh:
+                json.dump(data, fh, ensure_ascii=False, indent=2, sort_keys=True)
+                fh.write("\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every known setting with its effective value."""
+        return {k: getattr(self, k) for k in self.DEFAULTS}
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """Keys in the file this version does not know (kept on save)."""
+        return {k: v for k, v in self._data.items() if k not in self.DEFAULTS}
+
+    # -- typed accessors ------------------------------------------------------
+
+    def _get(self, key: str, kind: type | tuple[type, ...]) -> Any:
+        value = self._data.get(key, self.DEFAULTS[key])
+        if isinstance(value, bool) or not isinstance(value, kind):
+            return self.DEFAULTS[key]
+        return value
+
+    def _text(self, key: str) -> str:
+        return str(self._get(key, str))
+
+    @property
+    def provider(self) -> str:
+        return self._text("provider")
+
+    @provider.setter
+    def provider(self, value: str) -> None:
+        self._data["provider"] = str(value)
+
+    @property
+    def model(self) -> str:
+        return self._text("model")
+
+    @model.setter
+    def model(self, value: str) -> None:
+        self._data["model"] = str(value)
+
+    @property
+    def base_url(self) -> str:
+        return self._text("base_url")
+
+    @base_url.setter
+    def base_url(self, value: str) -> None:
+        self._data["base_url"] = str(value)
+
+    @property
+    def proxy(self) -> str:
+        return self._text("proxy")
+
+    @proxy.setter
+    def proxy(self, value: str) -> None:
+        self._data["proxy"] = str(value)
+
+    @property
+    def system_prompt(self) -> str:
+        return self._text("system_prompt")
+
+    @system_prompt.setter
+    def system_prompt(self, value: str) -> None:
+        self._data["system_prompt"] = str(value)
+
+    @property
+    def temperature(self) -> float:
+        value = float(self._get("temperature", (int, float)))
+        return value if 0.0 <= value <= 2.0 else float(self.DEFAULTS["temperature"])
+
+    @temperature.setter
+    def temperature(self, value: float) -> None:
+        if not 0.0 <= float(value) <= 2.0:
+            raise ValueError("temperature must be between 0 and 2")
+        self._data["temperature"] = float(value)
+
+    @property
+    def font_size(self) -> int:
+        value = self._get("font_size", int)
+        return int(value) if 6 <= value <= 72 else int(self.DEFAULTS["font_size"])
+
+    @font_size.setter
+    def font_size(self, value: int) -> None:
+        if not 6 <= int(value) <= 72:
+            raise ValueError("font_size must be between 6 and 72")
+        self._data["font_size"] = int(value)
+
+    @property
+    def theme(self) -> str:
+        value = self._text("theme")
+        return value if value in THEMES else str(self.DEFAULTS["theme"])
+
+    @theme.setter
+    def theme(self, value: str) -> None:
+        if value not in THEMES:
+            raise ValueError(f"theme must be one of {', '.join(THEMES)}")
+        self._data["theme"] = value
+
+    @property
+    def send_key(self) -> str:
+        value = self._text("send_key")
+        return value if value in SEND_KEYS else str(self.DEFAULTS["send_key"])
+
+    @send_key.setter
+    def send_key(self, value: str) -> None:
+        if value not in SEND_KEYS:
+            raise ValueError(f"send_key must be one of {', '.join(SEND_KEYS)}")
+        self._data["send_key"] = value
+
+
+def _looks_secret(key: str) -> bool:
+    low = key.lower()
+    return any(hint in low for hint in _SECRET_HINTS)

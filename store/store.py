@@ -1,0 +1,644 @@
+"""The synchronous history store: conversations, branching messages, search.
+
+One :class:`Store` owns one SQLite connection and must be used from the thread
+that opened it. The GUI uses :class:`store.AsyncStore`, which runs a Store on a
+worker thread; the CLI and the tests use a Store directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, Literal, TypeAlias
+
+from . import search as _search
+from .db import open_database
+from .errors import NotFoundError, ReadOnlyError, StoreError
+from .models import (
+    ROLES,
+    STATUSES,
+    Conversation,
+    Message,
+    SearchHit,
+    conversation_from_row,
+    message_from_row,
+)
+from .paths import database_path
+from .reply import ReplyWriter
+
+__all__ = ["LEAF", "ParentRef", "Store", "make_title"]
+
+log = logging.getLogger("deskchat.store")
+
+LEAF: Literal["leaf"] = "leaf"
+# Where a new message goes: after the current leaf, under a given message, or as a root.
+ParentRef: TypeAlias = int | None | Literal["leaf"]
+_TITLE_CHARS = 60
+
+# A message row plus its 1-based position among its siblings and their count.
+_MESSAGE_SQL = """
+    SELECT m.*,
+        (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id
+            AND s.parent_id IS m.parent_id AND s.id <= m.id) AS version,
+        (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id
+            AND s.parent_id IS m.parent_id) AS versions
+    FROM messages m
+"""
+_PATH_CTE = """
+    WITH RECURSIVE path(id, depth) AS (
+        SELECT id, 0 FROM messages
+            WHERE conversation_id = :cid AND parent_id IS NULL AND active = 1
+        UNION ALL
+        SELECT m.id, path.depth + 1 FROM messages m JOIN path ON m.parent_id = path.id
+            WHERE m.active = 1
+    )
+"""
+
+
+def make_title(text: str) -> str:
+    """A conversation title from a message: its first line, at most ~60 characters."""
+    line = next((ln for ln in text.splitlines() if ln.strip()), "")
+    line = " ".join(line.split())
+    if len(line) <= _TITLE_CHARS:
+        return line
+    cut = line[:_TITLE_CHARS]
+    # Break at a word when one ends reasonably late, so titles don't end mid-word.
+    space = cut.rfind(" ")
+    if space > _TITLE_CHARS // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+class Store:
+    """The chat history in one SQLite file.
+
+    Args:
+        path: the database file; default ``deskchat.sqlite3`` in :func:`store.data_dir`.
+        clock: wall-clock seconds for created/updated times (tests inject one).
+
+    Attributes:
+        path: the database file.
+        read_only_reason: a sentence when the file is from a newer DeskChat and
+            writes are refused, else None.
+        recovery_notice: a sentence when a damaged file was moved aside at open.
+        backup_path: the copy taken before upgrading an older file, or None.
+    """
+
+    def __init__(
+        self, path: str | Path | None = None, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.path = Path(path) if path is not None else database_path()
+        self.clock = clock
+        opened = open_database(self.path)
+        self._db: sqlite3.Connection | None = opened.conn
+        self.read_only_reason = opened.read_only_reason
+        self.recovery_notice = opened.recovery_notice
+        self.backup_path = opened.backup
+        self._in_tx = False
+
+    # -- lifecycle ---------------------------------------------------------
+
+    @property
+    def read_only(self) -> bool:
+        return self.read_only_reason is not None
+
+    @property
+    def closed(self) -> bool:
+        return self._db is None
+
+    def close(self) -> None:
+        """Close the connection (checkpointing the WAL). Safe to call twice."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise StoreError("The chat history is already closed; restart DeskChat.")
+        return self._db
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The raw connection, for checks and benches; prefer the methods."""
+        return self._conn
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (nested calls join the outer one)."""
+        self._writable()
+        if self._in_tx:
+            yield self._conn
+            return
+        self._conn.execute("BEGIN IMMEDIATE")
+        self._in_tx = True
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        else:
+            self._conn.execute("COMMIT")
+        finally:
+            self._in_tx = False
+
+    def _writable(self) -> None:
+        if self.read_only_reason is not None:
+            raise ReadOnlyError(self.read_only_reason)
+
+    # -- conversations -----------------------------------------------------
+
+    def create_conversation(
+        self,
+        title: str = "",
+        *,
+        provider: str | None = None,
+        model: str | None = None,
+        system_prompt: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        source: str = "deskchat",
+        source_id: str | None = None,
+        created_at: float | None = None,
+    ) -> Conversation:
+        """A new, empty conversation."""
+        now = self.clock() if created_at is None else created_at
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO conversations (title, created_at, updated_at, provider, model,"
+                " system_prompt, params, source, source_id) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    title,
+                    now,
+                    now,
+                    provider,
+                    model,
+                    system_prompt,
+                    json.dumps(dict(params or {})),
+                    source,
+                    source_id or uuid.uuid4().hex,
+                ),
+            )
+        return self.get_conversation(_rowid(cur))
+
+    def get_conversation(self, conversation_id: int) -> Conversation:
+        """The conversation (also when in the bin); NotFoundError when purged."""
+        row = self._conn.execute(
+            "SELECT * FROM conversations WHERE id = ?", (conversation_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"Conversation {conversation_id} no longer exists.")
+        return conversation_from_row(row)
+
+    def find_conversation(self, source: str, source_id: str) -> Conversation | None:
+        """The conversation imported from (or exported as) ``source``/``source_id``."""
+        row = self._conn.execute(
+            "SELECT * FROM conversations WHERE source = ? AND source_id = ?", (source, source_id)
+        ).fetchone()
+        return None if row is None else conversation_from_row(row)
+
+    def list_conversations(
+        self, *, limit: int | None = None, offset: int = 0
+    ) -> list[Conversation]:
+        """Conversations not in the bin, most recently updated first."""
+        rows = self._conn.execute(
+            "SELECT * FROM conversations WHERE deleted_at IS NULL"
+            " ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?",
+            (-1 if limit is None else limit, offset),
+        )
+        return [conversation_from_row(r) for r in rows]
+
+    def deleted_conversations(self) -> list[Conversation]:
+        """Conversations in the bin, most recently deleted first."""
+        rows = self._conn.execute(
+            "SELECT * FROM conversations WHERE deleted_at IS NOT NULL"
+            " ORDER BY deleted_at DESC, id DESC"
+        )
+        return [conversation_from_row(r) for r in rows]
+
+    def rename(self, conversation_id: int, title: str) -> Conversation:
+        """Set the title (one line; surrounding spaces dropped)."""
+        title = " ".join(title.split())
+        self._update_conversation(conversation_id, "title = ?", (title,), touch=False)
+        return self.get_conversation(conversation_id)
+
+    def update_conversation(
+        self,
+        conversation_id: int,
+        *,
+        provider: str | None = None,
+        model: str | None = None,
+        system_prompt: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Conversation:
+        """Change the settings a conversation uses; arguments left None stay as they are."""
+        sets: list[str] = []
+        values: list[Any] = []
+        for column, value in (
+            ("provider", provider),
+            ("model", model),
+            ("system_prompt", system_prompt),
+            ("params", None if params is None else json.dumps(dict(params))),
+        ):
+            if value is not None:
+                sets.append(f"{column} = ?")
+                values.append(value)
+        if sets:
+            self._update_conversation(conversation_id, ", ".join(sets), tuple(values))
+        return self.get_conversation(conversation_id)
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        """Move to the bin (undo with :meth:`restore_conversation`)."""
+        self._update_conversation(conversation_id, "deleted_at = ?", (self.clock(),), touch=False)
+
+    def restore_conversation(self, conversation_id: int) -> None:
+        """Take a conversation back out of the bin."""
+        self._update_conversation(conversation_id, "deleted_at = NULL", (), touch=False)
+
+    def purge_conversation(self, conversation_id: int) -> None:
+        """Delete a conversation and its messages for good."""
+        with self.transaction() as conn:
+            cur = conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+        if cur.rowcount == 0:
+            raise NotFoundError(f"Conversation {conversation_id} no longer exists.")
+
+    def purge_deleted(self, older_than: float | None = None) -> int:
+        """Empty the bin (only what was deleted before ``older_than``, if given)."""
+        cutoff = float("inf") if older_than is None else older_than
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at < ?",
+                (cutoff,),
+            )
+        return cur.rowcount
+
+    def _update_conversation(
+        self, conversation_id: int, sets: str, values: tuple[Any, ...], *, touch: bool = True
+    ) -> None:
+        if touch:
+            sets += ", updated_at = ?"
+            values += (self.clock(),)
+        with self.transaction() as conn:
+            cur = conn.execute(
+                f"UPDATE conversations SET {sets} WHERE id = ?", (*values, conversation_id)
+            )
+        if cur.rowcount == 0:
+            raise NotFoundError(f"Conversation {conversation_id} no longer exists.")
+
+    # -- messages ----------------------------------------------------------
+
+    def get_message(self, message_id: int) -> Message:
+        row = self._conn.execute(_MESSAGE_SQL + " WHERE m.id = ?", (message_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"Message {message_id} no longer exists.")
+        return message_from_row(row)
+
+    def add_message(
+        self,
+        conversation_id: int,
+        role: str,
+        content: str,
+        *,
+        parent_id: ParentRef = LEAF,
+        status: str = "complete",
+        provider: str | None = None,
+        model: str | None = None,
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+        error: str | None = None,
+        created_at: float | None = None,
+    ) -> Message:
+        """Add a message and make it the current one among its siblings.
+
+        ``parent_id`` is the message it follows: by default the current leaf;
+        None makes a new root (a new version of the first message).
+        """
+        with self.transaction():
+            message_id = self._insert_message(
+                conversation_id,
+                role,
+                content,
+                parent_id=parent_id,
+                status=status,
+                provider=provider,
+                model=model,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                error=error,
+                created_at=created_at,
+            )
+        return self.get_message(message_id)
+
+    def add_messages_bulk(
+        self,
+        conversation_id: int,
+        messages: Iterable[tuple[str, str]],
+        *,
+        parent_id: ParentRef = LEAF,
+    ) -> list[int]:
+        """Append ``(role, content)`` pairs as one chain in one transaction; returns ids.
+
+        Made for seeding large databases (benches, imports): 10,000 messages
+        commit once. The title is taken from the first user message if unset.
+        """
+        ids: list[int] = []
+        with self.transaction() as conn:
+            parent = self._resolve_parent(conversation_id, parent_id)
+            now = self.clock()
+            for role, content in messages:
+                if not ids:
+                    ids.append(
+                        self._insert_message(conversation_id, role, content, parent_id=parent)
+                    )
+                    continue
+                _check_role_status(role, "complete")
+                cur = conn.execute(
+                    "INSERT INTO messages (conversation_id, parent_id, role, content, created_at)"
+                    " VALUES (?,?,?,?,?)",
+                    (conversation_id, ids[-1], role, content, now),
+                )
+                ids.append(_rowid(cur))
+                if role == "user":
+                    self._maybe_title(conversation_id, content)
+        return ids
+
+    def current_path(self, conversation_id: int) -> list[Message]:
+        """The messages shown: the active version at each level, first to last."""
+        rows = self._conn.execute(
+            _PATH_CTE
+            + _MESSAGE_SQL.replace("FROM messages m", "FROM path JOIN messages m ON m.id = path.id")
+            + " ORDER BY path.depth",
+            {"cid": conversation_id},
+        )
+        return [message_from_row(r) for r in rows]
+
+    def current_leaf(self, conversation_id: int) -> Message | None:
+        """The last message of the current path, or None for an empty conversation."""
+        row = self._conn.execute(
+            _PATH_CTE + "SELECT id FROM path ORDER BY depth DESC LIMIT 1", {"cid": conversation_id}
+        ).fetchone()
+        return None if row is None else self.get_message(row[0])
+
+    def siblings(self, message_id: int) -> list[Message]:
+        """All versions of a message (itself included), oldest first."""
+        msg = self.get_message(message_id)
+        rows = self._conn.execute(
+            _MESSAGE_SQL + " WHERE m.conversation_id = ? AND m.parent_id IS ? ORDER BY m.id",
+            (msg.conversation_id, msg.parent_id),
+        )
+        return [message_from_row(r) for r in rows]
+
+    def children(self, message_id: int) -> list[Message]:
+        """The replies to a message (all versions), oldest first."""
+        rows = self._conn.execute(
+            _MESSAGE_SQL + " WHERE m.parent_id = ? ORDER BY m.id", (message_id,)
+        )
+        return [message_from_row(r) for r in rows]
+
+    def all_messages(self, conversation_id: int) -> list[Message]:
+        """Every message of a conversation, all branches, oldest first (parents first)."""
+        rows = self._conn.execute(
+            _MESSAGE_SQL + " WHERE m.conversation_id = ? ORDER BY m.id", (conversation_id,)
+        )
+        return [message_from_row(r) for r in rows]
+
+    def select_version(self, message_id: int) -> list[Message]:
+        """Make this message (and the branch under it) current; returns the new path."""
+        msg = self.get_message(message_id)
+        with self.transaction():
+            self._activate_up(message_id)
+        return self.current_path(msg.conversation_id)
+
+    def edit_user_message(self, message_id: int, new_text: str) -> Message:
+        """A new version of a user message, next to the old one, which is kept."""
+        old = self.get_message(message_id)
+        if old.role != "user":
+            raise StoreError("Only your own messages can be edited; regenerate a reply instead.")
+        return self.add_message(old.conversation_id, "user", new_text, parent_id=old.parent_id)
+
+    def delete_message(self, message_id: int) -> None:
+        """Delete a message and every reply under it; a sibling takes its place."""
+        msg = self.get_message(message_id)
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+            if msg.active:
+                conn.execute(
+                    "UPDATE messages SET active = 1 WHERE id = (SELECT max(id) FROM messages"
+                    " WHERE conversation_id = ? AND parent_id IS ?)",
+                    (msg.conversation_id, msg.parent_id),
+                )
+            self._touch(msg.conversation_id)
+
+    def set_status(self, message_id: int, status: str, error: str | None = None) -> None:
+        """Change a message's status (e.g. mark an interrupted reply as stopped)."""
+        _check_role_status("assistant", status)
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE messages SET status = ?, error = ? WHERE id = ?",
+                (status, error, message_id),
+            )
+        if cur.rowcount == 0:
+            raise NotFoundError(f"Message {message_id} no longer exists.")
+
+    def interrupted_replies(self) -> list[Message]:
+        """Replies still marked 'streaming': the app stopped while writing them."""
+        rows = self._conn.execute(_MESSAGE_SQL + " WHERE m.status = 'streaming' ORDER BY m.id")
+        return [message_from_row(r) for r in rows]
+
+    # -- streaming replies -------------------------------------------------
+
+    def begin_reply(
+        self,
+        conversation_id: int,
+        parent_id: ParentRef = LEAF,
+        *,
+        provider: str | None = None,
+        model: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        interval: float = 0.2,
+    ) -> ReplyWriter:
+        """A writer that saves an assistant reply as it streams (see ReplyWriter)."""
+        self._writable()
+        parent = self._resolve_parent(conversation_id, parent_id)
+        return ReplyWriter(
+            self,
+            conversation_id,
+            parent,
+            provider=provider,
+            model=model,
+            clock=clock,
+            interval=interval,
+        )
+
+    def _save_reply(self, message_id: int, content: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE messages SET content = ? WHERE id = ?", (content, message_id))
+
+    def _finish_reply(
+        self,
+        message_id: int,
+        content: str,
+        status: str,
+        error: str | None,
+        prompt_tokens: int | None,
+        completion_tokens: int | None,
+    ) -> None:
+        _check_role_status("assistant", status)
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE messages SET content = ?, status = ?, error = ?, prompt_tokens = ?,"
+                " completion_tokens = ? WHERE id = ?",
+                (content, status, error, prompt_tokens, completion_tokens, message_id),
+            )
+
+    # -- search ------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        limit: int = 50,
+        *,
+        start: str = _search.HIGHLIGHT_START,
+        end: str = _search.HIGHLIGHT_END,
+    ) -> list[SearchHit]:
+        """Messages and titles matching every word of ``query`` (last word as a prefix).
+
+        Any text is a valid query: FTS syntax characters are treated as plain text.
+        """
+        return _search.search(self._conn, query, limit=limit, start=start, end=end)
+
+    # -- internals ---------------------------------------------------------
+
+    def _resolve_parent(self, conversation_id: int, parent_id: ParentRef) -> int | None:
+        self.get_conversation(conversation_id)
+        if parent_id == LEAF:
+            leaf = self._conn.execute(
+                _PATH_CTE + "SELECT id FROM path ORDER BY depth DESC LIMIT 1",
+                {"cid": conversation_id},
+            ).fetchone()
+            return None if leaf is None else int(leaf[0])
+        if parent_id is None:
+            return None
+        assert isinstance(parent_id, int)
+        row = self._conn.execute(
+            "SELECT conversation_id FROM messages WHERE id = ?", (parent_id,)
+        ).fetchone()
+        if row is None or row[0] != conversation_id:
+            raise NotFoundError(
+                f"Message {parent_id} is not part of conversation {conversation_id}."
+            )
+        return parent_id
+
+    def _insert_message(
+        self,
+        conversation_id: int,
+        role: str,
+        content: str,
+        *,
+        parent_id: ParentRef,
+        status: str = "complete",
+        provider: str | None = None,
+        model: str | None = None,
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+        error: str | None = None,
+        created_at: float | None = None,
+    ) -> int:
+        """Insert one active message under ``parent_id``; call inside a transaction."""
+        _check_role_status(role, status)
+        parent = self._resolve_parent(conversation_id, parent_id)
+        conn = self._conn
+        # The new message becomes the selected version; the unique partial
+        # index allows one active sibling, so the others step down first.
+        conn.execute(
+            "UPDATE messages SET active = 0"
+            " WHERE conversation_id = ? AND parent_id IS ? AND active = 1",
+            (conversation_id, parent),
+        )
+        now = self.clock()
+        cur = conn.execute(
+            "INSERT INTO messages (conversation_id, parent_id, role, content, created_at,"
+            " provider, model, prompt_tokens, completion_tokens, status, error, active)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,1)",
+            (
+                conversation_id,
+                parent,
+                role,
+                content,
+                now if created_at is None else created_at,
+                provider,
+                model,
+                prompt_tokens,
+                completion_tokens,
+                status,
+                error,
+            ),
+        )
+        message_id = _rowid(cur)
+        if parent is not None:
+            self._activate_up(parent)
+        if role == "user":
+            self._maybe_title(conversation_id, content)
+        self._touch(conversation_id)
+        return message_id
+
+    def _activate_up(self, message_id: int) -> None:
+        """Make ``message_id`` and every ancestor the selected version at its level."""
+        inactive = self._conn.execute(
+            """
+            WITH RECURSIVE up(id, parent_id, active, conversation_id) AS (
+                SELECT id, parent_id, active, conversation_id FROM messages WHERE id = ?
+                UNION ALL
+                SELECT m.id, m.parent_id, m.active, m.conversation_id
+                    FROM messages m JOIN up ON m.id = up.parent_id
+            )
+            SELECT id, parent_id, conversation_id FROM up WHERE active = 0
+            """,
+            (message_id,),
+        ).fetchall()
+        for row in inactive:
+            self._conn.execute(
+                "UPDATE messages SET active = 0"
+                " WHERE conversation_id = ? AND parent_id IS ? AND active = 1",
+                (row[2], row[1]),
+            )
+            self._conn.execute("UPDATE messages SET active = 1 WHERE id = ?", (row[0],))
+
+    def _maybe_title(self, conversation_id: int, content: str) -> None:
+        title = make_title(content)
+        if title:
+            self._conn.execute(
+                "UPDATE conversations SET title = ? WHERE id = ? AND title = ''",
+                (title, conversation_id),
+            )
+
+    def _touch(self, conversation_id: int) -> None:
+        self._conn.execute(
+            "UPDATE conversations SET updated_at = ? WHERE id = ?", (self.clock(), conversation_id)
+        )
+
+
+def _rowid(cur: sqlite3.Cursor) -> int:
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+def _check_role_status(role: str, status: str) -> None:
+    # The schema's CHECKs would also refuse these, but with an unreadable message.
+    if role not in ROLES:
+        raise StoreError(f"A message's role must be one of {', '.join(ROLES)}, not {role!r}.")
+    if status not in STATUSES:
+        raise StoreError(
+            f"A message's status must be one of {', '.join(STATUSES)}, not {status!r}."
+        )
