@@ -334,8 +334,10 @@ class ChatgptFree:
             idle=self.idle_timeout,
             timeout=self._timeout,
         ) as response:
-            body = await read_text(response, _PAGE_LIMIT)
-            await raise_for_status(response, what=self.host, body=body)
+            await raise_for_status(response, what=self.host)
+            # Read strictly: a page that stalls or drops halfway must say so,
+            # not pass for a page without the widget.
+            body = await _read_page(response, self.idle_timeout)
         post_id = _POST_ID.search(body)
         nonce = _NONCE.search(body)
         if post_id is None or nonce is None:
@@ -400,6 +402,22 @@ class ChatgptFree:
                     break
             for chunk in parser.finish():
                 yield chunk
+
+
+async def _read_page(response: aiohttp.ClientResponse, idle: float) -> str:
+    """The page's text, up to ``_PAGE_LIMIT`` bytes; silences and cuts raise."""
+    parts: list[bytes] = []
+    size = 0
+    async for data in iter_chunks(response, idle=idle):
+        parts.append(data)
+        size += len(data)
+        if size >= _PAGE_LIMIT:
+            break
+    raw = b"".join(parts)
+    try:
+        return raw.decode(response.charset or "utf-8", "replace")
+    except LookupError:
+        return raw.decode("utf-8", "replace")
 
 
 def _refused_message(host: str) -> str:

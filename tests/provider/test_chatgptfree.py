@@ -450,8 +450,7 @@ async def test_page_that_never_answers_times_out(
         await release.wait()
         return aiohttp.web.Response(text="late")
 
-    monkeypatch.setattr(fake_site, "_page", silent_page)
-    # The route holds the bound method from before: swap its handler instead.
+    # The route holds the fake's bound method: swap the route's handler.
     for route in fake_site.app.router.routes():
         if route.method == "GET":
             monkeypatch.setattr(route, "_handler", silent_page)
@@ -649,3 +648,27 @@ def test_parser_error_right_after_text_in_one_chunk_keeps_the_text() -> None:
     assert parser.feed(body) == ["kept"]
     with pytest.raises(errors.ServiceError, match="Stop"):
         parser.finish()
+
+
+async def test_page_that_stalls_halfway_times_out(
+    fake_site: FakeWordPress, wordpress: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = asyncio.Event()
+
+    async def stalling_page(request: aiohttp.web.Request) -> aiohttp.web.StreamResponse:
+        response = aiohttp.web.StreamResponse(headers={"Content-Type": "text/html"})
+        await response.prepare(request)
+        await response.write(b"<!doctype html><html><body><div class=")
+        await release.wait()
+        return response
+
+    for route in fake_site.app.router.routes():
+        if route.method == "GET":
+            monkeypatch.setattr(route, "_handler", stalling_page)
+    try:
+        exc = await failure(ChatgptFree(wordpress, idle_timeout=0.5))
+    finally:
+        release.set()
+    # Not "no chat widget": the page never finished arriving.
+    assert type(exc) is errors.IdleTimeoutError
+    assert_sentence(exc)
