@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import aiohttp
-from yarl import URL
 
 from . import errors
 from .base import Message, format_prompt
@@ -25,6 +24,7 @@ from .http import (
     IDLE_TIMEOUT,
     USER_AGENT,
     client_timeout,
+    display_host,
     iter_chunks,
     open_request,
     raise_for_status,
@@ -265,10 +265,7 @@ class ChatgptFree:
         self._timeout = client_timeout(connect=connect_timeout, idle=idle_timeout)
         self._post_id: str | None = None
         self._nonce: str | None = None
-        try:
-            self.host = URL(self.base_url).host or self.base_url
-        except ValueError:
-            self.host = self.base_url
+        self.host = display_host(self.base_url)
 
     def get_model(self, model: str | None) -> str:
         """The full model name for ``model`` (an alias, or None for the default)."""

@@ -29,6 +29,7 @@ __all__ = [
     "IDLE_TIMEOUT",
     "USER_AGENT",
     "client_timeout",
+    "display_host",
     "error_message_from_body",
     "iter_chunks",
     "open_request",
@@ -87,11 +88,17 @@ def redact_url(url: str | URL) -> str:
     return str(parsed.with_user(None).with_query(None).with_fragment(None))
 
 
-def _host(url: str | URL) -> str:
+def display_host(url: str | URL) -> str:
+    """How to name a server to the user: its host, with the port when it is not the usual one."""
     try:
-        return URL(str(url)).host or str(url)
+        parsed = URL(str(url))
     except (ValueError, TypeError):
         return str(url)
+    if not parsed.host:
+        return str(url)
+    if parsed.explicit_port is not None and not parsed.is_default_port():
+        return f"{parsed.host}:{parsed.port}"
+    return parsed.host
 
 
 @asynccontextmanager
@@ -113,7 +120,7 @@ async def open_request(
     Connection failures become :class:`errors.APIConnectionError` subclasses
     whose text names the host (never the proxy's credentials).
     """
-    host = _host(url)
+    host = display_host(url)
     started = time.monotonic()
     try:
         response = await session.request(method, url, proxy=proxy, **kwargs)
@@ -183,7 +190,7 @@ async def iter_chunks(
     :class:`errors.IdleTimeoutError`; a dropped connection raises
     :class:`errors.StreamInterruptedError`.
     """
-    host = _host(response.url)
+    host = display_host(response.url)
     try:
         async for chunk in response.content.iter_any():
             yield chunk
