@@ -1,0 +1,102 @@
+"""AsyncStore: the same store from asyncio, on one worker thread, results on the caller's loop."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from store import SCHEMA_VERSION, AsyncStore, NotFoundError, ReadOnlyError, Store
+from tests.store.conftest import FakeClock
+
+
+async def test_round_trip_on_a_worker_thread(db_path: Path) -> None:
+    async with await AsyncStore.open(db_path) as s:
+        assert s.path == db_path
+        assert s.recovery_notice is None
+        c = await s.create_conversation(model="m")
+        await s.add_message(c.id, "user", "Hello async")
+        await s.add_message(c.id, "assistant", "Hi")
+        path = await s.current_path(c.id)
+        assert [m.content for m in path] == ["Hello async", "Hi"]
+        assert [x.title for x in await s.list_conversations()] == ["Hello async"]
+        assert {h.message_id for h in await s.search("async")} == {None, path[0].id}
+        worker = await s.call(lambda _s: threading.get_ident())
+        assert worker != threading.get_ident()
+    assert s.closed
+
+
+async def test_errors_arrive_as_store_errors(db_path: Path) -> None:
+    s = await AsyncStore.open(db_path)
+    try:
+        with pytest.raises(NotFoundError):
+            await s.get_conversation(42)
+        # The worker survives an error.
+        assert await s.list_conversations() == []
+    finally:
+        await s.close()
+
+
+async def test_calls_run_in_order(db_path: Path) -> None:
+    async with await AsyncStore.open(db_path) as s:
+        c = await s.create_conversation()
+        futures = [s.add_message(c.id, "user", str(i)) for i in range(50)]
+        await asyncio.gather(*futures)
+        assert [m.content for m in await s.current_path(c.id)] == [str(i) for i in range(50)]
+
+
+async def test_streaming_writer_throttles_on_the_caller(db_path: Path) -> None:
+    clock = FakeClock(0.0)
+    async with await AsyncStore.open(db_path) as s:
+        c = await s.create_conversation()
+        await s.add_message(c.id, "user", "Q")
+        w = await s.begin_reply(c.id, model="m", clock=clock, interval=0.2)
+        w.append("a")
+        for ch in "bcd":
+            w.append(ch)  # within the interval: nothing queued
+        mid = await w.message_id()
+        assert mid is not None
+        assert (await s.get_message(mid)).content == "a"
+        clock.advance(0.25)
+        w.append("e")
+        assert (await s.get_message(mid)).content == "abcde"
+        assert [m.id for m in await s.interrupted_replies()] == [mid]
+        msg = await w.finish("stopped")
+        assert msg is not None
+        assert (msg.content, msg.status, msg.model) == ("abcde", "stopped", "m")
+
+
+async def test_read_only_and_notice_are_reported(db_path: Path) -> None:
+    Store(db_path).close()
+    with sqlite3.connect(db_path) as raw:
+        raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    async with await AsyncStore.open(db_path) as s:
+        assert s.read_only_reason is not None
+        with pytest.raises(ReadOnlyError):
+            await s.create_conversation()
+
+
+async def test_close_joins_the_thread(db_path: Path) -> None:
+    s = await AsyncStore.open(db_path)
+    worker = s._worker
+    await s.close()
+    assert not worker.is_alive()
+    await s.close()  # twice is fine
+    with pytest.raises(Exception, match="closed"):
+        s.call(lambda _s: None)
+
+
+async def test_unclosed_store_logs_a_warning(db_path: Path, caplog) -> None:
+    s = await AsyncStore.open(db_path)
+    worker = s._worker
+    with caplog.at_level(logging.WARNING, logger="deskchat.store"):
+        del s
+        gc.collect()
+    assert any("not closed" in r.getMessage() for r in caplog.records)
+    await asyncio.get_running_loop().run_in_executor(None, worker.join, 10)
+    assert not worker.is_alive()
