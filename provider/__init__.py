@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .base import Message, Provider, format_prompt, list_models, stream_events
 from .chatgptfree import ChatgptFree
+from .discovery import FoundServer, discover_local
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -30,33 +31,67 @@ from .errors import (
 )
 from .events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
 from .http import client_timeout, redact_url
+from .ollama import Ollama
+from .openai_compat import (
+    ContextOverflowError,
+    IncompleteReplyError,
+    OpenAICompatible,
+    ServerReportedError,
+)
+from .registry import PROVIDERS, Capabilities, ProviderInfo, provider_ids
+from .registry import create as create_provider
+from .registry import get_info as get_provider_info
 from .reply import ReplyState, ReplyStatus, error_text
+from .retry import with_retries
+from .secrets import (
+    KeyringUnavailableError,
+    RedactingFilter,
+    SecretStoreError,
+    delete_api_key,
+    get_api_key,
+    keyring_available,
+    redact,
+    set_api_key,
+    set_session_key,
+)
 from .sse import LineDecoder, ServerSentEvent, SSEDecoder
 
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "AuthenticationError",
+    "Capabilities",
     "ChatgptFree",
     "CloudflareChallengeError",
     "ConfigurationError",
     "ConnectTimeoutError",
+    "ContextOverflowError",
     "EmptyReplyError",
     "Event",
     "FinishEvent",
+    "FoundServer",
     "IdleTimeoutError",
+    "IncompleteReplyError",
+    "KeyringUnavailableError",
     "LineDecoder",
     "Message",
     "NotFoundError",
+    "Ollama",
+    "OpenAICompatible",
+    "PROVIDERS",
     "ProtocolError",
     "Provider",
     "ProviderError",
+    "ProviderInfo",
     "RateLimitError",
     "ReasoningDelta",
+    "RedactingFilter",
     "ReplyState",
     "ReplyStatus",
     "SSEDecoder",
+    "SecretStoreError",
     "ServerError",
+    "ServerReportedError",
     "ServerSentEvent",
     "ServiceError",
     "StaleNonceError",
@@ -66,9 +101,20 @@ __all__ = [
     "UsageEvent",
     "WidgetNotFoundError",
     "client_timeout",
+    "create_provider",
+    "delete_api_key",
+    "discover_local",
     "error_text",
     "format_prompt",
+    "get_api_key",
+    "get_provider_info",
+    "keyring_available",
     "list_models",
+    "provider_ids",
+    "redact",
     "redact_url",
+    "set_api_key",
+    "set_session_key",
     "stream_events",
+    "with_retries",
 ]
