@@ -113,3 +113,46 @@ def served(make_app: Callable[[], Any]) -> Iterator[str]:
     finally:
         state["loop"].call_soon_threadsafe(state["stop"].set)
         thread.join(10)
+
+
+class StreamServer:
+    """bench/_stream_server.py in a child process; ``url`` once it listens.
+
+    Use as a context manager; ``lines()`` returns what it printed after PORT
+    (e.g. ``SENT_FIRST`` timestamps).
+    """
+
+    def __init__(self, size: int, *, chunk: int = 10, delta: int = 64, pause: float = 0.0):
+        import subprocess
+
+        script = Path(__file__).with_name("_stream_server.py")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                str(script),
+                f"--size={size}",
+                f"--chunk={chunk}",
+                f"--delta={delta}",
+                f"--pause={pause}",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        first = self.process.stdout.readline().split()
+        if first[:1] != ["PORT"]:
+            self.process.kill()
+            raise RuntimeError("the bench stream server did not start")
+        self.url = f"http://127.0.0.1:{first[1]}"
+
+    def readline(self) -> str:
+        """The server's next printed line (blocks)."""
+        assert self.process.stdout is not None
+        return self.process.stdout.readline().strip()
+
+    def __enter__(self) -> StreamServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.kill()
+        self.process.wait()
