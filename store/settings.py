@@ -60,7 +60,7 @@ class Settings:
         """Read the file; a missing file gives defaults, a broken one is moved aside."""
         self = cls(path)
         try:
-            raw = self.path.read_text(encoding="utf-8")
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             return self
         except OSError as exc:
@@ -68,7 +68,7 @@ class Settings:
             self.notice = f"DeskChat could not read its settings ({exc}), so it uses the defaults."
             return self
         try:
-            data = json.loads(raw)
+            data = json.loads(raw.decode("utf-8-sig"))
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
         except ValueError as exc:

@@ -1,0 +1,119 @@
+"""Settings: defaults, typed values, unknown keys kept, atomic writes, broken files survived."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from store import Settings, settings_path
+
+
+def test_defaults_without_a_file(tmp_path: Path) -> None:
+    s = Settings.load(tmp_path / "settings.json")
+    assert s.notice is None
+    assert s.as_dict() == Settings.DEFAULTS
+    assert not (tmp_path / "settings.json").exists()
+
+
+def test_default_location_is_the_data_dir() -> None:
+    assert Settings.load().path == settings_path()
+
+
+def test_round_trip_and_unknown_keys_kept(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"future_option": [1, 2], "theme": "dark"}))
+    s = Settings.load(path)
+    assert s.theme == "dark"
+    s.model = "gpt-4o-mini"
+    s.temperature = 0.3
+    s.font_size = 14
+    s.send_key = "ctrl+enter"
+    s.proxy = "socks5://127.0.0.1:9050"
+    s.save()
+    again = Settings.load(path)
+    assert again.as_dict() == {
+        **Settings.DEFAULTS,
+        "theme": "dark",
+        "model": "gpt-4o-mini",
+        "temperature": 0.3,
+        "font_size": 14,
+        "send_key": "ctrl+enter",
+        "proxy": "socks5://127.0.0.1:9050",
+    }
+    assert again.extra == {"future_option": [1, 2]}
+
+
+def test_wrong_types_read_as_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(
+        json.dumps({"temperature": "hot", "font_size": 500, "theme": "neon", "model": 3})
+    )
+    s = Settings.load(path)
+    assert (s.temperature, s.font_size, s.theme, s.model) == (0.7, 11, "system", "")
+
+
+def test_setters_refuse_bad_values(tmp_path: Path) -> None:
+    s = Settings.load(tmp_path / "settings.json")
+    with pytest.raises(ValueError, match="theme"):
+        s.theme = "neon"
+    with pytest.raises(ValueError, match="send_key"):
+        s.send_key = "shift"
+    with pytest.raises(ValueError, match="temperature"):
+        s.temperature = 3.5
+
+
+def test_secrets_are_never_written(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"api_key": "sk-123", "openai_token": "t", "theme": "light"}))
+    s = Settings.load(path)
+    s.save()
+    text = path.read_text()
+    assert "sk-123" not in text
+    assert "openai_token" not in text
+    assert json.loads(text) == {"theme": "light"}
+    for hint in ("api", "token", "secret", "password"):
+        assert not any(hint in name for name in Settings.DEFAULTS)
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", "\xff\xfe garbage"])
+def test_broken_file_gives_defaults_and_is_kept(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "settings.json"
+    path.write_bytes(content.encode("latin-1"))
+    s = Settings.load(path)
+    assert s.as_dict() == Settings.DEFAULTS
+    assert s.notice is not None
+    moved = [p for p in tmp_path.iterdir() if p.name.startswith("settings.json.broken-")]
+    assert len(moved) == 1
+    assert moved[0].read_bytes() == content.encode("latin-1")
+    assert str(moved[0]) in s.notice
+    s.save()
+    assert Settings.load(path).notice is None
+
+
+def test_write_is_atomic(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "settings.json"
+    s = Settings.load(path)
+    s.theme = "dark"
+    s.save()
+    original = path.read_bytes()
+
+    def crash(src: object, dst: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    s.theme = "light"
+    with pytest.raises(OSError, match="disk full"):
+        s.save()
+    # The old file is whole and no temporary file is left behind.
+    assert path.read_bytes() == original
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["settings.json"]
+
+
+def test_save_creates_the_data_dir(tmp_path: Path) -> None:
+    s = Settings(tmp_path / "new" / "dir" / "settings.json")
+    s.font_size = 12
+    s.save()
+    assert Settings.load(tmp_path / "new" / "dir" / "settings.json").font_size == 12
