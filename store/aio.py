@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import StoreError
+from .export import export_json, to_markdown, write_export
+from .importers import ImportResult, import_file
 from .models import Conversation, Message, SearchHit
 from .reply import ReplyWriter
 from .search import HIGHLIGHT_END, HIGHLIGHT_START
@@ -242,6 +244,35 @@ class AsyncStore:
         end: str = HIGHLIGHT_END,
     ) -> list[SearchHit]:
         return await self.call(lambda s: s.search(query, limit, start=start, end=end))
+
+    async def children(self, message_id: int) -> list[Message]:
+        return await self.call(lambda s: s.children(message_id))
+
+    async def find_conversation(self, source: str, source_id: str) -> Conversation | None:
+        return await self.call(lambda s: s.find_conversation(source, source_id))
+
+    async def import_file(self, path: str | Path) -> ImportResult:
+        """Import a DeskChat or ChatGPT export (see ``store.import_file``)."""
+        return await self.call(lambda s: import_file(s, path))
+
+    async def write_export(
+        self,
+        path: str | Path,
+        conversation_ids: Iterable[int] | None = None,
+        *,
+        fmt: str | None = None,
+    ) -> Path:
+        """Write a JSON or Markdown export file (see ``store.write_export``)."""
+        ids = None if conversation_ids is None else list(conversation_ids)
+        return await self.call(lambda s: write_export(s, path, ids, fmt=fmt))
+
+    async def export_json(self, conversation_ids: Iterable[int] | None = None) -> str:
+        ids = None if conversation_ids is None else list(conversation_ids)
+        return await self.call(lambda s: export_json(s, ids))
+
+    async def to_markdown(self, conversation_ids: Iterable[int] | None = None) -> str:
+        ids = None if conversation_ids is None else list(conversation_ids)
+        return await self.call(lambda s: to_markdown(s, ids))
 
     async def begin_reply(
         self,

@@ -155,7 +155,7 @@ def open_database(path: Path) -> Opened:
             opened.backup = _backup(conn, path, version)
             log.info("upgrading %s from schema %d; backup at %s", path, version, opened.backup)
         try:
-            migrate(conn)
+            migrate(conn, SCHEMA_VERSION)
         except sqlite3.Error as exc:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()

@@ -100,3 +100,15 @@ async def test_unclosed_store_logs_a_warning(db_path: Path, caplog) -> None:
     assert any("not closed" in r.getMessage() for r in caplog.records)
     await asyncio.get_running_loop().run_in_executor(None, worker.join, 10)
     assert not worker.is_alive()
+
+
+async def test_export_and_import_off_the_loop(db_path: Path, tmp_path: Path) -> None:
+    async with await AsyncStore.open(db_path) as s:
+        c = await s.create_conversation()
+        await s.add_message(c.id, "user", "export me")
+        out = await s.write_export(tmp_path / "x.json")
+        assert "export me" in await s.to_markdown([c.id])
+    async with await AsyncStore.open(tmp_path / "other.sqlite3") as other:
+        result = await other.import_file(out)
+        assert len(result.imported) == 1
+        assert (await other.find_conversation("deskchat", c.source_id)) is not None

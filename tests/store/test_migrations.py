@@ -88,3 +88,27 @@ def test_conversation_source_ids_are_unique(tmp_path: Path) -> None:
             s.connection.execute(
                 "UPDATE conversations SET source_id = ? WHERE title = 'second'", (ids[1],)
             )
+
+
+def test_failed_upgrade_leaves_the_file_as_it_was(tmp_path: Path, monkeypatch) -> None:
+    import store.db
+    import store.schema
+    from store import MigrationError
+
+    path = tmp_path / "deskchat.sqlite3"
+    _build(path, SCHEMA_VERSION)
+
+    def broken_step(conn: sqlite3.Connection) -> None:
+        conn.execute("ALTER TABLE messages ADD COLUMN half_done TEXT")
+        conn.execute("SELECT * FROM no_such_table")
+
+    monkeypatch.setattr(store.schema, "MIGRATIONS", [*store.schema.MIGRATIONS, broken_step])
+    monkeypatch.setattr(store.db, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    with pytest.raises(MigrationError) as info:
+        Store(path)
+    assert "bak-v" in info.value.text()
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        columns = [r[1] for r in raw.execute("PRAGMA table_info(messages)")]
+        assert "half_done" not in columns
+        assert raw.execute("SELECT count(*) FROM messages").fetchone()[0] == 5
