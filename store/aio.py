@@ -89,7 +89,9 @@ class AsyncStore:
         path, read_only_reason, recovery_notice, backup_path: as on Store.
     """
 
-    def __init__(self, path: str | Path | None = None, *, clock: Callable[[], float] = time.time):
+    def __init__(
+        self, path: str | Path | None = None, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self._worker = _Worker(Path(path) if path is not None else None, clock)
         self._closed = False
         self.path: Path | None = None
@@ -338,6 +340,11 @@ class AsyncReplyWriter:
         if self._last is None or now - self._last >= self.interval:
             self._send()
             self._last = now
+
+    def flush(self) -> None:
+        """Queue a save of everything appended so far (e.g. from a timer when chunks stall)."""
+        self._send()
+        self._last = self.clock()
 
     def _send(self) -> None:
         text = self.text

@@ -50,7 +50,7 @@ class Settings:
         "send_key": "enter",
     }
 
-    def __init__(self, path: str | Path | None = None, data: dict[str, Any] | None = None):
+    def __init__(self, path: str | Path | None = None, data: dict[str, Any] | None = None) -> None:
         self.path = Path(path) if path is not None else settings_path()
         self._data: dict[str, Any] = dict(data or {})
         self.notice: str | None = None

@@ -112,3 +112,17 @@ async def test_export_and_import_off_the_loop(db_path: Path, tmp_path: Path) -> 
         result = await other.import_file(out)
         assert len(result.imported) == 1
         assert (await other.find_conversation("deskchat", c.source_id)) is not None
+
+
+async def test_flush_saves_a_stalled_stream(db_path: Path) -> None:
+    clock = FakeClock(0.0)
+    async with await AsyncStore.open(db_path) as s:
+        c = await s.create_conversation()
+        w = await s.begin_reply(c.id, clock=clock, interval=10.0)
+        w.append("one ")
+        w.append("two")
+        w.flush()
+        mid = await w.message_id()
+        assert mid is not None
+        assert (await s.get_message(mid)).content == "one two"
+        await w.finish()
