@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
 from typing import Any
 
 import aiohttp
@@ -29,7 +30,7 @@ from .http import (
     read_text,
     session_scope,
 )
-from .openai_compat import IncompleteReplyError, error_from_payload
+from .openai_compat import IncompleteReplyError, error_from_payload, scrub_error
 from .sse import LineDecoder
 
 __all__ = [
@@ -236,8 +237,12 @@ class Ollama:
 
     async def models(self) -> list[str]:
         """The installed models, as ``GET /api/tags`` lists them."""
-        async with session_scope(self.session) as session:
-            return await self._list_models(session)
+        try:
+            async with session_scope(self.session) as session:
+                return await self._list_models(session)
+        except errors.ProviderError as exc:
+            scrub_error(exc, self._api_key)
+            raise
 
     async def _list_models(self, session: aiohttp.ClientSession) -> list[str]:
         async with open_request(
@@ -262,6 +267,18 @@ class Ollama:
         and go into Ollama's ``options``; ``think``, ``keep_alive`` and
         ``format`` go at the top level; ``system`` is sent as the first message.
         """
+        try:
+            # aclosing: a closed or cancelled reply closes the response now.
+            async with aclosing(self._chat(model, messages, params)) as stream:
+                async for event in stream:
+                    yield event
+        except errors.ProviderError as exc:
+            scrub_error(exc, self._api_key)
+            raise
+
+    async def _chat(
+        self, model: str | None, messages: Sequence[Message], params: Mapping[str, Any]
+    ) -> AsyncIterator[Event]:
         proxy = params.get("proxy") or self.proxy
         async with session_scope(self.session) as session:
             if not model:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
 from typing import Any
 
 import aiohttp
@@ -52,6 +53,7 @@ __all__ = [
     "error_from_payload",
     "events_from_completion",
     "parse_models",
+    "scrub_error",
 ]
 
 log = logging.getLogger("deskchat.provider.openai")
@@ -398,8 +400,11 @@ class OpenAICompatible:
             async with session_scope(self.session) as session:
                 model = await self._resolve_model(session, model)
                 body = self.build_body(model, messages, params)
-                async for event in self._stream(session, body, proxy):
-                    yield event
+                # aclosing: a closed or cancelled reply closes the response now,
+                # not whenever the inner generator is garbage-collected.
+                async with aclosing(self._stream(session, body, proxy)) as stream:
+                    async for event in stream:
+                        yield event
         except errors.ProviderError as exc:
             self._scrub(exc)
             raise
@@ -451,15 +456,19 @@ class OpenAICompatible:
         return events
 
     def _scrub(self, exc: errors.ProviderError) -> None:
-        """Hide the API key in ``exc``, should the server have echoed it."""
-        if not self._api_key:
-            return
-        clean = redact(exc.message, [self._api_key])
-        if clean != exc.message:
-            exc.message = clean
-            exc.args = (clean,)
-        if isinstance(exc, errors.APIStatusError):
-            exc.body = redact(exc.body, [self._api_key])
+        scrub_error(exc, self._api_key)
+
+
+def scrub_error(exc: errors.ProviderError, secret: str | None) -> None:
+    """Hide ``secret`` in ``exc``'s message and body, should a server have echoed it."""
+    if not secret:
+        return
+    clean = redact(exc.message, [secret])
+    if clean != exc.message:
+        exc.message = clean
+        exc.args = (clean,)
+    if isinstance(exc, errors.APIStatusError):
+        exc.body = redact(exc.body, [secret])
 
 
 def parse_models(body: str, what: str) -> list[str]:

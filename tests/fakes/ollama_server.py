@@ -6,6 +6,7 @@ by one, so a test decides where lines are split.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -74,6 +75,7 @@ class FakeOllama:
             headers={"Content-Type": "application/json"},
         )
         self.requests: list[dict[str, Any]] = []
+        self.disconnected = asyncio.Event()
         self.app = web.Application()
         self.app.router.add_post("/api/chat", self._chat)
         self.app.router.add_get("/api/tags", self._tags)
@@ -86,7 +88,7 @@ class FakeOllama:
         body = await request.json()
         self.requests.append({"path": request.path, "headers": dict(request.headers), "json": body})
         reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-        return await send_reply(request, reply)
+        return await send_reply(request, reply, self.disconnected)
 
     async def _tags(self, request: web.Request) -> web.StreamResponse:
         self.requests.append({"path": request.path, "headers": dict(request.headers)})

@@ -31,6 +31,8 @@ class Reply:
         headers: response headers.
         cut_after: after this many chunks, drop the connection mid-body.
         hang_after: after this many chunks, keep the connection open silently.
+        ping_forever: after the chunks, send these bytes every 10 ms until the
+            client goes away (to see that closing a reply drops the connection).
     """
 
     chunks: list[bytes] = field(default_factory=list)
@@ -38,6 +40,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/event-stream"})
     cut_after: int | None = None
     hang_after: int | None = None
+    ping_forever: bytes | None = None
 
 
 def split_randomly(data: bytes, seed: int, *, max_size: int = 17) -> list[bytes]:
@@ -144,6 +147,7 @@ class FakeOpenAI:
             {"object": "list", "data": [{"id": "tiny.gguf", "object": "model"}]}
         )
         self.requests: list[dict[str, Any]] = []
+        self.disconnected = asyncio.Event()
         self.app = web.Application()
         self.app.router.add_post("/v1/chat/completions", self._chat)
         self.app.router.add_get("/v1/models", self._models)
@@ -156,14 +160,16 @@ class FakeOpenAI:
         body = await request.json()
         self.requests.append({"path": request.path, "headers": dict(request.headers), "json": body})
         reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-        return await send_reply(request, reply)
+        return await send_reply(request, reply, self.disconnected)
 
     async def _models(self, request: web.Request) -> web.StreamResponse:
         self.requests.append({"path": request.path, "headers": dict(request.headers)})
         return await send_reply(request, self.models_reply)
 
 
-async def send_reply(request: web.Request, reply: Reply) -> web.StreamResponse:
+async def send_reply(
+    request: web.Request, reply: Reply, disconnected: asyncio.Event | None = None
+) -> web.StreamResponse:
     """Write ``reply`` to ``request`` chunk by chunk, cutting or hanging as scripted."""
     response = web.StreamResponse(status=reply.status, headers=reply.headers)
     await response.prepare(request)
@@ -177,5 +183,19 @@ async def send_reply(request: web.Request, reply: Reply) -> web.StreamResponse:
         await response.write(piece)
         # Let each write leave as its own packet where the kernel allows.
         await asyncio.sleep(0)
+    if reply.ping_forever is not None:
+        try:
+            for _ in range(6000):  # bounded: a minute at most
+                await response.write(reply.ping_forever)
+                await asyncio.sleep(0.01)
+        except (ConnectionError, RuntimeError):
+            if disconnected is not None:
+                disconnected.set()
+            return response
+        except asyncio.CancelledError:
+            # aiohttp cancels a handler whose client went away.
+            if disconnected is not None:
+                disconnected.set()
+            raise
     await response.write_eof()
     return response

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
@@ -179,6 +181,33 @@ async def test_models_from_a_server_that_is_not_ollama(fake, base_url, session):
     fake.tags = json_reply({"data": []})
     with pytest.raises(errors.ProtocolError, match="Ollama server"):
         await Ollama(base_url, session).models()
+
+
+async def test_closing_the_reply_early_drops_the_connection(fake, base_url, session, monkeypatch):
+    fake.reply_with(ndjson_reply(ndjson([line("first")]), ping_forever=b"\n"))
+    closed: list[bool] = []
+    real_close = aiohttp.ClientResponse.close
+
+    def spy(response: aiohttp.ClientResponse) -> None:
+        closed.append(True)
+        real_close(response)
+
+    monkeypatch.setattr(aiohttp.ClientResponse, "close", spy)
+    stream = Ollama(base_url, session).create_async_generator("m", HELLO)
+    assert await anext(stream) == TextDelta("first")
+    await stream.aclose()
+    # Closed during aclose() itself, not later when a finalizer gets round to it.
+    assert closed == [True]
+    await asyncio.wait_for(fake.disconnected.wait(), timeout=10)
+
+
+async def test_api_key_is_sent_and_never_shown(fake, base_url, session):
+    key = "ollama-proxy-key-123456"
+    fake.reply_with(json_reply({"error": f"key {key} is not allowed"}, status=403))
+    seen, exc = await collect_until_error(Ollama(base_url, session, api_key=key))
+    assert fake.requests[-1]["headers"]["Authorization"] == f"Bearer {key}"
+    assert key not in str(exc)
+    assert key not in exc.body
 
 
 def test_parser_ignores_lines_after_done():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -285,6 +286,50 @@ async def test_models_listing_not_json_suggests_v1(fake, base_url, session):
     fake.models_reply = Reply(chunks=[b"<html>hi</html>"], headers={"Content-Type": "text/html"})
     with pytest.raises(errors.ProtocolError, match="/v1"):
         await OpenAICompatible(base_url, session).models()
+
+
+async def test_closing_the_reply_early_drops_the_connection(fake, base_url, session, monkeypatch):
+    fake.reply_with(stream_reply(sse([chunk("first")], done=False), ping_forever=b": ping\n\n"))
+    closed: list[bool] = []
+    real_close = aiohttp.ClientResponse.close
+
+    def spy(response: aiohttp.ClientResponse) -> None:
+        closed.append(True)
+        real_close(response)
+
+    monkeypatch.setattr(aiohttp.ClientResponse, "close", spy)
+    stream = OpenAICompatible(base_url, session).create_async_generator("m", HELLO)
+    assert await anext(stream) == TextDelta("first")
+    await stream.aclose()
+    # Closed during aclose() itself, not later when a finalizer gets round to it.
+    assert closed == [True]
+    await asyncio.wait_for(fake.disconnected.wait(), timeout=10)
+
+
+async def test_cancelling_the_reply_drops_the_connection(fake, base_url, session):
+    fake.reply_with(stream_reply(sse([chunk("first")], done=False), ping_forever=b": ping\n\n"))
+    chat = OpenAICompatible(base_url, session)
+    got_first = asyncio.Event()
+
+    async def consume() -> None:
+        async for _ in chat.create_async_generator("m", HELLO):
+            got_first.set()
+
+    task = asyncio.create_task(consume())
+    await got_first.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.wait_for(fake.disconnected.wait(), timeout=10)
+
+
+async def test_proxy_is_used(fake, base_url, session):
+    # The fake doubles as a plain HTTP proxy: aiohttp sends it the absolute URL of
+    # a host that does not exist, so only a proxied request can succeed.
+    chat = OpenAICompatible("http://upstream.invalid/v1", session, proxy=base_url[: -len("/v1")])
+    events = await collect(chat)
+    assert text_of(events) == "Hi"
+    assert fake.requests[-1]["headers"]["Host"] == "upstream.invalid"
 
 
 async def test_unreachable_server_is_a_connection_error(session):
