@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
 from typing import Any
 
@@ -278,7 +278,7 @@ class Ollama:
 
     async def _chat(
         self, model: str | None, messages: Sequence[Message], params: Mapping[str, Any]
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         proxy = params.get("proxy") or self.proxy
         async with session_scope(self.session) as session:
             if not model:

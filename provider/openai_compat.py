@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
 from typing import Any
 
@@ -411,7 +411,7 @@ class OpenAICompatible:
 
     async def _stream(
         self, session: aiohttp.ClientSession, body: dict[str, Any], proxy: str | None
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         async with open_request(
             session,
             "POST",
