@@ -14,6 +14,10 @@ How a stream may end, and what the caller sees:
 - closed without ``[DONE]`` and without a ``finish_reason`` after some
   events: :class:`IncompleteReplyError` (a :class:`StreamInterruptedError`),
   raised after every event that arrived, so the caller keeps the text.
+
+``stream_options.include_usage`` is sent so OpenAI reports token counts; a
+server that refuses the field (HTTP 400/422 naming it) is asked once more
+without it.
 """
 
 from __future__ import annotations
@@ -75,6 +79,10 @@ class ServerReportedError(errors.ServiceError):
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
         self.code = code
+
+
+class _StreamOptionsRejected(errors.ProviderError):
+    """Internal: the server refused ``stream_options``; never reaches a caller."""
 
 
 class ContextOverflowError(errors.EmptyReplyError):
@@ -402,9 +410,17 @@ class OpenAICompatible:
                 body = self.build_body(model, messages, params)
                 # aclosing: a closed or cancelled reply closes the response now,
                 # not whenever the inner generator is garbage-collected.
-                async with aclosing(self._stream(session, body, proxy)) as stream:
-                    async for event in stream:
-                        yield event
+                try:
+                    async with aclosing(self._stream(session, body, proxy)) as stream:
+                        async for event in stream:
+                            yield event
+                except _StreamOptionsRejected:
+                    # Nothing was yielded (the server refused before the body).
+                    log.info("%s refused stream_options; asking again without it", self.what)
+                    body.pop("stream_options", None)
+                    async with aclosing(self._stream(session, body, proxy)) as stream:
+                        async for event in stream:
+                            yield event
         except errors.ProviderError as exc:
             self._scrub(exc)
             raise
@@ -422,6 +438,12 @@ class OpenAICompatible:
             idle=self.idle_timeout,
             timeout=self._timeout,
         ) as response:
+            if response.status in (400, 422) and "stream_options" in body:
+                text = await read_text(response)
+                if "stream_options" in text:
+                    # Older servers and proxies reject the field they do not know.
+                    raise _StreamOptionsRejected(text)
+                await raise_for_status(response, what=self.what, body=text)
             await raise_for_status(response, what=self.what)
             if response.content_type == "application/json":
                 # The server ignored stream: true and sent the whole reply.

@@ -172,6 +172,22 @@ async def test_request_body_headers_and_params(fake, base_url, session):
     assert "system" not in body
 
 
+async def test_server_that_rejects_stream_options_is_asked_again_without(fake, base_url, session):
+    refusal = {"error": {"message": "Unrecognized request argument supplied: stream_options"}}
+    fake.reply_with(json_reply(refusal, status=400), stream_reply(sse([chunk("ok")])))
+    events = await collect(OpenAICompatible(base_url, session))
+    assert text_of(events) == "ok"
+    assert "stream_options" in fake.requests[0]["json"]
+    assert "stream_options" not in fake.requests[1]["json"]
+
+
+async def test_other_400_errors_are_not_retried(fake, base_url, session):
+    fake.reply_with(json_reply({"error": {"message": "temperature too high"}}, status=400))
+    with pytest.raises(errors.APIStatusError, match="temperature too high"):
+        await collect(OpenAICompatible(base_url, session))
+    assert len(fake.requests) == 1
+
+
 async def test_no_model_uses_the_first_listed(fake, base_url, session):
     await collect(OpenAICompatible(base_url, session), None)
     assert [r["path"] for r in fake.requests] == ["/v1/models", "/v1/chat/completions"]
