@@ -41,7 +41,40 @@ def measure(command: list[str], url: str, n: int) -> dict[str, object]:
     return {"first_run_ms": round(runs[0], 1), "ms": summary(runs[1:], 1)}
 
 
+def profile() -> None:
+    """A pyinstrument profile of one source start, to bench/profiles/startup.txt."""
+    out = Path(__file__).with_name("profiles") / "startup.txt"
+    env = dict(os.environ)
+    env.update(DESKCHAT_BENCH_PROBE="1", DESKCHAT_QUIT_AFTER_MS="1")
+    with served(lambda: FakeWordPress().app) as url:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pyinstrument",
+                "--interval=0.0005",
+                "-r",
+                "text",
+                "--no-color",
+                "--no-unicode",
+                "-o",
+                str(out),
+                str(Path(__file__).with_name("_launch_probe.py")),
+                "--base-url",
+                url,
+            ],
+            env=env,
+            check=True,
+            timeout=120,
+            capture_output=True,
+        )
+    print(f"profile written to {out}", file=sys.stderr)
+
+
 def main() -> None:
+    if "--profile" in sys.argv:
+        profile()
+        return
     n = repeats(10)
     results: dict[str, object] = {}
     platform = os.environ.get("QT_QPA_PLATFORM", "offscreen")
