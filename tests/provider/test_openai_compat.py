@@ -111,6 +111,22 @@ async def test_sse_fields_comments_bom_and_multiline_data(fake, base_url, sessio
     assert text_of(events) == "one two"
 
 
+async def test_one_byte_at_a_time_splits_every_utf8_character(fake, base_url, session):
+    body = sse([chunk("日本語 ✓ 😀"), chunk(finish="stop")], newline="\r\n")
+    fake.reply_with(Reply(chunks=[body[i : i + 1] for i in range(len(body))]))
+    events = await collect(OpenAICompatible(base_url, session))
+    assert text_of(events) == "日本語 ✓ 😀"
+
+
+async def test_silent_server_hits_the_idle_limit_and_keeps_text(fake, base_url, session):
+    body = sse([chunk("before the silence")], done=False)
+    fake.reply_with(Reply(chunks=[body, b"never sent"], hang_after=1))
+    seen, exc = await collect_until_error(OpenAICompatible(base_url, session, idle_timeout=0.3))
+    assert text_of(seen) == "before the silence"
+    assert isinstance(exc, errors.IdleTimeoutError)
+    assert "sent nothing for 0.3 seconds" in exc.text()
+
+
 async def test_final_event_without_blank_line_is_kept(fake, base_url, session):
     body = sse([chunk("all "), chunk("there", finish="stop")], done=False, trailing_blank=False)
     fake.reply_with(stream_reply(body, seed=3))
