@@ -18,7 +18,9 @@ from typing import TextIO
 import aiohttp
 
 import provider
+import store
 
+from . import history
 from .options import Options, add_common_arguments, make_provider, resolve
 
 __all__ = ["main", "version"]
@@ -71,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         "models", parents=[common], help="list the models the provider offers"
     )
     models.set_defaults(func=_run_models)
+    history.add_commands(commands, common)
     return parser
 
 
@@ -82,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     func = getattr(args, "func", _run_gui)
     try:
         return int(func(args))
-    except provider.ProviderError as exc:
+    except (provider.ProviderError, store.StoreError) as exc:
         _error(exc.text())
         return EXIT_ERROR
 
