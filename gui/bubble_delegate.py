@@ -3,23 +3,66 @@
 Only rows the view asks for are measured or painted. A row's size is keyed by
 the message's revision and the available width, so a finished message is laid
 out once per width; a streaming one at most once per frame (the model
-coalesces its changes). Long text is laid out with :class:`QTextLayout` and
-only the lines inside the visible area are drawn.
+coalesces its changes). Only the lines inside the visible area are drawn.
+
+Replies are markdown (:mod:`gui.markdown`) shown in an :class:`InertDocument`,
+which never loads a resource. While a reply streams, a
+:class:`~gui.markdown.RenderThrottle` decides when it is parsed again; in
+between, the rendered prefix is drawn with the newer tail as plain text below
+it, so new text still shows every frame. Clicking a link asks before opening
+it; each code block has a Copy button. User messages are plain text.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QTextLayout, QTextOption
-from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    QUrl,
+)
+from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
+    QColor,
+    QDesktopServices,
+    QFont,
+    QFontMetrics,
+    QGuiApplication,
+    QMouseEvent,
+    QPainter,
+    QPalette,
+    QTextDocument,
+    QTextLayout,
+    QTextOption,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QMessageBox,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+)
 
+from . import markdown
 from .conversation import ChatMessage
 from .message_model import MessageModel
 
-__all__ = ["BubbleDelegate", "footer_text"]
+__all__ = ["BubbleDelegate", "Hit", "InertDocument", "footer_text", "open_url"]
+
+log = logging.getLogger("deskchat.gui")
 
 MARGIN_X = 16
 MARGIN_Y = 6
@@ -27,6 +70,9 @@ PAD_X = 14
 PAD_Y = 10
 GAP = 6
 RADIUS = 14
+CODE_RADIUS = 8
+CODE_PAD_TOP = 6
+CODE_PAD_BOTTOM = 8
 MAX_SHARE = 0.74
 MIN_BUBBLE = 160
 _LAYOUT_CACHE = 128
@@ -35,6 +81,8 @@ _Index = QModelIndex | QPersistentModelIndex
 
 WAITING = "Waiting for the first reply…"
 STOPPED = "Stopped — the reply above is partial."
+COPY = "Copy"
+COPIED = "Copied"
 
 
 def footer_text(message: ChatMessage) -> str:
@@ -51,16 +99,72 @@ def footer_text(message: ChatMessage) -> str:
     return ""
 
 
+def open_url(url: str) -> None:
+    """Open ``url`` in the user's browser or mail program."""
+    if not QDesktopServices.openUrl(QUrl(url)):
+        log.warning("the system could not open %s", url)
+
+
+class InertDocument(QTextDocument):
+    """A QTextDocument that never loads a resource: no image, file or style sheet.
+
+    Markdown rendering already leaves no image in the HTML; this is the second
+    wall, so even HTML that slipped through cannot make the app fetch anything.
+    """
+
+    def loadResource(self, _kind: int, name: QUrl) -> object:  # noqa: N802
+        log.debug("refused to load resource %s", name.toString())
+        return None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What is under a point of a bubble: a link or a code block's Copy button.
+
+    Attributes:
+        kind: "link" or "copy".
+        value: the link's address, or the code to copy.
+        block: for "copy", the code block's index in the message.
+    """
+
+    kind: Literal["link", "copy"]
+    value: str
+    block: int = -1
+
+
+@dataclass
+class _Markdown:
+    """A reply's latest markdown render, kept across revisions while it streams."""
+
+    throttle: markdown.RenderThrottle
+    dark: bool
+    rendered: markdown.Rendered | None = None
+    length: int = 0
+    document: InertDocument | None = None
+
+
 @dataclass
 class _Measure:
-    """One message laid out at one width."""
+    """One message laid out at one width.
+
+    Body coordinates: (0, 0) is the top-left of the bubble's text area. The
+    document (replies) sits at the top, the plain layout (user text, or the
+    not-yet-rendered tail of a streaming reply) below it.
+    """
 
     revision: tuple[int, str]
     width: int
+    dark: bool
+    document: InertDocument | None
+    text_width: int
     layout: QTextLayout | None
+    layout_top: float
     body: QSize
     footer: str
     footer_size: QSize
+    code: list[tuple[QRectF, QRectF]] = field(default_factory=list)
+    """Per code block: its background and its Copy button, in body coordinates."""
+    code_blocks: tuple[markdown.CodeBlock, ...] = ()
 
     @property
     def bubble(self) -> QSize:
@@ -83,16 +187,27 @@ class BubbleDelegate(QStyledItemDelegate):
 
     Attributes:
         painted_rows: every row painted since the last reset (for tests).
+        open_url: called with an address once the user confirmed opening it
+            (replaceable, for tests).
+        clock: seconds, monotonic; paces markdown renders of streaming replies.
+        confirm_box: the open "Open this link?" question, if any.
+        full_renders: how many times markdown was rendered (for tests).
     """
 
     def __init__(self, view: QAbstractItemView) -> None:
         super().__init__(view)
         self._view = view
         self._measures: OrderedDict[int, _Measure] = OrderedDict()
+        self._markdown: OrderedDict[int, _Markdown] = OrderedDict()
         # Row sizes outlive the layouts (a few numbers per message, for every row).
         self._sizes: dict[int, tuple[tuple[int, str], int, QSize]] = {}
         self._given: dict[int, int] = {}
+        self._copied: tuple[int, int] | None = None
         self.painted_rows: list[int] = []
+        self.open_url: Callable[[str], object] = open_url
+        self.clock: Callable[[], float] = time.monotonic
+        self.confirm_box: QMessageBox | None = None
+        self.full_renders = 0
 
     # -- measuring -------------------------------------------------------
 
@@ -111,51 +226,159 @@ class BubbleDelegate(QStyledItemDelegate):
         bubble = max(MIN_BUBBLE, int((row_width - 2 * MARGIN_X) * MAX_SHARE))
         return bubble - 2 * PAD_X
 
+    def _dark(self) -> bool:
+        """Whether reply bubbles are dark (light text on a dark fill)."""
+        palette = self._view.palette()
+        role = QPalette.ColorRole
+        return palette.color(role.ButtonText).lightness() > palette.color(role.Button).lightness()
+
     def measure(self, message: ChatMessage) -> _Measure:
         """The cached layout of ``message`` at the current width."""
         width = self._row_width()
+        dark = self._dark()
         cached = self._measures.get(message.id)
-        if cached is not None and cached.revision == message.revision and cached.width == width:
+        if (
+            cached is not None
+            and cached.revision == message.revision
+            and cached.width == width
+            and cached.dark == dark
+        ):
             self._measures.move_to_end(message.id)
             return cached
-        measure = self._lay_out(message, width)
+        measure = self._lay_out(message, width, dark)
         self._measures[message.id] = measure
         if len(self._measures) > _LAYOUT_CACHE:
             self._measures.popitem(last=False)
         return measure
 
-    def _lay_out(self, message: ChatMessage, width: int) -> _Measure:
+    def _lay_out(self, message: ChatMessage, width: int, dark: bool) -> _Measure:
         text_width = self._text_width(width)
-        # QTextLayout breaks lines only at U+2028, not at "\n".
-        text = message.content.replace("\r\n", "\n").replace("\n", "\u2028")
-        layout: QTextLayout | None = None
-        body = QSize(0, 0)
-        if text:
-            layout = QTextLayout(text, self._font())
-            option = QTextOption()
-            option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
-            layout.setTextOption(option)
-            layout.setCacheEnabled(True)
-            y = 0.0
-            natural = 0.0
-            layout.beginLayout()
-            while True:
-                line = layout.createLine()
-                if not line.isValid():
-                    break
-                line.setLineWidth(text_width)
-                line.setPosition(QPointF(0, y))
-                y += line.height()
-                natural = max(natural, line.naturalTextWidth())
-            layout.endLayout()
-            body = QSize(int(natural) + 1, int(y + 0.999))
-        footer = footer_text(message)
-        footer_size = QSize(0, 0)
-        if footer:
+        text = message.content
+        document: InertDocument | None = None
+        code_blocks: tuple[markdown.CodeBlock, ...] = ()
+        plain = text
+        if message.role != "user" and text:
+            state = self._rendered(message, text, dark)
+            document = state.document
+            if state.rendered is not None:
+                code_blocks = state.rendered.code_blocks
+            plain = text[state.length :]
+        measure = _Measure(
+            message.revision,
+            width,
+            dark,
+            document,
+            text_width,
+            None,
+            0.0,
+            QSize(0, 0),
+            footer_text(message),
+            QSize(0, 0),
+            code_blocks=code_blocks,
+        )
+        body_width = 0.0
+        top = 0.0
+        if document is not None:
+            document.setTextWidth(text_width)
+            body_width = min(float(text_width), document.idealWidth())
+            top = document.size().height()
+            measure.code = self._code_rects(document, text_width)
+            if measure.code:
+                body_width = float(text_width)
+        if plain:
+            layout, natural, height = self._plain_layout(plain, text_width)
+            measure.layout = layout
+            measure.layout_top = top
+            body_width = max(body_width, natural)
+            top += height
+        measure.body = QSize(int(body_width + 0.999), int(top + 0.999))
+        if measure.footer:
             metrics = QFontMetrics(self._small_font())
             flags = int(Qt.TextFlag.TextWordWrap)
-            footer_size = metrics.boundingRect(QRect(0, 0, text_width, 10**6), flags, footer).size()
-        return _Measure(message.revision, width, layout, body, footer, footer_size)
+            box = QRect(0, 0, text_width, 10**6)
+            measure.footer_size = metrics.boundingRect(box, flags, measure.footer).size()
+        return measure
+
+    def _rendered(self, message: ChatMessage, text: str, dark: bool) -> _Markdown:
+        """The message's markdown state, rendered again if the throttle allows."""
+        state = self._markdown.get(message.id)
+        if state is None or state.dark != dark:
+            state = _Markdown(markdown.RenderThrottle(self.clock), dark)
+            self._markdown[message.id] = state
+            if len(self._markdown) > _LAYOUT_CACHE:
+                self._markdown.popitem(last=False)
+        else:
+            self._markdown.move_to_end(message.id)
+        final = message.reply is None or message.reply.finished
+        if state.throttle.should_render(len(text), final=final):
+            self.full_renders += 1
+            state.rendered = markdown.render(text, dark=dark)
+            state.length = len(text)
+            state.document = self._document(state.rendered.html)
+        return state
+
+    def _document(self, html: str) -> InertDocument:
+        document = InertDocument(self)
+        document.setUndoRedoEnabled(False)
+        document.setDocumentMargin(0)
+        document.setIndentWidth(20)
+        document.setDefaultFont(self._font())
+        option = QTextOption()
+        option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        document.setDefaultTextOption(option)
+        document.setHtml(html)
+        return document
+
+    def _code_rects(self, document: QTextDocument, text_width: int) -> list[tuple[QRectF, QRectF]]:
+        """Each code block's background and Copy button, found by block user state."""
+        spans: dict[int, list[float]] = {}
+        layout = document.documentLayout()
+        block = document.begin()
+        while block.isValid():
+            index = markdown.code_index(block.userState())
+            if index is not None:
+                rect = layout.blockBoundingRect(block)
+                span = spans.setdefault(index, [rect.top(), rect.bottom()])
+                span[1] = rect.bottom()
+            block = block.next()
+        metrics = QFontMetrics(self._small_font())
+        button_width = metrics.horizontalAdvance(COPIED) + 16
+        button_height = metrics.height() + 6
+        rects: list[tuple[QRectF, QRectF]] = []
+        for index in sorted(spans):
+            top, bottom = spans[index]
+            background = QRectF(0, top - CODE_PAD_TOP, text_width, 0)
+            background.setBottom(bottom + CODE_PAD_BOTTOM)
+            button = QRectF(
+                background.right() - button_width - 6,
+                background.top() + 4,
+                button_width,
+                button_height,
+            )
+            rects.append((background, button))
+        return rects
+
+    def _plain_layout(self, text: str, text_width: int) -> tuple[QTextLayout, float, float]:
+        # QTextLayout breaks lines only at U+2028, not at "\n".
+        shown = markdown.inert(text.replace("\r\n", "\n")).replace("\n", "\u2028")
+        layout = QTextLayout(shown, self._font())
+        option = QTextOption()
+        option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        layout.setTextOption(option)
+        layout.setCacheEnabled(True)
+        y = 0.0
+        natural = 0.0
+        layout.beginLayout()
+        while True:
+            line = layout.createLine()
+            if not line.isValid():
+                break
+            line.setLineWidth(text_width)
+            line.setPosition(QPointF(0, y))
+            y += line.height()
+            natural = max(natural, line.naturalTextWidth())
+        layout.endLayout()
+        return layout, natural + 1, y
 
     def row_size(self, message: ChatMessage) -> QSize:
         """The row's size at the current width, from the size cache when possible."""
@@ -184,6 +407,111 @@ class BubbleDelegate(QStyledItemDelegate):
                 self._given[message.id] = height
                 self.sizeHintChanged.emit(model.index(row))
 
+    # -- geometry shared by painting and clicking --------------------------
+
+    @staticmethod
+    def _bubble_rect(rect: QRect, measure: _Measure, mine: bool) -> QRectF:
+        size = measure.bubble
+        left = rect.right() - MARGIN_X - size.width() if mine else rect.left() + MARGIN_X
+        return QRectF(left, rect.top() + MARGIN_Y, size.width(), size.height())
+
+    def _body_origin(self, rect: QRect, message: ChatMessage) -> tuple[_Measure, QPointF]:
+        """The message's measure and where its body's (0, 0) is, in view coordinates."""
+        measure = self.measure(message)
+        bubble = self._bubble_rect(rect, measure, message.role == "user")
+        return measure, QPointF(bubble.left() + PAD_X, bubble.top() + PAD_Y)
+
+    def copy_button_rect(self, index: _Index, block: int) -> QRect:
+        """Where code block ``block``'s Copy button of row ``index`` is, in viewport pixels."""
+        message = index.data(MessageModel.MessageRole)
+        if not isinstance(message, ChatMessage):
+            return QRect()
+        measure, origin = self._body_origin(self._view.visualRect(index), message)
+        if not 0 <= block < len(measure.code):
+            return QRect()
+        return measure.code[block][1].translated(origin).toAlignedRect()
+
+    def hit_test(self, index: _Index, position: QPoint, rect: QRect | None = None) -> Hit | None:
+        """The link or Copy button at viewport ``position`` in row ``index``, if any."""
+        message = index.data(MessageModel.MessageRole)
+        if not isinstance(message, ChatMessage):
+            return None
+        rect = self._view.visualRect(index) if rect is None else rect
+        measure, origin = self._body_origin(rect, message)
+        local = QPointF(position) - origin
+        for block, (_background, button) in enumerate(measure.code):
+            if button.contains(local) and block < len(measure.code_blocks):
+                return Hit("copy", measure.code_blocks[block].code, block)
+        document = measure.document
+        if document is None or document.textWidth() != measure.text_width:
+            return None
+        if not QRectF(QPointF(0, 0), document.size()).contains(local):
+            return None
+        href = document.documentLayout().anchorAt(local)
+        # The HTML has only safe links; checking again costs nothing.
+        if href and markdown.is_safe_link(href):
+            return Hit("link", href)
+        return None
+
+    # -- clicking --------------------------------------------------------
+
+    def editorEvent(  # noqa: N802
+        self,
+        event: QEvent,
+        model: object,
+        option: QStyleOptionViewItem,
+        index: _Index,
+    ) -> bool:
+        """Links ask before opening; Copy buttons copy their code block."""
+        kinds = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease)
+        if event.type() not in kinds or not isinstance(event, QMouseEvent):
+            return super().editorEvent(event, model, option, index)  # type: ignore[arg-type]
+        if event.button() != Qt.MouseButton.LeftButton:
+            return False
+        rect: QRect = option.rect  # type: ignore[attr-defined]
+        hit = self.hit_test(index, event.position().toPoint(), rect)
+        if hit is None:
+            return False
+        if event.type() == QEvent.Type.MouseButtonRelease:
+            if hit.kind == "copy":
+                self.copy_code(index, hit.block, hit.value)
+            else:
+                self.confirm_open(hit.value)
+        return True
+
+    def copy_code(self, index: _Index, block: int, code: str) -> None:
+        """Put ``code`` on the clipboard and show "Copied" on its button."""
+        QGuiApplication.clipboard().setText(code)
+        message = index.data(MessageModel.MessageRole)
+        if isinstance(message, ChatMessage):
+            self._copied = (message.id, block)
+            self._view.viewport().update()
+
+    def confirm_open(self, url: str) -> QMessageBox:
+        """Ask whether to open ``url`` (shown in full); open it only on OK."""
+        if self.confirm_box is not None:
+            self.confirm_box.close()
+        box = QMessageBox(self._view.window())
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Open link")
+        # Plain text: the address is shown exactly as it is, never interpreted.
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(f"Open this address in your browser?\n\n{url}")
+        box.setStandardButtons(QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def on_finished(result: int) -> None:
+            if self.confirm_box is box:
+                self.confirm_box = None
+            if result == QMessageBox.StandardButton.Open.value:
+                self.open_url(url)
+
+        box.finished.connect(on_finished)
+        self.confirm_box = box
+        box.open()
+        return box
+
     # -- painting --------------------------------------------------------
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
@@ -192,13 +520,11 @@ class BubbleDelegate(QStyledItemDelegate):
             super().paint(painter, option, index)
             return
         self.painted_rows.append(index.row())
-        measure = self.measure(message)
         palette = option.palette  # type: ignore[attr-defined]
         rect: QRect = option.rect  # type: ignore[attr-defined]
         mine = message.role == "user"
-        size = measure.bubble
-        left = rect.right() - MARGIN_X - size.width() if mine else rect.left() + MARGIN_X
-        bubble = QRectF(left, rect.top() + MARGIN_Y, size.width(), size.height())
+        measure, origin = self._body_origin(rect, message)
+        bubble = self._bubble_rect(rect, measure, mine)
         fill, ink = self._colors(palette, mine, message)
 
         painter.save()
@@ -211,23 +537,64 @@ class BubbleDelegate(QStyledItemDelegate):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(bubble.adjusted(-1.5, -1.5, 1.5, 1.5), RADIUS, RADIUS)
 
-        origin = QPointF(bubble.left() + PAD_X, bubble.top() + PAD_Y)
+        # The viewport in body coordinates: only what is inside it is drawn.
+        visible = QRectF(self._view.viewport().rect()).translated(-origin)
+        if measure.document is not None:
+            self._paint_document(painter, measure, message, origin, visible, ink)
         if measure.layout is not None:
             painter.setPen(ink)
-            # Draw only the lines inside the viewport (the clip is in painter
-            # coordinates, like ``origin``).
-            visible = QRectF(self._view.viewport().rect())
-            measure.layout.draw(painter, origin, [], visible)
-            origin.setY(origin.y() + measure.body.height() + GAP)
+            top = QPointF(origin.x(), origin.y() + measure.layout_top)
+            measure.layout.draw(painter, top, [], visible.translated(origin))
         if measure.footer:
+            footer_top = origin.y() + measure.body.height() + (GAP if measure.body.height() else 0)
             painter.setFont(self._small_font())
             painter.setPen(self._footer_color(palette, mine, message))
-            box = QRect(origin.toPoint(), measure.footer_size)
+            box = QRect(QPointF(origin.x(), footer_top).toPoint(), measure.footer_size)
             painter.drawText(box, int(Qt.TextFlag.TextWordWrap), measure.footer)
         painter.restore()
 
+    def _paint_document(
+        self,
+        painter: QPainter,
+        measure: _Measure,
+        message: ChatMessage,
+        origin: QPointF,
+        visible: QRectF,
+        ink: QColor,
+    ) -> None:
+        document = measure.document
+        assert document is not None
+        if document.textWidth() != measure.text_width:
+            # Another width's measure shares this document: lay it out for ours.
+            document.setTextWidth(measure.text_width)
+        look = markdown.theme(measure.dark)
+        painter.save()
+        painter.translate(origin)
+        for block, (background, button) in enumerate(measure.code):
+            if not background.intersects(visible):
+                continue
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(look.code_background))
+            painter.drawRoundedRect(background, CODE_RADIUS, CODE_RADIUS)
+            self._paint_copy_button(painter, button, look, self._copied == (message.id, block))
+        context = QAbstractTextDocumentLayout.PaintContext()
+        context.palette.setColor(QPalette.ColorRole.Text, ink)
+        context.clip = visible
+        document.documentLayout().draw(painter, context)
+        painter.restore()
+
+    def _paint_copy_button(
+        self, painter: QPainter, button: QRectF, look: markdown.Theme, copied: bool
+    ) -> None:
+        painter.setPen(QColor(look.rule))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(button.adjusted(0.5, 0.5, -0.5, -0.5), 5, 5)
+        painter.setFont(self._small_font())
+        painter.setPen(QColor(look.muted))
+        painter.drawText(button, int(Qt.AlignmentFlag.AlignCenter), COPIED if copied else COPY)
+
     @staticmethod
-    def _colors(palette: QPalette, mine: bool, message: ChatMessage) -> tuple[object, object]:
+    def _colors(palette: QPalette, mine: bool, message: ChatMessage) -> tuple[QColor, QColor]:
         role = QPalette.ColorRole
         if mine:
             return palette.color(role.Highlight), palette.color(role.HighlightedText)
@@ -236,7 +603,7 @@ class BubbleDelegate(QStyledItemDelegate):
         return palette.color(role.Button), palette.color(role.ButtonText)
 
     @staticmethod
-    def _footer_color(palette: QPalette, mine: bool, message: ChatMessage) -> object:
+    def _footer_color(palette: QPalette, mine: bool, message: ChatMessage) -> QColor:
         role = QPalette.ColorRole
         if mine:
             return palette.color(role.HighlightedText)
@@ -245,7 +612,8 @@ class BubbleDelegate(QStyledItemDelegate):
         return palette.color(role.PlaceholderText)
 
     def forget(self) -> None:
-        """Drop cached layouts (after a font or palette change)."""
+        """Drop cached layouts and renders (after a font or palette change)."""
         self._measures.clear()
+        self._markdown.clear()
         self._sizes.clear()
         self._given.clear()

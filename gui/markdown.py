@@ -1,0 +1,395 @@
+"""Markdown from a model turned into inert HTML for QTextDocument (no Qt here).
+
+Model output is hostile input: it may carry raw HTML, script links, tracking
+images, bidi overrides and pathological nesting. :func:`render` parses it with
+markdown-it-py (CommonMark plus tables and strikethrough, raw HTML off) and
+writes HTML in which
+
+* every piece of text is escaped, with bidi embedding/override/isolate
+  controls shown as visible escapes (``⟨U+202E⟩``) and other control
+  characters as U+FFFD (:func:`inert`);
+* links exist only for http, https and mailto (:func:`is_safe_link`); any
+  other address stays as literal, unclickable text;
+* images are never referenced: ``![alt](url)`` becomes the text
+  ``[image: alt — url]``;
+* fenced code is highlighted with Pygments (inline styles, which
+  QTextDocument understands), within a size budget, one paragraph per line
+  tagged with ``-qt-user-state`` so the view can find each block again.
+
+:class:`RenderThrottle` decides when a streaming reply is worth parsing again.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name
+from pygments.styles import get_style_by_name
+from pygments.util import ClassNotFound
+
+__all__ = [
+    "CODE_STATE_BASE",
+    "HIGHLIGHT_BUDGET",
+    "HIGHLIGHT_MAX_BLOCK",
+    "HIGHLIGHT_MAX_BLOCKS",
+    "MAX_NESTING",
+    "SAFE_SCHEMES",
+    "CodeBlock",
+    "RenderThrottle",
+    "Rendered",
+    "Theme",
+    "code_index",
+    "inert",
+    "is_safe_link",
+    "render",
+    "theme",
+]
+
+log = logging.getLogger("deskchat.gui.markdown")
+
+SAFE_SCHEMES = ("http", "https", "mailto")
+MAX_NESTING = 20
+"""markdown-it's nesting cap: deeper quotes/lists stop being parsed (bounded work)."""
+HIGHLIGHT_MAX_BLOCK = 100_000
+"""Code blocks longer than this (characters) are shown plain, never highlighted."""
+HIGHLIGHT_BUDGET = 200_000
+"""Characters of code highlighted per render; later blocks are shown plain."""
+HIGHLIGHT_MAX_BLOCKS = 100
+"""Code blocks highlighted per render; later blocks are shown plain."""
+CODE_STATE_BASE = 1_000
+"""Code block ``i``'s paragraphs carry the QTextBlock user state ``CODE_STATE_BASE + i``."""
+
+# Embedding, override and isolate controls reorder what is shown ("Trojan
+# Source"); they are made visible. Plain marks (LRM, RLM, ALM) only nudge
+# neutral characters and are needed by real right-to-left text, so they stay.
+_BIDI = [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+_CONTROLS = [c for c in range(0x20) if c not in (0x09, 0x0A)] + list(range(0x7F, 0xA0))
+_INERT = {c: "\ufffd" for c in _CONTROLS} | {c: f"⟨U+{c:04X}⟩" for c in _BIDI}
+
+
+def inert(text: str) -> str:
+    """``text`` with control characters as U+FFFD and bidi controls as ``⟨U+XXXX⟩``.
+
+    Newlines and tabs are kept.
+    """
+    return text.translate(_INERT)
+
+
+def _text(text: str) -> str:
+    """Inert, HTML-escaped text."""
+    return escape(inert(text), quote=True)
+
+
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
+
+
+def is_safe_link(url: str) -> bool:
+    """True for http, https and mailto addresses: the only ones that become links."""
+    match = _SCHEME.match(url.strip())
+    if match is None or match.group(1).lower() not in SAFE_SCHEMES:
+        return False
+    # Control characters or whitespace in an address hide what it really is.
+    return not any(ord(c) < 0x21 or 0x7F <= ord(c) < 0xA0 or ord(c) in _INERT for c in url)
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Colours for the parts of the HTML that the palette cannot style.
+
+    Attributes:
+        dark: whether this theme is for a dark palette.
+        pygments_style: the Pygments style used for highlighting.
+        code_background: behind code blocks (painted by the view).
+        code_text: plain code text.
+        muted: the code block's language label and image placeholders.
+        inline_code_background: behind `inline code`.
+        rule: table borders and the Copy button's outline.
+        link: links (QTextDocument would otherwise pick a colour at parse time).
+    """
+
+    dark: bool
+    pygments_style: str
+    code_background: str
+    code_text: str
+    muted: str
+    inline_code_background: str
+    rule: str
+    link: str
+
+
+_LIGHT = Theme(False, "default", "#f6f8fa", "#1f2328", "#6e7781", "#e8eaee", "#c8ccd1", "#0550ae")
+_DARK = Theme(True, "github-dark", "#0d1117", "#e6edf3", "#8b949e", "#2d333b", "#545d68", "#58a6ff")
+
+
+def theme(dark: bool) -> Theme:
+    """The light or dark theme."""
+    return _DARK if dark else _LIGHT
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    """One fenced or indented code block of a rendered message.
+
+    Attributes:
+        code: the code exactly as the message has it (what Copy puts on the clipboard).
+        language: the info string's first word; "" if none.
+        highlighted: whether Pygments coloured it (False past the budget).
+    """
+
+    code: str
+    language: str
+    highlighted: bool
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What :func:`render` produces.
+
+    Attributes:
+        html: the body HTML for ``QTextDocument.setHtml``.
+        code_blocks: the code blocks in document order; block ``i``'s paragraphs
+            have user state ``CODE_STATE_BASE + i``, the first being its label line.
+        links: the addresses of the links in the HTML (all pass :func:`is_safe_link`).
+    """
+
+    html: str
+    code_blocks: tuple[CodeBlock, ...]
+    links: tuple[str, ...]
+
+
+def code_index(user_state: int) -> int | None:
+    """The code block a QTextBlock user state belongs to, or None."""
+    return user_state - CODE_STATE_BASE if user_state >= CODE_STATE_BASE else None
+
+
+class _Env(dict[str, Any]):
+    """Per-render state handed to the render rules by markdown-it."""
+
+
+def render(text: str, *, dark: bool = False) -> Rendered:
+    """Render model markdown ``text`` to inert HTML for a light or dark palette."""
+    env = _Env(
+        theme=theme(dark), code=[], links=[], link_stack=[], budget=HIGHLIGHT_BUDGET, highlighted=0
+    )
+    html = _markdown().render(text, env)
+    return Rendered(html, tuple(env["code"]), tuple(env["links"]))
+
+
+@functools.cache
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt(
+        "commonmark", {"html": False, "linkify": False, "typographer": False, "breaks": True}
+    ).enable(["table", "strikethrough"])
+    md.options["maxNesting"] = MAX_NESTING
+    # An address that fails validation is not parsed as a link or image at all:
+    # the brackets and the address stay as literal text.
+    md.validateLink = is_safe_link  # type: ignore[method-assign]
+    rules: dict[str, Callable[..., str]] = {
+        "text": _render_text,
+        "code_inline": _render_code_inline,
+        "code_block": _render_code,
+        "fence": _render_code,
+        "image": _render_image,
+        "link_open": _render_link_open,
+        "link_close": _render_link_close,
+        "html_block": _render_raw_html,
+        "html_inline": _render_raw_html,
+        "table_open": _render_table_open,
+        "blockquote_open": _render_blockquote_open,
+    }
+    for name, rule in rules.items():
+        md.add_render_rule(name, rule)
+    return md
+
+
+def _render_text(_r: Any, tokens: Sequence[Token], idx: int, _o: Any, _env: _Env) -> str:
+    return _text(tokens[idx].content)
+
+
+def _render_raw_html(_r: Any, tokens: Sequence[Token], idx: int, _o: Any, _env: _Env) -> str:
+    # Unreachable with html off; kept so raw HTML can never pass through.
+    return _text(tokens[idx].content)
+
+
+def _render_code_inline(_r: Any, tokens: Sequence[Token], idx: int, _o: Any, env: _Env) -> str:
+    background = env["theme"].inline_code_background
+    return f'<code style="background-color:{background}">{_text(tokens[idx].content)}</code>'
+
+
+def _render_image(_r: Any, tokens: Sequence[Token], idx: int, _o: Any, env: _Env) -> str:
+    token = tokens[idx]
+    alt = "".join(child.content for child in token.children or [])
+    url = str(token.attrGet("src") or "")
+    colour = env["theme"].muted
+    return f'<span style="color:{colour}">{_text(f"[image: {alt} — {url}]")}</span>'
+
+
+def _render_link_open(_r: Any, tokens: Sequence[Token], idx: int, _o: Any, env: _Env) -> str:
+    href = str(tokens[idx].attrGet("href") or "")
+    safe = is_safe_link(href)
+    env["link_stack"].append((safe, href))
+    if not safe:
+        return ""
+    env["links"].append(href)
+    colour = env["theme"].link
+    return f'<a href="{escape(href, quote=True)}" style="color:{colour}">'
+
+
+def _render_link_close(_r: Any, _t: Sequence[Token], _i: int, _o: Any, env: _Env) -> str:
+    safe, href = env["link_stack"].pop() if env["link_stack"] else (False, "")
+    # Defence in depth: validateLink already keeps unsafe addresses from becoming
+    # links, but if one ever got here it is shown as text, not made clickable.
+    return "</a>" if safe else _text(f" ({href})") if href else ""
+
+
+def _render_table_open(_r: Any, _t: Sequence[Token], _i: int, _o: Any, env: _Env) -> str:
+    rule = env["theme"].rule
+    return (
+        '<table border="1" cellspacing="0" cellpadding="5"'
+        f' style="border-collapse:collapse; border-color:{rule}; margin:6px 0px">\n'
+    )
+
+
+def _render_blockquote_open(_r: Any, _t: Sequence[Token], _i: int, _o: Any, env: _Env) -> str:
+    # Qt's default blockquote indents 40 px on both sides; nested quotes would
+    # soon leave no width at all.
+    colour = env["theme"].muted
+    return f'<blockquote style="margin-left:14px; margin-right:0px; color:{colour}">\n'
+
+
+def _render_code(_r: Any, tokens: Sequence[Token], idx: int, _o: Any, env: _Env) -> str:
+    token = tokens[idx]
+    code = token.content
+    language = token.info.strip().split(maxsplit=1)[0] if token.info.strip() else ""
+    index = len(env["code"])
+    lines = _highlighted_lines(code, language, env)
+    env["code"].append(CodeBlock(code, language, lines is not None))
+    if lines is None:
+        lines = [_text(line) for line in _split_lines(code)]
+    state = CODE_STATE_BASE + index
+    look: Theme = env["theme"]
+    label = _text(language) if language else "code"
+    # One paragraph per line: every paragraph carries the block's user state,
+    # which is how the view finds the block (QTextDocument keeps a user state
+    # set through HTML only on the first paragraph of an element).
+    parts = [
+        f'<p style="-qt-user-state:{state}; margin:8px 12px 2px 12px;'
+        f' font-size:small; color:{look.muted}">{label}</p>'
+    ]
+    last = len(lines) - 1
+    for number, line in enumerate(lines):
+        bottom = 10 if number == last else 0
+        parts.append(
+            f'<p style="-qt-user-state:{state}; margin:0px 12px {bottom}px 12px;'
+            f' white-space:pre-wrap; font-family:monospace; color:{look.code_text}">'
+            f"{line or '&nbsp;'}</p>"
+        )
+    return "\n".join(parts) + "\n"
+
+
+def _split_lines(code: str) -> list[str]:
+    lines = code.split("\n")
+    if len(lines) > 1 and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _highlighted_lines(code: str, language: str, env: _Env) -> list[str] | None:
+    """Pygments' HTML for ``code``, one string per line; None when over budget or unknown."""
+    if not language or len(code) > HIGHLIGHT_MAX_BLOCK or len(code) > env["budget"]:
+        return None
+    if env["highlighted"] >= HIGHLIGHT_MAX_BLOCKS:
+        return None
+    lexer = _lexer(language.lower())
+    if lexer is None:
+        return None
+    env["budget"] -= len(code)
+    env["highlighted"] += 1
+    formatter = _formatter(env["theme"].pygments_style)
+    # The HTML formatter closes and reopens its spans at every newline, so
+    # splitting its output by lines keeps each line well formed.
+    html = highlight(inert(code), lexer, formatter)
+    return _split_lines(html)
+
+
+@functools.cache
+def _lexer(language: str) -> Lexer | None:
+    try:
+        return get_lexer_by_name(language, stripnl=False, ensurenl=True)
+    except ClassNotFound:
+        return None
+
+
+@functools.cache
+def _formatter(style: str) -> HtmlFormatter:  # type: ignore[type-arg]
+    get_style_by_name(style)  # fail early if this Pygments lacks the style
+    return HtmlFormatter(noclasses=True, nowrap=True, style=style)
+
+
+class RenderThrottle:
+    """Decides when a growing reply is parsed again, so parsing stays cheap.
+
+    A full render happens only when at least ``interval`` seconds have passed
+    AND the text has grown by ``growth`` (a fraction) since the last one, or
+    it is the first. Each render costs time linear in the text's length; the
+    lengths rendered grow geometrically, so all renders of one reply together
+    cost a constant times its final length. Short texts (below ``small``
+    characters) need only the interval, which keeps early output pretty at a
+    cost bounded by ``small`` per render.
+
+    Args:
+        clock: returns seconds (monotonic); injected for tests.
+        interval: the least time between renders.
+        growth: the least relative growth between renders.
+        small: below this many characters growth is not required.
+
+    Attributes:
+        rendered_length: the length of the text at the last render (0: none yet).
+        renders: how many renders were allowed.
+    """
+
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        *,
+        interval: float = 0.25,
+        growth: float = 0.25,
+        small: int = 2_000,
+    ) -> None:
+        self._clock = clock
+        self._interval = interval
+        self._growth = growth
+        self._small = small
+        self._last_at: float | None = None
+        self.rendered_length = 0
+        self.renders = 0
+
+    def should_render(self, length: int, *, final: bool = False) -> bool:
+        """Whether the text, now ``length`` long, should be rendered in full now.
+
+        ``final`` (the reply has finished) always renders unless nothing changed.
+        """
+        if length == self.rendered_length and self._last_at is not None:
+            return False
+        now = self._clock()
+        if not final and self._last_at is not None:
+            if now - self._last_at < self._interval:
+                return False
+            grown = length - self.rendered_length
+            if length >= self._small and grown < self._growth * self.rendered_length:
+                return False
+        self._last_at = now
+        self.rendered_length = length
+        self.renders += 1
+        return True
