@@ -9,50 +9,28 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.scripted import Reply, send_reply, split_randomly
+
+__all__ = [
+    "FakeOpenAI",
+    "Reply",
+    "chunk",
+    "http_file_reply",
+    "json_reply",
+    "send_reply",
+    "split_randomly",
+    "sse",
+    "stream_reply",
+]
+
 # Headers a recording carries that the serving aiohttp sets itself.
 _HOP_HEADERS = {"transfer-encoding", "content-length", "date", "server", "connection"}
-
-
-@dataclass
-class Reply:
-    """One scripted answer.
-
-    Attributes:
-        chunks: body bytes, each written separately.
-        status: HTTP status.
-        headers: response headers.
-        cut_after: after this many chunks, drop the connection mid-body.
-        hang_after: after this many chunks, keep the connection open silently.
-        ping_forever: after the chunks, send these bytes every 10 ms until the
-            client goes away (to see that closing a reply drops the connection).
-    """
-
-    chunks: list[bytes] = field(default_factory=list)
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/event-stream"})
-    cut_after: int | None = None
-    hang_after: int | None = None
-    ping_forever: bytes | None = None
-
-
-def split_randomly(data: bytes, seed: int, *, max_size: int = 17) -> list[bytes]:
-    """Split ``data`` at seeded random places (1..max_size bytes a piece)."""
-    rng = random.Random(seed)
-    chunks: list[bytes] = []
-    i = 0
-    while i < len(data):
-        n = rng.randint(1, max_size)
-        chunks.append(data[i : i + n])
-        i += n
-    return chunks
 
 
 def chunk(
@@ -165,37 +143,3 @@ class FakeOpenAI:
     async def _models(self, request: web.Request) -> web.StreamResponse:
         self.requests.append({"path": request.path, "headers": dict(request.headers)})
         return await send_reply(request, self.models_reply)
-
-
-async def send_reply(
-    request: web.Request, reply: Reply, disconnected: asyncio.Event | None = None
-) -> web.StreamResponse:
-    """Write ``reply`` to ``request`` chunk by chunk, cutting or hanging as scripted."""
-    response = web.StreamResponse(status=reply.status, headers=reply.headers)
-    await response.prepare(request)
-    for i, piece in enumerate(reply.chunks):
-        if reply.cut_after is not None and i >= reply.cut_after:
-            assert request.transport is not None
-            request.transport.close()
-            return response
-        if reply.hang_after is not None and i >= reply.hang_after:
-            await asyncio.sleep(3600)
-        await response.write(piece)
-        # Let each write leave as its own packet where the kernel allows.
-        await asyncio.sleep(0)
-    if reply.ping_forever is not None:
-        try:
-            for _ in range(6000):  # bounded: a minute at most
-                await response.write(reply.ping_forever)
-                await asyncio.sleep(0.01)
-        except (ConnectionError, RuntimeError):
-            if disconnected is not None:
-                disconnected.set()
-            return response
-        except asyncio.CancelledError:
-            # aiohttp cancels a handler whose client went away.
-            if disconnected is not None:
-                disconnected.set()
-            raise
-    await response.write_eof()
-    return response

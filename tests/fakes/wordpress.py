@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from aiohttp import web
+
+from tests.fakes.scripted import Reply, send_reply, split_randomly
+
+__all__ = ["FakeWordPress", "Script", "final_json", "split_randomly", "sse_body", "stream"]
 
 PAGE = """<!doctype html><html><head><title>ChatGPT Free</title></head><body>
 <div class="wpaicg-chat-shortcode" data-user-bg-color="#444" data-post-id="{post_id}"
@@ -21,25 +24,11 @@ PAGE = """<!doctype html><html><head><title>ChatGPT Free</title></head><body>
 
 
 @dataclass
-class Script:
-    """What the admin-ajax endpoint answers to one POST.
+class Script(Reply):
+    """What the admin-ajax endpoint answers to one POST (see :class:`Reply`);
+    unlike an API server, WordPress names no content type unless told."""
 
-    Attributes:
-        chunks: body bytes, each written separately.
-        status: HTTP status.
-        headers: extra response headers.
-        delay: seconds to sleep before each chunk.
-        hang_after: after this many chunks, stop sending but keep the
-            connection open (for Stop and idle-timeout tests).
-        cut_after: after this many chunks, drop the connection mid-body.
-    """
-
-    chunks: list[bytes] = field(default_factory=list)
-    status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    hang_after: int | None = None
-    cut_after: int | None = None
 
 
 def sse_body(
@@ -62,18 +51,6 @@ def sse_body(
     if done:
         out.append(f"data: [DONE]{nl}{nl}")
     return "".join(out).encode("utf-8")
-
-
-def split_randomly(data: bytes, seed: int, *, max_size: int = 17) -> list[bytes]:
-    """Split ``data`` at seeded random places (1..max_size bytes a piece)."""
-    rng = random.Random(seed)
-    chunks: list[bytes] = []
-    i = 0
-    while i < len(data):
-        n = rng.randint(1, max_size)
-        chunks.append(data[i : i + n])
-        i += n
-    return chunks
 
 
 def stream(texts: Iterable[str], *, seed: int | None = None, **kwargs: object) -> Script:
@@ -125,7 +102,9 @@ class FakeWordPress:
         if html is None:
             html = PAGE.format(post_id=self.post_id, nonce=self.nonce, url=request.url.origin())
         return web.Response(
-            text=html, status=self.page_status, content_type="text/html",
+            text=html,
+            status=self.page_status,
+            content_type="text/html",
             headers=self.page_headers,
         )
 
@@ -138,26 +117,4 @@ class FakeWordPress:
         script = self.reply
         if isinstance(script, list):
             script = script.pop(0) if len(script) > 1 else script[0]
-        return await self._play(request, script)
-
-    async def _play(self, request: web.Request, script: Script) -> web.StreamResponse:
-        response = web.StreamResponse(status=script.status, headers=script.headers)
-        await response.prepare(request)
-        try:
-            for i, chunk in enumerate(script.chunks):
-                if script.hang_after is not None and i >= script.hang_after:
-                    await asyncio.sleep(3600)
-                if script.cut_after is not None and i >= script.cut_after:
-                    assert request.transport is not None
-                    request.transport.close()
-                    return response
-                if script.delay:
-                    await asyncio.sleep(script.delay)
-                await response.write(chunk)
-            if script.hang_after is not None and script.hang_after >= len(script.chunks):
-                await asyncio.sleep(3600)
-            await response.write_eof()
-        except (asyncio.CancelledError, ConnectionResetError):
-            self.cancelled.set()
-            raise
-        return response
+        return await send_reply(request, script, self.cancelled)
