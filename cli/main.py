@@ -70,8 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
     ask.set_defaults(func=_run_ask)
 
     models = commands.add_parser(
-        "models", parents=[common], help="list the models the provider offers"
+        "models",
+        parents=[common],
+        help="list the provider's models and those of local servers found running",
+        description="List the configured provider's models (PROVIDER<tab>MODEL), then the "
+        "models of local servers found running (Ollama on 11434, llama.cpp on 8080, "
+        "LM Studio on 1234) as PROVIDER<tab>MODEL<tab>BASE_URL.",
     )
+    models.add_argument("--no-discover", action="store_true", help="do not look for local servers")
     models.set_defaults(func=_run_models)
     history.add_commands(commands, common)
     return parser
@@ -143,25 +149,36 @@ async def ask(options: Options, messages: list[dict[str, str]], out: TextIO) -> 
 
 def _run_models(args: argparse.Namespace) -> int:
     options = resolve(args)
-    return asyncio.run(_models(options, sys.stdout))
+    return asyncio.run(
+        _models(options, sys.stdout, discover=not getattr(args, "no_discover", False))
+    )
 
 
-async def _models(options: Options, out: TextIO) -> int:
+async def _models(options: Options, out: TextIO, *, discover: bool) -> int:
+    """The configured provider's models, then those of local servers found running."""
     async with aiohttp.ClientSession(timeout=provider.client_timeout()) as session:
         chat = make_provider(options, session)
-        names = await provider.list_models(chat)
-    default = getattr(chat, "default_model", None)
-    for name in names:
-        out.write(f"{options.provider}\t{name}{'  (default)' if name == default else ''}\n")
-    return EXIT_OK
+        found = asyncio.ensure_future(provider.discover_local(session)) if discover else None
+        try:
+            names = await provider.list_models(chat)
+        except provider.ProviderError as exc:
+            _error(exc.text())
+            names = []
+        default = getattr(chat, "default_model", None)
+        for name in names:
+            out.write(f"{options.provider}\t{name}{'  (default)' if name == default else ''}\n")
+        for server in await found if found is not None else ():
+            for name in server.models:
+                out.write(f"{server.provider_id}\t{name}\t{server.base_url}\n")
+    return EXIT_OK if names else EXIT_ERROR
 
 
 def _configure_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(asctime)s %(name)s %(levelname)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
+    # On the handler, not a logger: a logger's filter misses its children's records.
+    handler.addFilter(provider.RedactingFilter())
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler])
 
 
 def _error(text: str) -> None:

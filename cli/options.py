@@ -51,7 +51,10 @@ class Options:
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     """The options every mode takes, with the environment variable in the help."""
     parser.add_argument(
-        "--provider", help=f"provider id (default {DEFAULT_PROVIDER}; env {_ENV['provider']})"
+        "--provider",
+        metavar="ID",
+        help=f"one of: {', '.join(provider.provider_ids())} "
+        f"(default {DEFAULT_PROVIDER}; env {_ENV['provider']})",
     )
     parser.add_argument(
         "--base-url",
@@ -82,12 +85,11 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -
 
 
 def make_provider(options: Options, session: aiohttp.ClientSession | None = None) -> Any:
-    """Build the provider the options name, sharing ``session``."""
-    if options.provider != "chatgptfree":
-        raise provider.ConfigurationError(
-            f"Unknown provider {options.provider!r}. Available providers: chatgptfree."
-        )
-    kwargs: dict[str, Any] = {"session": session, "proxy": options.proxy}
-    if options.base_url:
-        kwargs["base_url"] = options.base_url
-    return provider.ChatgptFree(**kwargs)
+    """Build the provider the options name, sharing ``session``.
+
+    Raises:
+        provider.ConfigurationError: an unknown provider id (the message lists them).
+    """
+    return provider.create_provider(
+        options.provider, base_url=options.base_url, proxy=options.proxy, session=session
+    )

@@ -116,3 +116,28 @@ async def test_empty_question_is_a_usage_error() -> None:
     _, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 2
     assert "question is empty" in err.decode()
+
+
+async def test_ask_openai_compatible_streams_from_a_local_server() -> None:
+    """The issue's acceptance command, against a real loopback server."""
+    from aiohttp.test_utils import TestServer
+
+    from tests.fakes.openai_server import FakeOpenAI, chunk, sse, stream_reply
+
+    fake = FakeOpenAI()
+    fake.reply_with(
+        stream_reply(sse([chunk(role="assistant"), chunk("Hel"), chunk("lo ✓")]), seed=5)
+    )
+    server = TestServer(fake.app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        base = str(server.make_url("/v1"))
+        proc = await _spawn("ask", "--provider", "openai-compatible", "--base-url", base, "hi")
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    finally:
+        await server.close()
+    assert proc.returncode == 0, err
+    assert out.decode() == "Hello ✓\n"
+    sent = fake.requests[-1]["json"]
+    assert sent["stream"] is True
+    assert sent["messages"] == [{"role": "user", "content": "hi"}]
