@@ -26,6 +26,7 @@ class Provider(Protocol):
     """
 
     name: str
+    display_name: str
     default_model: str
     models: Sequence[str] | Callable[[], Awaitable[list[str]]]
     """A fixed list, or a coroutine method that asks the server."""
