@@ -15,15 +15,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
+import json
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from aiohttp import web
 
-from aiohttp import web  # noqa: E402
+# Just what ChatgptFree reads from the home page (see tests/fakes/wordpress.py
+# for the full imitation; this one only has to stream fast and stay stable).
+PAGE = (
+    '<html><body><div class="wpaicg-chat-shortcode" data-post-id="42" '
+    'data-nonce="bench" data-bot-id="0">chat</div></body></html>'
+)
 
-from tests.fakes.wordpress import FakeWordPress, Script, sse_body  # noqa: E402
+
+def sse(texts: list[str], *, role: bool = True, done: bool = True) -> bytes:
+    """OpenAI-style ``data:`` events, as the plugin streams them."""
+    out = ['data: {"choices":[{"delta":{"role":"assistant"}}]}\n\n'] if role else []
+    for text in texts:
+        out.append("data: " + json.dumps({"choices": [{"delta": {"content": text}}]}) + "\n\n")
+    if done:
+        out.append("data: [DONE]\n\n")
+    return "".join(out).encode()
 
 
 def reply_text(size: int) -> str:
@@ -36,23 +48,29 @@ def deltas(text: str, width: int) -> list[str]:
     return [text[i : i + width] for i in range(0, len(text), width)]
 
 
-class StreamingSite(FakeWordPress):
-    """FakeWordPress whose reply can pause before its first text and log the moment."""
+class StreamingSite:
+    """The home page and the admin-ajax endpoint; the reply can pause before its
+    first text and print when it was sent."""
 
     def __init__(self, body: bytes, chunk: int, pause: float, first: bytes) -> None:
-        super().__init__()
         self.body = body
         self.chunk = chunk
         self.pause = pause
         self.first = first
-        self.reply = Script(headers={"Content-Type": "text/event-stream"})
+        self.app = web.Application()
+        self.app.router.add_get("/", self.page)
+        self.app.router.add_post("/wp-admin/admin-ajax.php", self.reply)
 
-    async def _play(self, request: web.Request, script: Script) -> web.StreamResponse:
-        response = web.StreamResponse(headers=script.headers)
+    async def page(self, _request: web.Request) -> web.Response:
+        return web.Response(text=PAGE, content_type="text/html")
+
+    async def reply(self, request: web.Request) -> web.StreamResponse:
+        await request.post()
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
         body = self.body
         if self.pause:
-            await response.write(b'data: {"choices":[{"delta":{"role":"assistant"}}]}\n\n')
+            await response.write(sse([], done=False))
             await asyncio.sleep(self.pause)
             await response.write(self.first)
             print(f"SENT_FIRST {time.monotonic():.6f}", flush=True)
@@ -64,8 +82,8 @@ class StreamingSite(FakeWordPress):
 
 async def serve(args: argparse.Namespace) -> None:
     parts = deltas(reply_text(args.size), args.delta)
-    first = sse_body(parts[:1], comment=False, role_first=False, done=False)
-    body = sse_body(parts[1:] if args.pause else parts, role_first=not args.pause)
+    first = sse(parts[:1], role=False, done=False)
+    body = sse(parts[1:] if args.pause else parts, role=not args.pause)
     site = StreamingSite(body, args.chunk, args.pause, first)
     runner = web.AppRunner(site.app, access_log=None)
     await runner.setup()
