@@ -165,6 +165,8 @@ class _Measure:
     code: list[tuple[QRectF, QRectF]] = field(default_factory=list)
     """Per code block: its background and its Copy button, in body coordinates."""
     code_blocks: tuple[markdown.CodeBlock, ...] = ()
+    rendered_length: int = 0
+    """How much of the text the document shows; the layout shows the rest."""
 
     @property
     def bubble(self) -> QSize:
@@ -257,12 +259,14 @@ class BubbleDelegate(QStyledItemDelegate):
         document: InertDocument | None = None
         code_blocks: tuple[markdown.CodeBlock, ...] = ()
         plain = text
+        rendered_length = 0
         if message.role != "user" and text:
             state = self._rendered(message, text, dark)
             document = state.document
             if state.rendered is not None:
                 code_blocks = state.rendered.code_blocks
             plain = text[state.length :]
+            rendered_length = state.length
         measure = _Measure(
             message.revision,
             width,
@@ -275,6 +279,7 @@ class BubbleDelegate(QStyledItemDelegate):
             footer_text(message),
             QSize(0, 0),
             code_blocks=code_blocks,
+            rendered_length=rendered_length,
         )
         body_width = 0.0
         top = 0.0
@@ -360,7 +365,8 @@ class BubbleDelegate(QStyledItemDelegate):
 
     def _plain_layout(self, text: str, text_width: int) -> tuple[QTextLayout, float, float]:
         # QTextLayout breaks lines only at U+2028, not at "\n".
-        shown = markdown.inert(text.replace("\r\n", "\n")).replace("\n", "\u2028")
+        text = markdown.breakable(markdown.inert(text.replace("\r\n", "\n")))
+        shown = text.replace("\n", "\u2028")
         layout = QTextLayout(shown, self._font())
         option = QTextOption()
         option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
@@ -420,6 +426,13 @@ class BubbleDelegate(QStyledItemDelegate):
         measure = self.measure(message)
         bubble = self._bubble_rect(rect, measure, message.role == "user")
         return measure, QPointF(bubble.left() + PAD_X, bubble.top() + PAD_Y)
+
+    def body_origin(self, index: _Index) -> QPointF:
+        """Where row ``index``'s text area begins, in viewport pixels."""
+        message = index.data(MessageModel.MessageRole)
+        if not isinstance(message, ChatMessage):
+            return QPointF()
+        return self._body_origin(self._view.visualRect(index), message)[1]
 
     def copy_button_rect(self, index: _Index, block: int) -> QRect:
         """Where code block ``block``'s Copy button of row ``index`` is, in viewport pixels."""

@@ -49,6 +49,7 @@ __all__ = [
     "RenderThrottle",
     "Rendered",
     "Theme",
+    "breakable",
     "code_index",
     "inert",
     "is_safe_link",
@@ -84,6 +85,63 @@ def inert(text: str) -> str:
     Newlines and tabs are kept.
     """
     return text.translate(_INERT)
+
+
+# Qt finds a line break in a run without break opportunities in time
+# quadratic in the run's length (a 1 MB word takes minutes). A zero-width
+# space after every 64 characters of such a run bounds that; it is only
+# shown, never copied (Copy takes the message's own text). Not before a
+# combining mark, joiner or variation selector: they belong to the character
+# before them.
+RUN = 64
+_BREAK = frozenset(" \t\n\u200b")
+_JOINS = re.compile("[\u0300-\u036f\u200c\u200d\ufe00-\ufe0f]")
+# Tags (never split, and they do not end a run: "*a*a*a…" is one long word),
+# entities (one character), or text.
+_PIECES = re.compile("<[^>]*>|&#?\\w+;|[^<&]+|[<&]")
+
+
+def breakable(text: str) -> str:
+    """``text`` with a zero-width space after every 64 characters without a break."""
+    out: list[str] = []
+    _add_breaks(text, 0, out)
+    return "".join(out)
+
+
+def _add_breaks(text: str, run: int, out: list[str]) -> int:
+    """Append ``text`` with breaks to ``out``; ``run`` counts unbroken characters before it."""
+    start = 0
+    for position, char in enumerate(text):
+        if char in _BREAK:
+            run = 0
+            continue
+        run += 1
+        if run >= RUN and not _JOINS.match(text, position + 1):
+            out.append(text[start : position + 1])
+            out.append("\u200b")
+            start = position + 1
+            run = 0
+    out.append(text[start:])
+    return run
+
+
+def _breakable_html(html: str) -> str:
+    """:func:`breakable` for HTML: counts text across tags, never splits a tag or entity."""
+    out: list[str] = []
+    run = 0
+    for match in _PIECES.finditer(html):
+        piece = match.group()
+        if piece.startswith("<") and len(piece) > 1:
+            out.append(piece)
+        elif piece.startswith("&") and len(piece) > 1:
+            out.append(piece)
+            run += 1
+            if run >= RUN:
+                out.append("\u200b")
+                run = 0
+        else:
+            run = _add_breaks(piece, run, out)
+    return "".join(out)
 
 
 def _text(text: str) -> str:
@@ -182,7 +240,7 @@ def render(text: str, *, dark: bool = False) -> Rendered:
     env = _Env(
         theme=theme(dark), code=[], links=[], link_stack=[], budget=HIGHLIGHT_BUDGET, highlighted=0
     )
-    html = _markdown().render(text, env)
+    html = _breakable_html(_markdown().render(text, env))
     return Rendered(html, tuple(env["code"]), tuple(env["links"]))
 
 
