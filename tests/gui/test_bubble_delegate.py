@@ -20,7 +20,7 @@ from provider import ReplyState
 class View:
     """A message list like the main window's, without the rest of the window."""
 
-    def __init__(self, qtbot) -> None:
+    def __init__(self, qtbot, *, expose: bool = True) -> None:
         self.model = MessageModel()
         self.list = QListView()
         self.list.setModel(self.model)
@@ -34,7 +34,13 @@ class View:
         qtbot.addWidget(self.list)
         self.list.resize(800, 600)
         self.list.show()
-        qtbot.waitExposed(self.list)
+        if expose:
+            qtbot.waitExposed(self.list)
+
+    @classmethod
+    def unexposed(cls, qtbot) -> View:
+        """For async tests, which must not wait with qtbot (it would deadlock the loop)."""
+        return cls(qtbot, expose=False)
 
     def add(self, text: str, *, done: bool = True) -> ChatMessage:
         reply = ReplyState()
