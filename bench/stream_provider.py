@@ -24,6 +24,7 @@ import provider
 
 SIZES = {"100KB": 100_000, "1MB": 1_000_000, "4MB": 4_000_000}
 TARGET_GAP_MS = 16.0
+STALL_S = 0.1
 MESSAGES = [{"role": "user", "content": "Write a long answer."}]
 
 
@@ -38,8 +39,13 @@ async def _ticker(gaps: list[tuple[float, float]], stop: asyncio.Event) -> None:
         last, last_cpu = now, cpu
 
 
-async def stream_once(url: str) -> tuple[float, float, float, int]:
-    """(total seconds, longest loop gap, longest CPU-busy gap, characters received)."""
+async def stream_once(url: str, stall_at: int = 0) -> tuple[float, float, float, int]:
+    """(total seconds, longest loop gap, longest CPU-busy gap, characters received).
+
+    With ``stall_at``, the loop is blocked once for STALL_S (sleeping, so it
+    costs no CPU) after that many characters, as a slow paint or a garbage
+    collection would: the bytes that pile up meanwhile are then parsed.
+    """
     gaps: list[tuple[float, float]] = []
     stop = asyncio.Event()
     ticker = asyncio.create_task(_ticker(gaps, stop))
@@ -50,6 +56,9 @@ async def stream_once(url: str) -> tuple[float, float, float, int]:
         state = provider.ReplyState()
         async for event in provider.stream_events(chat, None, MESSAGES):
             received += len(state.handle(event) or "")
+            if stall_at and received >= stall_at:
+                stall_at = 0
+                time.sleep(STALL_S)  # noqa: ASYNC251 - blocking on purpose
     total = time.perf_counter() - start
     stop.set()
     await ticker
@@ -67,6 +76,13 @@ def measure(size: int, n: int) -> dict[str, object]:
         "max_loop_gap_ms": summary([run[1] * 1000 for run in runs], 2),
         "max_busy_ms": summary([run[2] * 1000 for run in runs], 2),
     }
+
+
+def measure_backlog(size: int, n: int) -> dict[str, object]:
+    """The longest CPU-busy stall after a 100 ms block halfway through the reply."""
+    with StreamServer(size) as server:
+        runs = [asyncio.run(stream_once(server.url, stall_at=size // 2)) for _ in range(n)]
+    return {"max_busy_ms": summary([run[2] * 1000 for run in runs], 2)}
 
 
 def profile() -> None:
@@ -88,7 +104,8 @@ def main() -> None:
         return
     n = repeats(5)
     results = {name: measure(size, n) for name, size in SIZES.items()}
-    per_mb = [r["ms_per_mb"] for r in results.values()]
+    results["1MB_after_100ms_stall"] = measure_backlog(SIZES["1MB"], n)
+    per_mb = [results[name]["ms_per_mb"] for name in SIZES]  # type: ignore[index]
     results["linearity"] = {
         # 1.0 = perfectly linear; each size's best ms/MB over the 1 MB one.
         name: round(r["ms_per_mb"] / results["1MB"]["ms_per_mb"], 2)  # type: ignore[index]
