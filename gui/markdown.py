@@ -186,8 +186,8 @@ class Theme:
     link: str
 
 
-_LIGHT = Theme(False, "default", "#f6f8fa", "#1f2328", "#6e7781", "#e8eaee", "#c8ccd1", "#0550ae")
-_DARK = Theme(True, "github-dark", "#0d1117", "#e6edf3", "#8b949e", "#2d333b", "#545d68", "#58a6ff")
+_LIGHT = Theme(False, "default", "#f6f8fa", "#1f2328", "#6e7781", "#dde1e6", "#c8ccd1", "#0550ae")
+_DARK = Theme(True, "github-dark", "#0d1117", "#e6edf3", "#8b949e", "#454c56", "#545d68", "#58a6ff")
 
 
 def theme(dark: bool) -> Theme:
@@ -313,9 +313,11 @@ def _render_link_close(_r: Any, _t: Sequence[Token], _i: int, _o: Any, env: _Env
 
 def _render_table_open(_r: Any, _t: Sequence[Token], _i: int, _o: Any, env: _Env) -> str:
     rule = env["theme"].rule
+    # Qt ignores the bottom margin of whatever comes before a table, so the
+    # table's own top margin keeps it off a code block's painted background.
     return (
-        '<table border="1" cellspacing="0" cellpadding="5"'
-        f' style="border-collapse:collapse; border-color:{rule}; margin:6px 0px">\n'
+        '<table border="1" cellspacing="0" cellpadding="5" style="border-collapse:collapse;'
+        f' border-color:{rule}; margin-top:16px; margin-bottom:12px">\n'
     )
 
 
@@ -342,12 +344,12 @@ def _render_code(_r: Any, tokens: Sequence[Token], idx: int, _o: Any, env: _Env)
     # which is how the view finds the block (QTextDocument keeps a user state
     # set through HTML only on the first paragraph of an element).
     parts = [
-        f'<p style="-qt-user-state:{state}; margin:8px 12px 2px 12px;'
+        f'<p style="-qt-user-state:{state}; margin:14px 12px 2px 12px;'
         f' font-size:small; color:{look.muted}">{label}</p>'
     ]
     last = len(lines) - 1
     for number, line in enumerate(lines):
-        bottom = 10 if number == last else 0
+        bottom = 18 if number == last else 0
         parts.append(
             f'<p style="-qt-user-state:{state}; margin:0px 12px {bottom}px 12px;'
             f' white-space:pre-wrap; font-family:monospace; color:{look.code_text}">'

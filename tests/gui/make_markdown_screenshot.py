@@ -1,0 +1,128 @@
+"""Save a screenshot of a markdown reply to docs/screenshot-markdown.png.
+
+Run from the repository:
+``QT_QPA_PLATFORM=offscreen python -m tests.gui.make_markdown_screenshot [--dark] [--out PATH]``.
+The window talks to the local fake site (tests/fakes/wordpress.py), so no network is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_API", "pyside6")
+
+import aiohttp  # noqa: E402
+from aiohttp.test_utils import TestServer  # noqa: E402
+from PySide6.QtGui import QColor, QPalette  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+from qasync import QEventLoop  # noqa: E402
+
+from cli.options import Options, make_provider  # noqa: E402
+from gui.main_window import MainWindow  # noqa: E402
+from tests.fakes.wordpress import FakeWordPress, Script, sse_body  # noqa: E402
+from tests.gui.conftest import until  # noqa: E402
+
+log = logging.getLogger("deskchat.screenshot")
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+ANSWER = """## Reading a CSV file in Python
+
+The standard library is enough. Three steps:
+
+1. Open the file with `newline=""`.
+2. Wrap it in a **`csv.DictReader`**.
+3. Loop over the rows — each one is a *dict*.
+
+```python
+import csv
+
+def total(path: str) -> float:
+    \"\"\"Sum the "amount" column.\"\"\"
+    with open(path, newline="") as f:
+        return sum(float(row["amount"]) for row in csv.DictReader(f))
+```
+
+| Module | Good for | Speed |
+|:-------|:---------|------:|
+| `csv` | small files | ok |
+| `pandas` | analysis | fast |
+
+See the [csv module docs](https://docs.python.org/3/library/csv.html).
+Never run [this](javascript:alert(1)) — it stays plain text, and images
+like ![a chart](https://example.com/chart.png) are never loaded.
+"""
+
+
+def dark_palette() -> QPalette:
+    """A dark palette like a desktop's dark mode."""
+    palette = QPalette()
+    role = QPalette.ColorRole
+    for name, colour in {
+        role.Window: "#202124",
+        role.WindowText: "#e8eaed",
+        role.Base: "#17181a",
+        role.AlternateBase: "#3c2a2a",
+        role.Text: "#e8eaed",
+        role.Button: "#2d2f33",
+        role.ButtonText: "#e8eaed",
+        role.Highlight: "#3a6fd8",
+        role.HighlightedText: "#ffffff",
+        role.Mid: "#44474c",
+        role.PlaceholderText: "#9aa0a6",
+    }.items():
+        palette.setColor(name, QColor(colour))
+    return palette
+
+
+async def shoot(out: Path) -> None:
+    site = FakeWordPress()
+    server = TestServer(site.app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as session:
+            base = str(server.make_url("")).rstrip("/")
+            window = MainWindow(make_provider(Options(base_url=base), session))
+            window.resize(1040, 900)
+            window.show()
+            window.start()
+            # Split into words so the reply streams (and the throttle runs).
+            body = sse_body([w + " " for w in ANSWER.split(" ")])
+            events = [part + b"\n\n" for part in body.split(b"\n\n") if part]
+            site.reply = Script(
+                chunks=events, delay=0.002, headers={"Content-Type": "text/event-stream"}
+            )
+            window.controller.send("How do I add up a column of a CSV file in Python?")
+            await until(lambda: not window.controller.busy, seconds=30, what="the reply")
+            await asyncio.sleep(0.2)
+            window.message_view.scrollToBottom()
+            await asyncio.sleep(0.1)
+            out.parent.mkdir(exist_ok=True)
+            window.grab().save(str(out))
+            log.info("saved %s", out)
+            window.close()
+    finally:
+        await server.close()
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO)
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    app.setQuitOnLastWindowClosed(False)
+    out = DOCS / "screenshot-markdown.png"
+    if "--out" in sys.argv:
+        out = Path(sys.argv[sys.argv.index("--out") + 1])
+    if "--dark" in sys.argv:
+        app.setPalette(dark_palette())
+    with asyncio.Runner(loop_factory=lambda: QEventLoop(app)) as runner:
+        runner.run(shoot(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
