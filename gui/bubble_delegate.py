@@ -25,6 +25,7 @@ from typing import Literal
 from PySide6.QtCore import (
     QEvent,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QPoint,
     QPointF,
@@ -41,6 +42,7 @@ from PySide6.QtGui import (
     QFont,
     QFontMetrics,
     QGuiApplication,
+    QHelpEvent,
     QMouseEvent,
     QPainter,
     QPalette,
@@ -54,6 +56,7 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QToolTip,
 )
 
 from . import markdown
@@ -210,6 +213,10 @@ class BubbleDelegate(QStyledItemDelegate):
         self.clock: Callable[[], float] = time.monotonic
         self.confirm_box: QMessageBox | None = None
         self.full_renders = 0
+        # Mouse moves without a button pressed reach the filter only with tracking on.
+        self._viewport = view.viewport()
+        self._viewport.setMouseTracking(True)
+        self._viewport.installEventFilter(self)
 
     # -- measuring -------------------------------------------------------
 
@@ -466,7 +473,47 @@ class BubbleDelegate(QStyledItemDelegate):
             return Hit("link", href)
         return None
 
-    # -- clicking --------------------------------------------------------
+    # -- pointing and clicking ---------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """A pointing hand over links and Copy buttons."""
+        # The event type first: while the view is destroyed, other events still
+        # pass through here, and the view must not be touched then.
+        if event.type() == QEvent.Type.MouseMove and isinstance(event, QMouseEvent):
+            if watched is self._viewport and not event.buttons():
+                position = event.position().toPoint()
+                index = self._view.indexAt(position)
+                hit = self.hit_test(index, position) if index.isValid() else None
+                viewport = self._view.viewport()
+                if hit is None:
+                    viewport.unsetCursor()
+                else:
+                    viewport.setCursor(Qt.CursorShape.PointingHandCursor)
+        return False
+
+    def helpEvent(  # noqa: N802
+        self,
+        event: QHelpEvent,
+        view: QAbstractItemView,
+        option: QStyleOptionViewItem,
+        index: _Index,
+    ) -> bool:
+        """Tooltips name a link's full address; a bubble itself has none.
+
+        The model offers the whole message as a tooltip, which repeats the
+        bubble and, for a long reply, would be a screenful of text.
+        """
+        if event.type() != QEvent.Type.ToolTip:
+            return super().helpEvent(event, view, option, index)
+        rect: QRect = option.rect  # type: ignore[attr-defined]
+        hit = self.hit_test(index, event.pos(), rect)
+        if hit is None:
+            QToolTip.hideText()
+        elif hit.kind == "link":
+            QToolTip.showText(event.globalPos(), hit.value, view.viewport())
+        else:
+            QToolTip.showText(event.globalPos(), "Copy this code", view.viewport())
+        return True
 
     def editorEvent(  # noqa: N802
         self,

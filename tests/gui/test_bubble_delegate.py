@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QColor, QGuiApplication
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QHelpEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QAbstractItemView, QListView, QMessageBox
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QListView,
+    QMessageBox,
+    QStyleOptionViewItem,
+    QToolTip,
+)
 
 from gui import markdown
 from gui.bubble_delegate import BubbleDelegate, Hit, _Measure
@@ -258,3 +264,37 @@ def test_footer_lines_stay(qtbot, view: View) -> None:
     message.reply.stop()
     assert view.delegate.measure(message).footer.startswith("Stopped")
     view.list.viewport().grab()
+
+
+def test_the_pointer_is_a_hand_over_links_and_copy_buttons(qtbot, view: View) -> None:
+    url = "https://example.com/"
+    view.add(f"A [link]({url}).\n\n```\ncode\n```\n")
+    viewport = view.list.viewport()
+    QTest.mouseMove(viewport, view.point_of_link(url))
+    assert viewport.cursor().shape() == Qt.CursorShape.PointingHandCursor
+    QTest.mouseMove(viewport, QPoint(viewport.width() - 5, viewport.height() - 5))
+    assert viewport.cursor().shape() == Qt.CursorShape.ArrowCursor
+    button = view.delegate.copy_button_rect(view.model.index(0), 0)
+    QTest.mouseMove(viewport, button.center())
+    assert viewport.cursor().shape() == Qt.CursorShape.PointingHandCursor
+
+
+# WORKAROUND: the offscreen platform cannot raise the tooltip window; it says so.
+@pytest.mark.qt_log_ignore("does not support raise")
+def test_the_tooltip_of_a_link_is_its_full_address(qtbot, view: View) -> None:
+    url = "https://example.com/" + "long/" * 30 + "end"
+    view.add(f"[short]({url}) and plain text " * 3)
+    viewport = view.list.viewport()
+    point = view.point_of_link(url)
+    event = QHelpEvent(QEvent.Type.ToolTip, point, viewport.mapToGlobal(point))
+    index = view.model.index(0)
+    option = QStyleOptionViewItem()
+    option.rect = view.list.visualRect(index)
+    assert view.delegate.helpEvent(event, view.list, option, index)
+    qtbot.waitUntil(QToolTip.isVisible)
+    assert QToolTip.text() == url
+    # Away from the link: no tooltip, not even the model's whole-message one.
+    far = QPoint(5, view.list.visualRect(index).bottom() - 8)
+    event = QHelpEvent(QEvent.Type.ToolTip, far, viewport.mapToGlobal(far))
+    assert view.delegate.helpEvent(event, view.list, option, index)
+    qtbot.waitUntil(lambda: not QToolTip.isVisible())
