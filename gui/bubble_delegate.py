@@ -115,8 +115,8 @@ class InertDocument(QTextDocument):
     wall, so even HTML that slipped through cannot make the app fetch anything.
     """
 
-    def loadResource(self, _kind: int, name: QUrl) -> object:  # noqa: N802
-        log.debug("refused to load resource %s", name.toString())
+    def loadResource(self, _kind: int, name: QUrl | str) -> object:  # noqa: N802
+        log.debug("refused to load resource %s", QUrl(name).toString())
         return None
 
 
@@ -330,7 +330,8 @@ class BubbleDelegate(QStyledItemDelegate):
         return state
 
     def _document(self, html: str) -> InertDocument:
-        document = InertDocument(self)
+        # No Qt parent: the document dies with the last cache entry holding it.
+        document = InertDocument()
         document.setUndoRedoEnabled(False)
         document.setDocumentMargin(0)
         document.setIndentWidth(20)
@@ -505,7 +506,7 @@ class BubbleDelegate(QStyledItemDelegate):
         """
         if event.type() != QEvent.Type.ToolTip:
             return super().helpEvent(event, view, option, index)
-        rect: QRect = option.rect  # type: ignore[attr-defined]
+        rect: QRect = option.rect
         hit = self.hit_test(index, event.pos(), rect)
         if hit is None:
             QToolTip.hideText()
@@ -528,7 +529,7 @@ class BubbleDelegate(QStyledItemDelegate):
             return super().editorEvent(event, model, option, index)  # type: ignore[arg-type]
         if event.button() != Qt.MouseButton.LeftButton:
             return False
-        rect: QRect = option.rect  # type: ignore[attr-defined]
+        rect: QRect = option.rect
         hit = self.hit_test(index, event.position().toPoint(), rect)
         if hit is None:
             return False
@@ -580,8 +581,8 @@ class BubbleDelegate(QStyledItemDelegate):
             super().paint(painter, option, index)
             return
         self.painted_rows.append(index.row())
-        palette = option.palette  # type: ignore[attr-defined]
-        rect: QRect = option.rect  # type: ignore[attr-defined]
+        palette = option.palette
+        rect: QRect = option.rect
         mine = message.role == "user"
         measure, origin = self._body_origin(rect, message)
         bubble = self._bubble_rect(rect, measure, mine)
@@ -592,7 +593,7 @@ class BubbleDelegate(QStyledItemDelegate):
         painter.setPen(Qt.PenStyle.NoPen if mine else palette.color(QPalette.ColorRole.Mid))
         painter.setBrush(fill)
         painter.drawRoundedRect(bubble.adjusted(0.5, 0.5, -0.5, -0.5), RADIUS, RADIUS)
-        if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[attr-defined]
+        if option.state & QStyle.StateFlag.State_Selected:
             painter.setPen(palette.color(QPalette.ColorRole.Highlight))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(bubble.adjusted(-1.5, -1.5, 1.5, 1.5), RADIUS, RADIUS)

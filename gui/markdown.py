@@ -392,7 +392,7 @@ def _lexer(language: str) -> Lexer | None:
 
 
 @functools.cache
-def _formatter(style: str) -> HtmlFormatter:  # type: ignore[type-arg]
+def _formatter(style: str) -> HtmlFormatter:
     get_style_by_name(style)  # fail early if this Pygments lacks the style
     return HtmlFormatter(noclasses=True, nowrap=True, style=style)
 
