@@ -33,6 +33,7 @@ from PySide6.QtCore import (
     QRectF,
     QSize,
     Qt,
+    QTimer,
     QUrl,
 )
 from PySide6.QtGui import (
@@ -86,6 +87,8 @@ WAITING = "Waiting for the first reply…"
 STOPPED = "Stopped — the reply above is partial."
 COPY = "Copy"
 COPIED = "Copied"
+COPIED_MS = 1500
+"""How long a Copy button says "Copied"."""
 
 
 def footer_text(message: ChatMessage) -> str:
@@ -208,6 +211,10 @@ class BubbleDelegate(QStyledItemDelegate):
         self._sizes: dict[int, tuple[tuple[int, str], int, QSize]] = {}
         self._given: dict[int, int] = {}
         self._copied: tuple[int, int] | None = None
+        self._copied_timer = QTimer(self)
+        self._copied_timer.setSingleShot(True)
+        self._copied_timer.setInterval(COPIED_MS)
+        self._copied_timer.timeout.connect(self._on_copied_timer_timeout)
         self.painted_rows: list[int] = []
         self.open_url: Callable[[str], object] = open_url
         self.clock: Callable[[], float] = time.monotonic
@@ -546,7 +553,12 @@ class BubbleDelegate(QStyledItemDelegate):
         message = index.data(MessageModel.MessageRole)
         if isinstance(message, ChatMessage):
             self._copied = (message.id, block)
+            self._copied_timer.start()
             self._view.viewport().update()
+
+    def _on_copied_timer_timeout(self) -> None:
+        self._copied = None
+        self._view.viewport().update()
 
     def confirm_open(self, url: str) -> QMessageBox:
         """Ask whether to open ``url`` (shown in full); open it only on OK."""

@@ -161,6 +161,8 @@ def test_copy_shows_copied_on_the_button(qtbot, view: View) -> None:
     QTest.mouseClick(view.list.viewport(), Qt.MouseButton.LeftButton, pos=button.center())
     after = view.list.viewport().grab(button).toImage()
     assert before != after
+    # It says "Copied" for a moment, then "Copy" again.
+    qtbot.waitUntil(lambda: view.list.viewport().grab(button).toImage() == before, timeout=5000)
 
 
 def test_link_asks_first_and_cancel_opens_nothing(qtbot, view: View) -> None:
