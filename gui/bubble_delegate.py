@@ -321,7 +321,8 @@ class BubbleDelegate(QStyledItemDelegate):
     def _rendered(self, message: ChatMessage, text: str, dark: bool) -> _Markdown:
         """The message's markdown state, rendered again if the throttle allows."""
         state = self._markdown.get(message.id)
-        if state is None or state.dark != dark:
+        # A shorter text than rendered means the message was replaced: start over.
+        if state is None or state.dark != dark or len(text) < state.length:
             state = _Markdown(markdown.RenderThrottle(self.clock), dark)
             self._markdown[message.id] = state
             if len(self._markdown) > _LAYOUT_CACHE:
