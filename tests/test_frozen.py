@@ -147,8 +147,8 @@ async def test_ask_reports_a_server_error_in_one_sentence(
     assert "Traceback" not in err
 
 
-async def test_window_opens_offscreen_and_quits_cleanly(
-    frozen_exe: Path, wordpress: str, tmp_path: Path
+async def test_window_opens_streams_and_quits_cleanly(
+    frozen_exe: Path, wordpress: str, fake_site: FakeWordPress, tmp_path: Path
 ) -> None:
     if not (REPO / "gui" / "app.py").is_file():
         pytest.skip("gui/app.py has not landed yet, so the build has no window")
@@ -156,10 +156,15 @@ async def test_window_opens_offscreen_and_quits_cleanly(
         frozen_exe,
         "--base-url",
         wordpress,  # The window may list models at start: keep it off the internet.
-        env=_env(DESKCHAT_QUIT_AFTER_MS="1500"),
+        # gui/app.py's smoke hooks: send one message at start, close after 1.5 s.
+        env=_env(DESKCHAT_QUIT_AFTER_MS="1500", DESKCHAT_SMOKE_MESSAGE="hi from the window"),
         cwd=tmp_path,
     )
     assert code == 0, err
+    # The frozen window's qasync loop and aiohttp session really streamed a reply.
+    assert any("hi from the window" in str(post["form"]) for post in fake_site.posts), (
+        fake_site.posts
+    )
     assert "Traceback" not in err
     # gui logs a warning when resources.path() cannot find the icon.
     assert "is missing" not in err
