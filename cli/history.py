@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-import store
+if TYPE_CHECKING:
+    import store
 
 __all__ = ["add_commands"]
 
@@ -54,10 +57,29 @@ def add_commands(
     imp.set_defaults(func=run_import)
 
 
+def _reports_store_errors(command: Callable[..., int]) -> Callable[..., int]:
+    """A store failure becomes one line on stderr and exit code 1."""
+
+    @wraps(command)
+    def run(*args: object, **kwargs: object) -> int:
+        import store  # Only the history commands pay for loading the store.
+
+        try:
+            return command(*args, **kwargs)
+        except store.StoreError as exc:
+            sys.stderr.write(f"deskchat: {exc.text()}\n")
+            return 1
+
+    return run
+
+
 def _open(args: argparse.Namespace) -> store.Store:
+    import store
+
     return store.Store(store.database_path(getattr(args, "data_dir", None)))
 
 
+@_reports_store_errors
 def run_export(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     with _open(args) as db:
@@ -68,6 +90,8 @@ def run_export(args: argparse.Namespace, out: TextIO | None = None) -> int:
             return 0
         for cid in args.ids or ():
             db.get_conversation(cid)  # A wrong id is an error, not an empty export.
+        import store
+
         if args.output:
             path = store.write_export(db, Path(args.output), args.ids, fmt=args.format)
             sys.stderr.write(f"Exported to {path}\n")
@@ -79,7 +103,10 @@ def run_export(args: argparse.Namespace, out: TextIO | None = None) -> int:
     return 0
 
 
+@_reports_store_errors
 def run_import(args: argparse.Namespace) -> int:
+    import store
+
     with _open(args) as db:
         _report_notices(db)
         result = store.import_file(db, args.file)

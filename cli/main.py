@@ -18,7 +18,6 @@ from typing import TextIO
 import aiohttp
 
 import provider
-import store
 
 from . import history
 from .options import Options, add_common_arguments, make_provider, resolve
@@ -91,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     func = getattr(args, "func", _run_gui)
     try:
         return int(func(args))
-    except (provider.ProviderError, store.StoreError) as exc:
+    except provider.ProviderError as exc:
         _error(exc.text())
         return EXIT_ERROR
 
