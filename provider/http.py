@@ -8,6 +8,7 @@ when none is given. Every aiohttp exception is turned into a
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import json
 import logging
@@ -48,6 +49,9 @@ CONNECT_TIMEOUT = 15.0
 
 IDLE_TIMEOUT = 60.0
 """Seconds a stream may stay silent between two bytes before we give up."""
+
+SLICE = 8 * 1024
+"""The most bytes :func:`iter_chunks` hands over without letting the loop run."""
 
 USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
@@ -193,7 +197,14 @@ async def iter_chunks(
     host = display_host(response.url)
     try:
         async for chunk in response.content.iter_any():
-            yield chunk
+            if len(chunk) <= SLICE:
+                yield chunk
+                continue
+            # After the loop was busy, the socket may hand over 100 KB at once;
+            # decoding it in one go would stall the window for a frame or more.
+            for start in range(0, len(chunk), SLICE):
+                yield chunk[start : start + SLICE]
+                await asyncio.sleep(0)
     except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
         raise errors.IdleTimeoutError(host, idle) from exc
     except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:

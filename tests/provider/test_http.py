@@ -225,3 +225,48 @@ def test_client_timeout() -> None:
     assert (timeout.total, timeout.sock_connect, timeout.sock_read) == (None, 15, 60)
     custom: Any = client_timeout(connect=3, idle=0.5)
     assert (custom.sock_connect, custom.sock_read) == (3, 0.5)
+
+
+async def test_iter_chunks_slices_a_large_read_and_lets_the_loop_run() -> None:
+    """A 100 KB burst is handed over in slices, with the loop free between them."""
+    import asyncio
+
+    import aiohttp
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    from provider.http import SLICE, iter_chunks
+
+    body = bytes(range(256)) * 400  # 100 KB, in one write
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=body)
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    try:
+        async with aiohttp.ClientSession() as session, session.get(server.make_url("/")) as resp:
+            await asyncio.sleep(0.2)  # Let the whole body pile up in the socket buffer.
+            tick_task = asyncio.create_task(ticker())
+            sizes: list[int] = []
+            ticks_seen: list[int] = []
+            async for piece in iter_chunks(resp):
+                sizes.append(len(piece))
+                ticks_seen.append(ticks)
+            tick_task.cancel()
+    finally:
+        await server.close()
+    assert sum(sizes) == len(body)
+    assert max(sizes) <= SLICE
+    # The ticker ran between the slices: the loop was never held for the whole burst.
+    assert ticks_seen[-1] > ticks_seen[0]
