@@ -24,6 +24,7 @@ from qasync import QEventLoop  # noqa: I001
 
 from cli.options import Options, add_common_arguments, make_provider, resolve
 from provider import ProviderError
+from store import AsyncStore, StoreError, database_path
 
 from .errors import install_excepthook
 from .main_window import MainWindow
@@ -60,6 +61,23 @@ def main(argv: list[str] | None = None, options: Options | None = None) -> int:
         return runner.run(_run(options))
 
 
+async def open_history(options: Options) -> tuple[AsyncStore | None, str | None]:
+    """Open the history store on its worker thread; the notice to show, if any.
+
+    A history that cannot be opened at all does not stop DeskChat: the window
+    then keeps this session's chats in memory and says so.
+    """
+    try:
+        history = await AsyncStore.open(database_path(options.data_dir))
+    except StoreError as exc:
+        log.error("history unavailable: %s", exc.text())
+        return None, f"{exc.text()} Chats from this session will not be kept."
+    except OSError as exc:
+        log.error("history unavailable: %s", exc)
+        return None, f"DeskChat cannot open its chat history ({exc}); chats will not be kept."
+    return history, history.read_only_reason or history.recovery_notice
+
+
 async def _run(options: Options) -> int:
     # The session belongs to the running loop, so it is made here, not at import.
     async with aiohttp.ClientSession() as session:
@@ -68,14 +86,22 @@ async def _run(options: Options) -> int:
         except ProviderError as exc:
             log.error("%s", exc.text())
             return EXIT_CONFIG
-        window = MainWindow(chat_provider, model_name=options.model)
-        _set_icon(window)
-        closed = asyncio.Event()
-        window.closed.connect(closed.set)
-        window.show()
-        window.start()
-        _smoke_hooks(window)
-        await closed.wait()
+        history, notice = await open_history(options)
+        try:
+            window = MainWindow(
+                chat_provider, model_name=options.model, history=history, notice=notice
+            )
+            _set_icon(window)
+            closed = asyncio.Event()
+            window.closed.connect(closed.set)
+            window.show()
+            window.start()
+            _smoke_hooks(window)
+            await closed.wait()
+        finally:
+            # The window has cancelled and saved its reply before it emitted closed.
+            if history is not None:
+                await history.close()
     return EXIT_OK
 
 

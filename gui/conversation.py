@@ -1,18 +1,22 @@
 """Conversations held in memory: plain objects the controller owns (no Qt).
 
-This is the seam where persistence plugs in later: a history store only has
-to produce and accept :class:`Conversation` objects.
+With a history store, each object remembers its row (``store_id``) and
+:func:`from_stored` turns stored messages into bubbles; without one they
+live for the session only.
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from provider import Message, ReplyState
+from provider import Message, ProviderError, ReplyState
 
-__all__ = ["ChatMessage", "Conversation", "Conversations"]
+if TYPE_CHECKING:
+    from store import Message as StoredMessage
+
+__all__ = ["ChatMessage", "Conversation", "Conversations", "from_stored"]
 
 _ids = itertools.count(1)
 _TITLE_LIMIT = 48
@@ -27,12 +31,25 @@ class ChatMessage:
         text: the user's text (unused for replies).
         reply: the reply's state; None for user messages.
         id: unique within the process, used to key layout caches.
+        store_id: the message's row in the history store (None until saved).
+        parent_id: the stored message this one follows (None for the first).
+        version, versions: its place among its stored siblings (``< 2/3 >``).
+        interrupted: a reply DeskChat was still writing when it last closed.
+        live: the reply streamed in this session, so its timing is known.
+        prefix: characters that were already there when a reply was continued.
     """
 
     role: Literal["user", "assistant"]
     text: str = ""
     reply: ReplyState | None = None
     id: int = field(default_factory=lambda: next(_ids))
+    store_id: int | None = None
+    parent_id: int | None = None
+    version: int = 1
+    versions: int = 1
+    interrupted: bool = False
+    live: bool = False
+    prefix: int = 0
 
     @property
     def content(self) -> str:
@@ -43,8 +60,9 @@ class ChatMessage:
     def revision(self) -> tuple[int, str]:
         """Changes whenever what the bubble shows changes (cheap: no join)."""
         if self.reply is None:
-            return (len(self.text), "user")
-        return (self.reply.length, self.reply.status)
+            return (len(self.text), "user", self.version, self.versions)
+        status = "interrupted" if self.interrupted else self.reply.status
+        return (self.reply.length, status, self.version, self.versions)
 
 
 @dataclass(eq=False)
@@ -54,21 +72,31 @@ class Conversation:
     Attributes:
         title: shown in the sidebar; taken from the first message.
         messages: the bubbles, oldest first.
+        store_id: the conversation's row in the history store (None until
+            its first message is saved).
+        loaded: False while its messages are still in the store only.
     """
 
     title: str = "New chat"
     messages: list[ChatMessage] = field(default_factory=list)
     id: int = field(default_factory=lambda: next(_ids))
+    store_id: int | None = None
+    loaded: bool = True
 
     def add(self, message: ChatMessage) -> None:
         if not self.messages and message.role == "user":
             self.title = _title(message.text)
         self.messages.append(message)
 
-    def history(self) -> list[Message]:
-        """What to send the provider: every message except failed or empty replies."""
+    def history(self, upto: int | None = None) -> list[Message]:
+        """What to send the provider: every message except failed or empty replies.
+
+        Args:
+            upto: the last row to include (default: all of them).
+        """
         out: list[Message] = []
-        for message in self.messages:
+        shown = self.messages if upto is None else self.messages[: upto + 1]
+        for message in shown:
             if message.reply is not None and (
                 message.reply.status in ("error", "waiting") or not message.reply.text
             ):
@@ -90,6 +118,41 @@ class Conversations:
 
     def by_id(self, conversation_id: int) -> Conversation | None:
         return next((c for c in self.items if c.id == conversation_id), None)
+
+    def by_store_id(self, store_id: int) -> Conversation | None:
+        return next((c for c in self.items if c.store_id == store_id), None)
+
+    def move_to_top(self, conversation: Conversation) -> None:
+        """Put ``conversation`` first (it was just used)."""
+        if conversation in self.items:
+            self.items.remove(conversation)
+        self.items.insert(0, conversation)
+
+
+def from_stored(stored: StoredMessage) -> ChatMessage:
+    """A bubble for a message read from the history store."""
+    common: dict[str, Any] = {
+        "store_id": stored.id,
+        "parent_id": stored.parent_id,
+        "version": stored.version,
+        "versions": stored.versions,
+    }
+    if stored.role != "assistant":
+        # System prompts are conversation settings, never bubbles; the caller drops them.
+        return ChatMessage("user", text=stored.content, **common)
+    reply = ReplyState()
+    if stored.content:
+        reply.handle(stored.content)
+    reply.prompt_tokens = stored.prompt_tokens
+    reply.completion_tokens = stored.completion_tokens
+    if stored.status == "error":
+        reply.fail(ProviderError(stored.error or "The reply failed."))
+    elif stored.status == "complete":
+        reply.complete()
+    else:
+        # 'stopped' by the user, or 'streaming': cut off when DeskChat closed.
+        reply.stop()
+    return ChatMessage("assistant", reply=reply, interrupted=stored.interrupted, **common)
 
 
 def _title(text: str) -> str:

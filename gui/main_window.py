@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, Signal, Slot
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,17 +26,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from store import AsyncStore, SearchHit
+
 from .bubble_delegate import BubbleDelegate
 from .controller import ChatController
 from .conversation import ChatMessage, Conversations
 from .input_box import InputBox
 from .message_model import MessageModel
+from .search_panel import SearchResults
 
 __all__ = ["MainWindow"]
 
 log = logging.getLogger("deskchat.gui")
 
 _ID_ROLE = Qt.ItemDataRole.UserRole + 1
+UNDO_MS = 10_000
+"""How long the Undo button stays after a conversation is deleted."""
+SEARCH_DELAY_MS = 150
+"""Typing pauses this long before the history is searched."""
 
 
 class MainWindow(QMainWindow):
@@ -45,7 +52,10 @@ class MainWindow(QMainWindow):
     Args:
         chat_provider: what streams replies.
         model_name: the model to preselect; None for the provider's default.
-        conversations: conversations to show (in memory for now).
+        conversations: conversations to show (used when there is no history store).
+        history: the open history store; None keeps conversations in memory only.
+        notice: a sentence to show in the status bar at start (e.g. the
+            store's recovery notice), or None.
 
     Signals:
         closed(): the window has closed and no reply task is left running.
@@ -59,6 +69,8 @@ class MainWindow(QMainWindow):
         *,
         model_name: str | None = None,
         conversations: Conversations | None = None,
+        history: AsyncStore | None = None,
+        notice: str | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("DeskChat")
@@ -69,8 +81,12 @@ class MainWindow(QMainWindow):
             self.message_model,
             model_name=model_name,
             conversations=conversations,
+            history=history,
             parent=self,
         )
+        self._notice = notice
+        self._editing: ChatMessage | None = None
+        self._undo_id: int | None = None
         self._closing = False
         self._closed = False
         self._stick_to_bottom = True
@@ -79,6 +95,8 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect_signals()
         self._refresh_conversations()
+        if notice:
+            self.statusBar().showMessage(notice)
         self.input_box.setFocus()
 
     # -- building ----------------------------------------------------------
@@ -101,12 +119,20 @@ class MainWindow(QMainWindow):
             " color: palette(highlighted-text); }"
         )
         self.conversation_list.setAutoFillBackground(False)
+        self.conversation_list.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.conversation_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.search_results = SearchResults()
+        self.search_results.hide()
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
         sidebar = QWidget()
         side = QVBoxLayout(sidebar)
         side.setContentsMargins(10, 10, 6, 10)
         side.addWidget(self.new_chat_button)
         side.addWidget(self.search_box)
         side.addWidget(self.conversation_list, 1)
+        side.addWidget(self.search_results, 1)
 
         self.model_picker = QComboBox()
         self.model_picker.setToolTip("The model that answers")
@@ -137,12 +163,19 @@ class MainWindow(QMainWindow):
         self.retry_label = QLabel("The last reply failed.")
         self.retry_button = QPushButton("Retry")
         self.retry_button.setToolTip("Send the conversation again (Ctrl+R)")
+        self.continue_button = QPushButton("Continue")
+        self.continue_button.setToolTip("Ask the model to finish the reply (Ctrl+Shift+Enter)")
+        self.continue_button.hide()
         self.retry_bar = QWidget()
         bar = QHBoxLayout(self.retry_bar)
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.retry_label, 1)
         bar.addWidget(self.retry_button)
+        bar.addWidget(self.continue_button)
         self.retry_bar.hide()
+
+        self.edit_label = QLabel("Editing a message: Enter sends it as a new version, Esc cancels.")
+        self.edit_label.hide()
 
         self.input_box = InputBox()
         self.input_box.setFixedHeight(self.input_box.fontMetrics().lineSpacing() * 3 + 18)
@@ -159,6 +192,7 @@ class MainWindow(QMainWindow):
         right.addLayout(top)
         right.addWidget(self.message_view, 1)
         right.addWidget(self.retry_bar)
+        right.addWidget(self.edit_label)
         right.addLayout(bottom)
 
         splitter = QSplitter()
@@ -168,6 +202,13 @@ class MainWindow(QMainWindow):
         splitter.setSizes([230, 750])
         self.setCentralWidget(splitter)
         self.statusBar().setSizeGripEnabled(False)
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setToolTip("Bring the deleted conversation back")
+        self.undo_button.hide()
+        self.statusBar().addPermanentWidget(self.undo_button)
+        self._undo_timer = QTimer(self)
+        self._undo_timer.setSingleShot(True)
+        self._undo_timer.setInterval(UNDO_MS)
 
     def _build_actions(self) -> None:
         def action(text: str, keys: QKeySequence | str) -> QAction:
@@ -181,7 +222,28 @@ class MainWindow(QMainWindow):
         self.find_action = action("Search chats", QKeySequence.StandardKey.Find)
         self.stop_action = action("Stop", "Esc")
         self.retry_action = action("Retry", "Ctrl+R")
-        self.copy_action = QAction("Copy message", self)
+        self.continue_action = action("Continue", "Ctrl+Shift+Return")
+
+        def local(text: str, keys: str | None, widget: QWidget) -> QAction:
+            # Shortcuts that mean something only where the focus is.
+            made = QAction(text, self)
+            if keys:
+                made.setShortcut(QKeySequence(keys))
+                made.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                widget.addAction(made)
+            return made
+
+        view = self.message_view
+        self.copy_action = local("Copy message", "Ctrl+C", view)
+        self.edit_action = local("Edit and resend", "F2", view)
+        self.regenerate_action = local("Regenerate", "Ctrl+Shift+R", view)
+        self.previous_version_action = local("Previous version", "Alt+Left", view)
+        self.next_version_action = local("Next version", "Alt+Right", view)
+        self.delete_message_action = local("Delete message", "Delete", view)
+        sidebar = self.conversation_list
+        self.rename_action = local("Rename", None, sidebar)
+        self.rename_action.setShortcut(QKeySequence("F2"))
+        self.delete_conversation_action = local("Delete", "Delete", sidebar)
 
     def _connect_signals(self) -> None:
         """Every connection of the window, in one place."""
@@ -213,11 +275,34 @@ class MainWindow(QMainWindow):
         self.copy_action.triggered.connect(self.on_copy_action_triggered)
         self.search_box.textChanged.connect(self.on_search_box_text_changed)
         self.conversation_list.currentItemChanged.connect(self.on_conversation_list_current_changed)
+        c.continue_available.connect(self.on_controller_continue_available)
+        c.conversation_deleted.connect(self.on_controller_conversation_deleted)
+        c.message_focused.connect(self.on_controller_message_focused)
+        self.continue_button.clicked.connect(self.on_continue_action_triggered)
+        self.continue_action.triggered.connect(self.on_continue_action_triggered)
+        self.edit_action.triggered.connect(self.on_edit_action_triggered)
+        self.regenerate_action.triggered.connect(self.on_regenerate_action_triggered)
+        self.previous_version_action.triggered.connect(self.on_previous_version_action_triggered)
+        self.next_version_action.triggered.connect(self.on_next_version_action_triggered)
+        self.delete_message_action.triggered.connect(self.on_delete_message_action_triggered)
+        self.rename_action.triggered.connect(self.on_rename_action_triggered)
+        self.delete_conversation_action.triggered.connect(
+            self.on_delete_conversation_action_triggered
+        )
+        self.conversation_list.itemChanged.connect(self.on_conversation_list_item_changed)
+        self.conversation_list.customContextMenuRequested.connect(
+            self.on_conversation_list_context_menu_requested
+        )
+        self.undo_button.clicked.connect(self.on_undo_button_clicked)
+        self._undo_timer.timeout.connect(self.on_undo_timer_timeout)
+        self._search_timer.timeout.connect(self.on_search_timer_timeout)
+        self.search_results.hit_chosen.connect(self.on_search_results_hit_chosen)
         hints = QGuiApplication.styleHints()
         hints.colorSchemeChanged.connect(self.on_style_hints_color_scheme_changed)
 
     def start(self) -> None:
-        """Finish starting once the loop runs: fill the model picker."""
+        """Finish starting once the loop runs: read the history, fill the model picker."""
+        self._spawn(self.controller.load_history())
         self._spawn(self.controller.load_models())
 
     def _spawn(self, coroutine: Any) -> None:
@@ -230,7 +315,15 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def on_input_box_submitted(self, text: str) -> None:
-        if self.controller.send(text):
+        editing = self._editing
+        if editing is not None:
+            row = self.message_model.row_of(editing)
+            sent = row is not None and self.controller.edit_message(row, text)
+            if sent:
+                self._end_editing()
+        else:
+            sent = self.controller.send(text)
+        if sent:
             self.input_box.clear()
             self._stick_to_bottom = True
 
@@ -244,6 +337,10 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def on_stop_action_triggered(self) -> None:
+        if self._editing is not None and not self.controller.busy:
+            self._end_editing()
+            self.input_box.clear()
+            return
         self.controller.stop()
 
     @Slot()
@@ -266,8 +363,25 @@ class MainWindow(QMainWindow):
 
     @Slot(bool)
     def on_controller_retry_available(self, available: bool) -> None:
-        self.retry_bar.setVisible(available)
         self.retry_action.setEnabled(available)
+        self.retry_button.setVisible(available)
+        if available:
+            self.retry_label.setText("The last reply failed.")
+        self._update_retry_bar()
+
+    @Slot(bool)
+    def on_controller_continue_available(self, available: bool) -> None:
+        self.continue_action.setEnabled(available)
+        self.continue_button.setVisible(available)
+        if available:
+            self.retry_label.setText("This reply was cut off when DeskChat closed.")
+        self._update_retry_bar()
+
+    def _update_retry_bar(self) -> None:
+        shown = self.retry_button.isVisibleTo(self.retry_bar) or self.continue_button.isVisibleTo(
+            self.retry_bar
+        )
+        self.retry_bar.setVisible(shown)
 
     @Slot(list, str)
     def on_controller_models_loaded(self, names: list[str], selected: str) -> None:
@@ -308,6 +422,38 @@ class MainWindow(QMainWindow):
         for row in range(self.conversation_list.count()):
             item = self.conversation_list.item(row)
             item.setHidden(bool(needle) and needle not in item.text().casefold())
+        if self.controller.history is None:
+            return
+        # With a history, words inside messages are found too: the results replace the list.
+        searching = bool(needle)
+        self.search_results.setVisible(searching)
+        self.conversation_list.setVisible(not searching)
+        if searching:
+            self._search_timer.start()
+        else:
+            self._search_timer.stop()
+            self.search_results.show_hits([])
+
+    @Slot()
+    def on_search_timer_timeout(self) -> None:
+        self._spawn(self._search(self.search_box.text()))
+
+    async def _search(self, text: str) -> None:
+        hits = await self.controller.search(text)
+        # A newer search may have started while this one ran: show only the latest.
+        if text == self.search_box.text() and not self._search_timer.isActive():
+            self.search_results.show_hits(hits)
+
+    @Slot(object)
+    def on_search_results_hit_chosen(self, hit: SearchHit) -> None:
+        self.controller.open_hit(hit)
+
+    @Slot(int)
+    def on_controller_message_focused(self, row: int) -> None:
+        index = self.message_model.index(row)
+        self._stick_to_bottom = False
+        self.message_view.setCurrentIndex(index)
+        self.message_view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
 
     @Slot(QListWidgetItem, QListWidgetItem)
     def on_conversation_list_current_changed(
@@ -341,11 +487,136 @@ class MainWindow(QMainWindow):
         menu = QMenu(self)
         if index.isValid():
             self.message_view.setCurrentIndex(index)
-            menu.addAction(self.copy_action)
+        for action in self.message_actions(index):
+            menu.addAction(action)
         if self.controller.can_retry():
             menu.addAction(self.retry_action)
         if not menu.isEmpty():
             menu.popup(self.message_view.viewport().mapToGlobal(position))
+
+    def message_actions(self, index: QModelIndex) -> list[QAction]:
+        """The actions the context menu offers for the message at ``index``."""
+        message = index.data(MessageModel.MessageRole) if index.isValid() else None
+        if not isinstance(message, ChatMessage):
+            return []
+        idle = not self.controller.busy
+        actions = [self.copy_action]
+        if message.role == "user" and idle:
+            actions.append(self.edit_action)
+        if message.role == "assistant" and idle:
+            actions.append(self.regenerate_action)
+        if message.interrupted and idle:
+            actions.append(self.continue_action)
+        if message.versions > 1 and idle:
+            self.previous_version_action.setEnabled(message.version > 1)
+            self.next_version_action.setEnabled(message.version < message.versions)
+            actions += [self.previous_version_action, self.next_version_action]
+        if idle:
+            actions.append(self.delete_message_action)
+        return actions
+
+    def _current_row(self) -> int | None:
+        index = self.message_view.currentIndex()
+        return index.row() if index.isValid() else None
+
+    @Slot()
+    def on_continue_action_triggered(self) -> None:
+        row = self._current_row()
+        messages = self.message_model.conversation.messages
+        if row is None or not messages[row].interrupted:
+            row = None
+        if self.controller.continue_reply(row):
+            self._stick_to_bottom = row is None or row == len(messages) - 1
+
+    @Slot()
+    def on_edit_action_triggered(self) -> None:
+        row = self._current_row()
+        if row is None or self.controller.busy:
+            return
+        message = self.message_model.message(row)
+        if message.role != "user":
+            return
+        self._editing = message
+        self.edit_label.show()
+        self.input_box.setPlainText(message.content)
+        self.input_box.setFocus()
+
+    def _end_editing(self) -> None:
+        self._editing = None
+        self.edit_label.hide()
+
+    @Slot()
+    def on_regenerate_action_triggered(self) -> None:
+        row = self._current_row()
+        if row is not None and self.controller.regenerate(row):
+            self._stick_to_bottom = True
+
+    @Slot()
+    def on_previous_version_action_triggered(self) -> None:
+        row = self._current_row()
+        if row is not None:
+            self.controller.switch_version(row, -1)
+
+    @Slot()
+    def on_next_version_action_triggered(self) -> None:
+        row = self._current_row()
+        if row is not None:
+            self.controller.switch_version(row, +1)
+
+    @Slot()
+    def on_delete_message_action_triggered(self) -> None:
+        row = self._current_row()
+        if row is not None:
+            self.controller.delete_message(row)
+
+    # -- sidebar actions ---------------------------------------------------
+
+    @Slot(QPoint)
+    def on_conversation_list_context_menu_requested(self, position: QPoint) -> None:
+        item = self.conversation_list.itemAt(position)
+        if item is None:
+            return
+        self.conversation_list.setCurrentItem(item)
+        menu = QMenu(self)
+        menu.addAction(self.rename_action)
+        menu.addAction(self.delete_conversation_action)
+        menu.popup(self.conversation_list.viewport().mapToGlobal(position))
+
+    @Slot()
+    def on_rename_action_triggered(self) -> None:
+        item = self.conversation_list.currentItem()
+        if item is not None:
+            self.conversation_list.editItem(item)
+
+    @Slot(QListWidgetItem)
+    def on_conversation_list_item_changed(self, item: QListWidgetItem) -> None:
+        self.controller.rename_conversation(int(item.data(_ID_ROLE)), item.text())
+
+    @Slot()
+    def on_delete_conversation_action_triggered(self) -> None:
+        item = self.conversation_list.currentItem()
+        if item is not None:
+            self.controller.delete_conversation(int(item.data(_ID_ROLE)))
+
+    @Slot(int, str)
+    def on_controller_conversation_deleted(self, conversation_id: int, title: str) -> None:
+        self._undo_id = conversation_id
+        self.statusBar().showMessage(f"Deleted “{title}”.", UNDO_MS)
+        self.undo_button.show()
+        self._undo_timer.start()
+
+    @Slot()
+    def on_undo_button_clicked(self) -> None:
+        if self._undo_id is not None:
+            self.controller.restore_conversation(self._undo_id)
+            self.statusBar().showMessage("The conversation is back.", 3000)
+        self.on_undo_timer_timeout()
+
+    @Slot()
+    def on_undo_timer_timeout(self) -> None:
+        self._undo_id = None
+        self._undo_timer.stop()
+        self.undo_button.hide()
 
     @Slot()
     def on_copy_action_triggered(self) -> None:
@@ -368,6 +639,7 @@ class MainWindow(QMainWindow):
             item = QListWidgetItem(conversation.title)
             item.setData(_ID_ROLE, conversation.id)
             item.setToolTip(conversation.title)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
             self.conversation_list.addItem(item)
         self.conversation_list.blockSignals(False)
         self._select_in_sidebar(self.controller.conversation.id)

@@ -15,13 +15,20 @@ from PySide6.QtCore import (
 )
 
 from .conversation import ChatMessage, Conversation
+from .footer import footer
 
-__all__ = ["FRAME_MS", "MessageModel"]
+__all__ = ["FRAME_MS", "FooterRole", "MessageModel", "StoreIdRole", "VersionRole"]
 
 FRAME_MS = 16
 """How long changes to a streaming row are gathered before the view hears of them."""
 
 MessageRole = Qt.ItemDataRole.UserRole + 1
+VersionRole = Qt.ItemDataRole.UserRole + 2
+"""``(version, versions)``: 1-based place among the message's versions and their count."""
+FooterRole = Qt.ItemDataRole.UserRole + 3
+"""The line under a bubble (str): waiting, interrupted, stopped, error, or speed and time."""
+StoreIdRole = Qt.ItemDataRole.UserRole + 4
+"""The message's id in the history store (int), or None while unsaved."""
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -38,6 +45,9 @@ class MessageModel(QAbstractListModel):
     """
 
     MessageRole = MessageRole
+    VersionRole = VersionRole
+    FooterRole = FooterRole
+    StoreIdRole = StoreIdRole
     rows_flushed = Signal(list)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -71,7 +81,18 @@ class MessageModel(QAbstractListModel):
             return message
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return message.content
+        if role == VersionRole:
+            return (message.version, message.versions)
+        if role == FooterRole:
+            return footer(message)
+        if role == StoreIdRole:
+            return message.store_id
         return None
+
+    def roleNames(self) -> dict[int, bytes]:  # noqa: N802
+        names = dict(super().roleNames())
+        names.update({VersionRole: b"version", FooterRole: b"footer", StoreIdRole: b"storeId"})
+        return names
 
     def message(self, row: int) -> ChatMessage:
         return self._conversation.messages[row]
@@ -90,6 +111,21 @@ class MessageModel(QAbstractListModel):
                 self._conversation.add(message)
             self.endInsertRows()
         return len(self._conversation.messages) - 1
+
+    def truncate(self, row: int) -> None:
+        """Remove the rows from ``row`` to the end (a branch is replaced)."""
+        messages = self._conversation.messages
+        if 0 <= row < len(messages):
+            self.beginRemoveRows(QModelIndex(), row, len(messages) - 1)
+            del messages[row:]
+            self.endRemoveRows()
+
+    def row_of_store_id(self, store_id: int) -> int | None:
+        """The row showing the stored message ``store_id``, if shown."""
+        for row, message in enumerate(self._conversation.messages):
+            if message.store_id == store_id:
+                return row
+        return None
 
     def touch(self, message: ChatMessage) -> None:
         """Note that ``message`` changed; the view hears of it within a frame."""

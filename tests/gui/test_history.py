@@ -1,0 +1,237 @@
+"""The window with a history store: chats survive a restart, replies are saved as they stream."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import aiohttp
+from PySide6.QtCore import Qt
+
+from cli.options import Options, make_provider
+from gui.app import open_history
+from gui.controller import ChatController
+from gui.footer import INTERRUPTED, STOPPED
+from gui.history import CONTINUE_PROMPT
+from gui.main_window import MainWindow
+from gui.message_model import FooterRole, MessageModel
+from store import AsyncStore, Store, database_path
+from tests.fakes.wordpress import FakeWordPress, Script, sse_body, stream
+from tests.gui.conftest import until
+
+Opener = Callable[[], "asynccontextmanager[MainWindow]"]
+
+
+def hanging(texts: list[str]) -> Script:
+    """A stream that sends ``texts`` and then keeps the connection open."""
+    body = sse_body(texts, done=False)
+    return Script(chunks=[body], headers={"Content-Type": "text/event-stream"}, hang_after=1)
+
+
+@asynccontextmanager
+async def open_window(qtbot, base_url: str) -> AsyncIterator[MainWindow]:
+    """A window over the history in $DESKCHAT_DATA_DIR, closed (and the store too) on exit."""
+    history, notice = await open_history(Options(base_url=base_url))
+    assert history is not None
+    async with aiohttp.ClientSession() as session:
+        main = MainWindow(
+            make_provider(Options(base_url=base_url), session), history=history, notice=notice
+        )
+        qtbot.addWidget(main)
+        main.show()
+        main.start()
+        await until(lambda: main.model_picker.count() > 0, what="the model list")
+        try:
+            yield main
+        finally:
+            closed: list[bool] = []
+            main.closed.connect(lambda: closed.append(True))
+            main.close()
+            await until(lambda: closed, what="the window to close")
+            await history.close()
+
+
+def stored_path() -> list:
+    """The current path of the newest conversation, read with a fresh Store."""
+    with Store(database_path()) as s:
+        conversations = s.list_conversations()
+        return s.current_path(conversations[0].id) if conversations else []
+
+
+def status_of(window: MainWindow) -> str:
+    reply = window.message_model.conversation.messages[-1].reply
+    return reply.status if reply is not None else "user"
+
+
+async def send(qtbot, window: MainWindow, text: str) -> None:
+    qtbot.keyClicks(window.input_box, text)
+    qtbot.keyClick(window.input_box, Qt.Key.Key_Return)
+
+
+async def test_history_survives_a_restart(qtbot, wordpress: str, fake_site: FakeWordPress) -> None:
+    fake_site.reply = stream(["Bonjour", " à vous"])
+    async with open_window(qtbot, wordpress) as window:
+        await send(qtbot, window, "Say hello in French")
+        await until(lambda: status_of(window) == "complete", what="the reply")
+        await until(lambda: not window.controller.busy)
+
+    async with open_window(qtbot, wordpress) as window:
+        await until(lambda: window.message_model.rowCount() == 2, what="the stored chat")
+        model = window.message_model
+        assert model.index(0).data() == "Say hello in French"
+        assert model.index(1).data() == "Bonjour à vous"
+        assert window.conversation_list.item(0).text() == "Say hello in French"
+        # Stored replies have no timing; nothing pretends otherwise.
+        assert model.index(1).data(FooterRole) == ""
+    assert [(m.role, m.content, m.status) for m in stored_path()] == [
+        ("user", "Say hello in French", "complete"),
+        ("assistant", "Bonjour à vous", "complete"),
+    ]
+
+
+async def test_the_user_message_is_saved_before_the_request(
+    qtbot, wordpress: str, fake_site: FakeWordPress
+) -> None:
+    fake_site.reply = Script(chunks=[b""], hang_after=0)
+    async with open_window(qtbot, wordpress) as window:
+        await send(qtbot, window, "Saved first")
+        await until(lambda: len(fake_site.posts) == 1, what="the POST")
+        assert [(m.role, m.content) for m in stored_path()] == [("user", "Saved first")]
+
+
+async def test_stop_saves_the_partial_reply_as_stopped(
+    qtbot, wordpress: str, fake_site: FakeWordPress
+) -> None:
+    fake_site.reply = hanging(["Partial ", "answer"])
+    async with open_window(qtbot, wordpress) as window:
+        await send(qtbot, window, "Tell me")
+        await until(lambda: window.message_model.index(1).data() == "Partial answer")
+        window.stop_action.trigger()
+        await until(lambda: not window.controller.busy, what="the stop")
+        assert window.message_model.index(1).data(FooterRole) == STOPPED
+        path = stored_path()
+    assert [(m.content, m.status) for m in path] == [
+        ("Tell me", "complete"),
+        ("Partial answer", "stopped"),
+    ]
+
+
+async def test_closing_mid_stream_saves_the_partial_reply(
+    qtbot, wordpress: str, fake_site: FakeWordPress
+) -> None:
+    fake_site.reply = hanging(["Half ", "way"])
+    async with open_window(qtbot, wordpress) as window:
+        await send(qtbot, window, "Long story")
+        await until(lambda: window.message_model.index(1).data() == "Half way")
+        task = window.controller.task
+    # open_window closed the window mid-stream, then the store.
+    assert task is not None
+    assert task.cancelled()
+    await asyncio.wait_for(fake_site.cancelled.wait(), 10)
+    assert [(m.content, m.status) for m in stored_path()] == [
+        ("Long story", "complete"),
+        ("Half way", "stopped"),
+    ]
+
+
+async def test_a_chunk_is_on_disk_while_the_reply_still_streams(
+    qtbot, wordpress: str, fake_site: FakeWordPress
+) -> None:
+    fake_site.reply = hanging(["Still ", "coming"])
+    async with open_window(qtbot, wordpress) as window:
+        await send(qtbot, window, "Go")
+        await until(
+            lambda: [m.content for m in stored_path()] == ["Go", "Still coming"],
+            what="the flushed reply",
+        )
+        assert stored_path()[-1].status == "streaming"
+
+
+async def test_an_interrupted_reply_shows_continue_and_continue_appends(
+    qtbot, wordpress: str, fake_site: FakeWordPress
+) -> None:
+    # A previous run died while writing the reply: its row is still 'streaming'.
+    with Store(database_path()) as s:
+        conversation = s.create_conversation()
+        s.add_message(conversation.id, "user", "Write a poem")
+        writer = s.begin_reply(conversation.id, interval=0)
+        writer.append("Roses are red,")
+    fake_site.reply = stream([" violets", " are blue."])
+
+    async with open_window(qtbot, wordpress) as window:
+        model = window.message_model
+        await until(lambda: model.rowCount() == 2, what="the interrupted chat")
+        assert model.index(1).data(FooterRole) == INTERRUPTED
+        assert window.retry_bar.isVisibleTo(window)
+        assert window.continue_button.isVisibleTo(window)
+        assert window.controller.can_continue()
+
+        window.continue_button.click()
+
+        await until(lambda: status_of(window) == "complete", what="the continuation")
+        assert model.rowCount() == 2
+        assert model.index(1).data() == "Roses are red, violets are blue."
+        sent = str(fake_site.posts[-1]["form"]["message"])
+        assert "Roses are red," in sent
+        assert CONTINUE_PROMPT in sent
+        assert not window.continue_button.isVisibleTo(window)
+        await until(lambda: not window.controller.busy)
+    assert [(m.content, m.status) for m in stored_path()] == [
+        ("Write a poem", "complete"),
+        ("Roses are red, violets are blue.", "complete"),
+    ]
+
+
+async def test_a_damaged_database_is_a_notice_and_the_window_still_starts(
+    qtbot, wordpress: str
+) -> None:
+    path = database_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"this is not a database" * 100)
+    async with open_window(qtbot, wordpress) as window:
+        message = window.statusBar().currentMessage()
+        assert message
+        assert message == window.controller.history.recovery_notice  # type: ignore[union-attr]
+
+
+async def test_ctrl_n_creates_the_conversation_only_with_its_first_message(
+    qtbot, wordpress: str, fake_site: FakeWordPress
+) -> None:
+    fake_site.reply = stream(["ok"])
+    async with open_window(qtbot, wordpress) as window:
+        qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+        with Store(database_path()) as s:
+            assert s.list_conversations() == []
+        await send(qtbot, window, "Now it exists")
+        await until(lambda: status_of(window) == "complete", what="the reply")
+        await until(lambda: not window.controller.busy)
+        with Store(database_path()) as s:
+            assert [c.title for c in s.list_conversations()] == ["Now it exists"]
+
+
+async def test_a_long_conversation_opens_with_one_insert(qtbot) -> None:
+    with Store(database_path()) as s:
+        conversation = s.create_conversation("Long")
+        s.add_messages_bulk(
+            conversation.id,
+            [("user" if i % 2 == 0 else "assistant", f"message {i}") for i in range(10_000)],
+        )
+    history = await AsyncStore.open(database_path())
+    try:
+        model = MessageModel()
+        controller = ChatController(object(), model, history=history)
+        resets: list[bool] = []
+        inserted: list[int] = []
+        model.modelReset.connect(lambda: resets.append(True))
+        model.rowsInserted.connect(lambda _p, first, last: inserted.append(last - first + 1))
+        await controller.load_history()
+        await until(lambda: model.rowCount() == 10_000, what="the long conversation")
+        # One reset for the whole conversation, never a row at a time.
+        assert len(resets) == 1
+        assert inserted == []
+        assert model.index(9_999).data() == "message 9999"
+        await controller.aclose()
+    finally:
+        await history.close()
