@@ -123,6 +123,11 @@ class ChatController(QObject):
         return self._task is not None and not self._task.done()
 
     @property
+    def pending(self) -> bool:
+        """True while history work (loading, renaming, deleting) is still running."""
+        return any(not job.done() for job in self._jobs)
+
+    @property
     def task(self) -> asyncio.Task[None] | None:
         """The task streaming the current reply, if any."""
         return self._task

@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         self._notice = notice
         self._editing: ChatMessage | None = None
         self._undo_id: int | None = None
+        self._renaming = False
         self._closing = False
         self._closed = False
         self._stick_to_bottom = True
@@ -397,7 +398,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def on_controller_conversations_changed(self) -> None:
-        self._refresh_conversations()
+        if not self._renaming:
+            self._refresh_conversations()
 
     @Slot(int)
     def on_controller_conversation_selected(self, conversation_id: int) -> None:
@@ -590,7 +592,13 @@ class MainWindow(QMainWindow):
 
     @Slot(QListWidgetItem)
     def on_conversation_list_item_changed(self, item: QListWidgetItem) -> None:
-        self.controller.rename_conversation(int(item.data(_ID_ROLE)), item.text())
+        # The item already shows the new title; rebuilding the list now would
+        # delete the editor that is still committing it.
+        self._renaming = True
+        try:
+            self.controller.rename_conversation(int(item.data(_ID_ROLE)), item.text())
+        finally:
+            self._renaming = False
 
     @Slot()
     def on_delete_conversation_action_triggered(self) -> None:
@@ -660,7 +668,7 @@ class MainWindow(QMainWindow):
         if self._closed:
             event.accept()
             return
-        if not self.controller.busy:
+        if not self.controller.busy and not self.controller.pending:
             self._closed = True
             event.accept()
             self.closed.emit()

@@ -3,70 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 
-import aiohttp
 from PySide6.QtCore import Qt
 
-from cli.options import Options, make_provider
-from gui.app import open_history
 from gui.controller import ChatController
 from gui.footer import INTERRUPTED, STOPPED
 from gui.history import CONTINUE_PROMPT
-from gui.main_window import MainWindow
 from gui.message_model import FooterRole, MessageModel
 from store import AsyncStore, Store, database_path
-from tests.fakes.wordpress import FakeWordPress, Script, sse_body, stream
+from tests.fakes.wordpress import FakeWordPress, Script, stream
 from tests.gui.conftest import until
-
-Opener = Callable[[], "asynccontextmanager[MainWindow]"]
-
-
-def hanging(texts: list[str]) -> Script:
-    """A stream that sends ``texts`` and then keeps the connection open."""
-    body = sse_body(texts, done=False)
-    return Script(chunks=[body], headers={"Content-Type": "text/event-stream"}, hang_after=1)
-
-
-@asynccontextmanager
-async def open_window(qtbot, base_url: str) -> AsyncIterator[MainWindow]:
-    """A window over the history in $DESKCHAT_DATA_DIR, closed (and the store too) on exit."""
-    history, notice = await open_history(Options(base_url=base_url))
-    assert history is not None
-    async with aiohttp.ClientSession() as session:
-        main = MainWindow(
-            make_provider(Options(base_url=base_url), session), history=history, notice=notice
-        )
-        qtbot.addWidget(main)
-        main.show()
-        main.start()
-        await until(lambda: main.model_picker.count() > 0, what="the model list")
-        try:
-            yield main
-        finally:
-            closed: list[bool] = []
-            main.closed.connect(lambda: closed.append(True))
-            main.close()
-            await until(lambda: closed, what="the window to close")
-            await history.close()
-
-
-def stored_path() -> list:
-    """The current path of the newest conversation, read with a fresh Store."""
-    with Store(database_path()) as s:
-        conversations = s.list_conversations()
-        return s.current_path(conversations[0].id) if conversations else []
-
-
-def status_of(window: MainWindow) -> str:
-    reply = window.message_model.conversation.messages[-1].reply
-    return reply.status if reply is not None else "user"
-
-
-async def send(qtbot, window: MainWindow, text: str) -> None:
-    qtbot.keyClicks(window.input_box, text)
-    qtbot.keyClick(window.input_box, Qt.Key.Key_Return)
+from tests.gui.history_helpers import hanging, open_window, send, status_of, stored_path
 
 
 async def test_history_survives_a_restart(qtbot, wordpress: str, fake_site: FakeWordPress) -> None:

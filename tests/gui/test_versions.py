@@ -1,0 +1,140 @@
+"""Per-message actions: regenerate and edit keep the old versions, which can be switched."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+from gui.main_window import MainWindow
+from gui.message_model import VersionRole
+from store import Store, database_path
+from tests.fakes.wordpress import FakeWordPress, stream
+from tests.gui.conftest import until
+from tests.gui.history_helpers import open_window, send, status_of, stored_path
+
+
+def texts(window: MainWindow) -> list[str]:
+    model = window.message_model
+    return [model.index(i).data() for i in range(model.rowCount())]
+
+
+def version(window: MainWindow, row: int) -> tuple[int, int]:
+    return window.message_model.index(row).data(VersionRole)
+
+
+def select(window: MainWindow, row: int) -> None:
+    window.message_view.setFocus()
+    window.message_view.setCurrentIndex(window.message_model.index(row))
+
+
+async def finished(window: MainWindow) -> None:
+    await until(lambda: status_of(window) in ("complete", "error"), what="the reply")
+    await until(lambda: not window.controller.busy, what="the reply to be saved")
+
+
+async def test_regenerate_keeps_the_old_answer_and_alt_arrows_switch(
+    qtbot, wordpress: str, fake_site: FakeWordPress
+) -> None:
+    fake_site.reply = [stream(["First answer"]), stream(["Second answer"])]
+    async with open_window(qtbot, wordpress) as window:
+        await send(qtbot, window, "Question")
+        await finished(window)
+        assert version(window, 1) == (1, 1)
+
+        select(window, 1)
+        assert window.regenerate_action in window.message_actions(
+            window.message_view.currentIndex()
+        )
+        window.regenerate_action.trigger()
+        await finished(window)
+
+        assert texts(window) == ["Question", "Second answer"]
+        assert version(window, 1) == (2, 2)
+        with Store(database_path()) as s:
+            answers = s.siblings(stored_path()[1].id)
+        assert [m.content for m in answers] == ["First answer", "Second answer"]
+
+        select(window, 1)
+        qtbot.keyClick(window.message_view, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+        await until(lambda: texts(window) == ["Question", "First answer"], what="version 1")
+        assert version(window, 1) == (1, 2)
+        assert window.message_view.currentIndex().row() == 1
+
+        qtbot.keyClick(window.message_view, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+        await until(lambda: texts(window) == ["Question", "Second answer"], what="version 2")
+        assert [m.content for m in stored_path()] == ["Question", "Second answer"]
+
+
+async def test_edit_resends_and_the_old_branch_stays(
+    qtbot, wordpress: str, fake_site: FakeWordPress
+) -> None:
+    fake_site.reply = [stream(["About cats"]), stream(["More on cats"]), stream(["About dogs"])]
+    async with open_window(qtbot, wordpress) as window:
+        await send(qtbot, window, "Tell me about cats")
+        await finished(window)
+        await send(qtbot, window, "More please")
+        await finished(window)
+
+        select(window, 0)
+        window.edit_action.trigger()
+        assert window.input_box.toPlainText() == "Tell me about cats"
+        assert window.edit_label.isVisibleTo(window)
+        window.input_box.clear()
+        await send(qtbot, window, "Tell me about dogs")
+        await finished(window)
+
+        assert texts(window) == ["Tell me about dogs", "About dogs"]
+        assert version(window, 0) == (2, 2)
+        assert not window.edit_label.isVisibleTo(window)
+        # The provider saw the edited question only, not the old branch.
+        assert fake_site.posts[-1]["form"]["message"] == "Tell me about dogs"
+
+        select(window, 0)
+        window.previous_version_action.trigger()
+        await until(
+            lambda: (
+                texts(window) == ["Tell me about cats", "About cats", "More please", "More on cats"]
+            ),
+            what="the old branch",
+        )
+        assert version(window, 0) == (1, 2)
+
+
+async def test_escape_cancels_an_edit(qtbot, wordpress: str, fake_site: FakeWordPress) -> None:
+    fake_site.reply = stream(["Answer"])
+    async with open_window(qtbot, wordpress) as window:
+        await send(qtbot, window, "Original")
+        await finished(window)
+        select(window, 0)
+        window.edit_action.trigger()
+        qtbot.keyClick(window.input_box, Qt.Key.Key_Escape)
+        assert not window.edit_label.isVisibleTo(window)
+        assert window.input_box.toPlainText() == ""
+        assert texts(window) == ["Original", "Answer"]
+
+
+async def test_delete_message_removes_it_and_what_follows(
+    qtbot, wordpress: str, fake_site: FakeWordPress
+) -> None:
+    fake_site.reply = [stream(["One"]), stream(["Two"])]
+    async with open_window(qtbot, wordpress) as window:
+        await send(qtbot, window, "First")
+        await finished(window)
+        await send(qtbot, window, "Second")
+        await finished(window)
+        select(window, 2)
+        qtbot.keyClick(window.message_view, Qt.Key.Key_Delete)
+        await until(lambda: texts(window) == ["First", "One"], what="the delete")
+        assert [m.content for m in stored_path()] == ["First", "One"]
+
+
+async def test_copy_puts_the_message_on_the_clipboard(
+    qtbot, wordpress: str, fake_site: FakeWordPress
+) -> None:
+    fake_site.reply = stream(["Copy me"])
+    async with open_window(qtbot, wordpress) as window:
+        await send(qtbot, window, "Hi")
+        await finished(window)
+        select(window, 1)
+        qtbot.keyClick(window.message_view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+        assert QGuiApplication.clipboard().text() == "Copy me"
