@@ -47,6 +47,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPalette,
+    QTextCursor,
     QTextDocument,
     QTextLayout,
     QTextOption,
@@ -80,6 +81,8 @@ CODE_PAD_BOTTOM = 8
 MAX_SHARE = 0.74
 MIN_BUBBLE = 160
 _LAYOUT_CACHE = 128
+RENDER_BUDGET = 16_000
+"""Characters of markdown one layout renders at most (beyond its first segment)."""
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -139,40 +142,133 @@ class Hit:
 
 
 @dataclass
-class _Markdown:
-    """A reply's latest markdown render, kept across revisions while it streams."""
+class _Geometry:
+    """A segment's document laid out at one text width."""
 
-    throttle: markdown.RenderThrottle
-    dark: bool
+    height: float
+    width: float
+    code: list[tuple[QRectF, QRectF]]
+    """Per code block: its background and its Copy button, in the document's coordinates."""
+
+
+@dataclass
+class _Segment:
+    """One segment of a reply (see :class:`gui.markdown.Segmenter`).
+
+    A closed segment (``end`` set) is rendered once and never again; the open
+    one, last, is rendered again on its throttle while the reply grows.
+    """
+
+    start: int
+    end: int | None = None
     rendered: markdown.Rendered | None = None
-    length: int = 0
+    rendered_length: int = 0
     document: InertDocument | None = None
+    final: bool = False
+    margins: tuple[float, float] = (0.0, 0.0)
+    """The document's first block's top margin (-1: it starts with a table, which
+    keeps its own) and last block's bottom margin."""
+    geometry: dict[int, _Geometry] = field(default_factory=dict)
+    plain: dict[int, tuple[QTextLayout, float, float]] = field(default_factory=dict)
+    """A closed segment not rendered yet, as plain text, per text width."""
+
+
+@dataclass
+class _Markdown:
+    """A reply's segments and their renders, kept across revisions while it streams."""
+
+    dark: bool
+    segmenter: markdown.Segmenter
+    segments: list[_Segment]
+    throttle: markdown.RenderThrottle
+    rendered: int = 0
+    """How many closed segments are rendered (always the first ones)."""
+    code_count: int = 0
+    """How many code blocks those segments hold."""
+    check: tuple[int, str] = (0, "")
+    """The text's last characters when it was last seen: a changed text starts over."""
+
+    def behind(self, finished: bool) -> bool:
+        """Whether segments wait for a render that no new text will trigger."""
+        closed = len(self.segments) - 1
+        return self.rendered < closed or (finished and not self.segments[-1].final)
+
+
+@dataclass
+class _Piece:
+    """What one segment shows, placed in body coordinates.
+
+    The segment's document (if rendered) is at ``top``; its not-yet-rendered
+    rest, as plain text, at ``layout_top``.
+    """
+
+    top: float
+    height: float
+    document: InertDocument | None = None
+    geometry: _Geometry | None = None
+    code_base: int = 0
+    """The global index of this segment's first code block."""
+    code_blocks: tuple[markdown.CodeBlock, ...] = ()
+    layout: QTextLayout | None = None
+    layout_top: float = 0.0
 
 
 @dataclass
 class _Measure:
     """One message laid out at one width.
 
-    Body coordinates: (0, 0) is the top-left of the bubble's text area. The
-    document (replies) sits at the top, the plain layout (user text, or the
-    not-yet-rendered tail of a streaming reply) below it.
+    Body coordinates: (0, 0) is the top-left of the bubble's text area. A
+    reply is a column of pieces, one per segment; a user message is one
+    piece with a plain layout.
     """
 
     revision: tuple[int, str]
     width: int
     dark: bool
-    document: InertDocument | None
     text_width: int
-    layout: QTextLayout | None
-    layout_top: float
     body: QSize
     footer: str
     footer_size: QSize
-    code: list[tuple[QRectF, QRectF]] = field(default_factory=list)
-    """Per code block: its background and its Copy button, in body coordinates."""
-    code_blocks: tuple[markdown.CodeBlock, ...] = ()
+    pieces: list[_Piece] = field(default_factory=list)
     rendered_length: int = 0
-    """How much of the text the document shows; the layout shows the rest."""
+    """How much of the text the documents show; plain layouts show the rest."""
+
+    @property
+    def document(self) -> InertDocument | None:
+        """The first segment's document (the whole reply's, when it is short)."""
+        return self.pieces[0].document if self.pieces else None
+
+    @property
+    def documents(self) -> list[InertDocument]:
+        return [piece.document for piece in self.pieces if piece.document is not None]
+
+    @property
+    def layout(self) -> QTextLayout | None:
+        """The last plain layout: a user's text, or a streaming reply's newest tail."""
+        return self.pieces[-1].layout if self.pieces else None
+
+    @property
+    def code(self) -> list[tuple[QRectF, QRectF]]:
+        """Every code block's background and Copy button, in body coordinates."""
+        out: list[tuple[QRectF, QRectF]] = []
+        for piece in self.pieces:
+            if piece.geometry is not None:
+                shift = QPointF(0, piece.top)
+                out.extend(
+                    (a.translated(shift), b.translated(shift)) for a, b in piece.geometry.code
+                )
+        return out
+
+    @property
+    def code_blocks(self) -> tuple[markdown.CodeBlock, ...]:
+        return tuple(block for piece in self.pieces for block in piece.code_blocks)
+
+    def piece_at(self, y: float) -> _Piece | None:
+        """The piece covering body height ``y``, if any."""
+        for piece in self.pieces:
+            if piece.top <= y < piece.top + piece.height:
+                return piece
+        return None
 
     @property
     def bubble(self) -> QSize:
@@ -200,6 +296,9 @@ class BubbleDelegate(QStyledItemDelegate):
         clock: seconds, monotonic; paces markdown renders of streaming replies.
         confirm_box: the open "Open this link?" question, if any.
         full_renders: how many times markdown was rendered (for tests).
+        rendered_chars: the characters of all those renders (for tests).
+        last_layout_chars, max_layout_chars: characters rendered or laid out
+            as plain text by the last layout, and by the largest (for tests).
     """
 
     def __init__(self, view: QAbstractItemView) -> None:
@@ -220,6 +319,15 @@ class BubbleDelegate(QStyledItemDelegate):
         self.clock: Callable[[], float] = time.monotonic
         self.confirm_box: QMessageBox | None = None
         self.full_renders = 0
+        self.rendered_chars = 0
+        self.last_layout_chars = 0
+        self.max_layout_chars = 0
+        # Replies whose segments wait for a render: one budget per event-loop turn.
+        self._behind: dict[int, ChatMessage] = {}
+        self._catch_up = QTimer(self)
+        self._catch_up.setSingleShot(True)
+        self._catch_up.setInterval(0)
+        self._catch_up.timeout.connect(self._on_catch_up_timeout)
         # Mouse moves without a button pressed reach the filter only with tracking on.
         self._viewport = view.viewport()
         self._viewport.setMouseTracking(True)
@@ -270,46 +378,43 @@ class BubbleDelegate(QStyledItemDelegate):
     def _lay_out(self, message: ChatMessage, width: int, dark: bool) -> _Measure:
         text_width = self._text_width(width)
         text = message.content
-        document: InertDocument | None = None
-        code_blocks: tuple[markdown.CodeBlock, ...] = ()
-        plain = text
-        rendered_length = 0
-        if message.role != "user" and text:
-            state = self._rendered(message, text, dark)
-            document = state.document
-            if state.rendered is not None:
-                code_blocks = state.rendered.code_blocks
-            plain = text[state.length :]
-            rendered_length = state.length
         measure = _Measure(
             message.revision,
             width,
             dark,
-            document,
             text_width,
-            None,
-            0.0,
             QSize(0, 0),
             footer_text(message),
             QSize(0, 0),
-            code_blocks=code_blocks,
-            rendered_length=rendered_length,
         )
+        self.last_layout_chars = 0
         body_width = 0.0
         top = 0.0
-        if document is not None:
-            document.setTextWidth(text_width)
-            body_width = min(float(text_width), document.idealWidth())
-            top = document.size().height()
-            measure.code = self._code_rects(document, text_width)
-            if measure.code:
-                body_width = float(text_width)
-        if plain:
-            layout, natural, height = self._plain_layout(plain, text_width)
-            measure.layout = layout
-            measure.layout_top = top
-            body_width = max(body_width, natural)
-            top += height
+        if message.role == "user":
+            if text:
+                layout, natural, height = self._plain_layout(text, text_width)
+                self.last_layout_chars += len(text)
+                measure.pieces.append(_Piece(0.0, height, layout=layout))
+                body_width, top = natural, height
+        elif text:
+            state = self._segments(message, text, dark)
+            code_base = 0
+            bottom = 0.0
+            for segment in state.segments:
+                rendered = segment.document is not None
+                first_margin = segment.margins[0] if rendered else 0.0
+                if measure.pieces and first_margin >= 0:
+                    # Qt collapses the margins between two blocks of one document;
+                    # between two documents the gap is added here.
+                    top += max(bottom, first_margin)
+                piece, natural = self._piece(text, segment, top, text_width, code_base)
+                bottom = segment.margins[1] if rendered and piece.layout is None else 0.0
+                measure.pieces.append(piece)
+                measure.rendered_length += segment.rendered_length if piece.document else 0
+                code_base += len(piece.code_blocks)
+                body_width = max(body_width, natural)
+                top += piece.height
+        self.max_layout_chars = max(self.max_layout_chars, self.last_layout_chars)
         measure.body = QSize(int(body_width + 0.999), int(top + 0.999))
         if measure.footer:
             metrics = QFontMetrics(self._small_font())
@@ -318,24 +423,150 @@ class BubbleDelegate(QStyledItemDelegate):
             measure.footer_size = metrics.boundingRect(box, flags, measure.footer).size()
         return measure
 
-    def _rendered(self, message: ChatMessage, text: str, dark: bool) -> _Markdown:
-        """The message's markdown state, rendered again if the throttle allows."""
+    def _piece(
+        self, text: str, segment: _Segment, top: float, text_width: int, code_base: int
+    ) -> tuple[_Piece, float]:
+        """Segment ``segment`` placed at ``top``, and its natural width.
+
+        A rendered segment's geometry is cached per width, so only the open
+        segment's plain tail (bounded by the segment size) is laid out anew.
+        """
+        piece = _Piece(top, 0.0, code_base=code_base)
+        natural = 0.0
+        document = segment.document
+        if document is not None and segment.rendered is not None:
+            geometry = segment.geometry.get(text_width)
+            if geometry is None:
+                geometry = self._geometry(document, text_width)
+                segment.geometry[text_width] = geometry
+            piece.document = document
+            piece.geometry = geometry
+            piece.code_blocks = segment.rendered.code_blocks
+            piece.height = geometry.height
+            natural = geometry.width
+        end = len(text) if segment.end is None else segment.end
+        plain_start = segment.start + (segment.rendered_length if document is not None else 0)
+        if plain_start < end:
+            if segment.end is not None:
+                # A closed segment waiting for its render: laid out once per width.
+                cached = segment.plain.get(text_width)
+                if cached is None:
+                    cached = self._plain_layout(text[plain_start:end], text_width)
+                    self.last_layout_chars += end - plain_start
+                    segment.plain[text_width] = cached
+            else:
+                cached = self._plain_layout(text[plain_start:end], text_width)
+                self.last_layout_chars += end - plain_start
+            layout, plain_natural, plain_height = cached
+            piece.layout = layout
+            piece.layout_top = top + piece.height
+            piece.height += plain_height
+            natural = max(natural, plain_natural)
+        return piece, natural
+
+    def _geometry(self, document: InertDocument, text_width: int) -> _Geometry:
+        document.setTextWidth(text_width)
+        code = self._code_rects(document, text_width)
+        width = float(text_width) if code else min(float(text_width), document.idealWidth())
+        return _Geometry(document.size().height(), width, code)
+
+    def _segments(self, message: ChatMessage, text: str, dark: bool) -> _Markdown:
+        """The reply's segments, with what the render budget allows rendered now.
+
+        Closed segments are rendered once, in order; the open one again when
+        its throttle allows. One call renders at most :data:`RENDER_BUDGET`
+        characters (or one segment); what is left waits for the catch-up
+        timer, shown as plain text meanwhile.
+        """
+        length = len(text)
         state = self._markdown.get(message.id)
-        # A shorter text than rendered means the message was replaced: start over.
-        if state is None or state.dark != dark or len(text) < state.length:
-            state = _Markdown(markdown.RenderThrottle(self.clock), dark)
+        if state is not None:
+            seen, tail = state.check
+            # A different text than before (shorter, or other characters where
+            # it ended) means the message was replaced: start over.
+            if state.dark != dark or length < seen or text[seen - len(tail) : seen] != tail:
+                state = None
+        if state is None:
+            state = _Markdown(
+                dark, markdown.Segmenter(), [_Segment(0)], markdown.RenderThrottle(self.clock)
+            )
             self._markdown[message.id] = state
             if len(self._markdown) > _LAYOUT_CACHE:
                 self._markdown.popitem(last=False)
         else:
             self._markdown.move_to_end(message.id)
-        final = message.reply is None or message.reply.finished
-        if state.throttle.should_render(len(text), final=final):
-            self.full_renders += 1
-            state.rendered = markdown.render(text, dark=dark)
-            state.length = len(text)
-            state.document = self._document(state.rendered.html)
+        state.check = (length, text[max(0, length - 32) :])
+        for start in state.segmenter.feed(text):
+            closing = state.segments[-1]
+            closing.end = start
+            if closing.rendered_length == start - closing.start:
+                closing.final = True
+            else:
+                # The render of the open segment showed a prefix only.
+                closing.document = closing.rendered = None
+                closing.rendered_length = 0
+                closing.geometry.clear()
+            state.segments.append(_Segment(start))
+            state.throttle = markdown.RenderThrottle(self.clock)
+        finished = message.reply is None or message.reply.finished
+        spent = 0
+        closed = len(state.segments) - 1
+        while state.rendered < closed:
+            segment = state.segments[state.rendered]
+            if not segment.final:
+                assert segment.end is not None
+                size = segment.end - segment.start
+                if spent and spent + size > RENDER_BUDGET:
+                    break
+                self._render(segment, text[segment.start : segment.end], dark, state.code_count)
+                segment.final = True
+                spent += size
+            assert segment.rendered is not None
+            state.code_count += len(segment.rendered.code_blocks)
+            state.rendered += 1
+        last = state.segments[-1]
+        size = length - last.start
+        if state.rendered == closed and not (spent and spent + size > RENDER_BUDGET):
+            if state.throttle.should_render(size, final=finished):
+                self._render(last, text[last.start :], dark, state.code_count)
+        if finished and last.rendered_length == size and last.document is not None:
+            last.final = True
+        if state.behind(finished):
+            self._behind[message.id] = message
+            self._catch_up.start()
         return state
+
+    def _render(self, segment: _Segment, text: str, dark: bool, first_code: int) -> None:
+        """Render ``text``, the segment or its prefix; its code blocks count from ``first_code``."""
+        self.full_renders += 1
+        self.rendered_chars += len(text)
+        self.last_layout_chars += len(text)
+        segment.rendered = markdown.render(text, dark=dark, first_code=first_code)
+        segment.rendered_length = len(text)
+        document = self._document(segment.rendered.html)
+        segment.document = document
+        first = document.begin()
+        starts_table = QTextCursor(first).currentTable() is not None or (
+            not first.text() and QTextCursor(first.next()).currentTable() is not None
+        )
+        # A table keeps its own top margin, and Qt then drops the margin above it.
+        top = -1.0 if starts_table else first.blockFormat().topMargin()
+        segment.margins = (top, document.lastBlock().blockFormat().bottomMargin())
+        segment.geometry.clear()
+        segment.plain.clear()
+
+    def _on_catch_up_timeout(self) -> None:
+        """Lay out again the replies with segments still waiting for their render."""
+        behind, self._behind = self._behind, {}
+        model = self._view.model()
+        for message in behind.values():
+            self._measures.pop(message.id, None)
+            self._sizes.pop(message.id, None)
+            row = model.row_of(message) if isinstance(model, MessageModel) else None
+            if row is not None:
+                # The view asks for the new size, which renders the next segments.
+                self.sizeHintChanged.emit(model.index(row))
+        self._view.viewport().update()
 
     def _document(self, html: str) -> InertDocument:
         # No Qt parent: the document dies with the last cache entry holding it.
@@ -456,9 +687,13 @@ class BubbleDelegate(QStyledItemDelegate):
         if not isinstance(message, ChatMessage):
             return QRect()
         measure, origin = self._body_origin(self._view.visualRect(index), message)
-        if not 0 <= block < len(measure.code):
-            return QRect()
-        return measure.code[block][1].translated(origin).toAlignedRect()
+        for piece in measure.pieces:
+            if piece.geometry is not None and 0 <= block - piece.code_base < len(
+                piece.geometry.code
+            ):
+                button = piece.geometry.code[block - piece.code_base][1]
+                return button.translated(origin + QPointF(0, piece.top)).toAlignedRect()
+        return QRect()
 
     def hit_test(self, index: _Index, position: QPoint, rect: QRect | None = None) -> Hit | None:
         """The link or Copy button at viewport ``position`` in row ``index``, if any."""
@@ -468,15 +703,19 @@ class BubbleDelegate(QStyledItemDelegate):
         rect = self._view.visualRect(index) if rect is None else rect
         measure, origin = self._body_origin(rect, message)
         local = QPointF(position) - origin
-        for block, (_background, button) in enumerate(measure.code):
-            if button.contains(local) and block < len(measure.code_blocks):
-                return Hit("copy", measure.code_blocks[block].code, block)
-        document = measure.document
-        if document is None or document.textWidth() != measure.text_width:
+        piece = measure.piece_at(local.y())
+        if piece is None or piece.document is None or piece.geometry is None:
             return None
-        if not QRectF(QPointF(0, 0), document.size()).contains(local):
+        inner = local - QPointF(0, piece.top)
+        for number, (_background, button) in enumerate(piece.geometry.code):
+            if button.contains(inner) and number < len(piece.code_blocks):
+                return Hit("copy", piece.code_blocks[number].code, piece.code_base + number)
+        document = piece.document
+        if document.textWidth() != measure.text_width:
+            document.setTextWidth(measure.text_width)
+        if not QRectF(QPointF(0, 0), document.size()).contains(inner):
             return None
-        href = document.documentLayout().anchorAt(local)
+        href = document.documentLayout().anchorAt(inner)
         # The HTML has only safe links; checking again costs nothing.
         if href and markdown.is_safe_link(href):
             return Hit("link", href)
@@ -613,12 +852,17 @@ class BubbleDelegate(QStyledItemDelegate):
 
         # The viewport in body coordinates: only what is inside it is drawn.
         visible = QRectF(self._view.viewport().rect()).translated(-origin)
-        if measure.document is not None:
-            self._paint_document(painter, measure, message, origin, visible, ink)
-        if measure.layout is not None:
-            painter.setPen(ink)
-            top = QPointF(origin.x(), origin.y() + measure.layout_top)
-            measure.layout.draw(painter, top, [], visible.translated(origin))
+        for piece in measure.pieces:
+            if piece.top > visible.bottom():
+                break
+            if piece.top + piece.height < visible.top():
+                continue
+            if piece.document is not None:
+                self._paint_document(painter, measure, piece, message, origin, visible, ink)
+            if piece.layout is not None:
+                painter.setPen(ink)
+                top = QPointF(origin.x(), origin.y() + piece.layout_top)
+                piece.layout.draw(painter, top, [], visible.translated(origin))
         if measure.footer:
             footer_top = origin.y() + measure.body.height() + (GAP if measure.body.height() else 0)
             painter.setFont(self._small_font())
@@ -631,29 +875,34 @@ class BubbleDelegate(QStyledItemDelegate):
         self,
         painter: QPainter,
         measure: _Measure,
+        piece: _Piece,
         message: ChatMessage,
         origin: QPointF,
         visible: QRectF,
         ink: QColor,
     ) -> None:
-        document = measure.document
+        document = piece.document
         assert document is not None
+        assert piece.geometry is not None
         if document.textWidth() != measure.text_width:
             # Another width's measure shares this document: lay it out for ours.
             document.setTextWidth(measure.text_width)
         look = markdown.theme(measure.dark)
+        # The viewport in the document's coordinates.
+        clip = visible.translated(0, -piece.top)
         painter.save()
-        painter.translate(origin)
-        for block, (background, button) in enumerate(measure.code):
-            if not background.intersects(visible):
+        painter.translate(origin + QPointF(0, piece.top))
+        for number, (background, button) in enumerate(piece.geometry.code):
+            if not background.intersects(clip):
                 continue
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(look.code_background))
             painter.drawRoundedRect(background, CODE_RADIUS, CODE_RADIUS)
-            self._paint_copy_button(painter, button, look, self._copied == (message.id, block))
+            copied = self._copied == (message.id, piece.code_base + number)
+            self._paint_copy_button(painter, button, look, copied)
         context = QAbstractTextDocumentLayout.PaintContext()
         context.palette.setColor(QPalette.ColorRole.Text, ink)
-        context.clip = visible
+        context.clip = clip
         document.documentLayout().draw(painter, context)
         painter.restore()
 
@@ -689,5 +938,6 @@ class BubbleDelegate(QStyledItemDelegate):
         """Drop cached layouts and renders (after a font or palette change)."""
         self._measures.clear()
         self._markdown.clear()
+        self._behind.clear()
         self._sizes.clear()
         self._given.clear()

@@ -27,16 +27,14 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_by_name
-from pygments.styles import get_style_by_name
-from pygments.util import ClassNotFound
+if TYPE_CHECKING:
+    # Imported on the first render instead (about 65 ms at start-up otherwise).
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexer import Lexer
 
 __all__ = [
     "CODE_STATE_BASE",
@@ -217,7 +215,8 @@ class Rendered:
     Attributes:
         html: the body HTML for ``QTextDocument.setHtml``.
         code_blocks: the code blocks in document order; block ``i``'s paragraphs
-            have user state ``CODE_STATE_BASE + i``, the first being its label line.
+            have user state ``CODE_STATE_BASE + first_code + i``, the first being
+            its label line.
         links: the addresses of the links in the HTML (all pass :func:`is_safe_link`).
     """
 
@@ -235,10 +234,20 @@ class _Env(dict[str, Any]):
     """Per-render state handed to the render rules by markdown-it."""
 
 
-def render(text: str, *, dark: bool = False) -> Rendered:
-    """Render model markdown ``text`` to inert HTML for a light or dark palette."""
+def render(text: str, *, dark: bool = False, first_code: int = 0) -> Rendered:
+    """Render model markdown ``text`` to inert HTML for a light or dark palette.
+
+    ``first_code`` numbers the code blocks' user states from that index on, for
+    a segment of a longer text whose earlier segments hold that many blocks.
+    """
     env = _Env(
-        theme=theme(dark), code=[], links=[], link_stack=[], budget=HIGHLIGHT_BUDGET, highlighted=0
+        theme=theme(dark),
+        code=[],
+        links=[],
+        link_stack=[],
+        budget=HIGHLIGHT_BUDGET,
+        highlighted=0,
+        first_code=first_code,
     )
     html = _breakable_html(_markdown().render(text, env))
     return Rendered(html, tuple(env["code"]), tuple(env["links"]))
@@ -246,6 +255,8 @@ def render(text: str, *, dark: bool = False) -> Rendered:
 
 @functools.cache
 def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt(
         "commonmark", {"html": False, "linkify": False, "typographer": False, "breaks": True}
     ).enable(["table", "strikethrough"])
@@ -337,7 +348,7 @@ def _render_code(_r: Any, tokens: Sequence[Token], idx: int, _o: Any, env: _Env)
     env["code"].append(CodeBlock(code, language, lines is not None))
     if lines is None:
         lines = [_text(line) for line in _split_lines(code)]
-    state = CODE_STATE_BASE + index
+    state = CODE_STATE_BASE + env["first_code"] + index
     look: Theme = env["theme"]
     label = _text(language) if language else "code"
     # One paragraph per line: every paragraph carries the block's user state,
@@ -379,12 +390,17 @@ def _highlighted_lines(code: str, language: str, env: _Env) -> list[str] | None:
     formatter = _formatter(env["theme"].pygments_style)
     # The HTML formatter closes and reopens its spans at every newline, so
     # splitting its output by lines keeps each line well formed.
+    from pygments import highlight
+
     html = highlight(inert(code), lexer, formatter)
     return _split_lines(html)
 
 
 @functools.cache
 def _lexer(language: str) -> Lexer | None:
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
     try:
         return get_lexer_by_name(language, stripnl=False, ensurenl=True)
     except ClassNotFound:
@@ -393,6 +409,9 @@ def _lexer(language: str) -> Lexer | None:
 
 @functools.cache
 def _formatter(style: str) -> HtmlFormatter:
+    from pygments.formatters import HtmlFormatter
+    from pygments.styles import get_style_by_name
+
     get_style_by_name(style)  # fail early if this Pygments lacks the style
     return HtmlFormatter(noclasses=True, nowrap=True, style=style)
 
@@ -453,3 +472,151 @@ class RenderThrottle:
         self.rendered_length = length
         self.renders += 1
         return True
+
+
+# -- segments ------------------------------------------------------------
+#
+# A long reply is rendered as a sequence of segments, each its own document,
+# so a growing reply re-renders only its last segment. A segment ends at a
+# blank line where CommonMark starts a new block whatever came before: outside
+# a fenced code block, and followed by a line that neither is indented (an
+# indented code block or a list item's next paragraph would continue) nor
+# starts a list item (a loose list would become two lists). Rendering such
+# segments one by one gives the same HTML as rendering the whole text, with
+# one exception: a reference-style link ``[x][ref]`` finds its definition
+# ``[ref]: url`` only in its own segment.
+#
+# Text with no such blank line for SEGMENT_MAX characters (one huge paragraph
+# or table) is split anyway, at a line start or after a space, so the open
+# segment stays bounded; there the rendering differs slightly (a paragraph
+# breaks into two). A fenced code block is never split: an endless fence
+# keeps the last segment growing.
+
+SEGMENT_MIN = 8_000
+"""A segment ends at the first safe blank line after this many characters."""
+SEGMENT_MAX = 16_000
+"""Past this many characters without a safe blank line a segment is split anyway."""
+_SEGMENT_RETRY = 4_000
+"""When a forced split finds no place, the next try is this many characters later."""
+
+_EOL = re.compile("\r\n|\r|\n")
+_FENCE_OPEN = re.compile("^ {0,3}(`{3,}|~{3,})(.*)$")
+_FENCE_CLOSE = re.compile("^ {0,3}(`{3,}|~{3,})[ \t]*$")
+_LIST_ITEM = re.compile("^(?:[-+*]|[0-9]{1,9}[.)])(?:[ \t]|$)")
+# A split inside a line: after a space or tab, before a character that is not one.
+_SOFT_BREAK = re.compile("[ \t](?=[^ \t\r\n])")
+
+
+class Segmenter:
+    """Finds where a growing markdown text splits into segments, incrementally.
+
+    Feed it the whole text each time it has grown (a text that only grew);
+    it scans only what is new. :attr:`starts` are the segments' start offsets
+    (the first is 0); segment ``i`` is ``text[starts[i]:starts[i + 1]]`` and
+    the last one, still open, runs to the end of the text. Every segment but
+    the last is final: more text never moves a start already found, and
+    feeding a text in any number of steps finds the same starts as feeding it
+    at once (:func:`segment_starts`).
+
+    Args:
+        minimum: the least length of a segment ending at a blank line.
+        maximum: the length past which a segment is split anyway.
+    """
+
+    def __init__(self, *, minimum: int = SEGMENT_MIN, maximum: int = SEGMENT_MAX) -> None:
+        self._minimum = minimum
+        self._maximum = maximum
+        self.starts: list[int] = [0]
+        self._line = 0  # where the first line not yet looked at starts
+        self._searched = 0  # no line end before this offset after _line
+        self._fence: tuple[str, int] | None = None  # the open fence's character and length
+        self._free = 0  # where the text outside any fence began
+        self._blank = False  # the last line looked at was blank
+        self._force_at = maximum  # try a forced split once the text is longer than this
+
+    def feed(self, text: str) -> list[int]:
+        """Scan what ``text`` added since the last call; return the new segment starts."""
+        found = len(self.starts)
+        size = len(text)
+        while True:
+            end, content_end = self._next_line(text)
+            if end is not None and end <= self._force_at:
+                self._look_at(text, self._line, content_end)
+                self._line = self._searched = end
+            elif size > self._force_at:
+                self._force(text)
+            else:
+                break
+        return self.starts[found:]
+
+    def _next_line(self, text: str) -> tuple[int | None, int]:
+        """The end of the line at ``_line`` (after its line break) and of its content."""
+        match = _EOL.search(text, max(self._line, self._searched))
+        if match is None or (match.group() == "\r" and match.end() == len(text)):
+            # No line end yet (a lone CR at the end may still become CRLF).
+            self._searched = len(text) - 1 if text.endswith("\r") else len(text)
+            return None, 0
+        return match.end(), match.start()
+
+    def _look_at(self, text: str, start: int, end: int) -> None:
+        line = text[start:end]
+        if self._fence is not None:
+            close = _FENCE_CLOSE.match(line)
+            char, length = self._fence
+            if close and close.group(1)[0] == char and len(close.group(1)) >= length:
+                self._fence = None
+                self._free = end
+            return
+        if not line.strip(" \t"):
+            self._blank = True
+            return
+        if (
+            self._blank
+            and start - self.starts[-1] >= self._minimum
+            and line[0] not in " \t"
+            and not _LIST_ITEM.match(line)
+        ):
+            self._start_segment(start)
+        self._blank = False
+        opening = _FENCE_OPEN.match(line)
+        if opening and not (opening.group(1)[0] == "`" and "`" in opening.group(2)):
+            self._fence = (opening.group(1)[0], len(opening.group(1)))
+
+    def _start_segment(self, start: int) -> None:
+        self.starts.append(start)
+        self._free = max(self._free, start)
+        self._force_at = start + self._maximum
+
+    def _force(self, text: str) -> None:
+        """Split the segment that grew past the maximum, or plan the next try.
+
+        Only ``text[: _force_at + 1]`` decides, so the result does not depend on
+        how the text arrived.
+        """
+        limit = self._force_at
+        low = max(self.starts[-1] + self._minimum, self._free)
+        line = self._line
+        if self._fence is None and low < limit:
+            head = text[line : min(line + 8, limit + 1)]
+            if low <= line < limit and head and head[0] not in " \t\r\n":
+                # Between two lines of one long block (say a table).
+                self._start_segment(line)
+                return
+            # Never inside an indented code line or what may open a fence.
+            if not head.startswith(("    ", "\t")) and head.lstrip(" ")[:1] not in ("`", "~"):
+                place = None
+                for match in _SOFT_BREAK.finditer(text, max(low - 1, line), limit):
+                    place = match.end()
+                if place is not None and place < limit:
+                    self._start_segment(place)
+                    return
+        self._force_at = limit + _SEGMENT_RETRY
+
+
+def segment_starts(
+    text: str, *, minimum: int = SEGMENT_MIN, maximum: int = SEGMENT_MAX
+) -> list[int]:
+    """Where ``text`` splits into segments (see :class:`Segmenter`), all at once."""
+    segmenter = Segmenter(minimum=minimum, maximum=maximum)
+    segmenter.feed(text)
+    return segmenter.starts
