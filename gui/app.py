@@ -13,6 +13,8 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import fields, replace
+from typing import Any
 
 import aiohttp
 from PySide6.QtCore import QTimer
@@ -24,12 +26,12 @@ from qasync import QEventLoop  # noqa: I001
 
 from cli.options import Options, add_common_arguments, make_provider, resolve
 from provider import ProviderError
-from store import AsyncStore, StoreError, database_path
+from store import AsyncStore, Settings, StoreError, database_path, settings_path
 
 from .errors import install_excepthook
 from .main_window import MainWindow
 
-__all__ = ["main", "parse_options"]
+__all__ = ["effective_options", "main", "open_history", "parse_options"]
 
 log = logging.getLogger("deskchat.gui")
 
@@ -61,6 +63,37 @@ def main(argv: list[str] | None = None, options: Options | None = None) -> int:
         return runner.run(_run(options))
 
 
+def effective_options(options: Options, settings: Settings) -> Options:
+    """The saved settings, with what the command line (or environment) set on top.
+
+    An option still at its default counts as unset, so ``--provider
+    chatgptfree`` cannot override a different saved provider.
+    """
+    defaults = Options()
+    merged: dict[str, Any] = {}
+    for name in ("provider", "base_url", "proxy", "model"):
+        given = getattr(options, name)
+        if given != getattr(defaults, name):
+            continue  # the command line wins for this run
+        saved = getattr(settings, name)
+        if saved:
+            merged[name] = saved
+    known = {f.name for f in fields(Options)}
+    return replace(options, **{k: v for k, v in merged.items() if k in known})
+
+
+def _provider_factory(session: aiohttp.ClientSession) -> Any:
+    def build(settings: Settings) -> Any:
+        chosen = Options(
+            provider=settings.provider,
+            base_url=settings.base_url or None,
+            proxy=settings.proxy or None,
+        )
+        return make_provider(chosen, session)
+
+    return build
+
+
 async def open_history(options: Options) -> tuple[AsyncStore | None, str | None]:
     """Open the history store on its worker thread; the notice to show, if any.
 
@@ -79,6 +112,8 @@ async def open_history(options: Options) -> tuple[AsyncStore | None, str | None]
 
 
 async def _run(options: Options) -> int:
+    settings = Settings.load(settings_path(options.data_dir))
+    options = effective_options(options, settings)
     # The session belongs to the running loop, so it is made here, not at import.
     async with aiohttp.ClientSession() as session:
         try:
@@ -89,7 +124,12 @@ async def _run(options: Options) -> int:
         history, notice = await open_history(options)
         try:
             window = MainWindow(
-                chat_provider, model_name=options.model, history=history, notice=notice
+                chat_provider,
+                model_name=options.model,
+                history=history,
+                notice=notice or settings.notice,
+                settings=settings,
+                provider_factory=_provider_factory(session),
             )
             _set_icon(window)
             closed = asyncio.Event()

@@ -165,25 +165,37 @@ class ChatController(QObject):
 
     # -- conversations -----------------------------------------------------
 
-    async def load_history(self) -> None:
-        """List the stored conversations (newest first) and show the newest one."""
+    async def load_history(self, *, show_newest: bool = True) -> None:
+        """List the stored conversations, newest first.
+
+        Args:
+            show_newest: show the newest one (at start); False keeps the shown
+                conversation (after an import).
+        """
         if self._history is None:
             return
         stored = await self._guard(self._history.list_conversations())
-        if not stored:
+        if stored is None:
             return
-        known = {c.store_id for c in self.conversations.items if c.store_id is not None}
-        added = [
-            Conversation(title=c.title or "Untitled chat", store_id=c.id, loaded=False)
+        known = {c.store_id: c for c in self.conversations.items if c.store_id is not None}
+        listed = [
+            known.get(c.id)
+            or Conversation(title=c.title or "Untitled chat", store_id=c.id, loaded=False)
             for c in stored
-            if c.id not in known
         ]
-        # An empty chat made before the list arrived gives way to the stored ones.
-        kept = [c for c in self.conversations.items if c.messages or c.store_id is not None]
-        self.conversations.items = kept + added
+        shown = self._model.conversation
+        # Unsaved chats stay on top; an empty one gives way at start when there is history.
+        unsaved = [
+            c
+            for c in self.conversations.items
+            if c.store_id is None and (c.messages or (c is shown and not (show_newest and listed)))
+        ]
+        self.conversations.items = unsaved + listed
+        if not self.conversations.items:
+            self.conversations.new()
         self.conversations_changed.emit()
         first = self.conversations.items[0]
-        if first is not self._model.conversation:
+        if shown not in self.conversations.items or (show_newest and first is not shown):
             self.select_conversation(first.id)
 
     def new_conversation(self) -> Conversation:

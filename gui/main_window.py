@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal, Slot
@@ -26,7 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from store import AsyncStore, SearchHit
+from provider import ProviderError
+from store import AsyncStore, SearchHit, Settings
 
 from .bubble_delegate import BubbleDelegate
 from .controller import ChatController
@@ -34,6 +36,9 @@ from .conversation import ChatMessage, Conversations
 from .input_box import InputBox
 from .message_model import MessageModel
 from .search_panel import SearchResults
+from .settings_dialog import SettingsDialog
+from .theme import apply_theme
+from .transfer import Transfer
 
 __all__ = ["MainWindow"]
 
@@ -56,6 +61,10 @@ class MainWindow(QMainWindow):
         history: the open history store; None keeps conversations in memory only.
         notice: a sentence to show in the status bar at start (e.g. the
             store's recovery notice), or None.
+        settings: the user's settings (applied now, edited in the settings
+            dialog); None leaves the defaults and offers no dialog.
+        provider_factory: builds a provider from saved settings, so a new
+            provider or server takes effect without a restart.
 
     Signals:
         closed(): the window has closed and no reply task is left running.
@@ -71,6 +80,8 @@ class MainWindow(QMainWindow):
         conversations: Conversations | None = None,
         history: AsyncStore | None = None,
         notice: str | None = None,
+        settings: Settings | None = None,
+        provider_factory: Callable[[Settings], Any] | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("DeskChat")
@@ -85,6 +96,10 @@ class MainWindow(QMainWindow):
             parent=self,
         )
         self._notice = notice
+        self.settings = settings
+        self._provider_factory = provider_factory
+        self.settings_dialog: SettingsDialog | None = None
+        self.transfer = Transfer(history, self, self._spawn) if history is not None else None
         self._editing: ChatMessage | None = None
         self._undo_id: int | None = None
         self._renaming = False
@@ -96,6 +111,8 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect_signals()
         self._refresh_conversations()
+        if settings is not None:
+            self.apply_settings(settings, initial=True)
         if notice:
             self.statusBar().showMessage(notice)
         self.input_box.setFocus()
@@ -241,6 +258,32 @@ class MainWindow(QMainWindow):
         self.previous_version_action = local("Previous version", "Alt+Left", view)
         self.next_version_action = local("Next version", "Alt+Right", view)
         self.delete_message_action = local("Delete message", "Delete", view)
+        self.settings_action = action("Settings…", QKeySequence.StandardKey.Preferences)
+        self.settings_action.setEnabled(self.settings is not None)
+        if self.settings_action.shortcut().isEmpty():
+            self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.export_markdown_action = QAction("Export this conversation as Markdown…", self)
+        self.export_json_action = QAction("Export this conversation as JSON…", self)
+        self.export_all_markdown_action = QAction("Export all conversations as Markdown…", self)
+        self.export_all_json_action = QAction("Export all conversations as JSON…", self)
+        self.import_action = QAction("Import conversations…", self)
+        menu = self.menuBar().addMenu("&File")
+        menu.addAction(self.new_chat_action)
+        menu.addSeparator()
+        for made in (
+            self.export_markdown_action,
+            self.export_json_action,
+            self.export_all_markdown_action,
+            self.export_all_json_action,
+            self.import_action,
+        ):
+            made.setEnabled(self.transfer is not None)
+            menu.addAction(made)
+        menu.addSeparator()
+        menu.addAction(self.settings_action)
+        menu.addSeparator()
+        menu.addAction(self.quit_action)
+
         sidebar = self.conversation_list
         self.rename_action = local("Rename", None, sidebar)
         self.rename_action.setShortcut(QKeySequence("F2"))
@@ -298,6 +341,15 @@ class MainWindow(QMainWindow):
         self._undo_timer.timeout.connect(self.on_undo_timer_timeout)
         self._search_timer.timeout.connect(self.on_search_timer_timeout)
         self.search_results.hit_chosen.connect(self.on_search_results_hit_chosen)
+        self.settings_action.triggered.connect(self.on_settings_action_triggered)
+        self.export_markdown_action.triggered.connect(lambda: self._export(True, "markdown"))
+        self.export_json_action.triggered.connect(lambda: self._export(True, "json"))
+        self.export_all_markdown_action.triggered.connect(lambda: self._export(False, "markdown"))
+        self.export_all_json_action.triggered.connect(lambda: self._export(False, "json"))
+        self.import_action.triggered.connect(self.on_import_action_triggered)
+        if self.transfer is not None:
+            self.transfer.finished.connect(self.on_controller_status_changed)
+            self.transfer.imported.connect(self.on_transfer_imported)
         hints = QGuiApplication.styleHints()
         hints.colorSchemeChanged.connect(self.on_style_hints_color_scheme_changed)
 
@@ -570,6 +622,69 @@ class MainWindow(QMainWindow):
         row = self._current_row()
         if row is not None:
             self.controller.delete_message(row)
+
+    # -- settings, export and import ----------------------------------------
+
+    @Slot()
+    def on_settings_action_triggered(self) -> None:
+        if self.settings is None:
+            return
+        if self.settings_dialog is None:
+            self.settings_dialog = SettingsDialog(self.settings, self)
+            self.settings_dialog.saved.connect(self.on_settings_dialog_saved)
+        self.settings_dialog.load()
+        # open(), not exec(): the loop (and a streaming reply) keeps running.
+        self.settings_dialog.open()
+
+    @Slot(object)
+    def on_settings_dialog_saved(self, settings: Settings) -> None:
+        self.apply_settings(settings)
+        self.statusBar().showMessage("Settings saved.", 3000)
+
+    def apply_settings(self, settings: Settings, *, initial: bool = False) -> None:
+        """Use ``settings`` now: prompt, temperature, font, theme, send key, provider."""
+        c = self.controller
+        c.system_prompt = settings.system_prompt
+        c.temperature = settings.temperature
+        self.input_box.send_key = settings.send_key
+        font = self.message_view.font()
+        if font.pointSize() != settings.font_size:
+            font.setPointSize(settings.font_size)
+            self.message_view.setFont(font)
+            forget = getattr(self.delegate, "forget", None)
+            if forget is not None:
+                forget()
+            self.message_view.doItemsLayout()
+        apply_theme(settings.theme)
+        self.message_view.viewport().update()
+        if initial or self._provider_factory is None:
+            return
+        try:
+            chat_provider = self._provider_factory(settings)
+        except ProviderError as exc:
+            self.statusBar().showMessage(exc.text())
+            return
+        c.set_provider(chat_provider, settings.provider)
+        c.request_model(settings.model or None)
+        self._spawn(c.load_models())
+
+    def _export(self, current: bool, fmt: str) -> None:
+        if self.transfer is None:
+            return
+        store_id = self.controller.conversation.store_id
+        if current and store_id is None:
+            self.statusBar().showMessage("This conversation is empty; there is nothing to export.")
+            return
+        self.transfer.export(store_id if current else None, fmt)
+
+    @Slot()
+    def on_import_action_triggered(self) -> None:
+        if self.transfer is not None:
+            self.transfer.import_file()
+
+    @Slot()
+    def on_transfer_imported(self) -> None:
+        self._spawn(self.controller.load_history(show_newest=False))
 
     # -- sidebar actions ---------------------------------------------------
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
 from PySide6.QtCore import Qt
@@ -11,7 +13,7 @@ from PySide6.QtCore import Qt
 from cli.options import Options, make_provider
 from gui.app import open_history
 from gui.main_window import MainWindow
-from store import Message, Store, database_path
+from store import Message, Settings, Store, database_path
 from tests.fakes.wordpress import Script, sse_body
 from tests.gui.conftest import until
 
@@ -23,13 +25,23 @@ def hanging(texts: list[str]) -> Script:
 
 
 @asynccontextmanager
-async def open_window(qtbot, base_url: str) -> AsyncIterator[MainWindow]:
+async def open_window(
+    qtbot,
+    base_url: str,
+    *,
+    settings: Settings | None = None,
+    factory: Callable[[Settings], Any] | None = None,
+) -> AsyncIterator[MainWindow]:
     """A window over the history in $DESKCHAT_DATA_DIR, closed (and the store too) on exit."""
     history, notice = await open_history(Options(base_url=base_url))
     assert history is not None
     async with aiohttp.ClientSession() as session:
         main = MainWindow(
-            make_provider(Options(base_url=base_url), session), history=history, notice=notice
+            make_provider(Options(base_url=base_url), session),
+            history=history,
+            notice=notice,
+            settings=settings,
+            provider_factory=factory,
         )
         qtbot.addWidget(main)
         main.show()
@@ -60,3 +72,25 @@ def status_of(window: MainWindow) -> str:
 async def send(qtbot, window: MainWindow, text: str) -> None:
     qtbot.keyClicks(window.input_box, text)
     qtbot.keyClick(window.input_box, Qt.Key.Key_Return)
+
+
+class QueueProvider:
+    """Streams whatever the test puts in :attr:`chunks`; None ends the reply."""
+
+    name = "queue"
+    display_name = "Queue"
+    default_model = "small"
+    models: Sequence[str] = ("small",)
+
+    def __init__(self) -> None:
+        self.chunks: asyncio.Queue[str | None] = asyncio.Queue()
+        self.requests: list[list[dict[str, str]]] = []
+        self.params: list[dict[str, Any]] = []
+
+    async def create_async_generator(
+        self, model: str, messages: Sequence[Any], **params: Any
+    ) -> AsyncIterator[str]:
+        self.requests.append([dict(m) for m in messages])
+        self.params.append(params)
+        while (chunk := await self.chunks.get()) is not None:
+            yield chunk

@@ -1,0 +1,194 @@
+"""The settings dialog: provider, model, server, prompt, looks, and the API key.
+
+Open it with ``.open()`` (never ``.exec()``): the loop keeps running, so a
+reply keeps streaming behind it. Settings go to ``settings.json`` through
+:class:`store.Settings`; an API key goes to the OS keyring through
+``provider.set_api_key`` and never into a file or the history.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+import provider
+from store import Settings
+
+__all__ = ["SettingsDialog"]
+
+log = logging.getLogger("deskchat.gui")
+
+_THEMES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
+_SEND_KEYS = {"enter": "Enter (Shift+Enter for a new line)", "ctrl+enter": "Ctrl+Enter"}
+NO_KEYRING = (
+    "This system has no keyring to store the key safely, "
+    "so DeskChat keeps it for this session only."
+)
+
+
+class SettingsDialog(QDialog):
+    """Edits a :class:`store.Settings`; Save writes it and emits :attr:`saved`.
+
+    Args:
+        settings: the settings to show and change (saved in place).
+        parent: the window (the dialog is modal to it but does not block the loop).
+
+    Signals:
+        saved(object): the Settings were written; the window applies them.
+    """
+
+    saved = Signal(object)
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("DeskChat settings")
+        self.settings = settings
+        self.provider_box = QComboBox()
+        for info in provider.PROVIDERS.values():
+            self.provider_box.addItem(info.display_name, info.id)
+        self.model_edit = QLineEdit()
+        self.model_edit.setPlaceholderText("The provider's default")
+        self.base_url_edit = QLineEdit()
+        self.proxy_edit = QLineEdit()
+        self.proxy_edit.setPlaceholderText("none, e.g. http://host:3128")
+        self.system_prompt_edit = QPlainTextEdit()
+        self.system_prompt_edit.setPlaceholderText("Instructions sent before every conversation")
+        self.system_prompt_edit.setFixedHeight(80)
+        self.temperature_box = QDoubleSpinBox()
+        self.temperature_box.setRange(0.0, 2.0)
+        self.temperature_box.setSingleStep(0.1)
+        self.font_size_box = QSpinBox()
+        self.font_size_box.setRange(6, 72)
+        self.theme_box = QComboBox()
+        for key, label in _THEMES.items():
+            self.theme_box.addItem(label, key)
+        self.send_key_box = QComboBox()
+        for key, label in _SEND_KEYS.items():
+            self.send_key_box.addItem(label, key)
+        self.api_key_label = QLabel("API key:")
+        self.api_key_edit = QLineEdit()
+        self.api_key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.api_key_edit.setPlaceholderText("Leave empty to keep the stored key")
+        self.key_note = QLabel(NO_KEYRING)
+        self.key_note.setWordWrap(True)
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.hide()
+
+        form = QFormLayout()
+        form.addRow("Provider:", self.provider_box)
+        form.addRow("Model:", self.model_edit)
+        form.addRow("Server address:", self.base_url_edit)
+        form.addRow("Proxy:", self.proxy_edit)
+        form.addRow(self.api_key_label, self.api_key_edit)
+        form.addRow("", self.key_note)
+        form.addRow("System prompt:", self.system_prompt_edit)
+        form.addRow("Temperature:", self.temperature_box)
+        form.addRow("Font size:", self.font_size_box)
+        form.addRow("Theme:", self.theme_box)
+        form.addRow("Send with:", self.send_key_box)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+
+        self.buttons.accepted.connect(self.on_buttons_accepted)
+        self.buttons.rejected.connect(self.reject)
+        self.provider_box.currentIndexChanged.connect(self.on_provider_box_changed)
+        self.load()
+
+    def load(self) -> None:
+        """Show the values in :attr:`settings`."""
+        s = self.settings
+        index = self.provider_box.findData(s.provider)
+        self.provider_box.setCurrentIndex(max(index, 0))
+        self.model_edit.setText(s.model)
+        self.base_url_edit.setText(s.base_url)
+        self.proxy_edit.setText(s.proxy)
+        self.system_prompt_edit.setPlainText(s.system_prompt)
+        self.temperature_box.setValue(s.temperature)
+        self.font_size_box.setValue(s.font_size)
+        self.theme_box.setCurrentIndex(max(self.theme_box.findData(s.theme), 0))
+        self.send_key_box.setCurrentIndex(max(self.send_key_box.findData(s.send_key), 0))
+        self.api_key_edit.clear()
+        self.on_provider_box_changed()
+
+    @property
+    def provider_id(self) -> str:
+        return str(self.provider_box.currentData())
+
+    def needs_api_key(self) -> bool:
+        """Whether the chosen provider asks for a key (the key field shows only then)."""
+        return provider.get_provider_info(self.provider_id).capabilities.needs_api_key
+
+    @Slot()
+    def on_provider_box_changed(self) -> None:
+        info = provider.get_provider_info(self.provider_id)
+        self.base_url_edit.setPlaceholderText(info.base_url or "the provider's own")
+        needs_key = info.capabilities.needs_api_key
+        self.api_key_label.setVisible(needs_key)
+        self.api_key_edit.setVisible(needs_key)
+        self.key_note.setVisible(needs_key and not provider.keyring_available())
+
+    @Slot()
+    def on_buttons_accepted(self) -> None:
+        error = self._store_key()
+        if error:
+            self.error_label.setText(error)
+            self.error_label.show()
+            return
+        s = self.settings
+        s.provider = self.provider_id
+        s.model = self.model_edit.text().strip()
+        s.base_url = self.base_url_edit.text().strip()
+        s.proxy = self.proxy_edit.text().strip()
+        s.system_prompt = self.system_prompt_edit.toPlainText().strip()
+        s.temperature = round(self.temperature_box.value(), 2)
+        s.font_size = self.font_size_box.value()
+        s.theme = str(self.theme_box.currentData())
+        s.send_key = str(self.send_key_box.currentData())
+        try:
+            s.save()
+        except OSError as exc:
+            log.warning("cannot save settings: %s", exc)
+            self.error_label.setText(
+                f"DeskChat could not save the settings ({exc.strerror or exc}); "
+                "check that the data folder is writable."
+            )
+            self.error_label.show()
+            return
+        self.error_label.hide()
+        self.saved.emit(s)
+        self.accept()
+
+    def _store_key(self) -> str | None:
+        """Put a typed key in the keyring (or this session); an error sentence, or None."""
+        key = self.api_key_edit.text().strip()
+        if not key or not self.needs_api_key():
+            return None
+        try:
+            provider.set_api_key(self.provider_id, key)
+        except provider.KeyringUnavailableError:
+            provider.set_session_key(self.provider_id, key)
+            self.key_note.show()
+        except provider.SecretStoreError as exc:
+            return exc.text()
+        self.api_key_edit.clear()
+        return None

@@ -1,0 +1,207 @@
+"""The settings dialog: opens while a reply streams, saves settings.json, keys go to the keyring."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import keyring.backend
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
+
+import provider
+from cli.options import Options
+from gui.app import effective_options
+from gui.main_window import MainWindow
+from gui.settings_dialog import SettingsDialog
+from gui.theme import apply_theme
+from provider.secrets import clear_session_keys
+from store import Settings, data_dir, settings_path
+from tests.gui.conftest import until
+from tests.gui.history_helpers import QueueProvider, open_window, send
+
+SECRET = "sk-test-DO-NOT-STORE-1234567890"
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring that lives in a dict, for tests."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passwords: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.passwords.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.passwords[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.passwords.pop((service, username), None)
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(monkeypatch) -> Iterator[None]:
+    for name in ("OPENAI_API_KEY", "DESKCHAT_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    yield
+    clear_session_keys()
+    # The theme is application-wide: leave it as the next test expects.
+    apply_theme("system")
+
+
+def save(dialog: SettingsDialog) -> None:
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+
+
+def choose(box, value: str) -> None:  # noqa: ANN001 - a QComboBox
+    index = box.findData(value)
+    assert index >= 0, value
+    box.setCurrentIndex(index)
+
+
+def files_containing(secret: str, folder: Path) -> list[str]:
+    return [p.name for p in folder.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+
+
+async def test_the_dialog_opens_while_a_reply_streams_and_saves_settings(
+    qtbot, wordpress: str
+) -> None:
+    settings = Settings.load(settings_path())
+    queue = QueueProvider()
+    async with open_window(qtbot, wordpress, settings=settings) as window:
+        model = window.message_model
+        window.controller.set_provider(queue)
+        await send(qtbot, window, "Hello")
+        await until(lambda: queue.requests, what="the request")
+        await queue.chunks.put("First ")
+        await until(lambda: model.index(1).data() == "First ", what="the first chunk")
+
+        window.settings_action.trigger()
+        dialog = window.settings_dialog
+        assert dialog is not None
+        assert dialog.isVisible()
+        await queue.chunks.put("second")
+        await until(lambda: model.index(1).data() == "First second", what="a chunk behind it")
+        assert window.controller.busy
+
+        dialog.system_prompt_edit.setPlainText("Be brief.")
+        dialog.temperature_box.setValue(0.3)
+        dialog.font_size_box.setValue(15)
+        choose(dialog.theme_box, "dark")
+        choose(dialog.send_key_box, "ctrl+enter")
+        save(dialog)
+
+        assert not dialog.isVisible()
+        assert window.controller.busy
+        await queue.chunks.put(None)
+        await until(lambda: not window.controller.busy, what="the end of the reply")
+
+        saved = json.loads(settings_path().read_text(encoding="utf-8"))
+        assert saved["system_prompt"] == "Be brief."
+        assert saved["temperature"] == 0.3
+        assert saved["font_size"] == 15
+        assert saved["theme"] == "dark"
+        assert saved["send_key"] == "ctrl+enter"
+        assert window.message_view.font().pointSize() == 15
+        window_colour = QApplication.palette().color(QPalette.ColorRole.Window)
+        assert window_colour.lightness() < 100
+
+        # Enter now adds a line; Ctrl+Enter sends, with the prompt and temperature.
+        qtbot.keyClicks(window.input_box, "Next")
+        qtbot.keyClick(window.input_box, Qt.Key.Key_Return)
+        assert window.input_box.toPlainText() == "Next\n"
+        qtbot.keyClick(window.input_box, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        await until(lambda: len(queue.requests) == 2, what="the second request")
+        assert queue.requests[1][0] == {"role": "system", "content": "Be brief."}
+        assert queue.params[1] == {"temperature": 0.3}
+        await queue.chunks.put(None)
+        await until(lambda: not window.controller.busy)
+
+
+async def test_a_new_provider_applies_without_restart_and_the_key_goes_to_the_keyring(
+    qtbot, wordpress: str, memory_keyring: MemoryKeyring
+) -> None:
+    settings = Settings.load(settings_path())
+    built: list[tuple[str, str | None]] = []
+    queue = QueueProvider()
+
+    def factory(chosen: Settings) -> QueueProvider:
+        built.append((chosen.provider, provider.get_api_key(chosen.provider)))
+        return queue
+
+    async with open_window(qtbot, wordpress, settings=settings, factory=factory) as window:
+        window.settings_action.trigger()
+        dialog = window.settings_dialog
+        assert dialog is not None
+        assert not dialog.api_key_edit.isVisibleTo(dialog)  # chatgptfree needs no key
+        choose(dialog.provider_box, "openai")
+        assert dialog.api_key_edit.isVisibleTo(dialog)
+        assert not dialog.key_note.isVisibleTo(dialog)
+        dialog.model_edit.setText("small")
+        dialog.api_key_edit.setText(SECRET)
+        save(dialog)
+
+        assert memory_keyring.passwords[("deskchat", "openai")] == SECRET
+        assert built == [("openai", SECRET)]
+        await until(lambda: window.model_picker.currentText() == "small", what="the models")
+        await send(qtbot, window, "Via the new provider")
+        await until(lambda: queue.requests, what="the request")
+        await queue.chunks.put("ok")
+        await queue.chunks.put(None)
+        await until(lambda: not window.controller.busy)
+    assert json.loads(settings_path().read_text(encoding="utf-8"))["provider"] == "openai"
+    assert files_containing(SECRET, data_dir()) == []
+
+
+async def test_without_a_keyring_the_key_is_kept_for_this_session_only(
+    qtbot, wordpress: str
+) -> None:
+    assert not provider.keyring_available()
+    settings = Settings.load(settings_path())
+    async with open_window(qtbot, wordpress, settings=settings) as window:
+        window.settings_action.trigger()
+        dialog = window.settings_dialog
+        assert dialog is not None
+        choose(dialog.provider_box, "openai")
+        assert dialog.key_note.isVisibleTo(dialog)
+        assert "session only" in dialog.key_note.text()
+        dialog.api_key_edit.setText(SECRET)
+        save(dialog)
+        assert not dialog.isVisible()
+        assert provider.get_api_key("openai") == SECRET
+    assert files_containing(SECRET, data_dir()) == []
+
+
+def test_command_line_options_override_saved_settings() -> None:
+    settings = Settings(Path("unused.json"))
+    settings.provider = "ollama"
+    settings.model = "llama3"
+    settings.base_url = "http://saved:1"
+    merged = effective_options(Options(base_url="http://given:2"), settings)
+    assert merged.provider == "ollama"
+    assert merged.model == "llama3"
+    assert merged.base_url == "http://given:2"
+
+
+async def test_the_settings_action_is_off_without_settings(window: MainWindow) -> None:
+    assert not window.settings_action.isEnabled()
+    window.settings_action.trigger()
+    assert window.settings_dialog is None
