@@ -6,6 +6,7 @@ import asyncio
 import subprocess
 import sys
 
+from store import Store, database_path
 from tests.fakes.wordpress import FakeWordPress, Script, sse_body
 from tests.gui.conftest import GUI_TESTS, until
 
@@ -64,6 +65,26 @@ async def test_closing_mid_stream_exits_cleanly(
     assert len(fake_site.posts) == 1
     # The server saw the connection close when the window cancelled the reply.
     await asyncio.wait_for(fake_site.cancelled.wait(), 10)
+
+
+async def test_closing_mid_stream_keeps_the_partial_reply_for_the_next_start(
+    repo_env: dict[str, str], wordpress: str, fake_site: FakeWordPress
+) -> None:
+    body = sse_body(["Saved ", "part"], done=False)
+    fake_site.reply = Script(
+        chunks=[body], headers={"Content-Type": "text/event-stream"}, hang_after=1
+    )
+    repo_env["DESKCHAT_SMOKE_MESSAGE"] = "Begin a story"
+    repo_env["DESKCHAT_QUIT_AFTER_MS"] = "1500"
+    assert_clean(await run_gui(repo_env, "--base-url", wordpress))
+    with Store(database_path()) as s:
+        [conversation] = s.list_conversations()
+        path = s.current_path(conversation.id)
+    assert conversation.title == "Begin a story"
+    assert [(m.role, m.content, m.status) for m in path] == [
+        ("user", "Begin a story", "complete"),
+        ("assistant", "Saved part", "stopped"),
+    ]
 
 
 async def test_unknown_provider_is_one_readable_sentence(repo_env: dict[str, str]) -> None:
