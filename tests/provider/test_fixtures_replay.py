@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
 
 import pytest
 
 from provider import ChatgptFree, EmptyReplyError
 from provider.sse import LineDecoder, ServerSentEvent, SSEDecoder
 from tests.fakes.wordpress import FakeWordPress, Script
+from tests.fixtures import LLAMA_CPP as LLAMA
 
 # The repo's parent holds shared/ (beside /work/main here, beside the clone on CI).
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
-LLAMA = FIXTURES / "llama-cpp-python-0.3.36"
 STREAM = LLAMA / "chat-stream.sse"
 
-pytestmark = pytest.mark.skipif(
-    not STREAM.is_file(), reason=f"recorded fixtures not found at {STREAM}"
-)
 
 # What the recording holds, read by eye from the file (see its README).
 CONTENTS = [

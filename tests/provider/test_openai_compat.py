@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -29,12 +28,8 @@ from tests.fakes.openai_server import (
     sse,
     stream_reply,
 )
+from tests.fixtures import LLAMA_CPP as LLAMA
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
-LLAMA = FIXTURES / "llama-cpp-python-0.3.36"
-needs_fixtures = pytest.mark.skipif(
-    not LLAMA.is_dir(), reason=f"recorded fixtures not found at {LLAMA}"
-)
 SEEDS = [0, 1, 2, 7, 42]
 HELLO = [{"role": "user", "content": "Hello"}]
 
@@ -388,7 +383,6 @@ def test_parser_handles_pieces_without_io():
 # --- recorded llama.cpp fixtures ---------------------------------------------------------
 
 
-@needs_fixtures
 @pytest.mark.parametrize("seed", SEEDS)
 async def test_replay_recorded_llamacpp_stream(fake, base_url, session, seed):
     raw = (LLAMA / "chat-stream.sse").read_bytes()
@@ -406,7 +400,6 @@ async def test_replay_recorded_llamacpp_stream(fake, base_url, session, seed):
     assert not any(isinstance(e, UsageEvent) for e in events)
 
 
-@needs_fixtures
 @pytest.mark.parametrize("seed", [None, 0])
 async def test_replay_context_overflow_says_so(fake, base_url, session, seed):
     fake.reply_with(http_file_reply(LLAMA / "context-overflow.http", seed=seed))
@@ -415,7 +408,6 @@ async def test_replay_context_overflow_says_so(fake, base_url, session, seed):
     assert isinstance(info.value, errors.EmptyReplyError)
 
 
-@needs_fixtures
 @pytest.mark.parametrize("seed", [None, 2])
 async def test_replay_500_validation_error(fake, base_url, session, seed):
     fake.reply_with(http_file_reply(LLAMA / "error-500-validation.http", seed=seed))
@@ -426,7 +418,6 @@ async def test_replay_500_validation_error(fake, base_url, session, seed):
     assert "\n" not in info.value.text()
 
 
-@needs_fixtures
 async def test_replay_models_json(fake, base_url, session):
     fake.models_reply = Reply(
         chunks=[(LLAMA / "models.json").read_bytes()],
