@@ -197,6 +197,22 @@ class ChatController(QObject):
         first = self.conversations.items[0]
         if shown not in self.conversations.items or (show_newest and first is not shown):
             self.select_conversation(first.id)
+        if show_newest:
+            await self._tell_interrupted()
+
+    async def _tell_interrupted(self) -> None:
+        """Say where replies cut off by the last close are, so they can be continued."""
+        assert self._history is not None
+        cut = await self._guard(self._history.interrupted_replies())
+        if not cut:
+            return
+        where = self.conversations.by_store_id(cut[-1].conversation_id)
+        title = where.title if where is not None else "a conversation"
+        count = "A reply was" if len(cut) == 1 else f"{len(cut)} replies were"
+        self.status_changed.emit(
+            f"{count} cut off when DeskChat last closed (latest in “{title}”); "
+            "open it and choose Continue to finish."
+        )
 
     def new_conversation(self) -> Conversation:
         """Start an empty conversation and show it (reuses an empty one on top).
@@ -240,10 +256,6 @@ class ChatController(QObject):
             return
         conversation.messages = bubbles(path)
         conversation.loaded = True
-        if any(m.interrupted for m in conversation.messages):
-            self.status_changed.emit(
-                "A reply was cut off when DeskChat closed; choose Continue to finish it."
-            )
         if self._wanted == conversation.id:
             self.select_conversation(conversation.id, focus)
 

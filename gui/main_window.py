@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -99,6 +100,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self._provider_factory = provider_factory
         self.settings_dialog: SettingsDialog | None = None
+        self.delete_confirmation: QMessageBox | None = None
         self.transfer = Transfer(history, self, self._spawn) if history is not None else None
         self._editing: ChatMessage | None = None
         self._undo_id: int | None = None
@@ -620,6 +622,26 @@ class MainWindow(QMainWindow):
     @Slot()
     def on_delete_message_action_triggered(self) -> None:
         row = self._current_row()
+        if row is None or self.controller.busy:
+            return
+        message = self.message_model.message(row)
+        # Deleting a message is for good (and takes its replies along): ask first,
+        # without blocking the loop.
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Delete message",
+            "Delete this message and everything after it on this branch? This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.accepted.connect(lambda: self._delete_message(message))
+        box.finished.connect(box.deleteLater)
+        self.delete_confirmation = box
+        box.open()
+
+    def _delete_message(self, message: ChatMessage) -> None:
+        row = self.message_model.row_of(message)
         if row is not None:
             self.controller.delete_message(row)
 

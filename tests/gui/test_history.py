@@ -110,6 +110,8 @@ async def test_an_interrupted_reply_shows_continue_and_continue_appends(
         model = window.message_model
         await until(lambda: model.rowCount() == 2, what="the interrupted chat")
         assert model.index(1).data(FooterRole) == INTERRUPTED
+        await until(lambda: "cut off" in window.statusBar().currentMessage(), what="the notice")
+        assert "Write a poem" in window.statusBar().currentMessage()
         assert window.retry_bar.isVisibleTo(window)
         assert window.continue_button.isVisibleTo(window)
         assert window.controller.can_continue()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMessageBox
 
 from gui.main_window import MainWindow
 from gui.message_model import VersionRole
@@ -124,6 +125,16 @@ async def test_delete_message_removes_it_and_what_follows(
         await finished(window)
         select(window, 2)
         qtbot.keyClick(window.message_view, Qt.Key.Key_Delete)
+        box = window.delete_confirmation
+        assert box is not None
+        assert box.isVisible()
+        box.button(QMessageBox.StandardButton.Cancel).click()
+        assert len(texts(window)) == 4
+
+        qtbot.keyClick(window.message_view, Qt.Key.Key_Delete)
+        box = window.delete_confirmation
+        assert box is not None
+        box.button(QMessageBox.StandardButton.Yes).click()
         await until(lambda: texts(window) == ["First", "One"], what="the delete")
         assert [m.content for m in stored_path()] == ["First", "One"]
 
