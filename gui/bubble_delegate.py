@@ -81,7 +81,7 @@ CODE_PAD_BOTTOM = 8
 MAX_SHARE = 0.74
 MIN_BUBBLE = 160
 _LAYOUT_CACHE = 128
-RENDER_BUDGET = 16_000
+RENDER_BUDGET = 12_000
 """Characters of markdown one layout renders at most (beyond its first segment)."""
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -324,6 +324,8 @@ class BubbleDelegate(QStyledItemDelegate):
         self.max_layout_chars = 0
         # Replies whose segments wait for a render: one budget per event-loop turn.
         self._behind: dict[int, ChatMessage] = {}
+        # Rows whose size changed without a new revision: the view must hear of it.
+        self._resized: dict[int, ChatMessage] = {}
         self._catch_up = QTimer(self)
         self._catch_up.setSingleShot(True)
         self._catch_up.setInterval(0)
@@ -370,6 +372,11 @@ class BubbleDelegate(QStyledItemDelegate):
             self._measures.move_to_end(message.id)
             return cached
         measure = self._lay_out(message, width, dark)
+        sized = self._sizes.get(message.id)
+        if sized is not None and sized[:2] == (message.revision, width) and sized[2] != measure.row:
+            # More segments got rendered since the view was told this row's size.
+            self._resized[message.id] = message
+            self._catch_up.start()
         self._measures[message.id] = measure
         if len(self._measures) > _LAYOUT_CACHE:
             self._measures.popitem(last=False)
@@ -556,11 +563,14 @@ class BubbleDelegate(QStyledItemDelegate):
         segment.plain.clear()
 
     def _on_catch_up_timeout(self) -> None:
-        """Lay out again the replies with segments still waiting for their render."""
+        """Lay out again the replies with segments still waiting for their render,
+        and tell the view of rows whose size changed that way."""
         behind, self._behind = self._behind, {}
+        resized, self._resized = self._resized, {}
         model = self._view.model()
         for message in behind.values():
             self._measures.pop(message.id, None)
+        for message in {**resized, **behind}.values():
             self._sizes.pop(message.id, None)
             row = model.row_of(message) if isinstance(model, MessageModel) else None
             if row is not None:
@@ -724,10 +734,13 @@ class BubbleDelegate(QStyledItemDelegate):
     # -- pointing and clicking ---------------------------------------------
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        """A pointing hand over links and Copy buttons."""
+        """A pointing hand over links and Copy buttons; markdown preloads at the first paint."""
         # The event type first: while the view is destroyed, other events still
         # pass through here, and the view must not be touched then.
-        if event.type() == QEvent.Type.MouseMove and isinstance(event, QMouseEvent):
+        if event.type() == QEvent.Type.Paint:
+            # The window is up: import the markdown parser before the first reply needs it.
+            markdown.preload_in_background()
+        elif event.type() == QEvent.Type.MouseMove and isinstance(event, QMouseEvent):
             if watched is self._viewport and not event.buttons():
                 position = event.position().toPoint()
                 index = self._view.indexAt(position)
@@ -939,5 +952,6 @@ class BubbleDelegate(QStyledItemDelegate):
         self._measures.clear()
         self._markdown.clear()
         self._behind.clear()
+        self._resized.clear()
         self._sizes.clear()
         self._given.clear()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -44,14 +45,20 @@ __all__ = [
     "MAX_NESTING",
     "SAFE_SCHEMES",
     "CodeBlock",
+    "SEGMENT_MAX",
+    "SEGMENT_MIN",
     "RenderThrottle",
     "Rendered",
+    "Segmenter",
     "Theme",
     "breakable",
     "code_index",
     "inert",
     "is_safe_link",
+    "preload",
+    "preload_in_background",
     "render",
+    "segment_starts",
     "theme",
 ]
 
@@ -99,8 +106,16 @@ _JOINS = re.compile("[\u0300-\u036f\u200c\u200d\ufe00-\ufe0f]")
 _PIECES = re.compile("<[^>]*>|&#?\\w+;|[^<&]+|[<&]")
 
 
+# Runs long enough to need breaks; most text has none, and a regex finds that
+# far faster than counting character by character.
+_LONG_RUN = re.compile(f"[^ \t\n\u200b]{{{RUN},}}")
+_TAG = re.compile("<[^>]*>")
+
+
 def breakable(text: str) -> str:
     """``text`` with a zero-width space after every 64 characters without a break."""
+    if not _LONG_RUN.search(text):
+        return text
     out: list[str] = []
     _add_breaks(text, 0, out)
     return "".join(out)
@@ -125,6 +140,11 @@ def _add_breaks(text: str, run: int, out: list[str]) -> int:
 
 def _breakable_html(html: str) -> str:
     """:func:`breakable` for HTML: counts text across tags, never splits a tag or entity."""
+    # Without its tags, the text has no long run: nothing to break. (An entity
+    # counts as one character below but as several here: a run of them only
+    # takes the slow path, which decides exactly.)
+    if not _LONG_RUN.search(_TAG.sub("", html)):
+        return html
     out: list[str] = []
     run = 0
     for match in _PIECES.finditer(html):
@@ -251,6 +271,31 @@ def render(text: str, *, dark: bool = False, first_code: int = 0) -> Rendered:
     )
     html = _breakable_html(_markdown().render(text, env))
     return Rendered(html, tuple(env["code"]), tuple(env["links"]))
+
+
+_preloader: threading.Thread | None = None
+
+
+def preload() -> None:
+    """Import and set up the parser and highlighter now (the first render would)."""
+    _markdown()
+    for dark in (False, True):
+        _formatter(theme(dark).pygments_style)
+    _lexer("python")
+
+
+def preload_in_background() -> None:
+    """Start :func:`preload` on a worker thread, once.
+
+    The window calls this after its first paint: start-up no longer pays for
+    the imports, and neither does the first reply's render, which would
+    otherwise stall the window for ~30 ms. Imports release the GIL often
+    enough that the window keeps running meanwhile.
+    """
+    global _preloader  # noqa: PLW0603
+    if _preloader is None:
+        _preloader = threading.Thread(target=preload, name="markdown-preload", daemon=True)
+        _preloader.start()
 
 
 @functools.cache
@@ -494,7 +539,7 @@ class RenderThrottle:
 
 SEGMENT_MIN = 8_000
 """A segment ends at the first safe blank line after this many characters."""
-SEGMENT_MAX = 16_000
+SEGMENT_MAX = 12_000
 """Past this many characters without a safe blank line a segment is split anyway."""
 _SEGMENT_RETRY = 4_000
 """When a forced split finds no place, the next try is this many characters later."""
