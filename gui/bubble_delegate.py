@@ -572,7 +572,9 @@ class BubbleDelegate(QStyledItemDelegate):
             self._measures.pop(message.id, None)
         for message in {**resized, **behind}.values():
             self._sizes.pop(message.id, None)
-            row = model.row_of(message) if isinstance(model, MessageModel) else None
+            if not isinstance(model, MessageModel):
+                continue
+            row = model.row_of(message)
             if row is not None:
                 # The view asks for the new size, which renders the next segments.
                 self.sizeHintChanged.emit(model.index(row))
