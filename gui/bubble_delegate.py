@@ -5,12 +5,19 @@ the message's revision and the available width, so a finished message is laid
 out once per width; a streaming one at most once per frame (the model
 coalesces its changes). Only the lines inside the visible area are drawn.
 
-Replies are markdown (:mod:`gui.markdown`) shown in an :class:`InertDocument`,
-which never loads a resource. While a reply streams, a
-:class:`~gui.markdown.RenderThrottle` decides when it is parsed again; in
-between, the rendered prefix is drawn with the newer tail as plain text below
-it, so new text still shows every frame. Clicking a link asks before opening
-it; each code block has a Copy button. User messages are plain text.
+Replies are markdown (:mod:`gui.markdown`) shown in inert documents (:class:`InertDocument`),
+which never load a resource. A reply is split into segments
+(:class:`~gui.markdown.Segmenter`, 8-12 KB each), one document per segment: a
+closed segment is rendered once and its height, width and code blocks are
+cached per width; only the last, open segment is parsed again while the reply
+streams, when a :class:`~gui.markdown.RenderThrottle` allows, and drawn as its
+rendered prefix with the newer tail as plain text below it, so new text still
+shows every frame. A frame's work is bounded by the segment size, not the
+reply's: one layout renders at most :data:`RENDER_BUDGET` characters, and a
+zero-delay timer renders what is left (shown as plain text meanwhile), one
+budget per event-loop turn. Code block numbers run across segments. Clicking
+a link asks before opening it; each code block has a Copy button. User
+messages are plain text, laid out once per revision and width.
 """
 
 from __future__ import annotations
