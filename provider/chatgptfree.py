@@ -19,6 +19,7 @@ import aiohttp
 
 from . import errors
 from .base import Message, format_prompt
+from .errors import clip
 from .http import (
     CONNECT_TIMEOUT,
     IDLE_TIMEOUT,
@@ -221,8 +222,7 @@ def _error_message(obj: dict[str, Any], *, nested: bool) -> str | None:
 
 
 def _clip(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(text, limit)
 
 
 class ChatgptFree:

@@ -47,9 +47,16 @@ __all__ = [
     "StreamInterruptedError",
     "UnknownModelError",
     "WidgetNotFoundError",
+    "clip",
 ]
 
 _BODY_PREVIEW = 300
+
+
+def clip(text: str, limit: int = 300) -> str:
+    """Server text fit for a message: whitespace folded, cut at ``limit`` with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class ProviderError(Exception):

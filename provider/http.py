@@ -24,6 +24,7 @@ import aiohttp
 from yarl import URL
 
 from . import errors
+from .errors import clip
 
 __all__ = [
     "CONNECT_TIMEOUT",
@@ -290,7 +291,7 @@ async def raise_for_status(
         body = await read_text(response)
     headers = response.headers
     detail = error_message_from_body(body)
-    said = f" The server said: {_clip(detail)}" if detail else ""
+    said = f" The server said: {clip(detail)}" if detail else ""
     if is_cloudflare_challenge(status, headers, body):
         raise errors.CloudflareChallengeError(
             f"{what} is behind a Cloudflare challenge that DeskChat cannot pass; "
@@ -327,7 +328,7 @@ async def raise_for_status(
             body=body,
         )
     raise errors.APIStatusError(
-        f"{what} rejected the request (HTTP {status})." + (said or f" {_clip(body)}"),
+        f"{what} rejected the request (HTTP {status})." + (said or f" {clip(body)}"),
         status_code=status,
         body=body,
     )
@@ -353,10 +354,5 @@ async def read_text(response: aiohttp.ClientResponse, limit: int = 64 * 1024) ->
         return raw.decode("utf-8", "replace")
 
 
-def _clip(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _short(exc: BaseException) -> str:
-    return _clip(str(exc) or type(exc).__name__, 120)
+    return clip(str(exc) or type(exc).__name__, 120)

@@ -11,26 +11,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
-from contextlib import aclosing
 from typing import Any
 
 import aiohttp
-from yarl import URL
 
 from . import errors
 from .base import Message
+from .errors import clip
 from .events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
-from .http import (
-    CONNECT_TIMEOUT,
-    IDLE_TIMEOUT,
-    client_timeout,
-    iter_chunks,
-    open_request,
-    raise_for_status,
-    read_text,
-    session_scope,
-)
-from .openai_compat import IncompleteReplyError, error_from_payload, scrub_error
+from .http import raise_for_status, session_scope
+from .openai_compat import IncompleteReplyError, error_from_payload
+from .server import ServerProvider, chat_messages
 from .sse import LineDecoder
 
 __all__ = [
@@ -62,24 +53,17 @@ _OPTION_NAMES = {
 }
 # Sent at the top level of the request, as Ollama expects them.
 _TOP_LEVEL = frozenset({"think", "keep_alive", "format"})
-_TAGS_LIMIT = 4 * 1024 * 1024
 
 
 def _clip(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(text, limit)
 
 
 def ollama_request_body(
     model: str, messages: Sequence[Message], params: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The ``/api/chat`` body: messages (system prompt first), options, stream."""
-    if not messages:
-        raise errors.ConfigurationError("There is no message to send.")
-    chat = [dict(m) for m in messages]
-    system = params.get("system")
-    if system:
-        chat.insert(0, {"role": "system", "content": str(system)})
+    chat = chat_messages(messages, params)
     options: dict[str, Any] = {}
     body: dict[str, Any] = {"model": model, "messages": chat, "stream": True}
     for key, value in params.items():
@@ -171,20 +155,15 @@ class OllamaStreamParser:
         return events
 
 
-class Ollama:
+class Ollama(ServerProvider):
     """Streams replies from an Ollama server through its native API.
 
-    Args:
-        base_url: the server root, e.g. ``http://127.0.0.1:11434`` (no ``/api``).
-        session: an ``aiohttp.ClientSession`` to share; one is made per call when omitted.
-        proxy: an HTTP proxy URL for every request.
-        extra_headers: added to every request (e.g. for a reverse proxy's auth).
-        api_key: sent as ``Authorization: Bearer`` when set (Ollama behind a proxy).
-        idle_timeout: seconds the stream may stay silent; loading a big model
-            can take a while before the first line.
-        connect_timeout: seconds allowed to open a connection.
-        default_model: used when no model is named; when empty, the first
-            installed model is used.
+    Takes :class:`provider.server.ServerProvider`'s arguments. ``base_url`` is
+    the server root, e.g. ``http://127.0.0.1:11434`` (an OpenAI-style ``/v1``
+    or ``/api`` suffix is dropped); ``api_key`` is only for Ollama behind a
+    proxy; an empty ``default_model`` means the first installed model. The
+    idle limit matters here: loading a big model can take a while before the
+    first line.
 
     Attributes:
         models: a coroutine method listing the installed models (``/api/tags``).
@@ -193,72 +172,22 @@ class Ollama:
     name = "ollama"
     display_name = "Ollama"
     default_model = ""
+    default_base_url = DEFAULT_OLLAMA_URL
 
-    def __init__(
-        self,
-        base_url: str = DEFAULT_OLLAMA_URL,
-        session: aiohttp.ClientSession | None = None,
-        *,
-        proxy: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        api_key: str | None = None,
-        idle_timeout: float = IDLE_TIMEOUT,
-        connect_timeout: float = CONNECT_TIMEOUT,
-        default_model: str | None = None,
-    ) -> None:
+    @staticmethod
+    def normalize_base_url(base_url: str) -> str:
         # People paste the OpenAI-style address too; the native API lives at the root.
-        self.base_url = base_url.rstrip("/").removesuffix("/v1").removesuffix("/api")
-        self.session = session
-        self.proxy = proxy
-        self.extra_headers = dict(extra_headers or {})
-        self.idle_timeout = idle_timeout
-        self._api_key = api_key or None
-        self._timeout = client_timeout(connect=connect_timeout, idle=idle_timeout)
-        if default_model is not None:
-            self.default_model = default_model
-        try:
-            self.host = URL(self.base_url).host or self.base_url
-        except ValueError:
-            self.host = self.base_url
-
-    def __repr__(self) -> str:
-        return f"Ollama(base_url={self.base_url!r})"
-
-    @property
-    def what(self) -> str:
-        """How messages name this server."""
-        return f"Ollama ({self.host})"
-
-    def _headers(self) -> dict[str, str]:
-        headers = dict(self.extra_headers)
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        return headers
+        return base_url.rstrip("/").removesuffix("/v1").removesuffix("/api")
 
     async def models(self) -> list[str]:
         """The installed models, as ``GET /api/tags`` lists them."""
-        try:
-            async with session_scope(self.session) as session:
-                return await self._list_models(session)
-        except errors.ProviderError as exc:
-            scrub_error(exc, self._api_key)
-            raise
+        result: list[str] = await self.with_session(self._list_models)
+        return result
 
     async def _list_models(self, session: aiohttp.ClientSession) -> list[str]:
-        async with open_request(
-            session,
-            "GET",
-            f"{self.base_url}/api/tags",
-            headers=self._headers(),
-            proxy=self.proxy,
-            idle=self.idle_timeout,
-            timeout=self._timeout,
-        ) as response:
-            body = await read_text(response, _TAGS_LIMIT)
-            await raise_for_status(response, what=self.what, body=body)
-        return parse_tags(body, self.what)
+        return parse_tags(await self.get_text(session, "/api/tags"), self.what)
 
-    async def create_async_generator(
+    def create_async_generator(
         self, model: str | None, messages: Sequence[Message], **params: Any
     ) -> AsyncIterator[Event]:
         """Yield the reply's events as they arrive.
@@ -267,41 +196,21 @@ class Ollama:
         and go into Ollama's ``options``; ``think``, ``keep_alive`` and
         ``format`` go at the top level; ``system`` is sent as the first message.
         """
-        try:
-            # aclosing: a closed or cancelled reply closes the response now.
-            async with aclosing(self._chat(model, messages, params)) as stream:
-                async for event in stream:
-                    yield event
-        except errors.ProviderError as exc:
-            scrub_error(exc, self._api_key)
-            raise
+        return self.guarded(self._chat(model, messages, params))
 
     async def _chat(
         self, model: str | None, messages: Sequence[Message], params: Mapping[str, Any]
     ) -> AsyncGenerator[Event, None]:
-        proxy = params.get("proxy") or self.proxy
         async with session_scope(self.session) as session:
             if not model:
                 model = self.default_model or await self._first_model(session)
             body = ollama_request_body(model, messages, params)
-            async with open_request(
-                session,
-                "POST",
-                f"{self.base_url}/api/chat",
-                json=body,
-                headers=self._headers(),
-                proxy=proxy,
-                idle=self.idle_timeout,
-                timeout=self._timeout,
+            async with self.request(
+                session, "POST", "/api/chat", json=body, proxy=params.get("proxy")
             ) as response:
                 await raise_for_status(response, what=self.what)
                 parser = OllamaStreamParser(self.what)
-                async for data in iter_chunks(response, idle=self.idle_timeout):
-                    for event in parser.feed(data):
-                        yield event
-                    if parser.done:
-                        break
-                for event in parser.finish():
+                async for event in self.feed(response, parser):
                     yield event
         if not parser.done:
             raise self._cut_short(parser)

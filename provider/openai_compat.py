@@ -29,22 +29,13 @@ from contextlib import aclosing
 from typing import Any
 
 import aiohttp
-from yarl import URL
 
 from . import errors
 from .base import Message
+from .errors import clip
 from .events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
-from .http import (
-    CONNECT_TIMEOUT,
-    IDLE_TIMEOUT,
-    client_timeout,
-    iter_chunks,
-    open_request,
-    raise_for_status,
-    read_text,
-    session_scope,
-)
-from .secrets import redact
+from .http import raise_for_status, read_text, session_scope
+from .server import ServerProvider, chat_messages, scrub_error
 from .sse import LineDecoder, SSEDecoder
 
 __all__ = [
@@ -66,7 +57,7 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8080/v1"
 
 # Parameters that are ours, not the API's: never sent in the request body.
 _RESERVED = frozenset({"model", "messages", "stream", "stream_options", "system", "proxy"})
-_MODELS_LIMIT = 4 * 1024 * 1024
+_WHOLE_REPLY_LIMIT = 16 * 1024 * 1024
 
 
 class ServerReportedError(errors.ServiceError):
@@ -93,11 +84,6 @@ class IncompleteReplyError(errors.StreamInterruptedError):
     """The stream ended before the server said the reply was finished."""
 
 
-def _clip(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def error_from_payload(payload: Any, what: str) -> ServerReportedError | None:
     """The error an ``{"error": ...}`` object stands for, or None if it is not one."""
     if not isinstance(payload, dict) or not payload.get("error"):
@@ -111,7 +97,7 @@ def error_from_payload(payload: Any, what: str) -> ServerReportedError | None:
     else:
         message = error
     return ServerReportedError(
-        f"{what} reported an error instead of a reply: {_clip(str(message))}", code=code
+        f"{what} reported an error instead of a reply: {clip(str(message))}", code=code
     )
 
 
@@ -230,17 +216,17 @@ class ChatCompletionStreamParser:
         except ValueError:
             if event == "error":
                 raise ServerReportedError(
-                    f"{self.what} reported an error instead of a reply: {_clip(payload)}"
+                    f"{self.what} reported an error instead of a reply: {clip(payload)}"
                 ) from None
             raise errors.ProtocolError(
                 f"{self.what} sent a piece of the reply that is not valid JSON, so it "
-                f"cannot be shown: {_clip(payload, 120)}"
+                f"cannot be shown: {clip(payload, 120)}"
             ) from None
         self.received += 1
         error = error_from_payload(chunk, self.what)
         if error is None and event == "error":
             error = ServerReportedError(
-                f"{self.what} reported an error instead of a reply: {_clip(payload)}"
+                f"{self.what} reported an error instead of a reply: {clip(payload)}"
             )
         if error is not None:
             raise error
@@ -253,21 +239,12 @@ class ChatCompletionStreamParser:
         return events
 
 
-class OpenAICompatible:
+class OpenAICompatible(ServerProvider):
     """Streams replies from a server with OpenAI's ``/chat/completions`` API.
 
-    Args:
-        base_url: the API root including its version, e.g. ``http://127.0.0.1:8080/v1``.
-        session: an ``aiohttp.ClientSession`` to share; one is made per call when omitted.
-        api_key: sent as ``Authorization: Bearer``; never logged or shown.
-        proxy: an HTTP proxy URL for every request.
-        extra_headers: added to every request (e.g. OpenRouter's ``X-Title``).
-        idle_timeout: seconds the stream may stay silent before giving up.
-        connect_timeout: seconds allowed to open a connection.
-        name, display_name: the registry id and the name shown to people.
-        default_model: used when no model is named; when empty, the first
-            model the server lists is used.
-        requires_api_key: refuse to send a request without a key (hosted APIs).
+    Takes :class:`provider.server.ServerProvider`'s arguments; ``base_url`` is
+    the API root including its version, e.g. ``http://127.0.0.1:8080/v1``, and
+    an empty ``default_model`` means the first model the server lists.
 
     Attributes:
         models: a coroutine method that asks the server (``GET {base}/models``).
@@ -276,86 +253,15 @@ class OpenAICompatible:
     name = "openai-compatible"
     display_name = "OpenAI-compatible server"
     default_model = ""
-
-    def __init__(
-        self,
-        base_url: str = DEFAULT_BASE_URL,
-        session: aiohttp.ClientSession | None = None,
-        *,
-        api_key: str | None = None,
-        proxy: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        idle_timeout: float = IDLE_TIMEOUT,
-        connect_timeout: float = CONNECT_TIMEOUT,
-        name: str | None = None,
-        display_name: str | None = None,
-        default_model: str | None = None,
-        requires_api_key: bool = False,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.session = session
-        self.proxy = proxy
-        self.extra_headers = dict(extra_headers or {})
-        self.idle_timeout = idle_timeout
-        self.requires_api_key = requires_api_key
-        self._api_key = api_key or None
-        self._timeout = client_timeout(connect=connect_timeout, idle=idle_timeout)
-        if name:
-            self.name = name
-        if display_name:
-            self.display_name = display_name
-        if default_model is not None:
-            self.default_model = default_model
-        try:
-            self.host = URL(self.base_url).host or self.base_url
-        except ValueError:
-            self.host = self.base_url
-
-    def __repr__(self) -> str:
-        # Never the key: a repr ends up in logs and tracebacks.
-        return f"{type(self).__name__}(name={self.name!r}, base_url={self.base_url!r})"
-
-    @property
-    def what(self) -> str:
-        """How messages name this server, e.g. "llama.cpp (127.0.0.1)"."""
-        return f"{self.display_name} ({self.host})"
-
-    def _headers(self, accept: str) -> dict[str, str]:
-        headers = {"Accept": accept, **self.extra_headers}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        return headers
-
-    def _check_key(self) -> None:
-        if self.requires_api_key and not self._api_key:
-            raise errors.ConfigurationError(
-                f"{self.display_name} needs an API key; add one in the settings "
-                "or set it in the environment."
-            )
+    default_base_url = DEFAULT_BASE_URL
 
     async def models(self) -> list[str]:
         """The model ids the server lists at ``GET {base}/models``."""
-        self._check_key()
-        try:
-            async with session_scope(self.session) as session:
-                return await self._list_models(session)
-        except errors.ProviderError as exc:
-            self._scrub(exc)
-            raise
+        result: list[str] = await self.with_session(self._list_models)
+        return result
 
     async def _list_models(self, session: aiohttp.ClientSession) -> list[str]:
-        async with open_request(
-            session,
-            "GET",
-            f"{self.base_url}/models",
-            headers=self._headers("application/json"),
-            proxy=self.proxy,
-            idle=self.idle_timeout,
-            timeout=self._timeout,
-        ) as response:
-            body = await read_text(response, _MODELS_LIMIT)
-            await raise_for_status(response, what=self.what, body=body)
-        return parse_models(body, self.what)
+        return parse_models(await self.get_text(session, "/models"), self.what)
 
     async def _resolve_model(self, session: aiohttp.ClientSession, model: str | None) -> str:
         """``model``, or the default, or else the first model the server lists."""
@@ -374,12 +280,7 @@ class OpenAICompatible:
         self, model: str, messages: Sequence[Message], params: Mapping[str, Any]
     ) -> dict[str, Any]:
         """The JSON request body: messages (system prompt first), stream, parameters."""
-        if not messages:
-            raise errors.ConfigurationError("There is no message to send.")
-        chat = [dict(m) for m in messages]
-        system = params.get("system")
-        if system:
-            chat.insert(0, {"role": "system", "content": str(system)})
+        chat = chat_messages(messages, params)
         body: dict[str, Any] = {
             k: v for k, v in params.items() if k not in _RESERVED and v is not None
         }
@@ -392,7 +293,7 @@ class OpenAICompatible:
         )
         return body
 
-    async def create_async_generator(
+    def create_async_generator(
         self, model: str | None, messages: Sequence[Message], **params: Any
     ) -> AsyncIterator[Event]:
         """Yield the reply's events as they arrive.
@@ -402,41 +303,37 @@ class OpenAICompatible:
         (a system prompt, sent as the first message) and ``proxy`` (this call's
         proxy). None values are left out.
         """
-        self._check_key()
+        return self.guarded(self._chat(model, messages, params))
+
+    async def _chat(
+        self, model: str | None, messages: Sequence[Message], params: Mapping[str, Any]
+    ) -> AsyncGenerator[Event, None]:
         proxy = params.get("proxy") or self.proxy
-        try:
-            async with session_scope(self.session) as session:
-                model = await self._resolve_model(session, model)
-                body = self.build_body(model, messages, params)
-                # aclosing: a closed or cancelled reply closes the response now,
-                # not whenever the inner generator is garbage-collected.
-                try:
-                    async with aclosing(self._stream(session, body, proxy)) as stream:
-                        async for event in stream:
-                            yield event
-                except _StreamOptionsRejected:
-                    # Nothing was yielded (the server refused before the body).
-                    log.info("%s refused stream_options; asking again without it", self.what)
-                    body.pop("stream_options", None)
-                    async with aclosing(self._stream(session, body, proxy)) as stream:
-                        async for event in stream:
-                            yield event
-        except errors.ProviderError as exc:
-            self._scrub(exc)
-            raise
+        async with session_scope(self.session) as session:
+            model = await self._resolve_model(session, model)
+            body = self.build_body(model, messages, params)
+            try:
+                async with aclosing(self._stream(session, body, proxy)) as stream:
+                    async for event in stream:
+                        yield event
+            except _StreamOptionsRejected:
+                # Nothing was yielded (the server refused before the body).
+                log.info("%s refused stream_options; asking again without it", self.what)
+                body.pop("stream_options", None)
+                async with aclosing(self._stream(session, body, proxy)) as stream:
+                    async for event in stream:
+                        yield event
 
     async def _stream(
         self, session: aiohttp.ClientSession, body: dict[str, Any], proxy: str | None
     ) -> AsyncGenerator[Event, None]:
-        async with open_request(
+        async with self.request(
             session,
             "POST",
-            f"{self.base_url}/chat/completions",
+            "/chat/completions",
             json=body,
-            headers=self._headers("text/event-stream"),
+            accept="text/event-stream",
             proxy=proxy,
-            idle=self.idle_timeout,
-            timeout=self._timeout,
         ) as response:
             if response.status in (400, 422) and "stream_options" in body:
                 text = await read_text(response)
@@ -451,23 +348,18 @@ class OpenAICompatible:
                     yield event
                 return
             parser = ChatCompletionStreamParser(self.what)
-            async for data in iter_chunks(response, idle=self.idle_timeout):
-                for event in parser.feed(data):
-                    yield event
-                if parser.done:
-                    break
-            for event in parser.finish():
+            async for event in self.feed(response, parser):
                 yield event
             if parser.pending_error is not None:
                 raise parser.pending_error
 
     async def _whole_reply(self, response: aiohttp.ClientResponse) -> list[Event]:
-        text = await read_text(response, _MODELS_LIMIT)
+        text = await read_text(response, _WHOLE_REPLY_LIMIT)
         try:
             payload = json.loads(text)
         except ValueError:
             raise errors.ProtocolError(
-                f"{self.what} sent an answer that is not valid JSON: {_clip(text, 120)}"
+                f"{self.what} sent an answer that is not valid JSON: {clip(text, 120)}"
             ) from None
         error = error_from_payload(payload, self.what)
         if error is not None:
@@ -476,21 +368,6 @@ class OpenAICompatible:
         if not events:
             raise errors.EmptyReplyError(f"{self.what} answered without any reply; try again.")
         return events
-
-    def _scrub(self, exc: errors.ProviderError) -> None:
-        scrub_error(exc, self._api_key)
-
-
-def scrub_error(exc: errors.ProviderError, secret: str | None) -> None:
-    """Hide ``secret`` in ``exc``'s message and body, should a server have echoed it."""
-    if not secret:
-        return
-    clean = redact(exc.message, [secret])
-    if clean != exc.message:
-        exc.message = clean
-        exc.args = (clean,)
-    if isinstance(exc, errors.APIStatusError):
-        exc.body = redact(exc.body, [secret])
 
 
 def parse_models(body: str, what: str) -> list[str]:

@@ -170,7 +170,7 @@ async def test_http_errors(fake, base_url, session, status, cls, said):
     seen, exc = await collect_until_error(Ollama(base_url, session))
     assert isinstance(exc, cls)
     assert said in exc.text()
-    assert exc.text().startswith("Ollama (127.0.0.1)")
+    assert exc.text().startswith("Ollama (127.0.0.1:")
 
 
 async def test_models_via_tags(fake, base_url, session):

@@ -261,7 +261,7 @@ async def test_http_errors_become_readable(fake, base_url, session, status, cls,
     text = info.value.text()
     assert words in text
     assert f"Boom {status} from server" in text
-    assert text.startswith("llama.cpp (127.0.0.1)")
+    assert text.startswith("llama.cpp (127.0.0.1:")
 
 
 async def test_api_key_never_appears_in_errors(fake, base_url, session):

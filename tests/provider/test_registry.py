@@ -76,8 +76,8 @@ def test_create_passes_settings_on():
     assert built.display_name == "Groq"
     assert built.default_model == "llama-3.1-8b-instant"
     assert built.requires_api_key
-    assert built._headers("x")["Authorization"] == "Bearer gsk-1"
-    assert built._headers("x")["X-A"] == "b"
+    assert built.headers("x")["Authorization"] == "Bearer gsk-1"
+    assert built.headers("x")["X-A"] == "b"
 
 
 def test_create_chatgptfree_ignores_what_it_does_not_take():
@@ -94,7 +94,7 @@ def test_create_ollama():
 def test_hosted_key_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("OPENROUTER_API_KEY", "or-key-from-env")
     built = registry.create("openrouter")
-    assert built._headers("x")["Authorization"] == "Bearer or-key-from-env"
+    assert built.headers("x")["Authorization"] == "Bearer or-key-from-env"
 
 
 def test_unknown_provider_lists_the_choices():
