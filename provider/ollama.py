@@ -89,7 +89,8 @@ class OllamaStreamParser:
         what: how to name the server in messages.
 
     Attributes:
-        done: the ``"done": true`` line arrived.
+        done: the ``"done": true`` line arrived, or an error after text ended the
+            reply (raised by :meth:`finish`).
         received: how many objects arrived.
     """
 
@@ -98,13 +99,19 @@ class OllamaStreamParser:
         self.done = False
         self.received = 0
         self._lines = LineDecoder()
+        # An error met after events in the same chunk waits here, so the text
+        # before it still reaches the user; finish() raises it.
+        self._pending: errors.ProviderError | None = None
 
     def feed(self, data: bytes) -> list[Event]:
         """Take the next bytes; return the events the lines they complete hold."""
         return self._handle(self._lines.feed(data))
 
     def finish(self) -> list[Event]:
-        """End of the body: the last line, if it had no newline."""
+        """End of the body: the last line, if it had no newline; or the error held back."""
+        if self._pending is not None:
+            error, self._pending = self._pending, None
+            raise error
         return [] if self.done else self._handle(self._lines.finish())
 
     def _handle(self, lines: list[str]) -> list[Event]:
@@ -113,8 +120,18 @@ class OllamaStreamParser:
             if self.done:
                 break
             line = line.strip().removeprefix("\ufeff")
-            if line:
+            if not line:
+                continue
+            try:
                 events.extend(self._object(line))
+            except errors.ProviderError as exc:
+                if not events:
+                    raise
+                # Raising now would lose the text that came before the error
+                # in the same network read: hand it out, stop, raise at finish.
+                self._pending = exc
+                self.done = True
+                break
         return events
 
     def _object(self, line: str) -> list[Event]:
