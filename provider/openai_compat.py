@@ -151,7 +151,8 @@ class ChatCompletionStreamParser:
         what: how to name the server in messages, e.g. "llama.cpp (127.0.0.1)".
 
     Attributes:
-        done: ``[DONE]`` arrived; later bytes are ignored.
+        done: ``[DONE]`` arrived, or an error after text ended the reply (raised by
+            :meth:`finish`); later bytes are ignored.
         pending_error: set by :meth:`finish` when the stream was cut short; the
             caller raises it after handing on the events that did arrive.
         received: how many data events arrived (any, even role-only ones).
@@ -166,6 +167,9 @@ class ChatCompletionStreamParser:
         self.pending_error: errors.ProviderError | None = None
         self._lines = LineDecoder()
         self._sse = SSEDecoder()
+        # An error met after events in the same chunk waits here, so the text
+        # before it still reaches the user; finish() raises it.
+        self._held: errors.ProviderError | None = None
 
     def feed(self, data: bytes) -> list[Event]:
         """Take the next bytes; return the events they complete."""
@@ -173,6 +177,9 @@ class ChatCompletionStreamParser:
 
     def finish(self) -> list[Event]:
         """End of the body: the last unterminated event, then a verdict on the ending."""
+        if self._held is not None:
+            error, self._held = self._held, None
+            raise error
         events: list[Event] = []
         if not self.done:
             events = self._handle_lines(self._lines.finish())
@@ -200,8 +207,18 @@ class ChatCompletionStreamParser:
             if self.done:
                 break
             sse = self._sse.decode(line)
-            if sse is not None:
+            if sse is None:
+                continue
+            try:
                 events.extend(self._handle_event(sse.event, sse.data))
+            except errors.ProviderError as exc:
+                if not events:
+                    raise
+                # Raising now would lose the text that came before the error
+                # in the same network read: hand it out, stop, raise at finish.
+                self._held = exc
+                self.done = True
+                break
         return events
 
     def _handle_event(self, event: str, data: str) -> list[Event]:
