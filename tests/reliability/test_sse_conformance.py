@@ -11,6 +11,7 @@ dropped, as the spec says; lenient: it is dispatched, DeskChat's default).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -18,8 +19,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from provider import errors
+from provider.events import TextDelta
+from provider.openai_compat import (
+    ChatCompletionStreamParser,
+    ContextOverflowError,
+    IncompleteReplyError,
+    ServerReportedError,
+)
 from provider.sse import LineDecoder, ServerSentEvent, SSEDecoder
-from tests.reliability.chunking import chunkings
+from tests.reliability.chunking import chunkings, outcome
 
 E = ServerSentEvent
 BOM = b"\xef\xbb\xbf"
@@ -234,3 +243,69 @@ def test_any_stream_any_chunking_gives_the_same_events(data: bytes, cuts: list[i
     chunks = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
     for strict in (True, False):
         assert decode(chunks, strict=strict) == decode([data], strict=strict)
+
+
+# --- OpenAI chat-completion streams on top of SSE ---------------------------------
+
+WHAT = "llama.cpp (127.0.0.1:8080)"
+
+
+def _chunk(text: str) -> str:
+    return "data: " + json.dumps({"choices": [{"delta": {"content": text}}]}) + "\n\n"
+
+
+_STOP = "data: " + json.dumps({"choices": [{"delta": {}, "finish_reason": "stop"}]}) + "\n\n"
+
+
+@dataclass(frozen=True)
+class ChatCase:
+    name: str
+    data: bytes
+    texts: list[str]
+    error: type[errors.ProviderError] | None = None
+
+
+CHAT_CASES = [
+    ChatCase(
+        "complete",
+        (_chunk("Hel") + _chunk("lo") + _STOP + "data: [DONE]\n\n").encode(),
+        ["Hel", "lo"],
+    ),
+    ChatCase("no-done-after-finish", (_chunk("a") + _STOP).encode(), ["a"]),
+    ChatCase(
+        "cut-without-finish", (_chunk("a") + _chunk("b")).encode(), ["a", "b"], IncompleteReplyError
+    ),
+    ChatCase(
+        "error-object-after-text",
+        (
+            _chunk("Hel")
+            + _chunk("lo")
+            + 'data: {"error": {"message": "overloaded"}}\n\n'
+            + _chunk("x")
+        ).encode(),
+        ["Hel", "lo"],
+        ServerReportedError,
+    ),
+    ChatCase(
+        "error-event-after-text",
+        (_chunk("Hel") + "event: error\ndata: the model crashed\n\n").encode(),
+        ["Hel"],
+        ServerReportedError,
+    ),
+    ChatCase(
+        "invalid-json-after-text",
+        (_chunk("Hel") + "data: {not json\n\n" + _chunk("never")).encode(),
+        ["Hel"],
+        errors.ProtocolError,
+    ),
+    ChatCase("nothing-at-all", b": ping\n\n", [], ContextOverflowError),
+]
+
+
+@pytest.mark.parametrize("case", CHAT_CASES, ids=lambda c: c.name)
+def test_chat_stream_every_chunking_keeps_the_text_before_an_error(case: ChatCase) -> None:
+    for chunks in chunkings(case.data, seed=1):
+        events, error, message = outcome(ChatCompletionStreamParser(WHAT), chunks)
+        assert [e.text for e in events if isinstance(e, TextDelta)] == case.texts
+        assert error is case.error, [len(c) for c in chunks]
+        assert (message is None) == (case.error is None)
