@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import re
+import ssl
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -147,10 +148,7 @@ async def open_request(
             f"Could not find the server {host}; check the address and your internet connection."
         ) from exc
     except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
-        raise errors.APIConnectionError(
-            f"The secure connection to {host} failed ({_short(exc)}); the server's certificate "
-            "may be wrong, or something on the network is intercepting the connection."
-        ) from exc
+        raise errors.APIConnectionError(_tls_message(host, exc)) from exc
     except aiohttp.ClientConnectorError as exc:
         raise errors.APIConnectionError(
             f"Could not connect to {host}; the server may be down, or the address or port is wrong."
@@ -164,8 +162,10 @@ async def open_request(
             f"{host} did not answer in time; check your connection or try again later."
         ) from exc
     except aiohttp.ClientConnectionError as exc:
+        # The exception's own text names library classes; it goes to the log only.
+        log.debug("connection to %s failed: %r", host, exc)
         raise errors.APIConnectionError(
-            f"The connection to {host} failed before it answered ({_short(exc)}); try again."
+            f"The connection to {host} failed before it answered; try again."
         ) from exc
     log.debug(
         "%s %s -> %s in %.0f ms",
@@ -291,7 +291,7 @@ async def raise_for_status(
         body = await read_text(response)
     headers = response.headers
     detail = error_message_from_body(body)
-    said = f" The server said: {clip(detail)}" if detail else ""
+    said = f" The server said: {errors.said(detail)}" if detail else ""
     if is_cloudflare_challenge(status, headers, body):
         raise errors.CloudflareChallengeError(
             f"{what} is behind a Cloudflare challenge that DeskChat cannot pass; "
@@ -354,5 +354,29 @@ async def read_text(response: aiohttp.ClientResponse, limit: int = 64 * 1024) ->
         return raw.decode("utf-8", "replace")
 
 
-def _short(exc: BaseException) -> str:
-    return clip(str(exc) or type(exc).__name__, 120)
+# OpenSSL's reasons when the other end answered in plain text, not TLS.
+_NOT_TLS = frozenset(
+    {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST", "PACKET_LENGTH_TOO_LONG"}
+)
+
+
+def _tls_message(host: str, exc: aiohttp.ClientError) -> str:
+    """Why a TLS connection failed, in words: never OpenSSL's own text, which names C files."""
+    cert_error = getattr(exc, "certificate_error", None)
+    if isinstance(cert_error, ssl.SSLCertVerificationError):
+        why = cert_error.verify_message or "it could not be verified"
+        return (
+            f"The secure connection to {host} failed because its certificate was refused "
+            f"({why}); the certificate may be wrong, or something on the network is "
+            "intercepting the connection."
+        )
+    cause = getattr(exc, "os_error", None) or exc.__cause__
+    if getattr(cause, "reason", None) in _NOT_TLS:
+        return (
+            f"The secure connection to {host} failed because the server does not speak HTTPS "
+            "on that port; check whether the address should start with http:// instead."
+        )
+    return (
+        f"The secure connection to {host} failed during the handshake; the server's "
+        "certificate may be wrong, or something on the network is intercepting the connection."
+    )
