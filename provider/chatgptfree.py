@@ -19,7 +19,7 @@ import aiohttp
 
 from . import errors
 from .base import Message, format_prompt
-from .errors import clip
+from .errors import clip, quoted, said
 from .http import (
     CONNECT_TIMEOUT,
     IDLE_TIMEOUT,
@@ -136,7 +136,7 @@ class ChatgptFreeReplyParser:
             chunk = json.loads(payload)
         except ValueError:
             raise errors.ProtocolError(
-                f"{self.host} sent a piece of the reply that is not valid JSON: {_clip(payload)}"
+                f"{self.host} sent a piece of the reply that is not valid JSON: {quoted(payload)}"
             ) from None
         if not isinstance(chunk, dict):
             return None
@@ -161,7 +161,7 @@ class ChatgptFreeReplyParser:
                     "the site may have changed or be down."
                 ) from None
             raise errors.ProtocolError(
-                f"{self.host} sent an answer DeskChat cannot read: {_clip(body)}"
+                f"{self.host} sent an answer DeskChat cannot read: {quoted(body)}"
             ) from None
         if answer in (-1, 0) and not isinstance(answer, bool):
             if self.text_seen:
@@ -201,9 +201,9 @@ def _raise_if_error(
         return
     if stale_ok and _EXPIRED.search(message):
         raise errors.StaleNonceError(
-            f"{host} said its security token (nonce) is no longer valid: {_clip(message)}"
+            f"{host} said its security token (nonce) is no longer valid: {said(message, 200)}"
         )
-    raise errors.ServiceError(f"{host} said: {_clip(message) or 'an error, without details'}")
+    raise errors.ServiceError(f"{host} said: {said(message or 'an error, without details', 200)}")
 
 
 def _error_message(obj: dict[str, Any], *, nested: bool) -> str | None:

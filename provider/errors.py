@@ -48,6 +48,8 @@ __all__ = [
     "UnknownModelError",
     "WidgetNotFoundError",
     "clip",
+    "quoted",
+    "said",
 ]
 
 _BODY_PREVIEW = 300
@@ -57,6 +59,17 @@ def clip(text: str, limit: int = 300) -> str:
     """Server text fit for a message: whitespace folded, cut at ``limit`` with an ellipsis."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def said(text: str, limit: int = 300) -> str:
+    """A server's own words, fit to end a message: clipped, ending in a full stop."""
+    text = clip(text, limit)
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def quoted(text: str, limit: int = 120) -> str:
+    """Bytes a server sent that are not words (bad JSON, markup), quoted to end a message."""
+    return f"\u201c{clip(text, limit)}\u201d."
 
 
 class ProviderError(Exception):
