@@ -17,7 +17,7 @@ import aiohttp
 
 from . import errors
 from .base import Message
-from .errors import clip
+from .errors import quoted
 from .events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
 from .http import raise_for_status, session_scope
 from .openai_compat import IncompleteReplyError, error_from_payload
@@ -53,10 +53,6 @@ _OPTION_NAMES = {
 }
 # Sent at the top level of the request, as Ollama expects them.
 _TOP_LEVEL = frozenset({"think", "keep_alive", "format"})
-
-
-def _clip(text: str, limit: int = 200) -> str:
-    return clip(text, limit)
 
 
 def ollama_request_body(
@@ -138,9 +134,14 @@ class OllamaStreamParser:
         try:
             obj = json.loads(line)
         except ValueError:
+            if self.received == 0 and line.startswith("<"):
+                raise errors.ProtocolError(
+                    f"{self.what} answered with a web page instead of a reply; check that "
+                    "the address is an Ollama server (usually port 11434)."
+                ) from None
             raise errors.ProtocolError(
                 f"{self.what} sent a line of the reply that is not valid JSON, so it cannot "
-                f"be shown: {_clip(line, 120)}"
+                f"be shown: {quoted(line)}"
             ) from None
         self.received += 1
         error = error_from_payload(obj, self.what)

@@ -32,7 +32,7 @@ import aiohttp
 
 from . import errors
 from .base import Message
-from .errors import clip
+from .errors import quoted, said
 from .events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
 from .http import raise_for_status, read_text, session_scope
 from .server import ServerProvider, chat_messages, scrub_error
@@ -97,7 +97,7 @@ def error_from_payload(payload: Any, what: str) -> ServerReportedError | None:
     else:
         message = error
     return ServerReportedError(
-        f"{what} reported an error instead of a reply: {clip(str(message))}", code=code
+        f"{what} reported an error instead of a reply: {said(str(message))}", code=code
     )
 
 
@@ -233,17 +233,17 @@ class ChatCompletionStreamParser:
         except ValueError:
             if event == "error":
                 raise ServerReportedError(
-                    f"{self.what} reported an error instead of a reply: {clip(payload)}"
+                    f"{self.what} reported an error instead of a reply: {said(payload)}"
                 ) from None
             raise errors.ProtocolError(
                 f"{self.what} sent a piece of the reply that is not valid JSON, so it "
-                f"cannot be shown: {clip(payload, 120)}"
+                f"cannot be shown: {quoted(payload)}"
             ) from None
         self.received += 1
         error = error_from_payload(chunk, self.what)
         if error is None and event == "error":
             error = ServerReportedError(
-                f"{self.what} reported an error instead of a reply: {clip(payload)}"
+                f"{self.what} reported an error instead of a reply: {said(payload)}"
             )
         if error is not None:
             raise error
@@ -359,6 +359,13 @@ class OpenAICompatible(ServerProvider):
                     raise _StreamOptionsRejected(text)
                 await raise_for_status(response, what=self.what, body=text)
             await raise_for_status(response, what=self.what)
+            if response.content_type == "text/html":
+                # A web page is no event stream; read as one it would pass for
+                # an empty reply and blame the prompt's length.
+                raise errors.ProtocolError(
+                    f"{self.what} answered with a web page instead of a reply; check the "
+                    "base URL (it usually ends in /v1)."
+                )
             if response.content_type == "application/json":
                 # The server ignored stream: true and sent the whole reply.
                 for event in await self._whole_reply(response):
@@ -376,7 +383,7 @@ class OpenAICompatible(ServerProvider):
             payload = json.loads(text)
         except ValueError:
             raise errors.ProtocolError(
-                f"{self.what} sent an answer that is not valid JSON: {clip(text, 120)}"
+                f"{self.what} sent an answer that is not valid JSON: {quoted(text)}"
             ) from None
         error = error_from_payload(payload, self.what)
         if error is not None:
