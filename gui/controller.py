@@ -266,6 +266,7 @@ class ChatController(QObject):
         if conversation is None or not title or title == conversation.title:
             return
         conversation.title = title
+        conversation.renamed = True
         if self._history is not None and conversation.store_id is not None:
             self._spawn(self._guard(self._history.rename(conversation.store_id, title)))
         self.conversations_changed.emit()
@@ -597,6 +598,7 @@ class ChatController(QObject):
         if conversation.store_id is None:
             created = await self._guard(
                 history.create_conversation(
+                    conversation.title if conversation.renamed else "",
                     provider=self.provider_id or None,
                     model=self.model_name or None,
                     system_prompt=self.system_prompt or None,

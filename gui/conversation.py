@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from provider import Message, ProviderError, ReplyState
+from store import make_title
 
 if TYPE_CHECKING:
     from store import Message as StoredMessage
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
 __all__ = ["ChatMessage", "Conversation", "Conversations", "from_stored"]
 
 _ids = itertools.count(1)
-_TITLE_LIMIT = 48
 
 
 @dataclass(eq=False)
@@ -70,7 +70,9 @@ class Conversation:
     """A titled list of messages.
 
     Attributes:
-        title: shown in the sidebar; taken from the first message.
+        title: shown in the sidebar; taken from the first message the way the
+            history store takes it, unless the user renamed the chat first.
+        renamed: the user chose the title.
         messages: the bubbles, oldest first.
         store_id: the conversation's row in the history store (None until
             its first message is saved).
@@ -78,14 +80,15 @@ class Conversation:
     """
 
     title: str = "New chat"
+    renamed: bool = False
     messages: list[ChatMessage] = field(default_factory=list)
     id: int = field(default_factory=lambda: next(_ids))
     store_id: int | None = None
     loaded: bool = True
 
     def add(self, message: ChatMessage) -> None:
-        if not self.messages and message.role == "user":
-            self.title = _title(message.text)
+        if not self.messages and message.role == "user" and not self.renamed:
+            self.title = make_title(message.text) or self.title
         self.messages.append(message)
 
     def history(self, upto: int | None = None) -> list[Message]:
@@ -153,8 +156,3 @@ def from_stored(stored: StoredMessage) -> ChatMessage:
         # 'stopped' by the user, or 'streaming': cut off when DeskChat closed.
         reply.stop()
     return ChatMessage("assistant", reply=reply, interrupted=stored.interrupted, **common)
-
-
-def _title(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= _TITLE_LIMIT else line[: _TITLE_LIMIT - 1] + "…"

@@ -7,6 +7,8 @@ import asyncio
 from gui.conversation import ChatMessage, Conversation, Conversations
 from gui.errors import show_error
 from provider import ReplyState, ServerError
+from store import make_title
+from tests.gui.history_helpers import collect_qt_garbage  # noqa: F401 - autouse, see its docstring
 
 
 def reply(text: str, status: str) -> ReplyState:
@@ -38,10 +40,19 @@ def test_history_leaves_out_failed_and_empty_replies() -> None:
 
 def test_title_comes_from_the_first_message_shortened() -> None:
     conversation = Conversation()
-    conversation.add(ChatMessage("user", text="  What is\nthe weather " + "x" * 100))
+    text = "  What is the weather " + "x" * 100 + "\nsecond line"
+    conversation.add(ChatMessage("user", text=text))
     assert conversation.title.startswith("What is the weather x")
     assert conversation.title.endswith("…")
-    assert len(conversation.title) <= 48
+    assert len(conversation.title) <= 61
+    # The same title the history store gives the chat, so a restart changes nothing.
+    assert conversation.title == make_title(text)
+
+
+def test_a_renamed_chat_keeps_its_title() -> None:
+    conversation = Conversation(title="Mine", renamed=True)
+    conversation.add(ChatMessage("user", text="Something else"))
+    assert conversation.title == "Mine"
 
 
 def test_new_conversations_come_first() -> None:

@@ -10,7 +10,10 @@ from PySide6.QtWidgets import QFileDialog
 from gui.main_window import MainWindow
 from store import Store, database_path
 from tests.gui.conftest import until
-from tests.gui.history_helpers import open_window
+from tests.gui.history_helpers import (
+    collect_qt_garbage,  # noqa: F401 - autouse, see its docstring
+    open_window,
+)
 
 CHATGPT = Path(__file__).resolve().parents[1] / "store" / "data" / "chatgpt_conversations.json"
 

@@ -13,7 +13,14 @@ from gui.message_model import FooterRole, MessageModel
 from store import AsyncStore, Store, database_path
 from tests.fakes.wordpress import FakeWordPress, Script, stream
 from tests.gui.conftest import until
-from tests.gui.history_helpers import hanging, open_window, send, status_of, stored_path
+from tests.gui.history_helpers import (
+    collect_qt_garbage,  # noqa: F401 - autouse, see its docstring
+    hanging,
+    open_window,
+    send,
+    status_of,
+    stored_path,
+)
 
 
 async def test_history_survives_a_restart(qtbot, wordpress: str, fake_site: FakeWordPress) -> None:

@@ -22,7 +22,12 @@ from gui.theme import apply_theme
 from provider.secrets import clear_session_keys
 from store import Settings, data_dir, settings_path
 from tests.gui.conftest import until
-from tests.gui.history_helpers import QueueProvider, open_window, send
+from tests.gui.history_helpers import (
+    QueueProvider,
+    collect_qt_garbage,  # noqa: F401 - autouse, see its docstring
+    open_window,
+    send,
+)
 
 SECRET = "sk-test-DO-NOT-STORE-1234567890"
 

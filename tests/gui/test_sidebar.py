@@ -8,8 +8,13 @@ from PySide6.QtWidgets import QAbstractItemView, QLineEdit
 from gui.main_window import MainWindow
 from gui.search_panel import snippet_html
 from store import Store, database_path
+from tests.fakes.wordpress import FakeWordPress, stream
 from tests.gui.conftest import until
-from tests.gui.history_helpers import open_window
+from tests.gui.history_helpers import (
+    collect_qt_garbage,  # noqa: F401 - autouse, see its docstring
+    open_window,
+    send,
+)
 
 
 def seed() -> None:
@@ -132,3 +137,16 @@ async def test_search_finds_titles_and_says_when_nothing_matches(qtbot, wordpres
 
 def test_snippets_are_escaped_and_matches_bold() -> None:
     assert snippet_html("a <i>\x02x\x03</i> & b") == "a &lt;i&gt;<b>x</b>&lt;/i&gt; &amp; b"
+
+
+async def test_a_chat_renamed_before_its_first_message_keeps_the_name(
+    qtbot, wordpress: str, fake_site: FakeWordPress
+) -> None:
+    fake_site.reply = stream(["ok"])
+    async with open_window(qtbot, wordpress) as window:
+        item = window.conversation_list.item(0)
+        item.setText("My plans")
+        await send(qtbot, window, "First message")
+        await until(lambda: not window.controller.busy and window.message_model.rowCount() == 2)
+        assert titles(window) == ["My plans"]
+        await until(lambda: stored_titles() == ["My plans"], what="the stored title")
