@@ -101,8 +101,8 @@ class ChatController(QObject):
         self._model = model
         self._history = history
         self._requested_model = model_name
-        self.model_name: str = model_name or getattr(chat_provider, "default_model", "")
-        self.provider_id: str = getattr(chat_provider, "name", "")
+        self.model_name = str(model_name or getattr(chat_provider, "default_model", ""))
+        self.provider_id = str(getattr(chat_provider, "name", ""))
         self.system_prompt = ""
         self.temperature: float | None = None
         self.conversations = conversations or Conversations()
@@ -145,7 +145,7 @@ class ChatController(QObject):
     def set_provider(self, chat_provider: Any, provider_id: str | None = None) -> None:
         """Use another provider from the next reply on (a streaming one keeps its own)."""
         self._provider = chat_provider
-        self.provider_id = provider_id or getattr(chat_provider, "name", "")
+        self.provider_id = str(provider_id or getattr(chat_provider, "name", ""))
 
     def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coroutine)
@@ -558,7 +558,12 @@ class ChatController(QObject):
         # Chunks save themselves (throttled); the timer saves the tail when they stall.
         flusher = QTimer(self)
         flusher.setInterval(FLUSH_MS)
-        flusher.timeout.connect(lambda: writer is not None and writer.flush())
+
+        def flush() -> None:
+            if writer is not None:
+                writer.flush()
+
+        flusher.timeout.connect(flush)
         params: dict[str, Any] = {}
         if self.temperature is not None:
             params["temperature"] = self.temperature

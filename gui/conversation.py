@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from provider import Message, ProviderError, ReplyState
 from store import make_title
@@ -17,9 +17,12 @@ from store import make_title
 if TYPE_CHECKING:
     from store import Message as StoredMessage
 
-__all__ = ["ChatMessage", "Conversation", "Conversations", "from_stored"]
+__all__ = ["ChatMessage", "Conversation", "Conversations", "Revision", "from_stored"]
 
 _ids = itertools.count(1)
+
+Revision: TypeAlias = tuple[int, str, int, int]
+"""What a bubble shows, cheaply: text length, status, version, versions."""
 
 
 @dataclass(eq=False)
@@ -57,7 +60,7 @@ class ChatMessage:
         return self.reply.text if self.reply is not None else self.text
 
     @property
-    def revision(self) -> tuple[int, str]:
+    def revision(self) -> Revision:
         """Changes whenever what the bubble shows changes (cheap: no join)."""
         if self.reply is None:
             return (len(self.text), "user", self.version, self.versions)

@@ -231,7 +231,7 @@ class MainWindow(QMainWindow):
         self._undo_timer.setInterval(UNDO_MS)
 
     def _build_actions(self) -> None:
-        def action(text: str, keys: QKeySequence | str) -> QAction:
+        def action(text: str, keys: QKeySequence | QKeySequence.StandardKey | str) -> QAction:
             made = QAction(text, self)
             made.setShortcut(QKeySequence(keys))
             self.addAction(made)

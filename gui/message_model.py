@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QByteArray,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -89,9 +90,11 @@ class MessageModel(QAbstractListModel):
             return message.store_id
         return None
 
-    def roleNames(self) -> dict[int, bytes]:  # noqa: N802
+    def roleNames(self) -> dict[int, QByteArray]:  # noqa: N802
         names = dict(super().roleNames())
-        names.update({VersionRole: b"version", FooterRole: b"footer", StoreIdRole: b"storeId"})
+        names[VersionRole] = QByteArray(b"version")
+        names[FooterRole] = QByteArray(b"footer")
+        names[StoreIdRole] = QByteArray(b"storeId")
         return names
 
     def message(self, row: int) -> ChatMessage:

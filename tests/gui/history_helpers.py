@@ -76,6 +76,13 @@ async def send(qtbot, window: MainWindow, text: str) -> None:
     qtbot.keyClick(window.input_box, Qt.Key.Key_Return)
 
 
+def last_prompt(site: Any) -> str:
+    """What the fake site was last asked (the flattened conversation)."""
+    form = site.posts[-1]["form"]
+    assert isinstance(form, dict)
+    return str(form["message"])
+
+
 class QueueProvider:
     """Streams whatever the test puts in :attr:`chunks`; None ends the reply."""
 

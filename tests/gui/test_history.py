@@ -16,6 +16,7 @@ from tests.gui.conftest import until
 from tests.gui.history_helpers import (
     collect_qt_garbage,  # noqa: F401 - autouse, see its docstring
     hanging,
+    last_prompt,
     open_window,
     send,
     status_of,
@@ -128,7 +129,7 @@ async def test_an_interrupted_reply_shows_continue_and_continue_appends(
         await until(lambda: status_of(window) == "complete", what="the continuation")
         assert model.rowCount() == 2
         assert model.index(1).data() == "Roses are red, violets are blue."
-        sent = str(fake_site.posts[-1]["form"]["message"])
+        sent = last_prompt(fake_site)
         assert "Roses are red," in sent
         assert CONTINUE_PROMPT in sent
         assert not window.continue_button.isVisibleTo(window)

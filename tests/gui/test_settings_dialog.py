@@ -35,7 +35,7 @@ SECRET = "sk-test-DO-NOT-STORE-1234567890"
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A keyring that lives in a dict, for tests."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
         super().__init__()

@@ -13,6 +13,7 @@ from tests.fakes.wordpress import FakeWordPress, stream
 from tests.gui.conftest import until
 from tests.gui.history_helpers import (
     collect_qt_garbage,  # noqa: F401 - autouse, see its docstring
+    last_prompt,
     open_window,
     send,
     status_of,
@@ -94,7 +95,7 @@ async def test_edit_resends_and_the_old_branch_stays(
         assert version(window, 0) == (2, 2)
         assert not window.edit_label.isVisibleTo(window)
         # The provider saw the edited question only, not the old branch.
-        assert fake_site.posts[-1]["form"]["message"] == "Tell me about dogs"
+        assert last_prompt(fake_site) == "Tell me about dogs"
 
         select(window, 0)
         window.previous_version_action.trigger()
