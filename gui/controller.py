@@ -360,7 +360,8 @@ class ChatController(QObject):
         if self.busy or not text.strip():
             return False
         conversation = self._model.conversation
-        if not conversation.loaded:
+        if self._wanted not in (None, conversation.id):
+            # Another chat is still being read from the history: the text stays in the box.
             return False
         user = ChatMessage("user", text=text)
         parent = self._last_stored(conversation.messages)
