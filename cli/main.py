@@ -11,7 +11,7 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from importlib import metadata
 from typing import TextIO
 
@@ -127,8 +127,17 @@ async def ask(options: Options, messages: list[dict[str, str]], out: TextIO) -> 
     state = provider.ReplyState()
     async with aiohttp.ClientSession(timeout=provider.client_timeout()) as session:
         chat = make_provider(options, session)
+
+        def start() -> AsyncIterator[provider.Event]:
+            return provider.stream_events(chat, options.model, messages)
+
+        async def wait(seconds: float) -> None:
+            _error(f"retrying in {seconds:g} s…")
+            await asyncio.sleep(seconds)
+
         try:
-            async for event in provider.stream_events(chat, options.model, messages):
+            # Retried only before the first event: never a repeated word on stdout.
+            async for event in provider.with_retries(start, sleep=wait):
                 piece = state.handle(event)
                 if piece:
                     out.write(piece)

@@ -141,3 +141,42 @@ async def test_ask_openai_compatible_streams_from_a_local_server() -> None:
     sent = fake.requests[-1]["json"]
     assert sent["stream"] is True
     assert sent["messages"] == [{"role": "user", "content": "hi"}]
+
+
+async def test_ask_retries_a_503_before_the_reply_starts(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from aiohttp.test_utils import TestServer
+
+    from tests.fakes.openai_server import FakeOpenAI, chunk, json_reply, sse, stream_reply
+
+    fake = FakeOpenAI()
+    fake.reply_with(
+        json_reply({"error": {"message": "overloaded"}}, status=503),
+        stream_reply(sse([chunk("after the retry")])),
+    )
+    server = TestServer(fake.app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        options = Options(provider="openai-compatible", base_url=str(server.make_url("/v1")))
+        out = io.StringIO()
+        code = await ask(options, _user("hi"), out)
+    finally:
+        await server.close()
+    assert code == 0
+    assert out.getvalue() == "after the retry\n"
+    chats = [r for r in fake.requests if r["path"] == "/v1/chat/completions"]
+    assert len(chats) == 2
+    assert "retrying in 0.5 s" in capsys.readouterr().err
+
+
+async def test_ask_does_not_retry_after_text_arrived(
+    wordpress: str, fake_site: FakeWordPress, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_site.reply = Script(chunks=[sse_body(["partial"], done=False), b"x"], cut_after=1)
+    out = io.StringIO()
+    code = await ask(Options(base_url=wordpress), _user("hi"), out)
+    assert code == 1
+    assert out.getvalue() == "partial\n"
+    assert len(fake_site.posts) == 1
+    assert "retrying" not in capsys.readouterr().err
