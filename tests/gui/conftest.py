@@ -7,8 +7,9 @@ under the running qasync loop and deadlocks. Poll with :func:`until` instead.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -42,6 +43,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if Path(str(item.fspath)).is_relative_to(GUI_TESTS):
             item.add_marker(pytest.mark.qt_log_ignore("does not support propagateSizeHints"))
+
+
+@pytest.fixture(autouse=True)
+def collect_qt_garbage() -> Iterator[None]:
+    """Collect cyclic garbage (closed qasync loops, windows) on the main thread.
+
+    WORKAROUND: otherwise Python may collect it later in another thread (the
+    pytest-timeout timer thread), where Qt objects with timers must not die:
+    "QObject::~QObject: Timers cannot be stopped from another thread", then a
+    crash. Autouse here, so it runs around every GUI test.
+    """
+    gc.collect()
+    yield
+    gc.collect()
 
 
 async def until(condition: Callable[[], object], seconds: float = 10.0, what: str = "") -> None:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import gc
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
-import pytest
 from PySide6.QtCore import Qt
 
 from cli.options import Options, make_provider
@@ -103,17 +101,3 @@ class QueueProvider:
         self.params.append(params)
         while (chunk := await self.chunks.get()) is not None:
             yield chunk
-
-
-@pytest.fixture(autouse=True)
-def collect_qt_garbage() -> Iterator[None]:
-    """Collect cyclic garbage (closed qasync loops, windows) on the main thread.
-
-    WORKAROUND: otherwise Python may collect it later in another thread (the
-    pytest-timeout timer thread), where Qt objects with timers must not die:
-    "QObject::~QObject: Timers cannot be stopped from another thread", then a
-    crash. Test modules import this fixture so it runs around each of their tests.
-    """
-    gc.collect()
-    yield
-    gc.collect()

@@ -9,7 +9,6 @@ import sys
 from store import Store, database_path
 from tests.fakes.wordpress import FakeWordPress, Script, sse_body
 from tests.gui.conftest import GUI_TESTS, until
-from tests.gui.history_helpers import collect_qt_garbage  # noqa: F401 - autouse, see its docstring
 
 REPO = GUI_TESTS.parents[1]
 

@@ -8,7 +8,6 @@ from gui.conversation import ChatMessage, Conversation, Conversations
 from gui.errors import show_error
 from provider import ReplyState, ServerError
 from store import make_title
-from tests.gui.history_helpers import collect_qt_garbage  # noqa: F401 - autouse, see its docstring
 
 
 def reply(text: str, status: str) -> ReplyState:

@@ -6,7 +6,6 @@ from gui.conversation import ChatMessage
 from gui.footer import INTERRUPTED, STOPPED, WAITING, footer
 from gui.message_model import FooterRole, MessageModel, VersionRole
 from provider import ReplyState, ServerError, UsageEvent
-from tests.gui.history_helpers import collect_qt_garbage  # noqa: F401 - autouse, see its docstring
 
 
 class Clock:

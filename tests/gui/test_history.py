@@ -14,7 +14,6 @@ from store import AsyncStore, Store, database_path
 from tests.fakes.wordpress import FakeWordPress, Script, stream
 from tests.gui.conftest import until
 from tests.gui.history_helpers import (
-    collect_qt_garbage,  # noqa: F401 - autouse, see its docstring
     hanging,
     last_prompt,
     open_window,

@@ -15,7 +15,6 @@ from gui.conversation import ChatMessage
 from gui.main_window import MainWindow
 from tests.fakes.wordpress import FakeWordPress, Script, sse_body, stream
 from tests.gui.conftest import until
-from tests.gui.history_helpers import collect_qt_garbage  # noqa: F401 - autouse, see its docstring
 
 GUI_SOURCES = Path(__file__).resolve().parents[2] / "gui"
 

@@ -11,7 +11,6 @@ from gui.message_model import MessageModel
 from provider import ReplyState
 from tests.gui.conftest import until
 from tests.gui.fakes import ScriptedProvider
-from tests.gui.history_helpers import collect_qt_garbage  # noqa: F401 - autouse, see its docstring
 
 
 def many_messages(count: int) -> list[ChatMessage]:

@@ -24,7 +24,6 @@ from store import Settings, data_dir, settings_path
 from tests.gui.conftest import until
 from tests.gui.history_helpers import (
     QueueProvider,
-    collect_qt_garbage,  # noqa: F401 - autouse, see its docstring
     open_window,
     send,
 )

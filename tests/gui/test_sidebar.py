@@ -11,7 +11,6 @@ from store import Store, database_path
 from tests.fakes.wordpress import FakeWordPress, stream
 from tests.gui.conftest import until
 from tests.gui.history_helpers import (
-    collect_qt_garbage,  # noqa: F401 - autouse, see its docstring
     open_window,
     send,
 )

@@ -12,7 +12,6 @@ from store import Store, database_path
 from tests.fakes.wordpress import FakeWordPress, stream
 from tests.gui.conftest import until
 from tests.gui.history_helpers import (
-    collect_qt_garbage,  # noqa: F401 - autouse, see its docstring
     last_prompt,
     open_window,
     send,
