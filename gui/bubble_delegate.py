@@ -18,6 +18,10 @@ zero-delay timer renders what is left (shown as plain text meanwhile), one
 budget per event-loop turn. Code block numbers run across segments. Clicking
 a link asks before opening it; each code block has a Copy button. User
 messages are plain text, laid out once per revision and width.
+
+The line under a bubble is the model's ``FooterRole`` (:mod:`gui.footer`), and a
+message with several versions gets ``‹ 2/3 ›`` under its bubble: clicking an
+arrow emits :attr:`BubbleDelegate.version_step_requested`.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
     QUrl,
+    Signal,
 )
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
@@ -69,10 +74,20 @@ from PySide6.QtWidgets import (
 )
 
 from . import markdown
-from .conversation import ChatMessage
-from .message_model import MessageModel
+from .conversation import ChatMessage, Revision
+from .footer import STOPPED, WAITING
+from .footer import footer as footer_text
+from .message_model import FooterRole, MessageModel
 
-__all__ = ["BubbleDelegate", "Hit", "InertDocument", "footer_text", "open_url"]
+__all__ = [
+    "STOPPED",
+    "WAITING",
+    "BubbleDelegate",
+    "Hit",
+    "InertDocument",
+    "footer_text",
+    "open_url",
+]
 
 log = logging.getLogger("deskchat.gui")
 
@@ -87,32 +102,18 @@ CODE_PAD_TOP = 6
 CODE_PAD_BOTTOM = 8
 MAX_SHARE = 0.74
 MIN_BUBBLE = 160
+NAV_GAP = 2
+"""Pixels between a bubble and its ``‹ 2/3 ›`` line."""
 _LAYOUT_CACHE = 128
 RENDER_BUDGET = 12_000
 """Characters of markdown one layout renders at most (beyond its first segment)."""
 
 _Index = QModelIndex | QPersistentModelIndex
 
-WAITING = "Waiting for the first reply…"
-STOPPED = "Stopped — the reply above is partial."
 COPY = "Copy"
 COPIED = "Copied"
 COPIED_MS = 1500
 """How long a Copy button says "Copied"."""
-
-
-def footer_text(message: ChatMessage) -> str:
-    """The small line under a reply: waiting, stopped, or the error sentence."""
-    reply = message.reply
-    if reply is None:
-        return ""
-    if reply.status == "waiting":
-        return WAITING
-    if reply.status == "stopped":
-        return STOPPED
-    if reply.status == "error":
-        return f"⚠ {reply.error}  Press Retry (Ctrl+R) to try again."
-    return ""
 
 
 def open_url(url: str) -> None:
@@ -135,17 +136,19 @@ class InertDocument(QTextDocument):
 
 @dataclass(frozen=True)
 class Hit:
-    """What is under a point of a bubble: a link or a code block's Copy button.
+    """What is under a point of a row: a link, a Copy button or a version arrow.
 
     Attributes:
-        kind: "link" or "copy".
-        value: the link's address, or the code to copy.
+        kind: "link", "copy" or "version".
+        value: the link's address, the code to copy, or the arrow's tooltip.
         block: for "copy", the code block's index in the message.
+        step: for "version", -1 (previous) or +1 (next).
     """
 
-    kind: Literal["link", "copy"]
+    kind: Literal["link", "copy", "version"]
     value: str
     block: int = -1
+    step: int = 0
 
 
 @dataclass
@@ -229,7 +232,7 @@ class _Measure:
     piece with a plain layout.
     """
 
-    revision: tuple[int, str]
+    revision: Revision
     width: int
     dark: bool
     text_width: int
@@ -237,6 +240,12 @@ class _Measure:
     footer: str
     footer_size: QSize
     pieces: list[_Piece] = field(default_factory=list)
+    nav: tuple[int, int] | None = None
+    """``(version, versions)`` when the message has several versions, else None."""
+    nav_button: QSize = field(default_factory=QSize)
+    """The size of one version arrow."""
+    nav_label: QSize = field(default_factory=QSize)
+    """The size of the ``2/3`` between the arrows."""
     rendered_length: int = 0
     """How much of the text the documents show; plain layouts show the rest."""
 
@@ -286,8 +295,13 @@ class _Measure:
         return QSize(width, height)
 
     @property
+    def nav_height(self) -> int:
+        """The height the ``‹ 2/3 ›`` line adds below the bubble (0 without versions)."""
+        return self.nav_button.height() + NAV_GAP if self.nav is not None else 0
+
+    @property
     def row(self) -> QSize:
-        return QSize(self.width, self.bubble.height() + 2 * MARGIN_Y)
+        return QSize(self.width, self.bubble.height() + self.nav_height + 2 * MARGIN_Y)
 
 
 class BubbleDelegate(QStyledItemDelegate):
@@ -295,6 +309,10 @@ class BubbleDelegate(QStyledItemDelegate):
 
     Args:
         view: the list view; its viewport width decides how wide bubbles get.
+
+    Signals:
+        version_step_requested(int, int): a version arrow was clicked: the row,
+            and -1 (previous) or +1 (next).
 
     Attributes:
         painted_rows: every row painted since the last reset (for tests).
@@ -308,13 +326,16 @@ class BubbleDelegate(QStyledItemDelegate):
             as plain text by the last layout, and by the largest (for tests).
     """
 
+    version_step_requested = Signal(int, int)
+
     def __init__(self, view: QAbstractItemView) -> None:
         super().__init__(view)
         self._view = view
         self._measures: OrderedDict[int, _Measure] = OrderedDict()
         self._markdown: OrderedDict[int, _Markdown] = OrderedDict()
         # Row sizes outlive the layouts (a few numbers per message, for every row).
-        self._sizes: dict[int, tuple[tuple[int, str], int, QSize]] = {}
+        self._sizes: dict[int, tuple[Revision, int, str, QSize]] = {}
+        self._versions_enabled = True
         self._given: dict[int, int] = {}
         self._copied: tuple[int, int] | None = None
         self._copied_timer = QTimer(self)
@@ -365,8 +386,23 @@ class BubbleDelegate(QStyledItemDelegate):
         role = QPalette.ColorRole
         return palette.color(role.ButtonText).lightness() > palette.color(role.Button).lightness()
 
-    def measure(self, message: ChatMessage) -> _Measure:
-        """The cached layout of ``message`` at the current width."""
+    def _footer_of(self, message: ChatMessage) -> str:
+        """The model's ``FooterRole`` for ``message`` ("" when the view does not show it)."""
+        model = self._view.model()
+        if not isinstance(model, MessageModel):
+            return ""
+        row = model.row_of(message)
+        return "" if row is None else str(model.index(row).data(FooterRole) or "")
+
+    def measure(self, message: ChatMessage, footer: str | None = None) -> _Measure:
+        """The cached layout of ``message`` at the current width.
+
+        Args:
+            footer: the line under the bubble, as the model's ``FooterRole``
+                gives it; None asks the view's model (slower: it finds the row).
+        """
+        if footer is None:
+            footer = self._footer_of(message)
         width = self._row_width()
         dark = self._dark()
         cached = self._measures.get(message.id)
@@ -375,12 +411,17 @@ class BubbleDelegate(QStyledItemDelegate):
             and cached.revision == message.revision
             and cached.width == width
             and cached.dark == dark
+            and cached.footer == footer
         ):
             self._measures.move_to_end(message.id)
             return cached
-        measure = self._lay_out(message, width, dark)
+        measure = self._lay_out(message, width, dark, footer)
         sized = self._sizes.get(message.id)
-        if sized is not None and sized[:2] == (message.revision, width) and sized[2] != measure.row:
+        if (
+            sized is not None
+            and sized[:3] == (message.revision, width, footer)
+            and sized[3] != measure.row
+        ):
             # More segments got rendered since the view was told this row's size.
             self._resized[message.id] = message
             self._catch_up.start()
@@ -389,7 +430,7 @@ class BubbleDelegate(QStyledItemDelegate):
             self._measures.popitem(last=False)
         return measure
 
-    def _lay_out(self, message: ChatMessage, width: int, dark: bool) -> _Measure:
+    def _lay_out(self, message: ChatMessage, width: int, dark: bool, footer: str) -> _Measure:
         text_width = self._text_width(width)
         text = message.content
         measure = _Measure(
@@ -398,7 +439,7 @@ class BubbleDelegate(QStyledItemDelegate):
             dark,
             text_width,
             QSize(0, 0),
-            footer_text(message),
+            footer,
             QSize(0, 0),
         )
         self.last_layout_chars = 0
@@ -435,7 +476,20 @@ class BubbleDelegate(QStyledItemDelegate):
             flags = int(Qt.TextFlag.TextWordWrap)
             box = QRect(0, 0, text_width, 10**6)
             measure.footer_size = metrics.boundingRect(box, flags, measure.footer).size()
+        if message.versions > 1:
+            self._lay_out_nav(measure, message.version, message.versions)
         return measure
+
+    def _lay_out_nav(self, measure: _Measure, version: int, versions: int) -> None:
+        """Size the ``‹ 2/3 ›`` line: two arrows around the place among the versions."""
+        metrics = QFontMetrics(self._small_font())
+        side = metrics.height() + 6
+        arrow = max(side, metrics.horizontalAdvance("‹") + 12)
+        # Sized for the widest label of this count, so the arrows stay put while switching.
+        widest = f"{versions}/{versions}"
+        measure.nav = (version, versions)
+        measure.nav_button = QSize(arrow, side)
+        measure.nav_label = QSize(metrics.horizontalAdvance(widest) + 8, side)
 
     def _piece(
         self, text: str, segment: _Segment, top: float, text_width: int, code_base: int
@@ -652,21 +706,27 @@ class BubbleDelegate(QStyledItemDelegate):
         layout.endLayout()
         return layout, natural + 1, y
 
-    def row_size(self, message: ChatMessage) -> QSize:
-        """The row's size at the current width, from the size cache when possible."""
+    def row_size(self, message: ChatMessage, footer: str | None = None) -> QSize:
+        """The row's size at the current width, from the size cache when possible.
+
+        Args:
+            footer: as for :meth:`measure`.
+        """
+        if footer is None:
+            footer = self._footer_of(message)
         width = self._row_width()
         cached = self._sizes.get(message.id)
-        if cached is not None and cached[0] == message.revision and cached[1] == width:
-            return cached[2]
-        size = self.measure(message).row
-        self._sizes[message.id] = (message.revision, width, size)
+        if cached is not None and cached[:3] == (message.revision, width, footer):
+            return cached[3]
+        size = self.measure(message, footer).row
+        self._sizes[message.id] = (message.revision, width, footer, size)
         return size
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:  # noqa: N802
         message = index.data(MessageModel.MessageRole)
         if not isinstance(message, ChatMessage):
             return super().sizeHint(option, index)
-        size = self.row_size(message)
+        size = self.row_size(message, str(index.data(FooterRole) or ""))
         self._given[message.id] = size.height()
         return size
 
@@ -674,7 +734,8 @@ class BubbleDelegate(QStyledItemDelegate):
         """Ask the view to lay out again only if one of ``rows`` changed height."""
         for row in rows:
             message = model.message(row)
-            height = self.row_size(message).height()
+            footer = str(model.index(row).data(FooterRole) or "")
+            height = self.row_size(message, footer).height()
             if self._given.get(message.id) != height:
                 self._given[message.id] = height
                 self.sizeHintChanged.emit(model.index(row))
@@ -687,11 +748,59 @@ class BubbleDelegate(QStyledItemDelegate):
         left = rect.right() - MARGIN_X - size.width() if mine else rect.left() + MARGIN_X
         return QRectF(left, rect.top() + MARGIN_Y, size.width(), size.height())
 
-    def _body_origin(self, rect: QRect, message: ChatMessage) -> tuple[_Measure, QPointF]:
+    def _body_origin(
+        self, rect: QRect, message: ChatMessage, footer: str | None = None
+    ) -> tuple[_Measure, QPointF]:
         """The message's measure and where its body's (0, 0) is, in view coordinates."""
-        measure = self.measure(message)
+        measure = self.measure(message, footer)
         bubble = self._bubble_rect(rect, measure, message.role == "user")
         return measure, QPointF(bubble.left() + PAD_X, bubble.top() + PAD_Y)
+
+    @classmethod
+    def _nav_rects(
+        cls, rect: QRect, measure: _Measure, mine: bool
+    ) -> tuple[QRectF, QRectF, QRectF]:
+        """The previous arrow, the ``2/3`` label and the next arrow, in view coordinates.
+
+        The line sits under the bubble, on the bubble's side of the row.
+        """
+        bubble = cls._bubble_rect(rect, measure, mine)
+        arrow, label = measure.nav_button, measure.nav_label
+        width = 2 * arrow.width() + label.width()
+        left = bubble.right() - width if mine else bubble.left()
+        top = bubble.bottom() + NAV_GAP
+        previous = QRectF(left, top, arrow.width(), arrow.height())
+        middle = QRectF(previous.right(), top, label.width(), label.height())
+        following = QRectF(middle.right(), top, arrow.width(), arrow.height())
+        return previous, middle, following
+
+    def version_arrow_rect(self, index: _Index, step: int) -> QRect:
+        """Where row ``index``'s previous (-1) or next (+1) arrow is; empty without versions."""
+        message = index.data(MessageModel.MessageRole)
+        if not isinstance(message, ChatMessage):
+            return QRect()
+        measure = self.measure(message, str(index.data(FooterRole) or ""))
+        if measure.nav is None:
+            return QRect()
+        rects = self._nav_rects(self._view.visualRect(index), measure, message.role == "user")
+        return (rects[0] if step < 0 else rects[2]).toAlignedRect()
+
+    @property
+    def versions_enabled(self) -> bool:
+        """Whether the version arrows react (not while a reply streams)."""
+        return self._versions_enabled
+
+    def set_versions_enabled(self, enabled: bool) -> None:
+        """Let the version arrows react, or dim them (while a reply streams)."""
+        if enabled != self._versions_enabled:
+            self._versions_enabled = enabled
+            self._view.viewport().update()
+
+    def _can_step(self, measure: _Measure, step: int) -> bool:
+        if measure.nav is None or not self._versions_enabled:
+            return False
+        version, versions = measure.nav
+        return 1 <= version + step <= versions
 
     def body_origin(self, index: _Index) -> QPointF:
         """Where row ``index``'s text area begins, in viewport pixels."""
@@ -715,12 +824,22 @@ class BubbleDelegate(QStyledItemDelegate):
         return QRect()
 
     def hit_test(self, index: _Index, position: QPoint, rect: QRect | None = None) -> Hit | None:
-        """The link or Copy button at viewport ``position`` in row ``index``, if any."""
+        """The link, Copy button or usable version arrow at viewport ``position`` in row
+        ``index``, if any."""
         message = index.data(MessageModel.MessageRole)
         if not isinstance(message, ChatMessage):
             return None
         rect = self._view.visualRect(index) if rect is None else rect
-        measure, origin = self._body_origin(rect, message)
+        measure, origin = self._body_origin(rect, message, str(index.data(FooterRole) or ""))
+        if measure.nav is not None:
+            previous, _label, following = self._nav_rects(rect, measure, message.role == "user")
+            for step, arrow, name in (
+                (-1, previous, "Previous version"),
+                (1, following, "Next version"),
+            ):
+                # A dimmed arrow (first or last version, or a reply streaming) is no button.
+                if arrow.contains(QPointF(position)) and self._can_step(measure, step):
+                    return Hit("version", name, step=step)
         local = QPointF(position) - origin
         piece = measure.piece_at(local.y())
         if piece is None or piece.document is None or piece.geometry is None:
@@ -779,7 +898,7 @@ class BubbleDelegate(QStyledItemDelegate):
         hit = self.hit_test(index, event.pos(), rect)
         if hit is None:
             QToolTip.hideText()
-        elif hit.kind == "link":
+        elif hit.kind in ("link", "version"):
             QToolTip.showText(event.globalPos(), hit.value, view.viewport())
         else:
             QToolTip.showText(event.globalPos(), "Copy this code", view.viewport())
@@ -792,7 +911,7 @@ class BubbleDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: _Index,
     ) -> bool:
-        """Links ask before opening; Copy buttons copy their code block."""
+        """Links ask before opening; Copy buttons copy their code block; arrows switch versions."""
         kinds = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease)
         if event.type() not in kinds or not isinstance(event, QMouseEvent):
             return super().editorEvent(event, model, option, index)  # type: ignore[arg-type]
@@ -805,6 +924,8 @@ class BubbleDelegate(QStyledItemDelegate):
         if event.type() == QEvent.Type.MouseButtonRelease:
             if hit.kind == "copy":
                 self.copy_code(index, hit.block, hit.value)
+            elif hit.kind == "version":
+                self.version_step_requested.emit(index.row(), hit.step)
             else:
                 self.confirm_open(hit.value)
         return True
@@ -858,7 +979,7 @@ class BubbleDelegate(QStyledItemDelegate):
         palette = option.palette
         rect: QRect = option.rect
         mine = message.role == "user"
-        measure, origin = self._body_origin(rect, message)
+        measure, origin = self._body_origin(rect, message, str(index.data(FooterRole) or ""))
         bubble = self._bubble_rect(rect, measure, mine)
         fill, ink = self._colors(palette, mine, message)
 
@@ -891,7 +1012,28 @@ class BubbleDelegate(QStyledItemDelegate):
             painter.setPen(self._footer_color(palette, mine, message))
             box = QRect(QPointF(origin.x(), footer_top).toPoint(), measure.footer_size)
             painter.drawText(box, int(Qt.TextFlag.TextWordWrap), measure.footer)
+        if measure.nav is not None:
+            self._paint_nav(painter, palette, rect, measure, mine)
         painter.restore()
+
+    def _paint_nav(
+        self, painter: QPainter, palette: QPalette, rect: QRect, measure: _Measure, mine: bool
+    ) -> None:
+        """``‹ 2/3 ›`` under the bubble; an arrow that cannot be used is dimmed."""
+        assert measure.nav is not None
+        version, versions = measure.nav
+        previous, label, following = self._nav_rects(rect, measure, mine)
+        ink = palette.color(QPalette.ColorRole.Text)
+        dim = QColor(ink)
+        dim.setAlphaF(0.3)
+        centre = int(Qt.AlignmentFlag.AlignCenter)
+        painter.setFont(self._small_font())
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for step, arrow, glyph in ((-1, previous, "‹"), (1, following, "›")):
+            painter.setPen(ink if self._can_step(measure, step) else dim)
+            painter.drawText(arrow, centre, glyph)
+        painter.setPen(ink if self._versions_enabled else dim)
+        painter.drawText(label, centre, f"{version}/{versions}")
 
     def _paint_document(
         self,

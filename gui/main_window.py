@@ -301,6 +301,7 @@ class MainWindow(QMainWindow):
         c.conversations_changed.connect(self.on_controller_conversations_changed)
         c.conversation_selected.connect(self.on_controller_conversation_selected)
         self.message_model.rows_flushed.connect(self.on_message_model_rows_flushed)
+        self.delegate.version_step_requested.connect(self.on_delegate_version_step_requested)
         self.message_model.rowsInserted.connect(self.on_message_model_rows_inserted)
         self.message_view.customContextMenuRequested.connect(
             self.on_message_view_context_menu_requested
@@ -408,6 +409,8 @@ class MainWindow(QMainWindow):
     def on_controller_busy_changed(self, busy: bool) -> None:
         self.send_button.setText("Stop" if busy else "Send")
         self.send_button.setToolTip("Stop the reply (Esc)" if busy else "Send (Enter)")
+        # Switching versions while a reply streams would pull the branch from under it.
+        self.delegate.set_versions_enabled(not busy)
 
     @Slot(str)
     def on_controller_status_changed(self, text: str) -> None:
@@ -618,6 +621,10 @@ class MainWindow(QMainWindow):
         row = self._current_row()
         if row is not None:
             self.controller.switch_version(row, +1)
+
+    @Slot(int, int)
+    def on_delegate_version_step_requested(self, row: int, step: int) -> None:
+        self.controller.switch_version(row, step)
 
     @Slot()
     def on_delete_message_action_triggered(self) -> None:

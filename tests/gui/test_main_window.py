@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from cli.options import Options, make_provider
-from gui.bubble_delegate import STOPPED, WAITING, footer_text
 from gui.conversation import ChatMessage
+from gui.footer import STOPPED, WAITING
 from gui.main_window import MainWindow
 from tests.fakes.wordpress import FakeWordPress, Script, sse_body, stream
 from tests.gui.conftest import until
@@ -21,6 +21,11 @@ GUI_SOURCES = Path(__file__).resolve().parents[2] / "gui"
 
 def last(window: MainWindow) -> ChatMessage:
     return window.message_model.conversation.messages[-1]
+
+
+def shown_footer(window: MainWindow) -> str:
+    """The line the delegate paints under the last bubble (from the model's FooterRole)."""
+    return window.delegate.measure(last(window)).footer
 
 
 def status_of(window: MainWindow) -> str:
@@ -77,7 +82,7 @@ async def test_waiting_status_is_shown_before_the_first_byte(
     fake_site.reply = Script(chunks=[b""], hang_after=0)
     await type_and_enter(qtbot, window, "Anyone?")
     await until(lambda: len(fake_site.posts) == 1, what="the POST")
-    assert footer_text(last(window)) == WAITING
+    assert shown_footer(window) == WAITING
     assert window.statusBar().currentMessage() == WAITING
 
 
@@ -92,7 +97,7 @@ async def test_stop_keeps_the_partial_reply_and_closes_the_connection(
 
     await until(lambda: status_of(window) == "stopped", what="the stop")
     assert last(window).content == "Partial answer"
-    assert footer_text(last(window)) == STOPPED
+    assert shown_footer(window) == STOPPED
     await asyncio.wait_for(fake_site.cancelled.wait(), 10)
     await until(lambda: window.send_button.text() == "Send")
     assert not window.retry_bar.isVisibleTo(window)
@@ -121,7 +126,7 @@ async def test_an_error_shows_a_sentence_and_retry_sends_again(
     assert failed.reply is not None
     assert failed.reply.error
     assert "HTTP 500" in failed.reply.error
-    assert failed.reply.error in footer_text(failed)
+    assert failed.reply.error in shown_footer(window)
     assert not failed.reply.error.startswith("DeskChat hit an internal error")
     assert window.retry_bar.isVisibleTo(window)
 

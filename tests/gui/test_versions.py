@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import asyncio
+
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
@@ -12,6 +14,7 @@ from store import Store, database_path
 from tests.fakes.wordpress import FakeWordPress, stream
 from tests.gui.conftest import until
 from tests.gui.history_helpers import (
+    hanging,
     last_prompt,
     open_window,
     send,
@@ -155,3 +158,105 @@ async def test_copy_puts_the_message_on_the_clipboard(
         select(window, 1)
         qtbot.keyClick(window.message_view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
         assert QGuiApplication.clipboard().text() == "Copy me"
+
+
+def distinct_colours(window: MainWindow, area: QRect) -> int:
+    """How many colours the message view shows inside ``area`` (1: nothing drawn there)."""
+    image = window.message_view.viewport().grab().toImage()
+    return len(
+        {
+            image.pixel(x, y)
+            for x in range(area.left(), area.right() + 1)
+            for y in range(area.top(), area.bottom() + 1)
+        }
+    )
+
+
+def arrows(window: MainWindow, row: int) -> tuple[QRect, QRect]:
+    index = window.message_model.index(row)
+    delegate = window.delegate
+    return delegate.version_arrow_rect(index, -1), delegate.version_arrow_rect(index, +1)
+
+
+async def test_version_arrows_show_only_with_versions_and_clicks_switch(
+    qtbot, wordpress: str, fake_site: FakeWordPress
+) -> None:
+    fake_site.reply = [stream(["First answer"]), stream(["Second answer"])]
+    async with open_window(qtbot, wordpress) as window:
+        await send(qtbot, window, "Question")
+        await finished(window)
+        single = window.delegate.measure(window.message_model.message(1))
+        assert single.nav is None
+        assert arrows(window, 1) == (QRect(), QRect())
+        assert arrows(window, 0) == (QRect(), QRect())
+
+        select(window, 1)
+        window.regenerate_action.trigger()
+        await finished(window)
+        assert version(window, 1) == (2, 2)
+        previous, following = arrows(window, 1)
+        assert not previous.isEmpty()
+        assert not following.isEmpty()
+        # The user's message has one version: still no arrows under it.
+        assert arrows(window, 0) == (QRect(), QRect())
+        measure = window.delegate.measure(window.message_model.message(1))
+        assert measure.nav == (2, 2)
+        assert measure.row.height() == single.row.height() + measure.nav_height
+        window.message_view.viewport().repaint()
+        assert distinct_colours(window, previous.united(following)) > 1
+
+        history = window.controller.history
+        assert history is not None
+        chosen: list[int] = []
+        select_version = history.select_version
+
+        async def spy(message_id: int) -> object:
+            chosen.append(message_id)
+            return await select_version(message_id)
+
+        history.select_version = spy  # type: ignore[method-assign]
+        viewport = window.message_view.viewport()
+        # The next arrow of the last version does nothing.
+        qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=following.center())
+        qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=previous.center())
+        await until(lambda: texts(window) == ["Question", "First answer"], what="version 1")
+        assert version(window, 1) == (1, 2)
+        assert len(chosen) == 1
+        assert [m.content for m in stored_path()] == ["Question", "First answer"]
+
+        previous, following = arrows(window, 1)
+        qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=following.center())
+        await until(lambda: texts(window) == ["Question", "Second answer"], what="version 2")
+        assert len(chosen) == 2
+        assert [m.content for m in stored_path()] == ["Question", "Second answer"]
+
+
+async def test_version_arrows_do_nothing_while_a_reply_streams(
+    qtbot, wordpress: str, fake_site: FakeWordPress
+) -> None:
+    fake_site.reply = [stream(["First answer"]), stream(["Second answer"]), hanging(["Hm"])]
+    async with open_window(qtbot, wordpress) as window:
+        await send(qtbot, window, "Question")
+        await finished(window)
+        select(window, 1)
+        window.regenerate_action.trigger()
+        await finished(window)
+        assert window.delegate.versions_enabled
+
+        await send(qtbot, window, "Go on")
+        await until(lambda: window.controller.busy and texts(window)[-1] == "Hm", what="stream")
+        assert not window.delegate.versions_enabled
+        previous, _following = arrows(window, 1)
+        assert window.delegate.hit_test(window.message_model.index(1), previous.center()) is None
+        qtbot.mouseClick(
+            window.message_view.viewport(), Qt.MouseButton.LeftButton, pos=previous.center()
+        )
+        # A switch would have started a history job at once.
+        assert not window.controller.pending
+        await asyncio.sleep(0.2)
+        assert texts(window)[:2] == ["Question", "Second answer"]
+        assert version(window, 1) == (2, 2)
+
+        window.controller.stop()
+        await until(lambda: not window.controller.busy, what="the stop")
+        assert window.delegate.versions_enabled
