@@ -27,11 +27,13 @@ from qasync import QEventLoop  # noqa: I001
 from cli.options import Options, add_common_arguments, make_provider, resolve
 from provider import ProviderError
 from store import AsyncStore, Settings, StoreError, database_path, settings_path
+from store.settings import split_proxy_password
 
+from . import proxy
 from .errors import install_excepthook
 from .main_window import MainWindow
 
-__all__ = ["effective_options", "main", "open_history", "parse_options"]
+__all__ = ["effective_options", "main", "move_proxy_password", "open_history", "parse_options"]
 
 log = logging.getLogger("deskchat.gui")
 
@@ -87,7 +89,7 @@ def _provider_factory(session: aiohttp.ClientSession) -> Any:
         chosen = Options(
             provider=settings.provider,
             base_url=settings.base_url or None,
-            proxy=settings.proxy or None,
+            proxy=proxy.with_password(settings.proxy or None),
         )
         return make_provider(chosen, session)
 
@@ -111,9 +113,29 @@ async def open_history(options: Options) -> tuple[AsyncStore | None, str | None]
     return history, history.read_only_reason or history.recovery_notice
 
 
+def move_proxy_password(settings: Settings) -> str | None:
+    """Move a proxy password found in ``settings`` (an older DeskChat saved it) to the
+    keyring, and save the settings without it; a sentence to show, or None."""
+    if split_proxy_password(settings.proxy)[1] is None:
+        return None
+    kept = proxy.keep_password(settings.proxy)
+    if kept.error:
+        log.warning("%s", kept.error)
+        return kept.error
+    settings.proxy = kept.proxy
+    try:
+        settings.save()
+    except OSError as exc:
+        log.warning("cannot save settings: %s", exc)
+    return kept.note
+
+
 async def _run(options: Options) -> int:
     settings = Settings.load(settings_path(options.data_dir))
+    moved = move_proxy_password(settings)
     options = effective_options(options, settings)
+    # The saved address has no password: the keyring's goes back in for this run.
+    options = replace(options, proxy=proxy.with_password(options.proxy))
     # The session belongs to the running loop, so it is made here, not at import.
     async with aiohttp.ClientSession() as session:
         try:
@@ -127,7 +149,7 @@ async def _run(options: Options) -> int:
                 chat_provider,
                 model_name=options.model,
                 history=history,
-                notice=notice or settings.notice,
+                notice=notice or settings.notice or moved,
                 settings=settings,
                 provider_factory=_provider_factory(session),
             )

@@ -668,7 +668,11 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def on_settings_dialog_saved(self, settings: Settings) -> None:
         self.apply_settings(settings)
-        self.statusBar().showMessage("Settings saved.", 3000)
+        notice = self.settings_dialog.notice if self.settings_dialog is not None else None
+        if notice:
+            self.statusBar().showMessage(f"Settings saved. {notice}")
+        else:
+            self.statusBar().showMessage("Settings saved.", 3000)
 
     def apply_settings(self, settings: Settings, *, initial: bool = False) -> None:
         """Use ``settings`` now: prompt, temperature, font, theme, send key, provider."""

@@ -3,7 +3,8 @@
 Open it with ``.open()`` (never ``.exec()``): the loop keeps running, so a
 reply keeps streaming behind it. Settings go to ``settings.json`` through
 :class:`store.Settings`; an API key goes to the OS keyring through
-``provider.set_api_key`` and never into a file or the history.
+``provider.set_api_key`` and never into a file or the history, and so does a
+password typed in the proxy address (:mod:`gui.proxy`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from PySide6.QtWidgets import (
 
 import provider
 from store import Settings
+
+from . import proxy
 
 __all__ = ["SettingsDialog"]
 
@@ -57,6 +60,8 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("DeskChat settings")
         self.settings = settings
+        self.notice: str | None = None
+        """A sentence for the window after the last save (e.g. a session-only password)."""
         self.provider_box = QComboBox()
         for info in provider.PROVIDERS.values():
             self.provider_box.addItem(info.display_name, info.id)
@@ -65,6 +70,13 @@ class SettingsDialog(QDialog):
         self.base_url_edit = QLineEdit()
         self.proxy_edit = QLineEdit()
         self.proxy_edit.setPlaceholderText("none, e.g. http://host:3128")
+        self.proxy_edit.setToolTip(
+            "A password in the address (http://user:password@host:3128) is kept in the "
+            "system keyring, not in the settings file."
+        )
+        self.proxy_note = QLabel(proxy.NO_KEYRING)
+        self.proxy_note.setWordWrap(True)
+        self.proxy_note.hide()
         self.system_prompt_edit = QPlainTextEdit()
         self.system_prompt_edit.setPlaceholderText("Instructions sent before every conversation")
         self.system_prompt_edit.setFixedHeight(80)
@@ -94,6 +106,7 @@ class SettingsDialog(QDialog):
         form.addRow("Model:", self.model_edit)
         form.addRow("Server address:", self.base_url_edit)
         form.addRow("Proxy:", self.proxy_edit)
+        form.addRow("", self.proxy_note)
         form.addRow(self.api_key_label, self.api_key_edit)
         form.addRow("", self.key_note)
         form.addRow("System prompt:", self.system_prompt_edit)
@@ -122,6 +135,8 @@ class SettingsDialog(QDialog):
         self.model_edit.setText(s.model)
         self.base_url_edit.setText(s.base_url)
         self.proxy_edit.setText(s.proxy)
+        # A proxy user without a keyring: its password (if any) lasts this session only.
+        self.proxy_note.setVisible("@" in s.proxy and not provider.keyring_available())
         self.system_prompt_edit.setPlainText(s.system_prompt)
         self.temperature_box.setValue(s.temperature)
         self.font_size_box.setValue(s.font_size)
@@ -150,15 +165,19 @@ class SettingsDialog(QDialog):
     @Slot()
     def on_buttons_accepted(self) -> None:
         error = self._store_key()
+        kept = proxy.keep_password(self.proxy_edit.text())
+        error = error or kept.error
         if error:
             self.error_label.setText(error)
             self.error_label.show()
             return
+        self.notice = kept.note
+        self.proxy_edit.setText(kept.proxy)
         s = self.settings
         s.provider = self.provider_id
         s.model = self.model_edit.text().strip()
         s.base_url = self.base_url_edit.text().strip()
-        s.proxy = self.proxy_edit.text().strip()
+        s.proxy = kept.proxy
         s.system_prompt = self.system_prompt_edit.toPlainText().strip()
         s.temperature = round(self.temperature_box.value(), 2)
         s.font_size = self.font_size_box.value()

@@ -1,6 +1,8 @@
 """The settings file: small JSON in the data folder, written atomically.
 
 API keys never go here; they live in the OS keyring (see provider.secrets).
+Neither does a proxy's password: the proxy address is saved without it
+(:func:`split_proxy_password`), and the window keeps the password in the keyring.
 Keys this version does not know are kept as they are, so a newer DeskChat's
 settings survive a run of an older one.
 """
@@ -13,10 +15,11 @@ import os
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from .paths import settings_path
 
-__all__ = ["THEMES", "SEND_KEYS", "Settings"]
+__all__ = ["THEMES", "SEND_KEYS", "Settings", "join_proxy_password", "split_proxy_password"]
 
 log = logging.getLogger("deskchat.store")
 
@@ -86,6 +89,9 @@ class Settings:
     def save(self) -> None:
         """Write the file atomically (temporary file, then rename over the old one)."""
         data = {k: v for k, v in self._data.items() if not _looks_secret(k)}
+        if isinstance(data.get("proxy"), str):
+            # The proxy's address is a setting, its password a secret.
+            data["proxy"] = split_proxy_password(data["proxy"])[0]
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
@@ -206,3 +212,47 @@ class Settings:
 def _looks_secret(key: str) -> bool:
     low = key.lower()
     return any(hint in low for hint in _SECRET_HINTS)
+
+
+def _split(url: str) -> tuple[SplitResult, str, str, str] | None:
+    """The URL's parts, its user, password and host:port; None without a user part.
+
+    The user and password stay exactly as typed (percent-escapes included), so
+    joining them back gives the same URL.
+    """
+    text = url.strip()
+    # "user:pw@host:3128" without a scheme would read "user" as the scheme.
+    parts = urlsplit(text if "://" in text else "//" + text)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if not at:
+        return None
+    user, _colon, password = userinfo.partition(":")
+    return parts, user, password, hostport
+
+
+def _unsplit(url: str, parts: SplitResult, netloc: str) -> str:
+    joined = urlunsplit(parts._replace(netloc=netloc))
+    return joined if "://" in url else joined.removeprefix("//")
+
+
+def split_proxy_password(url: str) -> tuple[str, str | None]:
+    """``url`` without its password (scheme, user, host and port kept), and the password.
+
+    ``http://me:secret@proxy:3128`` gives ``("http://me@proxy:3128", "secret")``;
+    a URL without a password comes back unchanged with None.
+    """
+    split = _split(url)
+    if split is None or not split[2]:
+        return url, None
+    parts, user, password, hostport = split
+    return _unsplit(url.strip(), parts, f"{user}@{hostport}"), password
+
+
+def join_proxy_password(url: str, password: str | None) -> str:
+    """``url`` with ``password`` put back after its user (unchanged without a user part,
+    with a password already there, or without ``password``)."""
+    split = _split(url)
+    if not password or split is None or split[2]:
+        return url
+    parts, user, _password, hostport = split
+    return _unsplit(url.strip(), parts, f"{user}:{password}@{hostport}")

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import aiohttp
 import keyring
 import keyring.backend
 import pytest
@@ -15,8 +16,9 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 import provider
 from cli.options import Options
-from gui.app import effective_options
+from gui.app import _provider_factory, effective_options, move_proxy_password
 from gui.main_window import MainWindow
+from gui.proxy import with_password
 from gui.settings_dialog import SettingsDialog
 from gui.theme import apply_theme
 from provider.secrets import clear_session_keys
@@ -209,3 +211,66 @@ async def test_the_settings_action_is_off_without_settings(window: MainWindow) -
     assert not window.settings_action.isEnabled()
     window.settings_action.trigger()
     assert window.settings_dialog is None
+
+
+PROXY_PASSWORD = "proxy-pw-DO-NOT-STORE-987"
+
+
+async def test_a_proxy_password_goes_to_the_keyring_and_back_into_the_provider(
+    qtbot, wordpress: str, memory_keyring: MemoryKeyring
+) -> None:
+    settings = Settings.load(settings_path())
+    built: list[str | None] = []
+    async with aiohttp.ClientSession() as session:
+        build = _provider_factory(session)
+
+        def factory(chosen: Settings) -> object:
+            made = build(chosen)
+            built.append(made.proxy)
+            return made
+
+        async with open_window(qtbot, wordpress, settings=settings, factory=factory) as window:
+            window.settings_action.trigger()
+            dialog = window.settings_dialog
+            assert dialog is not None
+            dialog.proxy_edit.setText(f"http://me:{PROXY_PASSWORD}@127.0.0.1:3128")
+            save(dialog)
+            assert not dialog.isVisible()
+
+    assert memory_keyring.passwords[("deskchat", "proxy")] == PROXY_PASSWORD
+    saved = json.loads(settings_path().read_text(encoding="utf-8"))
+    assert saved["proxy"] == "http://me@127.0.0.1:3128"
+    assert built == [f"http://me:{PROXY_PASSWORD}@127.0.0.1:3128"]
+    assert files_containing(PROXY_PASSWORD, data_dir()) == []
+    # At the next start the saved address gets the password back from the keyring.
+    again = Settings.load(settings_path())
+    assert with_password(again.proxy) == f"http://me:{PROXY_PASSWORD}@127.0.0.1:3128"
+
+
+async def test_without_a_keyring_the_proxy_password_lasts_this_session_and_says_so(
+    qtbot, wordpress: str
+) -> None:
+    assert not provider.keyring_available()
+    settings = Settings.load(settings_path())
+    async with open_window(qtbot, wordpress, settings=settings) as window:
+        window.settings_action.trigger()
+        dialog = window.settings_dialog
+        assert dialog is not None
+        dialog.proxy_edit.setText(f"http://me:{PROXY_PASSWORD}@127.0.0.1:3128")
+        save(dialog)
+        assert "session only" in window.statusBar().currentMessage()
+        assert with_password(settings.proxy) == f"http://me:{PROXY_PASSWORD}@127.0.0.1:3128"
+    assert files_containing(PROXY_PASSWORD, data_dir()) == []
+
+
+def test_a_password_saved_by_an_older_version_moves_to_the_keyring(
+    memory_keyring: MemoryKeyring,
+) -> None:
+    path = settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"proxy": f"http://me:{PROXY_PASSWORD}@127.0.0.1:3128"}))
+    settings = Settings.load(path)
+    assert move_proxy_password(settings) is None
+    assert memory_keyring.passwords[("deskchat", "proxy")] == PROXY_PASSWORD
+    assert PROXY_PASSWORD not in path.read_text(encoding="utf-8")
+    assert settings.proxy == "http://me@127.0.0.1:3128"

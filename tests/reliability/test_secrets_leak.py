@@ -143,10 +143,6 @@ async def test_a_proxy_failure_names_the_proxy_without_its_password(tmp_path: Pa
     assert PASSWORD not in repr(info.value.args)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store.Settings saves the proxy URL as typed, password included (reported)",
-)
 def test_saved_settings_keep_no_proxy_password(tmp_path: Path) -> None:
     settings = Settings(tmp_path / "settings.json")
     settings.proxy = f"http://user:{PASSWORD}@127.0.0.1:3128"

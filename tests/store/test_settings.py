@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from store import Settings, settings_path
+from store.settings import join_proxy_password, split_proxy_password
 
 
 def test_defaults_without_a_file(tmp_path: Path) -> None:
@@ -117,3 +118,37 @@ def test_save_creates_the_data_dir(tmp_path: Path) -> None:
     s.font_size = 12
     s.save()
     assert Settings.load(tmp_path / "new" / "dir" / "settings.json").font_size == 12
+
+
+def test_the_proxy_is_saved_without_its_password(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    s = Settings(path)
+    s.proxy = "http://me:pa%3Ass@proxy.example:3128"
+    s.save()
+    raw = path.read_text(encoding="utf-8")
+    assert "pa%3Ass" not in raw
+    assert json.loads(raw)["proxy"] == "http://me@proxy.example:3128"
+    assert Settings.load(path).proxy == "http://me@proxy.example:3128"
+
+
+@pytest.mark.parametrize(
+    ("typed", "clean", "password"),
+    [
+        ("http://me:secret@proxy:3128", "http://me@proxy:3128", "secret"),
+        ("socks5://u:p@ss@127.0.0.1:9050/", "socks5://u@127.0.0.1:9050/", "p@ss"),
+        ("me:secret@proxy:3128", "me@proxy:3128", "secret"),
+        ("http://me@proxy:3128", "http://me@proxy:3128", None),
+        ("http://proxy:3128", "http://proxy:3128", None),
+        ("", "", None),
+    ],
+)
+def test_proxy_password_split_and_join(typed: str, clean: str, password: str | None) -> None:
+    assert split_proxy_password(typed) == (clean, password)
+    assert join_proxy_password(clean, password) == typed
+
+
+def test_joining_keeps_a_typed_password_and_needs_a_user_part() -> None:
+    assert join_proxy_password("http://me:typed@proxy:3128", "other") == (
+        "http://me:typed@proxy:3128"
+    )
+    assert join_proxy_password("http://proxy:3128", "other") == "http://proxy:3128"
