@@ -31,6 +31,7 @@ from store.settings import split_proxy_password
 
 from . import proxy
 from .errors import install_excepthook
+from .local_servers import LocalServers
 from .main_window import MainWindow
 
 __all__ = ["effective_options", "main", "move_proxy_password", "open_history", "parse_options"]
@@ -152,6 +153,7 @@ async def _run(options: Options) -> int:
                 notice=notice or settings.notice or moved,
                 settings=settings,
                 provider_factory=_provider_factory(session),
+                local_servers=LocalServers(session),
             )
             _set_icon(window)
             closed = asyncio.Event()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 import provider
-from provider import Message, ProviderError, ReplyState
+from provider import Event, Message, ProviderError, ReplyState
 from store import LEAF, AsyncReplyWriter, AsyncStore, ParentRef, SearchHit, StoreError
 
 from .conversation import ChatMessage, Conversation, Conversations
@@ -53,6 +53,11 @@ class ChatController(QObject):
     conversations live in memory only; with one, every message is saved (the
     user's before it is sent, a reply while it streams) and conversations
     are read back lazily when first shown.
+
+    A reply that fails before its first event with a connection error, a 429
+    or a 5xx is tried again (``provider.with_retries``), the status line saying
+    "Retrying in N s…" while it waits; then :attr:`fallback_provider`, if set.
+    An error after text has arrived is never retried: the text stays.
 
     Args:
         chat_provider: what streams replies (see ``provider.Provider``).
@@ -105,6 +110,12 @@ class ChatController(QObject):
         self.provider_id = str(getattr(chat_provider, "name", ""))
         self.system_prompt = ""
         self.temperature: float | None = None
+        self.fallback_provider: Any | None = None
+        """Asked (with its default model) when the provider fails before replying."""
+        self.retry_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
+        """How retries wait (tests pass one that returns at once)."""
+        self.retry_attempts = 3
+        """Tries in all for a reply that fails before anything arrived (1: no retry)."""
         self.conversations = conversations or Conversations()
         if not self.conversations.items:
             self.conversations.new()
@@ -141,6 +152,11 @@ class ChatController(QObject):
     def history(self) -> AsyncStore | None:
         """The history store, or None when nothing is kept."""
         return self._history
+
+    @property
+    def chat_provider(self) -> Any:
+        """The provider the next reply comes from."""
+        return self._provider
 
     def set_provider(self, chat_provider: Any, provider_id: str | None = None) -> None:
         """Use another provider from the next reply on (a streaming one keeps its own)."""
@@ -571,9 +587,7 @@ class ChatController(QObject):
         waiting = True
         try:
             writer = await self._prepare(conversation, plan)
-            async for event in provider.stream_events(
-                self._provider, self.model_name, history, **params
-            ):
+            async for event in self._events(history, params):
                 added = reply.handle(event)
                 if added and writer is not None:
                     writer.append(added)
@@ -595,6 +609,31 @@ class ChatController(QObject):
             flusher.deleteLater()
             await self._finish(writer, message)
         self._model.touch(message)
+
+    def _events(self, history: Sequence[Message], params: dict[str, Any]) -> AsyncIterator[Event]:
+        """The reply's events, tried again (then on the fallback) while nothing has arrived."""
+        chat, model = self._provider, self.model_name
+        fallback: Any = self.fallback_provider
+
+        def first() -> AsyncIterator[Event]:
+            return provider.stream_events(chat, model, history, **params)
+
+        def second() -> AsyncIterator[Event]:
+            # The fallback's own default model: the chosen name belongs to the first provider.
+            name = str(getattr(fallback, "default_model", "") or model)
+            return provider.stream_events(fallback, name, history, **params)
+
+        async def wait(seconds: float) -> None:
+            self.status_changed.emit(f"Retrying in {seconds:g} s…")
+            await self.retry_sleep(seconds)
+            self.status_changed.emit(WAITING)
+
+        return provider.with_retries(
+            first,
+            attempts=self.retry_attempts,
+            sleep=wait,
+            fallback=second if fallback is not None else None,
+        )
 
     async def _prepare(self, conversation: Conversation, plan: _Plan) -> AsyncReplyWriter | None:
         """Save the conversation and the user's message; a writer for the reply."""

@@ -35,6 +35,7 @@ from .bubble_delegate import BubbleDelegate
 from .controller import ChatController
 from .conversation import ChatMessage, Conversations
 from .input_box import InputBox
+from .local_servers import LocalModel, LocalServers
 from .message_model import MessageModel
 from .search_panel import SearchResults
 from .settings_dialog import SettingsDialog
@@ -66,6 +67,8 @@ class MainWindow(QMainWindow):
             dialog); None leaves the defaults and offers no dialog.
         provider_factory: builds a provider from saved settings, so a new
             provider or server takes effect without a restart.
+        local_servers: finds model servers on this computer once the window
+            is shown; their models join the model picker. None looks for none.
 
     Signals:
         closed(): the window has closed and no reply task is left running.
@@ -83,6 +86,7 @@ class MainWindow(QMainWindow):
         notice: str | None = None,
         settings: Settings | None = None,
         provider_factory: Callable[[Settings], Any] | None = None,
+        local_servers: LocalServers | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("DeskChat")
@@ -99,6 +103,11 @@ class MainWindow(QMainWindow):
         self._notice = notice
         self.settings = settings
         self._provider_factory = provider_factory
+        self.local_servers = local_servers
+        self.local_models: list[LocalModel] = []
+        # The provider whose models head the picker; a local model's provider replaces
+        # it for replies only until one of these is chosen again.
+        self._main_provider: tuple[Any, str] = (chat_provider, self.controller.provider_id)
         self.settings_dialog: SettingsDialog | None = None
         self.delete_confirmation: QMessageBox | None = None
         self.transfer = Transfer(history, self, self._spawn) if history is not None else None
@@ -312,7 +321,7 @@ class MainWindow(QMainWindow):
         self.input_box.submitted.connect(self.on_input_box_submitted)
         self.send_button.clicked.connect(self.on_send_button_clicked)
         self.retry_button.clicked.connect(self.on_retry_button_clicked)
-        self.model_picker.currentTextChanged.connect(self.on_model_picker_text_changed)
+        self.model_picker.currentIndexChanged.connect(self.on_model_picker_index_changed)
         self.new_chat_button.clicked.connect(self.on_new_chat_action_triggered)
         self.new_chat_action.triggered.connect(self.on_new_chat_action_triggered)
         self.quit_action.triggered.connect(self.close)
@@ -360,6 +369,33 @@ class MainWindow(QMainWindow):
         """Finish starting once the loop runs: read the history, fill the model picker."""
         self._spawn(self.controller.load_history())
         self._spawn(self.controller.load_models())
+        if self.local_servers is not None:
+            self._spawn(self._discover(self.local_servers))
+
+    async def _discover(self, servers: LocalServers) -> None:
+        """Offer the models of servers running on this computer in the model picker."""
+        found = await servers.discover()
+        self.local_models = found
+        self._fill_local_models()
+        if found:
+            names = sorted({m.server.display_name for m in found})
+            self.statusBar().showMessage(
+                f"Found {', '.join(names)} on this computer; its models are in the model list.",
+                5000,
+            )
+
+    def _fill_local_models(self) -> None:
+        """Put the local models after the provider's own, below a separator."""
+        picker = self.model_picker
+        picker.blockSignals(True)
+        for index in range(picker.count() - 1, -1, -1):
+            if isinstance(picker.itemData(index), LocalModel) or not picker.itemText(index):
+                picker.removeItem(index)
+        if self.local_models:
+            picker.insertSeparator(picker.count())
+            for local in self.local_models:
+                picker.addItem(local.label, local)
+        picker.blockSignals(False)
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -448,10 +484,31 @@ class MainWindow(QMainWindow):
         self.model_picker.addItems(names)
         self.model_picker.setCurrentText(selected)
         self.model_picker.blockSignals(False)
+        self._fill_local_models()
 
-    @Slot(str)
-    def on_model_picker_text_changed(self, name: str) -> None:
-        self.controller.set_model_name(name)
+    @Slot(int)
+    def on_model_picker_index_changed(self, index: int) -> None:
+        if index < 0:
+            return
+        chosen = self.model_picker.itemData(index)
+        c = self.controller
+        if isinstance(chosen, LocalModel):
+            assert self.local_servers is not None
+            try:
+                local = self.local_servers.create(chosen.server)
+            except ProviderError as exc:
+                self.statusBar().showMessage(exc.text())
+                return
+            c.set_provider(local, chosen.server.provider_id)
+            c.set_model_name(chosen.model)
+            self.statusBar().showMessage(
+                f"Replies now come from {chosen.model} on {chosen.server.display_name}.", 5000
+            )
+            return
+        main, main_id = self._main_provider
+        if c.chat_provider is not main:
+            c.set_provider(main, main_id)
+        c.set_model_name(self.model_picker.itemText(index))
 
     @Slot()
     def on_controller_conversations_changed(self) -> None:
@@ -690,7 +747,10 @@ class MainWindow(QMainWindow):
             self.message_view.doItemsLayout()
         apply_theme(settings.theme)
         self.message_view.viewport().update()
-        if initial or self._provider_factory is None:
+        if self._provider_factory is None:
+            return
+        c.fallback_provider = self._fallback(settings, self._provider_factory)
+        if initial:
             return
         try:
             chat_provider = self._provider_factory(settings)
@@ -698,8 +758,21 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(exc.text())
             return
         c.set_provider(chat_provider, settings.provider)
+        self._main_provider = (chat_provider, c.provider_id)
         c.request_model(settings.model or None)
         self._spawn(c.load_models())
+
+    def _fallback(self, settings: Settings, factory: Callable[[Settings], Any]) -> Any | None:
+        """The provider the settings name as fallback (its own default address), or None."""
+        wanted = settings.fallback_provider
+        if not wanted or wanted == settings.provider:
+            return None
+        chosen = Settings(settings.path, {"provider": wanted, "proxy": settings.proxy})
+        try:
+            return factory(chosen)
+        except ProviderError as exc:
+            self.statusBar().showMessage(f"The fallback provider is not used: {exc.text()}")
+            return None
 
     def _export(self, current: bool, fmt: str) -> None:
         if self.transfer is None:

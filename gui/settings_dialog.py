@@ -65,6 +65,13 @@ class SettingsDialog(QDialog):
         self.provider_box = QComboBox()
         for info in provider.PROVIDERS.values():
             self.provider_box.addItem(info.display_name, info.id)
+        self.fallback_box = QComboBox()
+        self.fallback_box.setToolTip(
+            "Asked when the chosen provider fails before it starts to reply"
+        )
+        self.fallback_box.addItem("None", "")
+        for info in provider.PROVIDERS.values():
+            self.fallback_box.addItem(info.display_name, info.id)
         self.model_edit = QLineEdit()
         self.model_edit.setPlaceholderText("The provider's default")
         self.base_url_edit = QLineEdit()
@@ -103,6 +110,7 @@ class SettingsDialog(QDialog):
 
         form = QFormLayout()
         form.addRow("Provider:", self.provider_box)
+        form.addRow("Fallback provider:", self.fallback_box)
         form.addRow("Model:", self.model_edit)
         form.addRow("Server address:", self.base_url_edit)
         form.addRow("Proxy:", self.proxy_edit)
@@ -132,6 +140,7 @@ class SettingsDialog(QDialog):
         s = self.settings
         index = self.provider_box.findData(s.provider)
         self.provider_box.setCurrentIndex(max(index, 0))
+        self.fallback_box.setCurrentIndex(max(self.fallback_box.findData(s.fallback_provider), 0))
         self.model_edit.setText(s.model)
         self.base_url_edit.setText(s.base_url)
         self.proxy_edit.setText(s.proxy)
@@ -175,6 +184,7 @@ class SettingsDialog(QDialog):
         self.proxy_edit.setText(kept.proxy)
         s = self.settings
         s.provider = self.provider_id
+        s.fallback_provider = str(self.fallback_box.currentData())
         s.model = self.model_edit.text().strip()
         s.base_url = self.base_url_edit.text().strip()
         s.proxy = kept.proxy

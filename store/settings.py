@@ -51,6 +51,7 @@ class Settings:
         "font_size": 11,
         "theme": "system",
         "send_key": "enter",
+        "fallback_provider": "",
     }
 
     def __init__(self, path: str | Path | None = None, data: dict[str, Any] | None = None) -> None:
@@ -155,6 +156,15 @@ class Settings:
     @proxy.setter
     def proxy(self, value: str) -> None:
         self._data["proxy"] = str(value)
+
+    @property
+    def fallback_provider(self) -> str:
+        """The provider id to ask when the chosen one fails before replying ("" for none)."""
+        return self._text("fallback_provider")
+
+    @fallback_provider.setter
+    def fallback_provider(self, value: str) -> None:
+        self._data["fallback_provider"] = str(value)
 
     @property
     def system_prompt(self) -> str:

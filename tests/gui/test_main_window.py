@@ -28,6 +28,10 @@ def shown_footer(window: MainWindow) -> str:
     return window.delegate.measure(last(window)).footer
 
 
+async def no_wait(_seconds: float) -> None:
+    """Retries wait no time in tests."""
+
+
 def status_of(window: MainWindow) -> str:
     reply = last(window).reply
     return reply.status if reply is not None else "user"
@@ -118,7 +122,13 @@ async def test_escape_stops_the_reply(qtbot, window: MainWindow, fake_site: Fake
 async def test_an_error_shows_a_sentence_and_retry_sends_again(
     qtbot, window: MainWindow, fake_site: FakeWordPress
 ) -> None:
-    fake_site.reply = [Script(status=500, chunks=[b"upstream exploded"]), stream(["Fine now"])]
+    # Every automatic try fails; the user's Retry gets the answer.
+    window.controller.retry_sleep = no_wait
+    attempts = window.controller.retry_attempts
+    fake_site.reply = [
+        *[Script(status=500, chunks=[b"upstream exploded"])] * attempts,
+        stream(["Fine now"]),
+    ]
     await type_and_enter(qtbot, window, "Hello?")
     await until(lambda: status_of(window) == "error", what="the error")
 
@@ -134,9 +144,9 @@ async def test_an_error_shows_a_sentence_and_retry_sends_again(
 
     await until(lambda: status_of(window) == "complete", what="the retried reply")
     assert last(window).content == "Fine now"
-    assert len(fake_site.posts) == 2
+    assert len(fake_site.posts) == attempts + 1
     # The same conversation was sent again: the failed reply is not part of it.
-    assert fake_site.posts[1]["form"]["message"] == "Hello?"
+    assert fake_site.posts[attempts]["form"]["message"] == "Hello?"
     assert window.message_model.rowCount() == 3
     await until(lambda: not window.retry_bar.isVisibleTo(window))
 
@@ -157,7 +167,9 @@ async def test_a_dropped_connection_keeps_the_partial_text_with_the_error(
 async def test_retry_is_reachable_from_the_keyboard(
     qtbot, window: MainWindow, fake_site: FakeWordPress
 ) -> None:
-    fake_site.reply = [Script(status=503, chunks=[b"busy"]), stream(["Back"])]
+    window.controller.retry_sleep = no_wait
+    attempts = window.controller.retry_attempts
+    fake_site.reply = [*[Script(status=503, chunks=[b"busy"])] * attempts, stream(["Back"])]
     await type_and_enter(qtbot, window, "Hello?")
     await until(lambda: status_of(window) == "error", what="the error")
     window.retry_action.trigger()

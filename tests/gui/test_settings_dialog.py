@@ -274,3 +274,15 @@ def test_a_password_saved_by_an_older_version_moves_to_the_keyring(
     assert memory_keyring.passwords[("deskchat", "proxy")] == PROXY_PASSWORD
     assert PROXY_PASSWORD not in path.read_text(encoding="utf-8")
     assert settings.proxy == "http://me@127.0.0.1:3128"
+
+
+def test_the_fallback_provider_is_chosen_and_saved(qtbot) -> None:
+    settings = Settings.load(settings_path())
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    assert dialog.fallback_box.currentData() == ""
+    choose(dialog.fallback_box, "ollama")
+    save(dialog)
+    assert json.loads(settings_path().read_text(encoding="utf-8"))["fallback_provider"] == "ollama"
+    dialog.load()
+    assert dialog.fallback_box.currentData() == "ollama"

@@ -33,6 +33,7 @@ def test_round_trip_and_unknown_keys_kept(tmp_path: Path) -> None:
     s.font_size = 14
     s.send_key = "ctrl+enter"
     s.proxy = "socks5://127.0.0.1:9050"
+    s.fallback_provider = "ollama"
     s.save()
     again = Settings.load(path)
     assert again.as_dict() == {
@@ -43,6 +44,7 @@ def test_round_trip_and_unknown_keys_kept(tmp_path: Path) -> None:
         "font_size": 14,
         "send_key": "ctrl+enter",
         "proxy": "socks5://127.0.0.1:9050",
+        "fallback_provider": "ollama",
     }
     assert again.extra == {"future_option": [1, 2]}
 
