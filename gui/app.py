@@ -12,7 +12,7 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import fields, replace
 from typing import Any
 
@@ -34,7 +34,14 @@ from .errors import install_excepthook
 from .local_servers import LocalServers
 from .main_window import MainWindow
 
-__all__ = ["effective_options", "main", "move_proxy_password", "open_history", "parse_options"]
+__all__ = [
+    "effective_options",
+    "given_options",
+    "main",
+    "move_proxy_password",
+    "open_history",
+    "parse_options",
+]
 
 log = logging.getLogger("deskchat.gui")
 
@@ -49,8 +56,31 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     return resolve(parser.parse_args(argv))
 
 
+_MERGED = ("provider", "base_url", "proxy", "model")
+"""Options the saved settings fill in when neither the command line nor the environment did."""
+
+
+def given_options(
+    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
+) -> frozenset[str]:
+    """The names of the options the user actually gave: on ``argv`` or as ``DESKCHAT_*``.
+
+    ``cli.options.resolve`` fills unset options with their defaults, so an
+    option equal to its default may still have been typed: this looks at
+    what was typed instead.
+    """
+    parser = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    add_common_arguments(parser)
+    # Other arguments (a subcommand, -v) are none of this function's business.
+    typed, _rest = parser.parse_known_args(sys.argv[1:] if argv is None else list(argv))
+    env = os.environ if environ is None else environ
+    from_env = {name for name in _MERGED if env.get(f"DESKCHAT_{name.upper()}")}
+    return frozenset(vars(typed)) | from_env
+
+
 def main(argv: list[str] | None = None, options: Options | None = None) -> int:
     """Open the window and run until it closes; return the exit code."""
+    given = given_options(argv)
     if options is None:
         options = parse_options(argv)
     if not logging.getLogger().handlers:
@@ -63,20 +93,29 @@ def main(argv: list[str] | None = None, options: Options | None = None) -> int:
     # The window decides when to quit: closing it mid-stream first cancels the reply.
     app.setQuitOnLastWindowClosed(False)
     with asyncio.Runner(loop_factory=lambda: QEventLoop(app)) as runner:
-        return runner.run(_run(options))
+        return runner.run(_run(options, given))
 
 
-def effective_options(options: Options, settings: Settings) -> Options:
+def effective_options(
+    options: Options, settings: Settings, given: Collection[str] | None = None
+) -> Options:
     """The saved settings, with what the command line (or environment) set on top.
 
-    An option still at its default counts as unset, so ``--provider
-    chatgptfree`` cannot override a different saved provider.
+    Args:
+        given: the options the user gave (:func:`given_options`), which win
+            even when equal to their default (``--provider chatgptfree`` over
+            a saved provider). None guesses: an option at its default counts
+            as unset.
     """
     defaults = Options()
     merged: dict[str, Any] = {}
-    for name in ("provider", "base_url", "proxy", "model"):
-        given = getattr(options, name)
-        if given != getattr(defaults, name):
+    for name in _MERGED:
+        typed = (
+            name in given
+            if given is not None
+            else getattr(options, name) != getattr(defaults, name)
+        )
+        if typed:
             continue  # the command line wins for this run
         saved = getattr(settings, name)
         if saved:
@@ -131,10 +170,10 @@ def move_proxy_password(settings: Settings) -> str | None:
     return kept.note
 
 
-async def _run(options: Options) -> int:
+async def _run(options: Options, given: Collection[str] | None = None) -> int:
     settings = Settings.load(settings_path(options.data_dir))
     moved = move_proxy_password(settings)
-    options = effective_options(options, settings)
+    options = effective_options(options, settings, given)
     # The saved address has no password: the keyring's goes back in for this run.
     options = replace(options, proxy=proxy.with_password(options.proxy))
     # The session belongs to the running loop, so it is made here, not at import.

@@ -16,7 +16,13 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 import provider
 from cli.options import Options
-from gui.app import _provider_factory, effective_options, move_proxy_password
+from gui.app import (
+    _provider_factory,
+    effective_options,
+    given_options,
+    move_proxy_password,
+    parse_options,
+)
 from gui.main_window import MainWindow
 from gui.proxy import with_password
 from gui.settings_dialog import SettingsDialog
@@ -286,3 +292,25 @@ def test_the_fallback_provider_is_chosen_and_saved(qtbot) -> None:
     assert json.loads(settings_path().read_text(encoding="utf-8"))["fallback_provider"] == "ollama"
     dialog.load()
     assert dialog.fallback_box.currentData() == "ollama"
+
+
+def test_a_provider_given_explicitly_wins_even_when_it_is_the_default(monkeypatch) -> None:
+    for name in ("DESKCHAT_PROVIDER", "DESKCHAT_BASE_URL", "DESKCHAT_PROXY", "DESKCHAT_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(Path("unused.json"))
+    settings.provider = "ollama"
+    settings.model = "llama3"
+    argv = ["--provider", "chatgptfree"]
+    given = given_options(argv)
+    assert given == {"provider"}
+    merged = effective_options(parse_options(argv), settings, given)
+    assert merged.provider == "chatgptfree"
+    assert merged.model == "llama3"
+    # Not given at all: the saved provider is used.
+    assert effective_options(parse_options([]), settings, given_options([])).provider == "ollama"
+    # Given through the environment counts as given too.
+    monkeypatch.setenv("DESKCHAT_PROVIDER", "chatgptfree")
+    assert given_options([]) == {"provider"}
+    assert effective_options(parse_options([]), settings, given_options([])).provider == (
+        "chatgptfree"
+    )
