@@ -18,7 +18,6 @@ from typing import Any
 
 import aiohttp
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 # PySide6 is imported above, so qasync binds to it.
@@ -26,10 +25,11 @@ from qasync import QEventLoop  # noqa: I001
 
 from cli.options import Options, add_common_arguments, make_provider, resolve
 from provider import ProviderError
-from store import AsyncStore, Settings, StoreError, database_path, settings_path
+from store import AsyncStore, Settings, StoreError, data_dir, database_path, settings_path
 from store.settings import split_proxy_password
 
 from . import proxy
+from .about import app_icon
 from .errors import install_excepthook
 from .local_servers import LocalServers
 from .main_window import MainWindow
@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None, options: Options | None = None) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("DeskChat")
     app.setDesktopFileName("deskchat")
+    app.setWindowIcon(app_icon())
     # The window decides when to quit: closing it mid-stream first cancels the reply.
     app.setQuitOnLastWindowClosed(False)
     with asyncio.Runner(loop_factory=lambda: QEventLoop(app)) as runner:
@@ -194,7 +195,7 @@ async def _run(options: Options, given: Collection[str] | None = None) -> int:
                 provider_factory=_provider_factory(session),
                 local_servers=LocalServers(session),
             )
-            _set_icon(window)
+            window.data_dir = data_dir(options.data_dir)
             closed = asyncio.Event()
             window.closed.connect(closed.set)
             window.show()
@@ -206,15 +207,6 @@ async def _run(options: Options, given: Collection[str] | None = None) -> int:
             if history is not None:
                 await history.close()
     return EXIT_OK
-
-
-def _set_icon(window: MainWindow) -> None:
-    try:
-        import resources
-
-        window.setWindowIcon(QIcon(str(resources.path("icons/deskchat.svg"))))
-    except FileNotFoundError as exc:
-        log.warning("%s", exc)
 
 
 def _smoke_hooks(window: MainWindow) -> None:

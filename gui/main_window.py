@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal, Slot
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 from provider import ProviderError
 from store import AsyncStore, SearchHit, Settings
 
+from .about import AboutDialog, app_icon
 from .bubble_delegate import BubbleDelegate
 from .controller import ChatController
 from .conversation import ChatMessage, Conversations
@@ -90,6 +92,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle("DeskChat")
+        self.setWindowIcon(app_icon())
         self.resize(980, 680)
         self.message_model = MessageModel(self)
         self.controller = ChatController(
@@ -109,6 +112,9 @@ class MainWindow(QMainWindow):
         # it for replies only until one of these is chosen again.
         self._main_provider: tuple[Any, str] = (chat_provider, self.controller.provider_id)
         self.settings_dialog: SettingsDialog | None = None
+        self.about_dialog: AboutDialog | None = None
+        self.data_dir: Path | None = None
+        """The data folder the About dialog names (None: the default one)."""
         self.delete_confirmation: QMessageBox | None = None
         self.transfer = Transfer(history, self, self._spawn) if history is not None else None
         self._editing: ChatMessage | None = None
@@ -294,6 +300,9 @@ class MainWindow(QMainWindow):
         menu.addAction(self.settings_action)
         menu.addSeparator()
         menu.addAction(self.quit_action)
+        self.about_action = QAction("About DeskChat", self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.menuBar().addMenu("&Help").addAction(self.about_action)
 
         sidebar = self.conversation_list
         self.rename_action = local("Rename", None, sidebar)
@@ -354,6 +363,7 @@ class MainWindow(QMainWindow):
         self._search_timer.timeout.connect(self.on_search_timer_timeout)
         self.search_results.hit_chosen.connect(self.on_search_results_hit_chosen)
         self.settings_action.triggered.connect(self.on_settings_action_triggered)
+        self.about_action.triggered.connect(self.on_about_action_triggered)
         self.export_markdown_action.triggered.connect(lambda: self._export(True, "markdown"))
         self.export_json_action.triggered.connect(lambda: self._export(True, "json"))
         self.export_all_markdown_action.triggered.connect(lambda: self._export(False, "markdown"))
@@ -721,6 +731,13 @@ class MainWindow(QMainWindow):
         self.settings_dialog.load()
         # open(), not exec(): the loop (and a streaming reply) keeps running.
         self.settings_dialog.open()
+
+    @Slot()
+    def on_about_action_triggered(self) -> None:
+        if self.about_dialog is None:
+            self.about_dialog = AboutDialog(self.data_dir, self)
+        # open(), not exec(): the loop keeps running behind it.
+        self.about_dialog.open()
 
     @Slot(object)
     def on_settings_dialog_saved(self, settings: Settings) -> None:

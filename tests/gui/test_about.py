@@ -1,0 +1,36 @@
+"""Help → About DeskChat names the version, Qt, Python and the data folder, without blocking."""
+
+from __future__ import annotations
+
+import platform
+
+from PySide6.QtCore import qVersion
+
+from cli.main import version
+from gui.main_window import MainWindow
+from store import data_dir
+from tests.gui.fakes import ScriptedProvider
+
+
+def test_the_about_dialog_shows_the_version_and_the_data_folder(qtbot) -> None:
+    window = MainWindow(ScriptedProvider())
+    qtbot.addWidget(window)
+    window.show()
+    help_menu = [a.menu() for a in window.menuBar().actions() if a.text() == "&Help"]
+    assert help_menu
+    assert window.about_action in help_menu[0].actions()
+
+    window.about_action.trigger()
+    dialog = window.about_dialog
+    assert dialog is not None
+    # open(), not exec(): trigger() returned while the dialog is up.
+    assert dialog.isVisible()
+    text = dialog.text_label.text()
+    assert f"DeskChat {version()}" in text
+    assert version()
+    assert f"Qt {qVersion()}" in text
+    assert f"Python {platform.python_version()}" in text
+    assert str(data_dir()) in text
+    assert not dialog.icon_label.pixmap().isNull()
+    assert not window.windowIcon().isNull()
+    dialog.close()
