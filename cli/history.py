@@ -17,7 +17,7 @@ __all__ = ["add_commands"]
 
 
 def add_commands(
-    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+    commands: argparse._SubParsersAction,
     common: argparse.ArgumentParser,
 ) -> None:
     """Register the history subcommands on the main parser."""

@@ -22,7 +22,7 @@ import provider
 from . import history
 from .options import Options, add_common_arguments, make_provider, resolve
 
-__all__ = ["main", "version"]
+__all__ = ["configure_logging", "main", "version"]
 
 log = logging.getLogger("deskchat.cli")
 
@@ -86,7 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run DeskChat; return the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    _configure_logging(getattr(args, "verbose", False))
+    # The window reads the raw arguments too (which options were typed at all).
+    args.argv = None if argv is None else list(argv)
+    configure_logging(getattr(args, "verbose", False))
     func = getattr(args, "func", _run_gui)
     try:
         return int(func(args))
@@ -98,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run_gui(args: argparse.Namespace) -> int:
     from gui.app import main as gui_main  # Qt loads only here.
 
-    return gui_main(argv=None, options=resolve(args))
+    return gui_main(argv=args.argv, options=resolve(args))
 
 
 def _run_ask(args: argparse.Namespace) -> int:
@@ -181,7 +183,10 @@ async def _models(options: Options, out: TextIO, *, discover: bool) -> int:
     return EXIT_OK if names else EXIT_ERROR
 
 
-def _configure_logging(verbose: bool) -> None:
+def configure_logging(verbose: bool = False) -> None:
+    """Log to stderr, with API keys and proxy passwords hidden, unless already set up."""
+    if logging.getLogger().handlers:
+        return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
     # On the handler, not a logger: a logger's filter misses its children's records.

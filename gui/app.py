@@ -23,10 +23,18 @@ from PySide6.QtWidgets import QApplication
 # PySide6 is imported above, so qasync binds to it.
 from qasync import QEventLoop  # noqa: I001
 
+from cli.main import configure_logging
 from cli.options import Options, add_common_arguments, make_provider, resolve
 from provider import ProviderError
-from store import AsyncStore, Settings, StoreError, data_dir, database_path, settings_path
-from store.settings import split_proxy_password
+from store import (
+    AsyncStore,
+    Settings,
+    StoreError,
+    data_dir,
+    database_path,
+    settings_path,
+    split_proxy_password,
+)
 
 from . import proxy
 from .about import app_icon
@@ -83,8 +91,7 @@ def main(argv: list[str] | None = None, options: Options | None = None) -> int:
     given = given_options(argv)
     if options is None:
         options = parse_options(argv)
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging()
     install_excepthook()
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 
 import provider
-from store.settings import join_proxy_password, split_proxy_password
+from store import join_proxy_password, split_proxy_password
 
 __all__ = ["NO_KEYRING", "PROXY_ID", "Kept", "keep_password", "with_password"]
 

@@ -32,12 +32,12 @@ class Provider(Protocol):
     """A fixed list, or a coroutine method that asks the server."""
 
     def create_async_generator(
-        self, model: str, messages: Sequence[Message], **params: Any
+        self, model: str | None, messages: Sequence[Message], **params: Any
     ) -> AsyncIterator[Event | str]: ...
 
 
 async def stream_events(
-    provider: Provider, model: str, messages: Sequence[Message], **params: Any
+    provider: Provider, model: str | None, messages: Sequence[Message], **params: Any
 ) -> AsyncIterator[Event]:
     """Run a provider and yield typed events only (``str`` becomes TextDelta)."""
     stream = provider.create_async_generator(model, messages, **params)

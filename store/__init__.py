@@ -23,7 +23,7 @@ from .paths import DATABASE_NAME, SETTINGS_NAME, data_dir, database_path, settin
 from .reply import ReplyWriter
 from .schema import SCHEMA_VERSION
 from .search import HIGHLIGHT_END, HIGHLIGHT_START, fts_query
-from .settings import SEND_KEYS, THEMES, Settings
+from .settings import SEND_KEYS, THEMES, Settings, join_proxy_password, split_proxy_password
 from .store import LEAF, ParentRef, Store, make_title
 
 __all__ = [
@@ -64,6 +64,8 @@ __all__ = [
     "import_file",
     "make_title",
     "settings_path",
+    "split_proxy_password",
+    "join_proxy_password",
     "to_json_data",
     "to_markdown",
     "write_export",

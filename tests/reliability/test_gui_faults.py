@@ -82,6 +82,9 @@ async def window(qtbot, wordpress: str) -> AsyncIterator[MainWindow]:
     """The main window on the fake site, with the short idle limit."""
     async with aiohttp.ClientSession() as session:
         main = MainWindow(ChatgptFree(wordpress, session=session, idle_timeout=IDLE))
+        # One try: these tests are about the error the user sees when a try fails
+        # (retries before the first byte are tested in tests/gui/test_local_servers.py).
+        main.controller.retry_attempts = 1
         qtbot.addWidget(main)
         main.show()
         main.activateWindow()
