@@ -10,9 +10,10 @@ os.environ.setdefault("QT_API", "pyside6")
 # Headless machines have no keyring backend; tests use an in-memory one or none.
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
+import aiohttp  # noqa: E402
 import pytest  # noqa: E402
-from aiohttp.test_utils import TestServer  # noqa: E402
 
+from tests.fakes.scripted import serving  # noqa: E402
 from tests.fakes.wordpress import FakeWordPress  # noqa: E402
 
 
@@ -32,9 +33,12 @@ def fake_site() -> FakeWordPress:
 @pytest.fixture
 async def wordpress(fake_site: FakeWordPress):
     """The fake site served on 127.0.0.1; yields its base URL."""
-    server = TestServer(fake_site.app, host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield str(server.make_url("")).rstrip("/")
-    finally:
-        await server.close()
+    async with serving(fake_site.app) as url:
+        yield url
+
+
+@pytest.fixture
+async def session():
+    """An aiohttp session to inject into providers, closed after the test."""
+    async with aiohttp.ClientSession() as shared:
+        yield shared

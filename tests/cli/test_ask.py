@@ -13,6 +13,7 @@ import pytest
 
 from cli.main import ask
 from cli.options import Options
+from tests.fakes.scripted import serving
 from tests.fakes.wordpress import FakeWordPress, Script, sse_body, stream
 
 REPO = Path(__file__).resolve().parents[2]
@@ -120,22 +121,15 @@ async def test_empty_question_is_a_usage_error() -> None:
 
 async def test_ask_openai_compatible_streams_from_a_local_server() -> None:
     """The issue's acceptance command, against a real loopback server."""
-    from aiohttp.test_utils import TestServer
-
     from tests.fakes.openai_server import FakeOpenAI, chunk, sse, stream_reply
 
     fake = FakeOpenAI()
     fake.reply_with(
         stream_reply(sse([chunk(role="assistant"), chunk("Hel"), chunk("lo ✓")]), seed=5)
     )
-    server = TestServer(fake.app, host="127.0.0.1")
-    await server.start_server()
-    try:
-        base = str(server.make_url("/v1"))
+    async with serving(fake.app, "/v1") as base:
         proc = await _spawn("ask", "--provider", "openai-compatible", "--base-url", base, "hi")
         out, err = await asyncio.wait_for(proc.communicate(), 60)
-    finally:
-        await server.close()
     assert proc.returncode == 0, err
     assert out.decode() == "Hello ✓\n"
     sent = fake.requests[-1]["json"]
@@ -146,8 +140,6 @@ async def test_ask_openai_compatible_streams_from_a_local_server() -> None:
 async def test_ask_retries_a_503_before_the_reply_starts(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from aiohttp.test_utils import TestServer
-
     from tests.fakes.openai_server import FakeOpenAI, chunk, json_reply, sse, stream_reply
 
     fake = FakeOpenAI()
@@ -155,14 +147,10 @@ async def test_ask_retries_a_503_before_the_reply_starts(
         json_reply({"error": {"message": "overloaded"}}, status=503),
         stream_reply(sse([chunk("after the retry")])),
     )
-    server = TestServer(fake.app, host="127.0.0.1")
-    await server.start_server()
-    try:
-        options = Options(provider="openai-compatible", base_url=str(server.make_url("/v1")))
+    async with serving(fake.app, "/v1") as base:
+        options = Options(provider="openai-compatible", base_url=base)
         out = io.StringIO()
         code = await ask(options, _user("hi"), out)
-    finally:
-        await server.close()
     assert code == 0
     assert out.getvalue() == "after the retry\n"
     chats = [r for r in fake.requests if r["path"] == "/v1/chat/completions"]

@@ -9,11 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 
-__all__ = ["Reply", "send_reply", "split_randomly"]
+__all__ = ["Reply", "send_reply", "serving", "split_randomly"]
+
+
+@asynccontextmanager
+async def serving(app: web.Application, path: str = "") -> AsyncIterator[str]:
+    """Serve ``app`` on 127.0.0.1 for the block; yield the URL of ``path``, no trailing slash."""
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield str(server.make_url(path)).rstrip("/")
+    finally:
+        await server.close()
 
 
 def split_randomly(data: bytes, seed: int, *, max_size: int = 17) -> list[bytes]:

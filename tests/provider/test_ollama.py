@@ -6,7 +6,6 @@ import asyncio
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 
 from provider import errors
 from provider.events import FinishEvent, ReasoningDelta, TextDelta, UsageEvent
@@ -14,6 +13,7 @@ from provider.ollama import Ollama, OllamaStreamParser
 from provider.openai_compat import IncompleteReplyError, ServerReportedError
 from tests.fakes.ollama_server import FakeOllama, line, ndjson, ndjson_reply
 from tests.fakes.openai_server import Reply, json_reply, split_randomly
+from tests.fakes.scripted import serving
 
 SEEDS = [0, 1, 3, 42]
 HELLO = [{"role": "user", "content": "Hello"}]
@@ -26,18 +26,8 @@ def fake() -> FakeOllama:
 
 @pytest.fixture
 async def base_url(fake: FakeOllama):
-    server = TestServer(fake.app, host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield str(server.make_url("")).rstrip("/")
-    finally:
-        await server.close()
-
-
-@pytest.fixture
-async def session():
-    async with aiohttp.ClientSession() as s:
-        yield s
+    async with serving(fake.app) as url:
+        yield url
 
 
 async def collect(provider: Ollama, model: str | None = "qwen3:0.6b", **params) -> list:

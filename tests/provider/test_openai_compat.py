@@ -7,7 +7,6 @@ import json
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 
 from provider import errors
 from provider.events import FinishEvent, ReasoningDelta, TextDelta, UsageEvent
@@ -28,6 +27,7 @@ from tests.fakes.openai_server import (
     sse,
     stream_reply,
 )
+from tests.fakes.scripted import serving
 from tests.fixtures import LLAMA_CPP as LLAMA
 
 SEEDS = [0, 1, 2, 7, 42]
@@ -41,18 +41,8 @@ def fake() -> FakeOpenAI:
 
 @pytest.fixture
 async def base_url(fake: FakeOpenAI):
-    server = TestServer(fake.app, host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield str(server.make_url("/v1"))
-    finally:
-        await server.close()
-
-
-@pytest.fixture
-async def session():
-    async with aiohttp.ClientSession() as s:
-        yield s
+    async with serving(fake.app, "/v1") as url:
+        yield url
 
 
 async def collect(provider: OpenAICompatible, model: str | None = "m", **params) -> list:
