@@ -14,9 +14,9 @@ from provider.openai_compat import IncompleteReplyError, ServerReportedError
 from tests.fakes.ollama_server import FakeOllama, line, ndjson, ndjson_reply
 from tests.fakes.openai_server import Reply, json_reply, split_randomly
 from tests.fakes.scripted import serving
+from tests.provider.streams import HELLO, collect_until_error, text_of
 
 SEEDS = [0, 1, 3, 42]
-HELLO = [{"role": "user", "content": "Hello"}]
 
 
 @pytest.fixture
@@ -32,20 +32,6 @@ async def base_url(fake: FakeOllama):
 
 async def collect(provider: Ollama, model: str | None = "qwen3:0.6b", **params) -> list:
     return [e async for e in provider.create_async_generator(model, HELLO, **params)]
-
-
-async def collect_until_error(provider: Ollama) -> tuple[list, BaseException]:
-    seen: list = []
-    try:
-        async for event in provider.create_async_generator("m", HELLO):
-            seen.append(event)
-    except errors.ProviderError as exc:
-        return seen, exc
-    raise AssertionError(f"the stream ended without an error after {seen}")
-
-
-def text_of(events: list) -> str:
-    return "".join(e.text for e in events if isinstance(e, TextDelta))
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -29,9 +29,9 @@ from tests.fakes.openai_server import (
 )
 from tests.fakes.scripted import serving
 from tests.fixtures import LLAMA_CPP as LLAMA
+from tests.provider.streams import HELLO, collect_until_error, text_of
 
 SEEDS = [0, 1, 2, 7, 42]
-HELLO = [{"role": "user", "content": "Hello"}]
 
 
 @pytest.fixture
@@ -47,21 +47,6 @@ async def base_url(fake: FakeOpenAI):
 
 async def collect(provider: OpenAICompatible, model: str | None = "m", **params) -> list:
     return [e async for e in provider.create_async_generator(model, HELLO, **params)]
-
-
-async def collect_until_error(provider: OpenAICompatible) -> tuple[list, BaseException]:
-    """The events that arrived before the stream raised, and what it raised."""
-    seen: list = []
-    try:
-        async for event in provider.create_async_generator("m", HELLO):
-            seen.append(event)
-    except errors.ProviderError as exc:
-        return seen, exc
-    raise AssertionError(f"the stream ended without an error after {seen}")
-
-
-def text_of(events: list) -> str:
-    return "".join(e.text for e in events if isinstance(e, TextDelta))
 
 
 @pytest.mark.parametrize("seed", SEEDS)
