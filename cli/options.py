@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,14 @@ import aiohttp
 
 import provider
 
-__all__ = ["DEFAULT_PROVIDER", "Options", "add_common_arguments", "make_provider", "resolve"]
+__all__ = [
+    "DEFAULT_PROVIDER",
+    "Options",
+    "add_common_arguments",
+    "make_provider",
+    "parse_header",
+    "resolve",
+]
 
 DEFAULT_PROVIDER = "chatgptfree"
 
@@ -39,6 +47,7 @@ class Options:
         proxy: an HTTP proxy URL, or None.
         model: a model name or alias; None for the provider's default.
         data_dir: where history and settings live; None for the platform's.
+        extra_headers: (name, value) pairs sent with every request.
     """
 
     provider: str = DEFAULT_PROVIDER
@@ -46,6 +55,27 @@ class Options:
     proxy: str | None = None
     model: str | None = None
     data_dir: str | None = None
+    extra_headers: tuple[tuple[str, str], ...] = ()
+
+
+# An HTTP field name (RFC 9110 token).
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    """``"Name: value"`` as a pair.
+
+    Raises:
+        provider.ConfigurationError: not of that form (the value is not echoed:
+            it may be a token).
+    """
+    name, colon, value = text.partition(":")
+    name, value = name.strip(), value.strip()
+    if not colon or not _HEADER_NAME.fullmatch(name) or "\n" in value or "\r" in value:
+        raise provider.ConfigurationError(
+            "A header must be written as 'Name: value', with a name of letters, digits or dashes."
+        )
+    return name, value
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,6 +98,12 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         "--model", help=f"model name or alias (default: the provider's; env {_ENV['model']})"
     )
     parser.add_argument(
+        "--header",
+        action="append",
+        metavar="'NAME: VALUE'",
+        help="an extra HTTP header for every request (repeatable), e.g. 'X-Title: DeskChat'",
+    )
+    parser.add_argument(
         "--data-dir",
         metavar="DIR",
         help=f"where history and settings are kept (env {_ENV['data_dir']})",
@@ -81,6 +117,9 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -
         value = getattr(args, field, None) or environ.get(env_name) or None
         if value is not None:
             values[field] = value
+    headers = getattr(args, "header", None) or ()
+    if headers:
+        values["extra_headers"] = tuple(parse_header(h) for h in headers)
     return Options(**values)
 
 
@@ -91,5 +130,9 @@ def make_provider(options: Options, session: aiohttp.ClientSession | None = None
         provider.ConfigurationError: an unknown provider id (the message lists them).
     """
     return provider.create_provider(
-        options.provider, base_url=options.base_url, proxy=options.proxy, session=session
+        options.provider,
+        base_url=options.base_url,
+        proxy=options.proxy,
+        session=session,
+        extra_headers=dict(options.extra_headers) or None,
     )

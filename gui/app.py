@@ -128,6 +128,8 @@ def effective_options(
         saved = getattr(settings, name)
         if saved:
             merged[name] = saved
+    if not options.extra_headers and settings.extra_headers:
+        merged["extra_headers"] = tuple(settings.extra_headers.items())
     known = {f.name for f in fields(Options)}
     return replace(options, **{k: v for k, v in merged.items() if k in known})
 
@@ -138,6 +140,7 @@ def _provider_factory(session: aiohttp.ClientSession) -> Any:
             provider=settings.provider,
             base_url=settings.base_url or None,
             proxy=proxy.with_password(settings.proxy or None),
+            extra_headers=tuple(settings.extra_headers.items()),
         )
         return make_provider(chosen, session)
 

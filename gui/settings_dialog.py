@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 import provider
+from cli.options import parse_header
 from store import Settings
 
 from . import proxy
@@ -84,6 +85,13 @@ class SettingsDialog(QDialog):
         self.proxy_note = QLabel(proxy.NO_KEYRING)
         self.proxy_note.setWordWrap(True)
         self.proxy_note.hide()
+        self.headers_edit = QPlainTextEdit()
+        self.headers_edit.setPlaceholderText("One per line, e.g. X-Title: DeskChat")
+        self.headers_edit.setToolTip(
+            "Sent with every request. Put API keys in the API key field, not here: "
+            "headers are saved in the settings file."
+        )
+        self.headers_edit.setFixedHeight(56)
         self.system_prompt_edit = QPlainTextEdit()
         self.system_prompt_edit.setPlaceholderText("Instructions sent before every conversation")
         self.system_prompt_edit.setFixedHeight(80)
@@ -117,6 +125,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.proxy_note)
         form.addRow(self.api_key_label, self.api_key_edit)
         form.addRow("", self.key_note)
+        form.addRow("Extra headers:", self.headers_edit)
         form.addRow("System prompt:", self.system_prompt_edit)
         form.addRow("Temperature:", self.temperature_box)
         form.addRow("Font size:", self.font_size_box)
@@ -146,6 +155,9 @@ class SettingsDialog(QDialog):
         self.proxy_edit.setText(s.proxy)
         # A proxy user without a keyring: its password (if any) lasts this session only.
         self.proxy_note.setVisible("@" in s.proxy and not provider.keyring_available())
+        self.headers_edit.setPlainText(
+            "\n".join(f"{name}: {value}" for name, value in s.extra_headers.items())
+        )
         self.system_prompt_edit.setPlainText(s.system_prompt)
         self.temperature_box.setValue(s.temperature)
         self.font_size_box.setValue(s.font_size)
@@ -176,6 +188,14 @@ class SettingsDialog(QDialog):
         error = self._store_key()
         kept = proxy.keep_password(self.proxy_edit.text())
         error = error or kept.error
+        try:
+            headers = dict(
+                parse_header(line)
+                for line in self.headers_edit.toPlainText().splitlines()
+                if line.strip()
+            )
+        except provider.ConfigurationError as exc:
+            error = error or exc.text()
         if error:
             self.error_label.setText(error)
             self.error_label.show()
@@ -188,6 +208,7 @@ class SettingsDialog(QDialog):
         s.model = self.model_edit.text().strip()
         s.base_url = self.base_url_edit.text().strip()
         s.proxy = kept.proxy
+        s.extra_headers = headers
         s.system_prompt = self.system_prompt_edit.toPlainText().strip()
         s.temperature = round(self.temperature_box.value(), 2)
         s.font_size = self.font_size_box.value()

@@ -52,6 +52,7 @@ class Settings:
         "theme": "system",
         "send_key": "enter",
         "fallback_provider": "",
+        "extra_headers": {},
     }
 
     def __init__(self, path: str | Path | None = None, data: dict[str, Any] | None = None) -> None:
@@ -165,6 +166,16 @@ class Settings:
     @fallback_provider.setter
     def fallback_provider(self, value: str) -> None:
         self._data["fallback_provider"] = str(value)
+
+    @property
+    def extra_headers(self) -> dict[str, str]:
+        """Headers sent with every request (e.g. OpenRouter's ``X-Title``); not for secrets."""
+        value = self._get("extra_headers", dict)
+        return {str(k): str(v) for k, v in value.items() if isinstance(v, str)}
+
+    @extra_headers.setter
+    def extra_headers(self, value: dict[str, str]) -> None:
+        self._data["extra_headers"] = {str(k): str(v) for k, v in value.items()}
 
     @property
     def system_prompt(self) -> str:

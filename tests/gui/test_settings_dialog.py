@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -149,8 +150,9 @@ async def test_the_dialog_opens_while_a_reply_streams_and_saves_settings(
 
 
 async def test_a_new_provider_applies_without_restart_and_the_key_goes_to_the_keyring(
-    qtbot, wordpress: str, memory_keyring: MemoryKeyring
+    qtbot, wordpress: str, memory_keyring: MemoryKeyring, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     settings = Settings.load(settings_path())
     built: list[tuple[str, str | None]] = []
     queue = QueueProvider()
@@ -181,6 +183,8 @@ async def test_a_new_provider_applies_without_restart_and_the_key_goes_to_the_ke
         await until(lambda: not window.controller.busy)
     assert json.loads(settings_path().read_text(encoding="utf-8"))["provider"] == "openai"
     assert files_containing(SECRET, data_dir()) == []
+    assert caplog.records, "nothing was logged, so the log check below proves nothing"
+    assert SECRET not in caplog.text
 
 
 async def test_without_a_keyring_the_key_is_kept_for_this_session_only(
@@ -314,3 +318,27 @@ def test_a_provider_given_explicitly_wins_even_when_it_is_the_default(monkeypatc
     assert effective_options(parse_options([]), settings, given_options([])).provider == (
         "chatgptfree"
     )
+
+
+async def test_extra_headers_are_saved_and_reach_the_provider(qtbot, wordpress: str) -> None:
+    settings = Settings.load(settings_path())
+    built: list[dict[str, str]] = []
+
+    def factory(chosen: Settings) -> QueueProvider:
+        built.append(chosen.extra_headers)
+        return QueueProvider()
+
+    async with open_window(qtbot, wordpress, settings=settings, factory=factory) as window:
+        window.settings_action.trigger()
+        dialog = window.settings_dialog
+        assert dialog is not None
+        dialog.headers_edit.setPlainText("not a header")
+        save(dialog)
+        assert dialog.error_label.isVisibleTo(dialog)
+        assert "'Name: value'" in dialog.error_label.text()
+        assert built == []
+        dialog.headers_edit.setPlainText("X-Title: DeskChat\n\nHTTP-Referer: https://e.x")
+        save(dialog)
+    saved = json.loads(settings_path().read_text(encoding="utf-8"))
+    assert saved["extra_headers"] == {"X-Title": "DeskChat", "HTTP-Referer": "https://e.x"}
+    assert built == [{"X-Title": "DeskChat", "HTTP-Referer": "https://e.x"}]

@@ -154,3 +154,16 @@ def test_joining_keeps_a_typed_password_and_needs_a_user_part() -> None:
         "http://me:typed@proxy:3128"
     )
     assert join_proxy_password("http://proxy:3128", "other") == "http://proxy:3128"
+
+
+def test_extra_headers_round_trip_and_ignore_junk(tmp_path) -> None:
+    from store import Settings
+
+    path = tmp_path / "settings.json"
+    settings = Settings.load(path)
+    assert settings.extra_headers == {}
+    settings.extra_headers = {"X-Title": "DeskChat"}
+    settings.save()
+    assert Settings.load(path).extra_headers == {"X-Title": "DeskChat"}
+    path.write_text('{"extra_headers": ["not", "a", "dict"]}', encoding="utf-8")
+    assert Settings.load(path).extra_headers == {}
