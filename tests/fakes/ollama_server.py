@@ -6,14 +6,11 @@ by one, so a test decides where lines are split.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from aiohttp import web
-
-from tests.fakes.openai_server import Reply, send_reply, split_randomly
+from tests.fakes.scripted import FakeChatServer, Reply, split_randomly
 
 
 def line(
@@ -56,40 +53,20 @@ def ndjson_reply(body: bytes, *, seed: int | None = None, **kwargs: Any) -> Repl
     return Reply(chunks=chunks, headers={"Content-Type": "application/x-ndjson"}, **kwargs)
 
 
-class FakeOllama:
+class FakeOllama(FakeChatServer):
     """The fake Ollama: serve ``app`` at the root.
 
-    Attributes:
-        replies: scripts for the next chat requests, in order; the last repeats.
-        tags: the answer to ``GET /api/tags``.
-        requests: what the client sent.
+    ``listing`` answers ``GET /api/tags``; see :class:`FakeChatServer`.
     """
 
     def __init__(self) -> None:
-        self.replies: list[Reply] = [
-            ndjson_reply(ndjson([line("Hi"), line(done=True, done_reason="stop")]))
-        ]
         models = [{"name": "qwen3:0.6b", "model": "qwen3:0.6b"}, {"name": "llama3.2:1b"}]
-        self.tags: Reply = Reply(
-            chunks=[json.dumps({"models": models}).encode()],
-            headers={"Content-Type": "application/json"},
+        super().__init__(
+            chat_path="/api/chat",
+            list_path="/api/tags",
+            replies=[ndjson_reply(ndjson([line("Hi"), line(done=True, done_reason="stop")]))],
+            listing=Reply(
+                chunks=[json.dumps({"models": models}).encode()],
+                headers={"Content-Type": "application/json"},
+            ),
         )
-        self.requests: list[dict[str, Any]] = []
-        self.disconnected = asyncio.Event()
-        self.app = web.Application()
-        self.app.router.add_post("/api/chat", self._chat)
-        self.app.router.add_get("/api/tags", self._tags)
-
-    def reply_with(self, *replies: Reply) -> None:
-        """Answer the next chat requests with these scripts, in order."""
-        self.replies = list(replies)
-
-    async def _chat(self, request: web.Request) -> web.StreamResponse:
-        body = await request.json()
-        self.requests.append({"path": request.path, "headers": dict(request.headers), "json": body})
-        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-        return await send_reply(request, reply, self.disconnected)
-
-    async def _tags(self, request: web.Request) -> web.StreamResponse:
-        self.requests.append({"path": request.path, "headers": dict(request.headers)})
-        return await send_reply(request, self.tags)

@@ -7,15 +7,12 @@ where the network splits the body.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-
-from tests.fakes.scripted import Reply, send_reply, split_randomly
+from tests.fakes.scripted import FakeChatServer, Reply, send_reply, split_randomly
 
 __all__ = [
     "FakeOpenAI",
@@ -110,36 +107,18 @@ def http_file_reply(path: Path, *, seed: int | None = None) -> Reply:
     return Reply(chunks=chunks, status=status, headers=headers)
 
 
-class FakeOpenAI:
-    """The fake server: serve ``app`` under ``/v1``.
+class FakeOpenAI(FakeChatServer):
+    """The fake server: serve ``app``; the API lives under ``/v1``.
 
-    Attributes:
-        replies: scripts for the next chat requests, in order; the last repeats.
-        models_reply: the answer to ``GET /v1/models``.
-        requests: what the client sent, one dict per request.
+    ``listing`` answers ``GET /v1/models``; see :class:`FakeChatServer`.
     """
 
     def __init__(self) -> None:
-        self.replies: list[Reply] = [stream_reply(sse([chunk(role="assistant"), chunk("Hi")]))]
-        self.models_reply: Reply = json_reply(
-            {"object": "list", "data": [{"id": "tiny.gguf", "object": "model"}]}
+        super().__init__(
+            chat_path="/v1/chat/completions",
+            list_path="/v1/models",
+            replies=[stream_reply(sse([chunk(role="assistant"), chunk("Hi")]))],
+            listing=json_reply(
+                {"object": "list", "data": [{"id": "tiny.gguf", "object": "model"}]}
+            ),
         )
-        self.requests: list[dict[str, Any]] = []
-        self.disconnected = asyncio.Event()
-        self.app = web.Application()
-        self.app.router.add_post("/v1/chat/completions", self._chat)
-        self.app.router.add_get("/v1/models", self._models)
-
-    def reply_with(self, *replies: Reply) -> None:
-        """Answer the next chat requests with these scripts, in order."""
-        self.replies = list(replies)
-
-    async def _chat(self, request: web.Request) -> web.StreamResponse:
-        body = await request.json()
-        self.requests.append({"path": request.path, "headers": dict(request.headers), "json": body})
-        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-        return await send_reply(request, reply, self.disconnected)
-
-    async def _models(self, request: web.Request) -> web.StreamResponse:
-        self.requests.append({"path": request.path, "headers": dict(request.headers)})
-        return await send_reply(request, self.models_reply)

@@ -12,11 +12,12 @@ import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-__all__ = ["Reply", "send_reply", "serving", "split_randomly"]
+__all__ = ["FakeChatServer", "Reply", "send_reply", "serving", "split_randomly"]
 
 
 @asynccontextmanager
@@ -105,3 +106,45 @@ async def send_reply(
             disconnected.set()
         raise
     return response
+
+
+class FakeChatServer:
+    """A model server's chat and model-list endpoints, answering with scripts.
+
+    Args:
+        chat_path: where chat requests are POSTed (JSON body).
+        list_path: where the model list is fetched.
+        replies: the first chat scripts.
+        listing: the answer to the model list.
+
+    Attributes:
+        replies: scripts for the next chat requests, in order; the last repeats.
+        listing: the answer to ``GET list_path``.
+        requests: what the client sent, one dict per request.
+        disconnected: set when a client goes away mid-reply.
+    """
+
+    def __init__(
+        self, *, chat_path: str, list_path: str, replies: list[Reply], listing: Reply
+    ) -> None:
+        self.replies = replies
+        self.listing = listing
+        self.requests: list[dict[str, Any]] = []
+        self.disconnected = asyncio.Event()
+        self.app = web.Application()
+        self.app.router.add_post(chat_path, self._chat)
+        self.app.router.add_get(list_path, self._list)
+
+    def reply_with(self, *replies: Reply) -> None:
+        """Answer the next chat requests with these scripts, in order."""
+        self.replies = list(replies)
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.requests.append({"path": request.path, "headers": dict(request.headers), "json": body})
+        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        return await send_reply(request, reply, self.disconnected)
+
+    async def _list(self, request: web.Request) -> web.StreamResponse:
+        self.requests.append({"path": request.path, "headers": dict(request.headers)})
+        return await send_reply(request, self.listing)

@@ -154,7 +154,7 @@ async def test_models_via_tags(fake, base_url, session):
 
 
 async def test_models_from_a_server_that_is_not_ollama(fake, base_url, session):
-    fake.tags = json_reply({"data": []})
+    fake.listing = json_reply({"data": []})
     with pytest.raises(errors.ProtocolError, match="Ollama server"):
         await Ollama(base_url, session).models()
 

@@ -249,7 +249,7 @@ async def test_api_key_never_appears_in_errors(fake, base_url, session):
     assert key not in info.value.text()
     assert key not in info.value.body
     assert key not in repr(provider)
-    fake.models_reply = json_reply({"error": f"bad key {key}"}, 403)
+    fake.listing = json_reply({"error": f"bad key {key}"}, 403)
     with pytest.raises(errors.AuthenticationError) as info:
         await provider.models()
     assert key not in str(info.value)
@@ -278,14 +278,14 @@ async def test_whole_json_reply_when_server_ignores_stream(fake, base_url, sessi
 
 
 async def test_models_listing(fake, base_url, session):
-    fake.models_reply = json_reply({"data": [{"id": "a"}, {"id": "b"}, {"nope": 1}]})
+    fake.listing = json_reply({"data": [{"id": "a"}, {"id": "b"}, {"nope": 1}]})
     provider = OpenAICompatible(base_url, session, api_key="k-1")
     assert await provider.models() == ["a", "b"]
     assert fake.requests[-1]["headers"]["Authorization"] == "Bearer k-1"
 
 
 async def test_models_listing_not_json_suggests_v1(fake, base_url, session):
-    fake.models_reply = Reply(chunks=[b"<html>hi</html>"], headers={"Content-Type": "text/html"})
+    fake.listing = Reply(chunks=[b"<html>hi</html>"], headers={"Content-Type": "text/html"})
     with pytest.raises(errors.ProtocolError, match="/v1"):
         await OpenAICompatible(base_url, session).models()
 
@@ -394,7 +394,7 @@ async def test_replay_500_validation_error(fake, base_url, session, seed):
 
 
 async def test_replay_models_json(fake, base_url, session):
-    fake.models_reply = Reply(
+    fake.listing = Reply(
         chunks=[(LLAMA / "models.json").read_bytes()],
         headers={"Content-Type": "application/json"},
     )
