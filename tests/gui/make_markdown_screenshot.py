@@ -17,15 +17,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
 import aiohttp  # noqa: E402
-from aiohttp.test_utils import TestServer  # noqa: E402
 from PySide6.QtGui import QColor, QPalette  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-from qasync import QEventLoop  # noqa: E402
 
 from cli.options import Options, make_provider  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
-from tests.fakes.wordpress import FakeWordPress, Script, sse_body  # noqa: E402
+from tests.fakes.scripted import serving  # noqa: E402
+from tests.fakes.wordpress import FakeWordPress  # noqa: E402
 from tests.gui.conftest import until  # noqa: E402
+from tests.gui.make_screenshot import application, run, save, word_by_word  # noqa: E402
 
 log = logging.getLogger("deskchat.screenshot")
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -81,47 +80,30 @@ def dark_palette() -> QPalette:
 
 async def shoot(out: Path) -> None:
     site = FakeWordPress()
-    server = TestServer(site.app, host="127.0.0.1")
-    await server.start_server()
-    try:
-        async with aiohttp.ClientSession() as session:
-            base = str(server.make_url("")).rstrip("/")
-            window = MainWindow(make_provider(Options(base_url=base), session))
-            window.resize(1040, 900)
-            window.show()
-            window.start()
-            # Split into words so the reply streams (and the throttle runs).
-            body = sse_body([w + " " for w in ANSWER.split(" ")])
-            events = [part + b"\n\n" for part in body.split(b"\n\n") if part]
-            site.reply = Script(
-                chunks=events, delay=0.002, headers={"Content-Type": "text/event-stream"}
-            )
-            window.controller.send("How do I add up a column of a CSV file in Python?")
-            await until(lambda: not window.controller.busy, seconds=30, what="the reply")
-            await asyncio.sleep(0.2)
-            window.message_view.scrollToBottom()
-            await asyncio.sleep(0.1)
-            out.parent.mkdir(exist_ok=True)
-            window.grab().save(str(out))
-            log.info("saved %s", out)
-            window.close()
-    finally:
-        await server.close()
+    async with serving(site.app) as base, aiohttp.ClientSession() as session:
+        window = MainWindow(make_provider(Options(base_url=base), session))
+        window.resize(1040, 900)
+        window.show()
+        window.start()
+        # Split into words so the reply streams (and the throttle runs).
+        site.reply = word_by_word(ANSWER, 0.002)
+        window.controller.send("How do I add up a column of a CSV file in Python?")
+        await until(lambda: not window.controller.busy, seconds=30, what="the reply")
+        await asyncio.sleep(0.2)
+        window.message_view.scrollToBottom()
+        await asyncio.sleep(0.1)
+        save(window, out)
+        window.close()
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO)
-    app = QApplication.instance() or QApplication(sys.argv)
-    assert isinstance(app, QApplication)
-    app.setQuitOnLastWindowClosed(False)
+    app = application()
     out = DOCS / "screenshot-markdown.png"
     if "--out" in sys.argv:
         out = Path(sys.argv[sys.argv.index("--out") + 1])
     if "--dark" in sys.argv:
         app.setPalette(dark_palette())
-    with asyncio.Runner(loop_factory=lambda: QEventLoop(app)) as runner:
-        runner.run(shoot(out))
-    return 0
+    return run(shoot(out), app)
 
 
 if __name__ == "__main__":

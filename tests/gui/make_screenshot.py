@@ -11,18 +11,20 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
 import aiohttp  # noqa: E402
-from aiohttp.test_utils import TestServer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from qasync import QEventLoop  # noqa: E402
 
 from cli.options import Options, make_provider  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
+from tests.fakes.scripted import serving  # noqa: E402
 from tests.fakes.wordpress import FakeWordPress, Script, sse_body, stream  # noqa: E402
 from tests.gui.conftest import until  # noqa: E402
 
@@ -42,55 +44,65 @@ async def reply_done(window: MainWindow) -> None:
     await until(lambda: not window.controller.busy, seconds=30, what="the reply")
 
 
-async def shoot() -> None:
-    site = FakeWordPress()
-    server = TestServer(site.app, host="127.0.0.1")
-    await server.start_server()
-    try:
-        async with aiohttp.ClientSession() as session:
-            base = str(server.make_url("")).rstrip("/")
-            window = MainWindow(make_provider(Options(base_url=base), session))
-            window.resize(1040, 700)
-            window.show()
-            window.start()
-            for text in ("Ideas for a birthday picnic", "Explain HTTP caching briefly"):
-                site.reply = stream(["Sure — here are a few ideas."])
-                window.controller.send(text)
-                await reply_done(window)
-                window.controller.new_conversation()
-            body = sse_body([w + " " for w in ANSWER.split(" ")])
-            events = [part + b"\n\n" for part in body.split(b"\n\n") if part]
-            site.reply = Script(
-                chunks=events, delay=0.005, headers={"Content-Type": "text/event-stream"}
-            )
-            started = time.perf_counter()
-            window.controller.send("How do I bake a simple sourdough loaf at home?")
-            await reply_done(window)
-            log.info("reply streamed in %.2f s", time.perf_counter() - started)
-            site.reply = Script(
-                chunks=[sse_body(["Bread flour with about 12% protein "], done=False), b"x"],
-                cut_after=1,
-                headers={"Content-Type": "text/event-stream"},
-            )
-            window.controller.send("And what flour should I use?")
-            await reply_done(window)
-            await asyncio.sleep(0.1)
-            OUT.parent.mkdir(exist_ok=True)
-            window.grab().save(str(OUT))
-            log.info("saved %s", OUT)
-            window.close()
-    finally:
-        await server.close()
+def word_by_word(text: str, delay: float) -> Script:
+    """``text`` streamed one word per event, so the reply visibly streams."""
+    body = sse_body([w + " " for w in text.split(" ")])
+    events = [part + b"\n\n" for part in body.split(b"\n\n") if part]
+    return Script(chunks=events, delay=delay, headers={"Content-Type": "text/event-stream"})
 
 
-def main() -> int:
+def save(window: MainWindow, out: Path) -> None:
+    out.parent.mkdir(exist_ok=True)
+    window.grab().save(str(out))
+    log.info("saved %s", out)
+
+
+def run(shot: Coroutine[Any, Any, None], app: QApplication) -> int:
+    """Run ``shot`` on a qasync loop over ``app``."""
+    app.setQuitOnLastWindowClosed(False)
+    with asyncio.Runner(loop_factory=lambda: QEventLoop(app)) as runner:
+        runner.run(shot)
+    return 0
+
+
+def application() -> QApplication:
     logging.basicConfig(level=logging.INFO)
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
-    app.setQuitOnLastWindowClosed(False)
-    with asyncio.Runner(loop_factory=lambda: QEventLoop(app)) as runner:
-        runner.run(shoot())
-    return 0
+    return app
+
+
+async def shoot() -> None:
+    site = FakeWordPress()
+    async with serving(site.app) as base, aiohttp.ClientSession() as session:
+        window = MainWindow(make_provider(Options(base_url=base), session))
+        window.resize(1040, 700)
+        window.show()
+        window.start()
+        for text in ("Ideas for a birthday picnic", "Explain HTTP caching briefly"):
+            site.reply = stream(["Sure — here are a few ideas."])
+            window.controller.send(text)
+            await reply_done(window)
+            window.controller.new_conversation()
+        site.reply = word_by_word(ANSWER, 0.005)
+        started = time.perf_counter()
+        window.controller.send("How do I bake a simple sourdough loaf at home?")
+        await reply_done(window)
+        log.info("reply streamed in %.2f s", time.perf_counter() - started)
+        site.reply = Script(
+            chunks=[sse_body(["Bread flour with about 12% protein "], done=False), b"x"],
+            cut_after=1,
+            headers={"Content-Type": "text/event-stream"},
+        )
+        window.controller.send("And what flour should I use?")
+        await reply_done(window)
+        await asyncio.sleep(0.1)
+        save(window, OUT)
+        window.close()
+
+
+def main() -> int:
+    return run(shoot(), application())
 
 
 if __name__ == "__main__":
