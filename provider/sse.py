@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["LineDecoder", "SSEDecoder", "ServerSentEvent", "iter_lines"]
+__all__ = ["LineDecoder", "SSEDecoder", "ServerSentEvent", "iter_events", "iter_lines"]
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
@@ -169,3 +169,15 @@ class SSEDecoder:
         self._data = []
         self._event = ""
         self._retry = None
+
+
+def iter_events(
+    chunks: Iterable[bytes], *, dispatch_unterminated: bool = True
+) -> list[ServerSentEvent]:
+    """Every event of a whole sequence of chunks, end of stream included."""
+    decoder = SSEDecoder(dispatch_unterminated=dispatch_unterminated)
+    events = [e for line in iter_lines(chunks) if (e := decoder.decode(line)) is not None]
+    last = decoder.finish()
+    if last is not None:
+        events.append(last)
+    return events

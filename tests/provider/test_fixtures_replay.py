@@ -8,7 +8,7 @@ import random
 import pytest
 
 from provider import ChatgptFree, EmptyReplyError
-from provider.sse import LineDecoder, ServerSentEvent, SSEDecoder
+from provider.sse import ServerSentEvent, iter_events
 from tests.fakes.wordpress import FakeWordPress, Script
 from tests.fixtures import LLAMA_CPP as LLAMA
 
@@ -51,19 +51,7 @@ def random_chunks(data: bytes, seed: int) -> list[bytes]:
 
 def decode(chunks: list[bytes]) -> list[ServerSentEvent]:
     """Run chunks through LineDecoder then SSEDecoder, end of stream included."""
-    lines = LineDecoder()
-    sse = SSEDecoder()
-    out: list[ServerSentEvent] = []
-    for chunk in chunks:
-        for line in lines.feed(chunk):
-            if (event := sse.decode(line)) is not None:
-                out.append(event)
-    for line in lines.finish():
-        if (event := sse.decode(line)) is not None:
-            out.append(event)
-    if (event := sse.finish()) is not None:
-        out.append(event)
-    return out
+    return iter_events(chunks)
 
 
 def check(events: list[ServerSentEvent]) -> None:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provider.sse import LineDecoder, ServerSentEvent, SSEDecoder, iter_lines
+from provider.sse import LineDecoder, ServerSentEvent, SSEDecoder, iter_events, iter_lines
 
 
 def split_at(data: bytes, cuts: Iterable[int]) -> list[bytes]:
@@ -42,7 +42,7 @@ def events(lines: Iterable[str], *, dispatch_unterminated: bool = True) -> list[
 def sse(text: str | bytes, **kwargs: bool) -> list[ServerSentEvent]:
     """The events of a whole stream given at once."""
     data = text.encode() if isinstance(text, str) else text
-    return events(iter_lines([data]), **kwargs)
+    return iter_events([data], **kwargs)
 
 
 # --- LineDecoder ------------------------------------------------------------

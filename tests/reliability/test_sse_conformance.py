@@ -27,7 +27,7 @@ from provider.openai_compat import (
     IncompleteReplyError,
     ServerReportedError,
 )
-from provider.sse import LineDecoder, ServerSentEvent, SSEDecoder
+from provider.sse import ServerSentEvent, iter_events
 from tests.reliability.chunking import chunkings, outcome
 
 E = ServerSentEvent
@@ -178,19 +178,7 @@ CASES: list[Case] = [
 
 def decode(chunks: Iterable[bytes], *, strict: bool) -> list[ServerSentEvent]:
     """Every event the chunks give, end of stream included."""
-    lines = LineDecoder()
-    sse = SSEDecoder(dispatch_unterminated=not strict)
-    out: list[ServerSentEvent] = []
-    for chunk in chunks:
-        for line in lines.feed(chunk):
-            if (event := sse.decode(line)) is not None:
-                out.append(event)
-    for line in lines.finish():
-        if (event := sse.decode(line)) is not None:
-            out.append(event)
-    if (last := sse.finish()) is not None:
-        out.append(last)
-    return out
+    return iter_events(chunks, dispatch_unterminated=not strict)
 
 
 def test_the_corpus_is_large_and_names_are_unique() -> None:
