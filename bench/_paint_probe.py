@@ -69,15 +69,15 @@ def _install_qt_probe() -> None:
 
 def install() -> None:
     """Hook the window's start (no Qt import until the window opens)."""
-    import cli.main
+    import deskchat.cli.main as cli_main
 
-    original = cli.main._run_gui
+    original = cli_main._run_gui
 
     def run_gui(args: Any) -> int:
         _install_qt_probe()
         return original(args)
 
-    cli.main._run_gui = run_gui  # type: ignore[assignment]
+    cli_main._run_gui = run_gui  # type: ignore[assignment]
 
 
 if os.environ.get("DESKCHAT_BENCH_PROBE") == "1":

@@ -18,8 +18,8 @@ import aiohttp
 from _common import StreamServer, emit, repeats, summary
 from _qt import PaintWatcher, run_qt, wait_signal
 
-import provider
-from gui.main_window import MainWindow
+from deskchat import provider
+from deskchat.gui.main_window import MainWindow
 
 FRAME_MS = 1000 / 60
 
@@ -42,7 +42,7 @@ async def latency_once(server: StreamServer) -> float:
         watcher = PaintWatcher(window.message_view.viewport(), on_paint)
         loop = asyncio.get_running_loop()
         sent = loop.run_in_executor(None, server.readline)
-        window.controller.send("hi")
+        window.session.send("hi")
         await wait_signal(window.controller.reply_finished)
         await asyncio.sleep(0.1)
         line = await sent

@@ -22,10 +22,10 @@ from _common import emit, repeats, summary
 from _corpus import messages
 from _qt import PaintWatcher, run_qt
 
-import provider
-from gui.conversation import ChatMessage, Conversation
-from gui.main_window import MainWindow
-from store import Store
+from deskchat import provider
+from deskchat.chat.conversation import ChatMessage, Conversation
+from deskchat.gui.main_window import MainWindow
+from deskchat.store import Store
 
 COUNT = 10_000
 TARGET_MS = 200.0
@@ -61,8 +61,8 @@ async def open_once(store: Store, conversation_id: int) -> dict[str, float]:
     conversation = to_chat(stored)
     converted = time.monotonic()
     watcher = PaintWatcher(window.message_view.viewport(), on_paint)
-    window.controller.conversations.items.insert(0, conversation)
-    window.controller.select_conversation(conversation.id)
+    window.session.conversations.items.insert(0, conversation)
+    window.session.select_conversation(conversation.id)
     selected = time.monotonic()
     at = await asyncio.wait_for(painted, 10)
     del watcher

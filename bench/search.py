@@ -19,7 +19,7 @@ from pathlib import Path
 from _common import emit, repeats, summary
 from _corpus import messages, vocabulary
 
-from store import Store
+from deskchat.store import Store
 
 CONVERSATIONS = 100
 PER_CONVERSATION = 1_000

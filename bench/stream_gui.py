@@ -20,8 +20,8 @@ import aiohttp
 from _common import StreamServer, emit, repeats, summary
 from _qt import TickMeter, run_qt, wait_signal
 
-import provider
-from gui.main_window import MainWindow
+from deskchat import provider
+from deskchat.gui.main_window import MainWindow
 
 SIZES = {"100KB": 100_000, "1MB": 1_000_000, "4MB": 4_000_000}
 TARGET_GAP_MS = 16.0
@@ -36,7 +36,7 @@ async def stream_once(url: str) -> dict[str, float]:
         meter = TickMeter()
         meter.start()
         start = time.perf_counter()
-        window.controller.send("Write a long answer.")
+        window.session.send("Write a long answer.")
         (status,) = await wait_signal(window.controller.reply_finished)
         await asyncio.sleep(0.05)  # The final repaint belongs to the reply too.
         total = time.perf_counter() - start

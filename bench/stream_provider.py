@@ -20,7 +20,7 @@ from pathlib import Path
 import aiohttp
 from _common import StreamServer, emit, repeats, summary
 
-import provider
+from deskchat import provider
 
 SIZES = {"100KB": 100_000, "1MB": 1_000_000, "4MB": 4_000_000}
 TARGET_GAP_MS = 16.0

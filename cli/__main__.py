@@ -1,7 +1,7 @@
-"""``python -m cli``: the same as the ``deskchat`` command."""
+"""``python -m deskchat.cli``: the same as the ``deskchat`` command."""
 
 import sys
 
-from cli.main import main
+from deskchat.cli.main import main
 
 sys.exit(main())

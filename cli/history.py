@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    import store
+    from deskchat import store
 
 __all__ = ["add_commands"]
 
 
 def add_commands(
-    commands: argparse._SubParsersAction,
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
     common: argparse.ArgumentParser,
 ) -> None:
     """Register the history subcommands on the main parser."""
@@ -62,7 +62,7 @@ def _reports_store_errors(command: Callable[..., int]) -> Callable[..., int]:
 
     @wraps(command)
     def run(*args: object, **kwargs: object) -> int:
-        import store  # Only the history commands pay for loading the store.
+        from deskchat import store  # Only the history commands pay for loading the store.
 
         try:
             return command(*args, **kwargs)
@@ -74,7 +74,7 @@ def _reports_store_errors(command: Callable[..., int]) -> Callable[..., int]:
 
 
 def _open(args: argparse.Namespace) -> store.Store:
-    import store
+    from deskchat import store
 
     return store.Store(store.database_path(getattr(args, "data_dir", None)))
 
@@ -90,7 +90,7 @@ def run_export(args: argparse.Namespace, out: TextIO | None = None) -> int:
             return 0
         for cid in args.ids or ():
             db.get_conversation(cid)  # A wrong id is an error, not an empty export.
-        import store
+        from deskchat import store
 
         if args.output:
             path = store.write_export(db, Path(args.output), args.ids, fmt=args.format)
@@ -105,7 +105,7 @@ def run_export(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
 @_reports_store_errors
 def run_import(args: argparse.Namespace) -> int:
-    import store
+    from deskchat import store
 
     with _open(args) as db:
         _report_notices(db)

@@ -11,18 +11,25 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator, Sequence
-from importlib import metadata
-from typing import TextIO
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO
 
 import aiohttp
 
-import provider
+from deskchat import provider
+from deskchat.chat.logs import configure_logging
+from deskchat.chat.options import Options, add_common_arguments, make_provider, resolve
+from deskchat.chat.version import version
+from deskchat.errors import DeskChatError
 
 from . import history
-from .options import Options, add_common_arguments, make_provider, resolve
 
-__all__ = ["configure_logging", "main", "version"]
+if TYPE_CHECKING:
+    from deskchat.chat.conversation import ChatMessage
+    from deskchat.chat.session import ChatSession
+    from deskchat.store import AsyncStore
+
+__all__ = ["ask", "main"]
 
 log = logging.getLogger("deskchat.cli")
 
@@ -30,13 +37,6 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-
-
-def version() -> str:
-    try:
-        return metadata.version("deskchat")
-    except metadata.PackageNotFoundError:
-        return "0.1.0+source"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,6 +66,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("question", nargs="+", help='the question; "-" reads it from stdin')
     ask.add_argument("--system", metavar="TEXT", help="a system prompt to send first")
+    ask.add_argument(
+        "-c",
+        "--continue",
+        dest="continue_latest",
+        action="store_true",
+        help="continue the latest conversation in the history instead of starting one",
+    )
+    ask.add_argument(
+        "--no-save",
+        dest="save",
+        action="store_false",
+        help="keep neither the question nor the reply in the history",
+    )
     ask.set_defaults(func=_run_ask)
 
     models = commands.add_parser(
@@ -86,21 +99,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run DeskChat; return the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    # The window reads the raw arguments too (which options were typed at all).
-    args.argv = None if argv is None else list(argv)
     configure_logging(getattr(args, "verbose", False))
     func = getattr(args, "func", _run_gui)
     try:
         return int(func(args))
-    except provider.ProviderError as exc:
+    except DeskChatError as exc:
         _error(exc.text())
         return EXIT_ERROR
 
 
 def _run_gui(args: argparse.Namespace) -> int:
-    from gui.app import main as gui_main  # Qt loads only here.
+    from deskchat.gui.app import main as gui_main  # Qt loads only here.
 
-    return gui_main(argv=args.argv, options=resolve(args))
+    return gui_main(options=resolve(args))
 
 
 def _run_ask(args: argparse.Namespace) -> int:
@@ -111,50 +122,102 @@ def _run_ask(args: argparse.Namespace) -> int:
     if not question.strip():
         _error("The question is empty; type one after 'ask', or pipe it in with 'ask -'.")
         return EXIT_USAGE
-    messages = []
-    if getattr(args, "system", None):
-        messages.append({"role": "system", "content": args.system})
-    messages.append({"role": "user", "content": question})
     try:
-        return asyncio.run(ask(options, messages, sys.stdout))
+        return asyncio.run(
+            ask(
+                options,
+                question,
+                sys.stdout,
+                system=getattr(args, "system", None),
+                save=getattr(args, "save", True),
+                continue_latest=getattr(args, "continue_latest", False),
+            )
+        )
     except KeyboardInterrupt:
-        # asyncio.run has cancelled the stream and closed the connection.
+        # asyncio.run has cancelled the reply; ask() saved it as stopped.
         _flush_quietly(sys.stdout)
         sys.stderr.write("\nStopped.\n")
         return EXIT_INTERRUPTED
 
 
-async def ask(options: Options, messages: list[dict[str, str]], out: TextIO) -> int:
-    """Stream one reply to ``out``; report failure on stderr. Returns the exit code."""
-    state = provider.ReplyState()
-    async with aiohttp.ClientSession(timeout=provider.client_timeout()) as session:
-        chat = make_provider(options, session)
+async def ask(
+    options: Options,
+    question: str,
+    out: TextIO,
+    *,
+    system: str | None = None,
+    save: bool = True,
+    continue_latest: bool = False,
+) -> int:
+    """Stream one reply to ``out``, keeping the exchange in the history unless ``save`` is
+    False; report failure on stderr. Returns the exit code."""
+    from deskchat.chat.session import ChatSession  # Only ask pays for the core and the store.
 
-        def start() -> AsyncIterator[provider.Event]:
-            return provider.stream_events(chat, options.model, messages)
-
-        async def wait(seconds: float) -> None:
-            _error(f"retrying in {seconds:g} s…")
-            await asyncio.sleep(seconds)
-
+    async with aiohttp.ClientSession(timeout=provider.client_timeout()) as http:
+        history = await _open_history(options) if save else None
+        session = ChatSession(
+            make_provider(options, http),
+            model_name=options.model,
+            provider_id=options.provider,
+            history=history,
+        )
+        session.system_prompt = system or ""
+        printer = _Printer(out, session)
+        session.events.text_added.connect(printer.write)
+        session.events.retrying.connect(lambda seconds: _error(f"retrying in {seconds:g} s…"))
         try:
-            # Retried only before the first event: never a repeated word on stdout.
-            async for event in provider.with_retries(start, sleep=wait):
-                piece = state.handle(event)
-                if piece:
-                    out.write(piece)
-                    out.flush()
-        except provider.ProviderError as exc:
-            state.fail(exc)
-        except BrokenPipeError:
-            return EXIT_OK  # The reader (e.g. `head`) has seen enough.
-    if state.length and not state.text.endswith("\n"):
-        out.write("\n")
-        out.flush()
-    if state.error:
-        _error(state.error)
+            if continue_latest and await session.open_latest() is None:
+                _error("There is no earlier conversation to continue; starting a new one.")
+            message = await session.ask(question)
+        finally:
+            await session.aclose()
+            if history is not None:
+                await history.close()
+    reply = message.reply if message is not None else None
+    if printer.broken or reply is None:
+        return EXIT_OK  # The reader (e.g. `head`) has seen enough.
+    if reply.length and not reply.text.endswith("\n"):
+        printer.write(message, "\n")
+    if reply.error:
+        _error(reply.error)
         return EXIT_ERROR
     return EXIT_OK
+
+
+class _Printer:
+    """Writes each piece of the reply as it arrives; a closed pipe stops the reply."""
+
+    def __init__(self, out: TextIO, session: ChatSession) -> None:
+        self.out = out
+        self.session = session
+        self.broken = False
+
+    def write(self, _message: ChatMessage | None, piece: str) -> None:
+        if self.broken:
+            return
+        try:
+            self.out.write(piece)
+            self.out.flush()
+        except BrokenPipeError:
+            self.broken = True
+            self.session.stop()
+
+
+async def _open_history(options: Options) -> AsyncStore | None:
+    """The history store, or None (with a line on stderr) when it cannot be opened."""
+    from deskchat.store import AsyncStore, StoreError, database_path
+
+    try:
+        history = await AsyncStore.open(database_path(options.data_dir))
+    except (StoreError, OSError) as exc:
+        text = exc.text() if isinstance(exc, StoreError) else str(exc)
+        _error(f"{text} This exchange will not be kept in the history.")
+        return None
+    if history.read_only_reason:
+        _error(f"{history.read_only_reason} This exchange will not be kept in the history.")
+        await history.close()
+        return None
+    return history
 
 
 def _run_models(args: argparse.Namespace) -> int:
@@ -181,17 +244,6 @@ async def _models(options: Options, out: TextIO, *, discover: bool) -> int:
             for name in server.models:
                 out.write(f"{server.provider_id}\t{name}\t{server.base_url}\n")
     return EXIT_OK if names else EXIT_ERROR
-
-
-def configure_logging(verbose: bool = False) -> None:
-    """Log to stderr, with API keys and proxy passwords hidden, unless already set up."""
-    if logging.getLogger().handlers:
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
-    # On the handler, not a logger: a logger's filter misses its children's records.
-    handler.addFilter(provider.RedactingFilter())
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler])
 
 
 def _error(text: str) -> None:

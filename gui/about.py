@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt, qVersion
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from cli.main import version
-from store import data_dir
+from deskchat.chat.version import version
+from deskchat.store import data_dir
 
 __all__ = ["AboutDialog", "app_icon"]
 
@@ -23,7 +23,7 @@ ICON = "icons/deskchat.svg"
 
 def app_icon() -> QIcon:
     """DeskChat's icon from the resources (an empty icon, logged, if it is missing)."""
-    import resources
+    from deskchat import resources
 
     try:
         return QIcon(str(resources.path(ICON)))

@@ -12,9 +12,8 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import fields, replace
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import aiohttp
 from PySide6.QtCore import QTimer
@@ -23,10 +22,18 @@ from PySide6.QtWidgets import QApplication
 # PySide6 is imported above, so qasync binds to it.
 from qasync import QEventLoop  # noqa: I001
 
-from cli.main import configure_logging
-from cli.options import Options, add_common_arguments, make_provider, resolve
-from provider import ProviderError
-from store import (
+from deskchat.chat import proxy
+from deskchat.chat.local_servers import LocalServers
+from deskchat.chat.logs import configure_logging
+from deskchat.chat.options import (
+    Options,
+    add_common_arguments,
+    effective_options,
+    make_provider,
+    resolve,
+)
+from deskchat.provider import Provider, ProviderError
+from deskchat.store import (
     AsyncStore,
     Settings,
     StoreError,
@@ -36,20 +43,11 @@ from store import (
     split_proxy_password,
 )
 
-from . import proxy
 from .about import app_icon
 from .errors import install_excepthook
-from .local_servers import LocalServers
 from .main_window import MainWindow
 
-__all__ = [
-    "effective_options",
-    "given_options",
-    "main",
-    "move_proxy_password",
-    "open_history",
-    "parse_options",
-]
+__all__ = ["main", "move_proxy_password", "open_history", "parse_options"]
 
 log = logging.getLogger("deskchat.gui")
 
@@ -58,37 +56,23 @@ EXIT_CONFIG = 2
 
 
 def parse_options(argv: Sequence[str] | None = None) -> Options:
-    """Options from the command line, then ``DESKCHAT_*`` variables, then defaults."""
-    parser = argparse.ArgumentParser(prog="python -m gui", description="Open DeskChat's window.")
+    """Options from the command line, then ``DESKCHAT_*`` variables (``python -m deskchat.gui``)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m deskchat.gui",
+        description="Open DeskChat's window.",
+        argument_default=argparse.SUPPRESS,
+    )
     add_common_arguments(parser)
     return resolve(parser.parse_args(argv))
 
 
-_MERGED = ("provider", "base_url", "proxy", "model")
-"""Options the saved settings fill in when neither the command line nor the environment did."""
+def main(argv: Sequence[str] | None = None, options: Options | None = None) -> int:
+    """Open the window and run until it closes; return the exit code.
 
-
-def given_options(
-    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
-) -> frozenset[str]:
-    """The names of the options the user actually gave: on ``argv`` or as ``DESKCHAT_*``.
-
-    ``cli.options.resolve`` fills unset options with their defaults, so an
-    option equal to its default may still have been typed: this looks at
-    what was typed instead.
+    Args:
+        argv: the arguments to parse when ``options`` is None.
+        options: the options the command line already parsed (``deskchat``).
     """
-    parser = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
-    add_common_arguments(parser)
-    # Other arguments (a subcommand, -v) are none of this function's business.
-    typed, _rest = parser.parse_known_args(sys.argv[1:] if argv is None else list(argv))
-    env = os.environ if environ is None else environ
-    from_env = {name for name in _MERGED if env.get(f"DESKCHAT_{name.upper()}")}
-    return frozenset(vars(typed)) | from_env
-
-
-def main(argv: list[str] | None = None, options: Options | None = None) -> int:
-    """Open the window and run until it closes; return the exit code."""
-    given = given_options(argv)
     if options is None:
         options = parse_options(argv)
     configure_logging()
@@ -101,41 +85,11 @@ def main(argv: list[str] | None = None, options: Options | None = None) -> int:
     # The window decides when to quit: closing it mid-stream first cancels the reply.
     app.setQuitOnLastWindowClosed(False)
     with asyncio.Runner(loop_factory=lambda: QEventLoop(app)) as runner:
-        return runner.run(_run(options, given))
+        return runner.run(_run(options))
 
 
-def effective_options(
-    options: Options, settings: Settings, given: Collection[str] | None = None
-) -> Options:
-    """The saved settings, with what the command line (or environment) set on top.
-
-    Args:
-        given: the options the user gave (:func:`given_options`), which win
-            even when equal to their default (``--provider chatgptfree`` over
-            a saved provider). None guesses: an option at its default counts
-            as unset.
-    """
-    defaults = Options()
-    merged: dict[str, Any] = {}
-    for name in _MERGED:
-        typed = (
-            name in given
-            if given is not None
-            else getattr(options, name) != getattr(defaults, name)
-        )
-        if typed:
-            continue  # the command line wins for this run
-        saved = getattr(settings, name)
-        if saved:
-            merged[name] = saved
-    if not options.extra_headers and settings.extra_headers:
-        merged["extra_headers"] = tuple(settings.extra_headers.items())
-    known = {f.name for f in fields(Options)}
-    return replace(options, **{k: v for k, v in merged.items() if k in known})
-
-
-def _provider_factory(session: aiohttp.ClientSession) -> Any:
-    def build(settings: Settings) -> Any:
+def _provider_factory(session: aiohttp.ClientSession) -> Callable[[Settings], Provider]:
+    def build(settings: Settings) -> Provider:
         chosen = Options(
             provider=settings.provider,
             base_url=settings.base_url or None,
@@ -181,10 +135,10 @@ def move_proxy_password(settings: Settings) -> str | None:
     return kept.note
 
 
-async def _run(options: Options, given: Collection[str] | None = None) -> int:
+async def _run(options: Options) -> int:
     settings = Settings.load(settings_path(options.data_dir))
     moved = move_proxy_password(settings)
-    options = effective_options(options, settings, given)
+    options = effective_options(options, settings)
     # The saved address has no password: the keyring's goes back in for this run.
     options = replace(options, proxy=proxy.with_password(options.proxy))
     # The session belongs to the running loop, so it is made here, not at import.
@@ -222,7 +176,7 @@ async def _run(options: Options, given: Collection[str] | None = None) -> int:
 def _smoke_hooks(window: MainWindow) -> None:
     message = os.environ.get("DESKCHAT_SMOKE_MESSAGE")
     if message:
-        window.controller.send(message)
+        window.session.send(message)
     quit_after = os.environ.get("DESKCHAT_QUIT_AFTER_MS")
     if quit_after:
         QTimer.singleShot(int(quit_after), window.close)

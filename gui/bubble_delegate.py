@@ -73,10 +73,11 @@ from PySide6.QtWidgets import (
     QToolTip,
 )
 
+from deskchat.chat.conversation import ChatMessage, Revision
+from deskchat.chat.footer import STOPPED, WAITING
+from deskchat.chat.footer import footer as footer_text
+
 from . import markdown
-from .conversation import ChatMessage, Revision
-from .footer import STOPPED, WAITING
-from .footer import footer as footer_text
 from .message_model import FooterRole, MessageModel
 
 __all__ = [

@@ -7,7 +7,7 @@ import logging
 import sys
 from types import TracebackType
 
-from provider import ProviderError, ReplyState
+from deskchat.provider import ProviderError, ReplyState
 
 __all__ = ["install_excepthook", "show_error"]
 

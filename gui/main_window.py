@@ -29,15 +29,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from provider import ProviderError
-from store import AsyncStore, SearchHit, Settings
+from deskchat.chat.conversation import ChatMessage, Conversations
+from deskchat.chat.local_servers import LocalModel, LocalServers
+from deskchat.provider import ProviderError
+from deskchat.store import AsyncStore, SearchHit, Settings
 
 from .about import AboutDialog, app_icon
 from .bubble_delegate import BubbleDelegate
 from .controller import ChatController
-from .conversation import ChatMessage, Conversations
 from .input_box import InputBox
-from .local_servers import LocalModel, LocalServers
 from .message_model import MessageModel
 from .search_panel import SearchResults
 from .settings_dialog import SettingsDialog
@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
             history=history,
             parent=self,
         )
+        self.session = self.controller.session
         self._notice = notice
         self.settings = settings
         self._provider_factory = provider_factory
@@ -110,7 +111,7 @@ class MainWindow(QMainWindow):
         self.local_models: list[LocalModel] = []
         # The provider whose models head the picker; a local model's provider replaces
         # it for replies only until one of these is chosen again.
-        self._main_provider: tuple[Any, str] = (chat_provider, self.controller.provider_id)
+        self._main_provider: tuple[Any, str] = (chat_provider, self.session.provider_id)
         self.settings_dialog: SettingsDialog | None = None
         self.about_dialog: AboutDialog | None = None
         self.data_dir: Path | None = None
@@ -377,8 +378,8 @@ class MainWindow(QMainWindow):
 
     def start(self) -> None:
         """Finish starting once the loop runs: read the history, fill the model picker."""
-        self._spawn(self.controller.load_history())
-        self._spawn(self.controller.load_models())
+        self._spawn(self.session.load_history())
+        self._spawn(self.session.load_models())
         if self.local_servers is not None:
             self._spawn(self._discover(self.local_servers))
 
@@ -420,34 +421,34 @@ class MainWindow(QMainWindow):
         editing = self._editing
         if editing is not None:
             row = self.message_model.row_of(editing)
-            sent = row is not None and self.controller.edit_message(row, text)
+            sent = row is not None and self.session.edit_message(row, text)
             if sent:
                 self._end_editing()
         else:
-            sent = self.controller.send(text)
+            sent = self.session.send(text)
         if sent:
             self.input_box.clear()
             self._stick_to_bottom = True
 
     @Slot()
     def on_send_button_clicked(self) -> None:
-        if self.controller.busy:
-            self.controller.stop()
+        if self.session.busy:
+            self.session.stop()
         else:
             self.on_input_box_submitted(self.input_box.toPlainText())
         self.input_box.setFocus()
 
     @Slot()
     def on_stop_action_triggered(self) -> None:
-        if self._editing is not None and not self.controller.busy:
+        if self._editing is not None and not self.session.busy:
             self._end_editing()
             self.input_box.clear()
             return
-        self.controller.stop()
+        self.session.stop()
 
     @Slot()
     def on_retry_button_clicked(self) -> None:
-        if self.controller.retry():
+        if self.session.retry():
             self._stick_to_bottom = True
         self.input_box.setFocus()
 
@@ -501,7 +502,7 @@ class MainWindow(QMainWindow):
         if index < 0:
             return
         chosen = self.model_picker.itemData(index)
-        c = self.controller
+        c = self.session
         if isinstance(chosen, LocalModel):
             assert self.local_servers is not None
             try:
@@ -534,7 +535,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def on_new_chat_action_triggered(self) -> None:
         self.search_box.clear()
-        self.controller.new_conversation()
+        self.session.new_conversation()
         self.input_box.setFocus()
 
     @Slot()
@@ -548,7 +549,7 @@ class MainWindow(QMainWindow):
         for row in range(self.conversation_list.count()):
             item = self.conversation_list.item(row)
             item.setHidden(bool(needle) and needle not in item.text().casefold())
-        if self.controller.history is None:
+        if self.session.history is None:
             return
         # With a history, words inside messages are found too: the results replace the list.
         searching = bool(needle)
@@ -565,14 +566,14 @@ class MainWindow(QMainWindow):
         self._spawn(self._search(self.search_box.text()))
 
     async def _search(self, text: str) -> None:
-        hits = await self.controller.search(text)
+        hits = await self.session.search(text)
         # A newer search may have started while this one ran: show only the latest.
         if text == self.search_box.text() and not self._search_timer.isActive():
             self.search_results.show_hits(hits)
 
     @Slot(object)
     def on_search_results_hit_chosen(self, hit: SearchHit) -> None:
-        self.controller.open_hit(hit)
+        self.session.open_hit(hit)
 
     @Slot(int)
     def on_controller_message_focused(self, row: int) -> None:
@@ -586,7 +587,7 @@ class MainWindow(QMainWindow):
         self, current: QListWidgetItem | None, _previous: QListWidgetItem | None
     ) -> None:
         if current is not None:
-            self.controller.select_conversation(int(current.data(_ID_ROLE)))
+            self.session.select_conversation(int(current.data(_ID_ROLE)))
 
     @Slot(list)
     def on_message_model_rows_flushed(self, rows: list[int]) -> None:
@@ -615,7 +616,7 @@ class MainWindow(QMainWindow):
             self.message_view.setCurrentIndex(index)
         for action in self.message_actions(index):
             menu.addAction(action)
-        if self.controller.can_retry():
+        if self.session.can_retry():
             menu.addAction(self.retry_action)
         if not menu.isEmpty():
             menu.popup(self.message_view.viewport().mapToGlobal(position))
@@ -625,7 +626,7 @@ class MainWindow(QMainWindow):
         message = index.data(MessageModel.MessageRole) if index.isValid() else None
         if not isinstance(message, ChatMessage):
             return []
-        idle = not self.controller.busy
+        idle = not self.session.busy
         actions = [self.copy_action]
         if message.role == "user" and idle:
             actions.append(self.edit_action)
@@ -651,13 +652,13 @@ class MainWindow(QMainWindow):
         messages = self.message_model.conversation.messages
         if row is None or not messages[row].interrupted:
             row = None
-        if self.controller.continue_reply(row):
+        if self.session.continue_reply(row):
             self._stick_to_bottom = row is None or row == len(messages) - 1
 
     @Slot()
     def on_edit_action_triggered(self) -> None:
         row = self._current_row()
-        if row is None or self.controller.busy:
+        if row is None or self.session.busy:
             return
         message = self.message_model.message(row)
         if message.role != "user":
@@ -674,29 +675,29 @@ class MainWindow(QMainWindow):
     @Slot()
     def on_regenerate_action_triggered(self) -> None:
         row = self._current_row()
-        if row is not None and self.controller.regenerate(row):
+        if row is not None and self.session.regenerate(row):
             self._stick_to_bottom = True
 
     @Slot()
     def on_previous_version_action_triggered(self) -> None:
         row = self._current_row()
         if row is not None:
-            self.controller.switch_version(row, -1)
+            self.session.switch_version(row, -1)
 
     @Slot()
     def on_next_version_action_triggered(self) -> None:
         row = self._current_row()
         if row is not None:
-            self.controller.switch_version(row, +1)
+            self.session.switch_version(row, +1)
 
     @Slot(int, int)
     def on_delegate_version_step_requested(self, row: int, step: int) -> None:
-        self.controller.switch_version(row, step)
+        self.session.switch_version(row, step)
 
     @Slot()
     def on_delete_message_action_triggered(self) -> None:
         row = self._current_row()
-        if row is None or self.controller.busy:
+        if row is None or self.session.busy:
             return
         message = self.message_model.message(row)
         # Deleting a message is for good (and takes its replies along): ask first,
@@ -717,7 +718,7 @@ class MainWindow(QMainWindow):
     def _delete_message(self, message: ChatMessage) -> None:
         row = self.message_model.row_of(message)
         if row is not None:
-            self.controller.delete_message(row)
+            self.session.delete_message(row)
 
     # -- settings, export and import ----------------------------------------
 
@@ -750,7 +751,7 @@ class MainWindow(QMainWindow):
 
     def apply_settings(self, settings: Settings, *, initial: bool = False) -> None:
         """Use ``settings`` now: prompt, temperature, font, theme, send key, provider."""
-        c = self.controller
+        c = self.session
         c.system_prompt = settings.system_prompt
         c.temperature = settings.temperature
         self.input_box.send_key = settings.send_key
@@ -794,7 +795,7 @@ class MainWindow(QMainWindow):
     def _export(self, current: bool, fmt: str) -> None:
         if self.transfer is None:
             return
-        store_id = self.controller.conversation.store_id
+        store_id = self.session.conversation.store_id
         if current and store_id is None:
             self.statusBar().showMessage("This conversation is empty; there is nothing to export.")
             return
@@ -807,7 +808,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def on_transfer_imported(self) -> None:
-        self._spawn(self.controller.load_history(show_newest=False))
+        self._spawn(self.session.load_history(show_newest=False))
 
     # -- sidebar actions ---------------------------------------------------
 
@@ -834,7 +835,7 @@ class MainWindow(QMainWindow):
         # delete the editor that is still committing it.
         self._renaming = True
         try:
-            self.controller.rename_conversation(int(item.data(_ID_ROLE)), item.text())
+            self.session.rename_conversation(int(item.data(_ID_ROLE)), item.text())
         finally:
             self._renaming = False
 
@@ -842,7 +843,7 @@ class MainWindow(QMainWindow):
     def on_delete_conversation_action_triggered(self) -> None:
         item = self.conversation_list.currentItem()
         if item is not None:
-            self.controller.delete_conversation(int(item.data(_ID_ROLE)))
+            self.session.delete_conversation(int(item.data(_ID_ROLE)))
 
     @Slot(int, str)
     def on_controller_conversation_deleted(self, conversation_id: int, title: str) -> None:
@@ -854,7 +855,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def on_undo_button_clicked(self) -> None:
         if self._undo_id is not None:
-            self.controller.restore_conversation(self._undo_id)
+            self.session.restore_conversation(self._undo_id)
             self.statusBar().showMessage("The conversation is back.", 3000)
         self.on_undo_timer_timeout()
 
@@ -881,14 +882,14 @@ class MainWindow(QMainWindow):
     def _refresh_conversations(self) -> None:
         self.conversation_list.blockSignals(True)
         self.conversation_list.clear()
-        for conversation in self.controller.conversations.items:
+        for conversation in self.session.conversations.items:
             item = QListWidgetItem(conversation.title)
             item.setData(_ID_ROLE, conversation.id)
             item.setToolTip(conversation.title)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
             self.conversation_list.addItem(item)
         self.conversation_list.blockSignals(False)
-        self._select_in_sidebar(self.controller.conversation.id)
+        self._select_in_sidebar(self.session.conversation.id)
         self.on_search_box_text_changed(self.search_box.text())
 
     def _select_in_sidebar(self, conversation_id: int) -> None:
@@ -906,7 +907,7 @@ class MainWindow(QMainWindow):
         if self._closed:
             event.accept()
             return
-        if not self.controller.busy and not self.controller.pending:
+        if not self.session.busy and not self.session.pending:
             self._closed = True
             event.accept()
             self.closed.emit()
@@ -917,5 +918,5 @@ class MainWindow(QMainWindow):
             self._spawn(self._close_after_stream())
 
     async def _close_after_stream(self) -> None:
-        await self.controller.aclose()
+        await self.session.aclose()
         self.close()

@@ -15,8 +15,8 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from .conversation import ChatMessage, Conversation
-from .footer import footer
+from deskchat.chat.conversation import ChatMessage, Conversation
+from deskchat.chat.footer import footer
 
 __all__ = ["FRAME_MS", "FooterRole", "MessageModel", "StoreIdRole", "VersionRole"]
 

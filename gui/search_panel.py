@@ -7,7 +7,7 @@ import html
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QFrame, QLabel, QListWidget, QListWidgetItem, QWidget
 
-from store import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit
+from deskchat.store import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit
 
 __all__ = ["SearchResults", "snippet_html"]
 

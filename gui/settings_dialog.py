@@ -26,11 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import provider
-from cli.options import parse_header
-from store import Settings
-
-from . import proxy
+from deskchat import provider
+from deskchat.chat import proxy
+from deskchat.chat.options import parse_header
+from deskchat.store import Settings
 
 __all__ = ["SettingsDialog"]
 

@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from store import AsyncStore, StoreError
+from deskchat.store import AsyncStore, StoreError
 
 __all__ = ["Transfer"]
 

@@ -28,6 +28,8 @@ Hierarchy::
 
 from __future__ import annotations
 
+from deskchat.errors import DeskChatError
+
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
@@ -72,23 +74,8 @@ def quoted(text: str, limit: int = 120) -> str:
     return f"\u201c{clip(text, limit)}\u201d."
 
 
-class ProviderError(Exception):
-    """Base of every error a provider raises on purpose.
-
-    Attributes:
-        message: one or two sentences fit to show the user as they are.
-        retryable: True when trying again later may well succeed.
-    """
-
-    retryable = False
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def text(self) -> str:
-        """The message to show in the UI or on stderr."""
-        return self.message
+class ProviderError(DeskChatError):
+    """Base of every error a provider raises on purpose (``.text()``, ``.retryable``)."""
 
 
 class ConfigurationError(ProviderError):

@@ -63,7 +63,7 @@ class ProviderInfo:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
-_OPENAI = "provider.openai_compat:OpenAICompatible"
+_OPENAI = "deskchat.provider.openai_compat:OpenAICompatible"
 _HOSTED = Capabilities(needs_api_key=True)
 _LOCAL = Capabilities(local=True)
 
@@ -73,7 +73,7 @@ PROVIDERS: dict[str, ProviderInfo] = {
         ProviderInfo(
             "chatgptfree",
             "ChatgptFree (chatgptfree.ai)",
-            "provider.chatgptfree:ChatgptFree",
+            "deskchat.provider.chatgptfree:ChatgptFree",
             capabilities=Capabilities(lists_models=False),
         ),
         ProviderInfo(
@@ -107,7 +107,7 @@ PROVIDERS: dict[str, ProviderInfo] = {
         ProviderInfo("llamacpp", "llama.cpp", _OPENAI, "http://127.0.0.1:8080/v1", _LOCAL),
         ProviderInfo("vllm", "vLLM", _OPENAI, "http://127.0.0.1:8000/v1", _LOCAL),
         ProviderInfo(
-            "ollama", "Ollama", "provider.ollama:Ollama", "http://127.0.0.1:11434", _LOCAL
+            "ollama", "Ollama", "deskchat.provider.ollama:Ollama", "http://127.0.0.1:11434", _LOCAL
         ),
     )
 }

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
-from .errors import ProviderError
+from deskchat.errors import DeskChatError
+
 from .events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
 
 __all__ = ["ReplyState", "ReplyStatus", "error_text"]
@@ -20,8 +21,8 @@ ReplyStatus: TypeAlias = Literal["waiting", "streaming", "complete", "stopped", 
 
 
 def error_text(exc: BaseException) -> str:
-    """One sentence for the user; a bug (not a ProviderError) says so plainly."""
-    if isinstance(exc, ProviderError):
+    """One sentence for the user; a bug (not a DeskChatError) says so plainly."""
+    if isinstance(exc, DeskChatError):
         return exc.text()
     name = type(exc).__name__
     return f"DeskChat hit an internal error ({name}: {exc}). The partial reply is kept."

@@ -295,6 +295,18 @@ class AsyncStore:
         return AsyncReplyWriter(self, inner, clock=clock, interval=interval)
 
 
+    async def resume_reply(
+        self,
+        message_id: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        interval: float = 0.2,
+    ) -> AsyncReplyWriter:
+        """A writer that appends to the stored reply ``message_id`` (see ``Store.resume_reply``)."""
+        inner = await self.call(lambda s: s.resume_reply(message_id, interval=0.0))
+        return AsyncReplyWriter(self, inner, clock=clock, interval=interval)
+
+
 class AsyncReplyWriter:
     """The async face of :class:`ReplyWriter`: throttles on the caller, writes on the worker.
 

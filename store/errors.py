@@ -11,23 +11,13 @@ Hierarchy::
 
 from __future__ import annotations
 
+from deskchat.errors import DeskChatError
+
 __all__ = ["ImportError_", "MigrationError", "NotFoundError", "ReadOnlyError", "StoreError"]
 
 
-class StoreError(Exception):
-    """Base of every error the store raises on purpose.
-
-    Attributes:
-        message: one or two sentences fit to show the user as they are.
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def text(self) -> str:
-        """The message to show in the UI or on stderr."""
-        return self.message
+class StoreError(DeskChatError):
+    """Base of every error the store raises on purpose (``.text()`` is the sentence)."""
 
 
 class ReadOnlyError(StoreError):

@@ -68,6 +68,13 @@ class ReplyWriter:
         self._parts = [joined] if joined else []
         return joined
 
+    def resume(self, message_id: int, text: str) -> None:
+        """Go on with the existing row ``message_id`` whose saved text is ``text``."""
+        self.message_id = message_id
+        self._parts = [text] if text else []
+        self._saved_len = len(text)
+        self._last_save = self.clock()
+
     def append(self, chunk: str) -> None:
         """Add text; save now if this is the first chunk or ``interval`` has passed."""
         if self._finished:

@@ -481,6 +481,33 @@ class Store:
             interval=interval,
         )
 
+    def resume_reply(
+        self,
+        message_id: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        interval: float = 0.2,
+    ) -> ReplyWriter:
+        """A writer that goes on with the stored reply ``message_id``: its row, after its text.
+
+        Raises:
+            NotFoundError: no such message.
+            ReadOnlyError: the database is open read-only.
+        """
+        self._writable()
+        stored = self.get_message(message_id)
+        writer = ReplyWriter(
+            self,
+            stored.conversation_id,
+            stored.parent_id,
+            provider=stored.provider,
+            model=stored.model,
+            clock=clock,
+            interval=interval,
+        )
+        writer.resume(stored.id, stored.content)
+        return writer
+
     def _save_reply(self, message_id: int, content: str) -> None:
         with self.transaction() as conn:
             conn.execute("UPDATE messages SET content = ? WHERE id = ?", (content, message_id))

@@ -45,20 +45,32 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
+def test_wheel_installs_one_top_level_name_deskchat(wheel: Path) -> None:
+    """Nothing generic (``gui``, ``provider``, ``store``...) lands in site-packages."""
+    archive = zipfile.ZipFile(wheel)
+    (top_level,) = [n for n in archive.namelist() if n.endswith(".dist-info/top_level.txt")]
+    assert archive.read(top_level).decode().split() == ["deskchat"]
+    roots = {name.split("/")[0] for name in archive.namelist()}
+    assert {r for r in roots if not r.endswith(".dist-info")} == {"deskchat"}
+
+
 def test_wheel_carries_every_package_and_resource(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    for package in ("provider", "gui", "store", "cli", "resources"):
-        assert f"{package}/__init__.py" in names, f"{package} is missing from the wheel"
+    for package in ("", "chat/", "provider/", "gui/", "store/", "cli/", "resources/"):
+        assert f"deskchat/{package}__init__.py" in names, f"deskchat.{package} is missing"
     for required in (
-        "provider/chatgptfree.py",
-        "provider/py.typed",
-        "gui/app.py",
-        "cli/main.py",
-        "resources/icons/deskchat.svg",
-        "resources/deskchat.desktop",
+        "deskchat/__main__.py",
+        "deskchat/errors.py",
+        "deskchat/chat/session.py",
+        "deskchat/provider/chatgptfree.py",
+        "deskchat/provider/py.typed",
+        "deskchat/gui/app.py",
+        "deskchat/cli/main.py",
+        "deskchat/resources/icons/deskchat.svg",
+        "deskchat/resources/deskchat.desktop",
     ):
         assert required in names
-    assert not any(n.startswith(("tests/", "bench/")) for n in names)
+    assert not any(n.startswith(("tests/", "bench/", "deskchat/tests/")) for n in names)
 
 
 def test_wheel_installs_and_runs_in_a_fresh_venv(wheel: Path, tmp_path: Path) -> None:
@@ -90,7 +102,11 @@ def test_wheel_installs_and_runs_in_a_fresh_venv(wheel: Path, tmp_path: Path) ->
     probe = run(
         str(py),
         "-c",
-        "import gui.app, store, resources; print(resources.path('icons/deskchat.svg'))",
+        "import deskchat.gui.app, deskchat.store\n"
+        "from deskchat import resources; print(resources.path('icons/deskchat.svg'))",
     )
     assert probe.returncode == 0, probe.stderr
     assert str(venv) in probe.stdout
+    as_module = run(str(py), "-m", "deskchat", "--version")
+    assert as_module.returncode == 0, as_module.stderr
+    assert as_module.stdout == version.stdout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import resources
+from deskchat import resources
 
 
 def test_icon_and_desktop_entry_exist() -> None:

@@ -11,22 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import ask
-from cli.options import Options
+from deskchat.chat.options import Options
+from deskchat.cli.main import ask
 from tests.fakes.scripted import serving
 from tests.fakes.wordpress import FakeWordPress, Script, sse_body, stream
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _user(text: str) -> list[dict[str, str]]:
-    return [{"role": "user", "content": text}]
-
-
 async def test_ask_prints_the_reply(wordpress: str, fake_site: FakeWordPress) -> None:
     fake_site.reply = stream(["Привет", ", ", "мир 🌍"], seed=7, newline="\r\n")
     out = io.StringIO()
-    code = await ask(Options(base_url=wordpress), _user("hi"), out)
+    code = await ask(Options(base_url=wordpress), "hi", out)
     assert code == 0
     assert out.getvalue() == "Привет, мир 🌍\n"
     assert fake_site.posts[0]["form"]["message"] == "hi"
@@ -38,7 +34,7 @@ async def test_ask_error_goes_to_stderr_with_partial_text_kept(
     body = sse_body(["partial "], done=False)
     fake_site.reply = Script(chunks=[body, b"more"], cut_after=1)
     out = io.StringIO()
-    code = await ask(Options(base_url=wordpress), _user("hi"), out)
+    code = await ask(Options(base_url=wordpress), "hi", out)
     assert code == 1
     assert out.getvalue() == "partial \n"
     err = capsys.readouterr().err
@@ -49,7 +45,7 @@ async def test_ask_error_goes_to_stderr_with_partial_text_kept(
 
 async def test_ask_unknown_model_lists_models(capsys: pytest.CaptureFixture[str]) -> None:
     out = io.StringIO()
-    code = await ask(Options(base_url="http://127.0.0.1:9", model="gpt-9"), _user("hi"), out)
+    code = await ask(Options(base_url="http://127.0.0.1:9", model="gpt-9"), "hi", out)
     assert code == 1
     err = capsys.readouterr().err
     assert "no model named 'gpt-9'" in err
@@ -66,7 +62,7 @@ async def _spawn(*args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "cli",
+        "deskchat",
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -150,7 +146,7 @@ async def test_ask_retries_a_503_before_the_reply_starts(
     async with serving(fake.app, "/v1") as base:
         options = Options(provider="openai-compatible", base_url=base)
         out = io.StringIO()
-        code = await ask(options, _user("hi"), out)
+        code = await ask(options, "hi", out)
     assert code == 0
     assert out.getvalue() == "after the retry\n"
     chats = [r for r in fake.requests if r["path"] == "/v1/chat/completions"]
@@ -163,7 +159,7 @@ async def test_ask_does_not_retry_after_text_arrived(
 ) -> None:
     fake_site.reply = Script(chunks=[sse_body(["partial"], done=False), b"x"], cut_after=1)
     out = io.StringIO()
-    code = await ask(Options(base_url=wordpress), _user("hi"), out)
+    code = await ask(Options(base_url=wordpress), "hi", out)
     assert code == 1
     assert out.getvalue() == "partial\n"
     assert len(fake_site.posts) == 1

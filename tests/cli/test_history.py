@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-import store
-from cli.main import main
+from deskchat import store
+from deskchat.cli.main import main
 
 
 @pytest.fixture

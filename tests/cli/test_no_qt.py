@@ -11,9 +11,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 PROBE = """
 import sys
-from cli.main import main
+from deskchat.cli.main import main
 code = main(sys.argv[1:])
-loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'qasync', 'gui'))
+qt = ('PySide6', 'qasync')
+loaded = sorted(m for m in sys.modules if m.split('.')[0] in qt or m.startswith('deskchat.gui'))
 print('LOADED', loaded)
 sys.exit(code)
 """
@@ -50,7 +51,7 @@ def test_ask_does_not_import_qt() -> None:
 def test_help_does_not_import_qt() -> None:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "cli", "--help"],
+        [sys.executable, "-X", "importtime", "-m", "deskchat", "--help"],
         capture_output=True,
         text=True,
         env=env,

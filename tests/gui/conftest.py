@@ -18,8 +18,8 @@ import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
 
-from cli.options import Options, make_provider
-from gui.main_window import MainWindow
+from deskchat.chat.options import Options, make_provider
+from deskchat.gui.main_window import MainWindow
 
 GUI_TESTS = Path(__file__).resolve().parent
 
@@ -82,12 +82,12 @@ async def window(qtbot, wordpress: str) -> AsyncIterator[MainWindow]:
         try:
             yield main
         finally:
-            await main.controller.aclose()
+            await main.session.aclose()
 
 
 @pytest.fixture
 def repo_env() -> dict[str, str]:
-    """An environment for ``python -m gui`` subprocesses, run from the repository."""
+    """An environment for ``python -m deskchat`` subprocesses, run from the repository."""
     env = dict(os.environ)
     env["QT_QPA_PLATFORM"] = "offscreen"
     env["PYTHONPATH"] = str(GUI_TESTS.parents[1])

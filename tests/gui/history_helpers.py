@@ -10,10 +10,10 @@ from typing import Any
 import aiohttp
 from PySide6.QtCore import Qt
 
-from cli.options import Options, make_provider
-from gui.app import open_history
-from gui.main_window import MainWindow
-from store import Message, Settings, Store, database_path
+from deskchat.chat.options import Options, make_provider
+from deskchat.gui.app import open_history
+from deskchat.gui.main_window import MainWindow
+from deskchat.store import Message, Settings, Store, database_path
 from tests.fakes.wordpress import Script, sse_body
 from tests.gui.conftest import until
 

@@ -19,8 +19,8 @@ os.environ.setdefault("QT_API", "pyside6")
 import aiohttp  # noqa: E402
 from PySide6.QtGui import QColor, QPalette  # noqa: E402
 
-from cli.options import Options, make_provider  # noqa: E402
-from gui.main_window import MainWindow  # noqa: E402
+from deskchat.chat.options import Options, make_provider  # noqa: E402
+from deskchat.gui.main_window import MainWindow  # noqa: E402
 from tests.fakes.scripted import serving  # noqa: E402
 from tests.fakes.wordpress import FakeWordPress  # noqa: E402
 from tests.gui.conftest import until  # noqa: E402
@@ -87,8 +87,8 @@ async def shoot(out: Path) -> None:
         window.start()
         # Split into words so the reply streams (and the throttle runs).
         site.reply = word_by_word(ANSWER, 0.002)
-        window.controller.send("How do I add up a column of a CSV file in Python?")
-        await until(lambda: not window.controller.busy, seconds=30, what="the reply")
+        window.session.send("How do I add up a column of a CSV file in Python?")
+        await until(lambda: not window.session.busy, seconds=30, what="the reply")
         await asyncio.sleep(0.2)
         window.message_view.scrollToBottom()
         await asyncio.sleep(0.1)

@@ -22,8 +22,8 @@ import aiohttp  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from qasync import QEventLoop  # noqa: E402
 
-from cli.options import Options, make_provider  # noqa: E402
-from gui.main_window import MainWindow  # noqa: E402
+from deskchat.chat.options import Options, make_provider  # noqa: E402
+from deskchat.gui.main_window import MainWindow  # noqa: E402
 from tests.fakes.scripted import serving  # noqa: E402
 from tests.fakes.wordpress import FakeWordPress, Script, sse_body, stream  # noqa: E402
 from tests.gui.conftest import until  # noqa: E402
@@ -41,7 +41,7 @@ ANSWER = (
 
 
 async def reply_done(window: MainWindow) -> None:
-    await until(lambda: not window.controller.busy, seconds=30, what="the reply")
+    await until(lambda: not window.session.busy, seconds=30, what="the reply")
 
 
 def word_by_word(text: str, delay: float) -> Script:
@@ -81,12 +81,12 @@ async def shoot() -> None:
         window.start()
         for text in ("Ideas for a birthday picnic", "Explain HTTP caching briefly"):
             site.reply = stream(["Sure — here are a few ideas."])
-            window.controller.send(text)
+            window.session.send(text)
             await reply_done(window)
-            window.controller.new_conversation()
+            window.session.new_conversation()
         site.reply = word_by_word(ANSWER, 0.005)
         started = time.perf_counter()
-        window.controller.send("How do I bake a simple sourdough loaf at home?")
+        window.session.send("How do I bake a simple sourdough loaf at home?")
         await reply_done(window)
         log.info("reply streamed in %.2f s", time.perf_counter() - started)
         site.reply = Script(
@@ -94,7 +94,7 @@ async def shoot() -> None:
             cut_after=1,
             headers={"Content-Type": "text/event-stream"},
         )
-        window.controller.send("And what flour should I use?")
+        window.session.send("And what flour should I use?")
         await reply_done(window)
         await asyncio.sleep(0.1)
         save(window, OUT)

@@ -6,9 +6,9 @@ import platform
 
 from PySide6.QtCore import qVersion
 
-from cli.main import version
-from gui.main_window import MainWindow
-from store import data_dir
+from deskchat.chat.version import version
+from deskchat.gui.main_window import MainWindow
+from deskchat.store import data_dir
 from tests.gui.fakes import ScriptedProvider
 
 

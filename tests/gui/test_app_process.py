@@ -1,4 +1,4 @@
-"""``python -m gui`` as a real process: starts, quits cleanly, also mid-stream."""
+"""``python -m deskchat`` as a real process: starts, quits cleanly, also mid-stream."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 import subprocess
 import sys
 
-from store import Store, database_path
+from deskchat.store import Store, database_path
 from tests.fakes.wordpress import FakeWordPress, Script, sse_body
 from tests.gui.conftest import GUI_TESTS, until
 
@@ -17,7 +17,7 @@ async def run_gui(env: dict[str, str], *args: str) -> subprocess.CompletedProces
     """Run the window in a child process while this loop keeps serving the fake site."""
     # Popen returns at once; the child is then polled without blocking the loop.
     child = subprocess.Popen(  # noqa: ASYNC220
-        [sys.executable, "-m", "gui", *args],
+        [sys.executable, "-m", "deskchat", *args],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -25,7 +25,7 @@ async def run_gui(env: dict[str, str], *args: str) -> subprocess.CompletedProces
         text=True,
     )
     try:
-        await until(lambda: child.poll() is not None, seconds=60, what="python -m gui to exit")
+        await until(lambda: child.poll() is not None, seconds=60, what="python -m deskchat to exit")
     finally:
         if child.poll() is None:
             child.kill()

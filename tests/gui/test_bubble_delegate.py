@@ -16,11 +16,11 @@ from PySide6.QtWidgets import (
     QToolTip,
 )
 
-from gui import markdown
-from gui.bubble_delegate import BubbleDelegate, Hit, _Measure
-from gui.conversation import ChatMessage
-from gui.message_model import MessageModel
-from provider import ReplyState
+from deskchat.chat.conversation import ChatMessage
+from deskchat.gui import markdown
+from deskchat.gui.bubble_delegate import BubbleDelegate, Hit, _Measure
+from deskchat.gui.message_model import MessageModel
+from deskchat.provider import ReplyState
 
 
 class View:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
 
-from gui.main_window import MainWindow
-from store import Store, database_path
+from deskchat.gui.main_window import MainWindow
+from deskchat.store import Store, database_path
 from tests.gui.conftest import until
 from tests.gui.history_helpers import (
     open_window,

@@ -6,13 +6,14 @@ import asyncio
 
 from PySide6.QtCore import Qt
 
-from gui.controller import ChatController
-from gui.footer import INTERRUPTED, STOPPED
-from gui.history import CONTINUE_PROMPT
-from gui.message_model import FooterRole, MessageModel
-from store import AsyncStore, Store, database_path
+from deskchat.chat.footer import INTERRUPTED, STOPPED
+from deskchat.chat.streaming import CONTINUE_PROMPT
+from deskchat.gui.controller import ChatController
+from deskchat.gui.message_model import FooterRole, MessageModel
+from deskchat.store import AsyncStore, Store, database_path
 from tests.fakes.wordpress import FakeWordPress, Script, stream
 from tests.gui.conftest import until
+from tests.gui.fakes import ScriptedProvider
 from tests.gui.history_helpers import (
     hanging,
     last_prompt,
@@ -28,7 +29,7 @@ async def test_history_survives_a_restart(qtbot, wordpress: str, fake_site: Fake
     async with open_window(qtbot, wordpress) as window:
         await send(qtbot, window, "Say hello in French")
         await until(lambda: status_of(window) == "complete", what="the reply")
-        await until(lambda: not window.controller.busy)
+        await until(lambda: not window.session.busy)
 
     async with open_window(qtbot, wordpress) as window:
         await until(lambda: window.message_model.rowCount() == 2, what="the stored chat")
@@ -62,7 +63,7 @@ async def test_stop_saves_the_partial_reply_as_stopped(
         await send(qtbot, window, "Tell me")
         await until(lambda: window.message_model.index(1).data() == "Partial answer")
         window.stop_action.trigger()
-        await until(lambda: not window.controller.busy, what="the stop")
+        await until(lambda: not window.session.busy, what="the stop")
         assert window.message_model.index(1).data(FooterRole) == STOPPED
         path = stored_path()
     assert [(m.content, m.status) for m in path] == [
@@ -78,7 +79,7 @@ async def test_closing_mid_stream_saves_the_partial_reply(
     async with open_window(qtbot, wordpress) as window:
         await send(qtbot, window, "Long story")
         await until(lambda: window.message_model.index(1).data() == "Half way")
-        task = window.controller.task
+        task = window.session.task
     # open_window closed the window mid-stream, then the store.
     assert task is not None
     assert task.cancelled()
@@ -121,7 +122,7 @@ async def test_an_interrupted_reply_shows_continue_and_continue_appends(
         assert "Write a poem" in window.statusBar().currentMessage()
         assert window.retry_bar.isVisibleTo(window)
         assert window.continue_button.isVisibleTo(window)
-        assert window.controller.can_continue()
+        assert window.session.can_continue()
 
         window.continue_button.click()
 
@@ -132,7 +133,7 @@ async def test_an_interrupted_reply_shows_continue_and_continue_appends(
         assert "Roses are red," in sent
         assert CONTINUE_PROMPT in sent
         assert not window.continue_button.isVisibleTo(window)
-        await until(lambda: not window.controller.busy)
+        await until(lambda: not window.session.busy)
     assert [(m.content, m.status) for m in stored_path()] == [
         ("Write a poem", "complete"),
         ("Roses are red, violets are blue.", "complete"),
@@ -148,7 +149,7 @@ async def test_a_damaged_database_is_a_notice_and_the_window_still_starts(
     async with open_window(qtbot, wordpress) as window:
         message = window.statusBar().currentMessage()
         assert message
-        assert message == window.controller.history.recovery_notice  # type: ignore[union-attr]
+        assert message == window.session.history.recovery_notice  # type: ignore[union-attr]
 
 
 async def test_ctrl_n_creates_the_conversation_only_with_its_first_message(
@@ -162,7 +163,7 @@ async def test_ctrl_n_creates_the_conversation_only_with_its_first_message(
             assert s.list_conversations() == []
         await send(qtbot, window, "Now it exists")
         await until(lambda: status_of(window) == "complete", what="the reply")
-        await until(lambda: not window.controller.busy)
+        await until(lambda: not window.session.busy)
         with Store(database_path()) as s:
             assert [c.title for c in s.list_conversations()] == ["Now it exists"]
 
@@ -177,17 +178,17 @@ async def test_a_long_conversation_opens_with_one_insert(qtbot) -> None:
     history = await AsyncStore.open(database_path())
     try:
         model = MessageModel()
-        controller = ChatController(object(), model, history=history)
+        controller = ChatController(ScriptedProvider(), model, history=history)
         resets: list[bool] = []
         inserted: list[int] = []
         model.modelReset.connect(lambda: resets.append(True))
         model.rowsInserted.connect(lambda _p, first, last: inserted.append(last - first + 1))
-        await controller.load_history()
+        await controller.session.load_history()
         await until(lambda: model.rowCount() == 10_000, what="the long conversation")
         # One reset for the whole conversation, never a row at a time.
         assert len(resets) == 1
         assert inserted == []
         assert model.index(9_999).data() == "message 9999"
-        await controller.aclose()
+        await controller.session.aclose()
     finally:
         await history.close()

@@ -18,9 +18,9 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QImage, QPainter, QTextDocument
 from PySide6.QtWidgets import QMessageBox
 
-from gui import markdown
-from gui.bubble_delegate import InertDocument
-from gui.conversation import ChatMessage
+from deskchat.chat.conversation import ChatMessage
+from deskchat.gui import markdown
+from deskchat.gui.bubble_delegate import InertDocument
 from tests.gui.test_bubble_delegate import View
 
 HOSTILE: dict[str, str] = {

@@ -9,12 +9,12 @@ from typing import Any
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from gui.local_servers import LocalServers
-from gui.main_window import MainWindow
-from provider import create_provider
-from provider.discovery import Probe
-from provider.openai_compat import parse_models
-from store import Settings
+from deskchat.chat.local_servers import LocalServers
+from deskchat.gui.main_window import MainWindow
+from deskchat.provider import create_provider
+from deskchat.provider.discovery import Probe
+from deskchat.provider.openai_compat import parse_models
+from deskchat.store import Settings
 from tests.fakes.openai_server import FakeOpenAI, Reply, chunk, json_reply, sse, stream_reply
 from tests.gui.conftest import until
 from tests.gui.fakes import ScriptedProvider
@@ -43,7 +43,7 @@ def last_reply(window: MainWindow) -> Any:
 
 
 async def done(window: MainWindow) -> None:
-    await until(lambda: not window.controller.busy, what="the end of the reply")
+    await until(lambda: not window.session.busy, what="the end of the reply")
 
 
 async def test_local_servers_join_the_model_picker_and_answer(qtbot) -> None:
@@ -62,7 +62,7 @@ async def test_local_servers_join_the_model_picker_and_answer(qtbot) -> None:
         assert picker.currentText() == "small"
 
         picker.setCurrentIndex(picker.findText(label))
-        assert window.controller.provider_id == "llamacpp"
+        assert window.session.provider_id == "llamacpp"
         await send(qtbot, window, "Hello, local")
         await until(lambda: last_reply(window).content == "Hi", what="the local reply")
         await done(window)
@@ -71,12 +71,12 @@ async def test_local_servers_join_the_model_picker_and_answer(qtbot) -> None:
 
         # Choosing one of the provider's own models goes back to that provider.
         picker.setCurrentIndex(picker.findText("large"))
-        assert window.controller.chat_provider is main
+        assert window.session.chat_provider is main
         await send(qtbot, window, "And again")
         await until(lambda: last_reply(window).content == "from the main provider")
         await done(window)
         assert len(chats(fake)) == 1
-        await window.controller.aclose()
+        await window.session.aclose()
 
 
 async def test_nothing_found_leaves_the_picker_alone(qtbot) -> None:
@@ -116,7 +116,7 @@ async def test_a_503_before_the_reply_is_retried_and_the_user_sees_it(qtbot) -> 
         async def sleep(seconds: float) -> None:
             seen.append((seconds, window.statusBar().currentMessage()))
 
-        window.controller.retry_sleep = sleep
+        window.session.retry_sleep = sleep
         await send(qtbot, window, "Hello")
         await done(window)
         reply = last_reply(window).reply
@@ -124,7 +124,7 @@ async def test_a_503_before_the_reply_is_retried_and_the_user_sees_it(qtbot) -> 
         assert last_reply(window).content == "fine"
         assert seen == [(0.5, "Retrying in 0.5 s…")]
         assert len(chats(fake)) == 2
-        await window.controller.aclose()
+        await window.session.aclose()
 
 
 async def test_an_error_after_text_is_not_retried_and_the_text_stays(qtbot) -> None:
@@ -141,7 +141,7 @@ async def test_an_error_after_text_is_not_retried_and_the_text_stays(qtbot) -> N
         async def sleep(seconds: float) -> None:
             seen.append(seconds)
 
-        window.controller.retry_sleep = sleep
+        window.session.retry_sleep = sleep
         await send(qtbot, window, "Hello")
         await done(window)
         message = last_reply(window)
@@ -151,7 +151,7 @@ async def test_an_error_after_text_is_not_retried_and_the_text_stays(qtbot) -> N
         assert seen == []
         assert len(chats(fake)) == 1
         assert window.retry_bar.isVisibleTo(window)
-        await window.controller.aclose()
+        await window.session.aclose()
 
 
 async def test_the_fallback_provider_answers_when_the_first_keeps_failing(qtbot, tmp_path) -> None:
@@ -178,11 +178,11 @@ async def test_the_fallback_provider_answers_when_the_first_keeps_failing(qtbot,
         async def sleep(seconds: float) -> None:
             waits.append(seconds)
 
-        window.controller.retry_sleep = sleep
+        window.session.retry_sleep = sleep
         await send(qtbot, window, "Anyone?")
         await done(window)
         assert last_reply(window).content == "from the fallback"
-        assert len(chats(fake)) == window.controller.retry_attempts
+        assert len(chats(fake)) == window.session.retry_attempts
         assert waits == [0.5, 1.0]
         assert backup.requests
-        await window.controller.aclose()
+        await window.session.aclose()

@@ -9,10 +9,10 @@ import aiohttp
 import pytest
 from PySide6.QtCore import Qt
 
-from cli.options import Options, make_provider
-from gui.conversation import ChatMessage
-from gui.footer import STOPPED, WAITING
-from gui.main_window import MainWindow
+from deskchat.chat.conversation import ChatMessage
+from deskchat.chat.footer import STOPPED, WAITING
+from deskchat.chat.options import Options, make_provider
+from deskchat.gui.main_window import MainWindow
 from tests.fakes.wordpress import FakeWordPress, Script, sse_body, stream
 from tests.gui.conftest import until
 
@@ -123,8 +123,8 @@ async def test_an_error_shows_a_sentence_and_retry_sends_again(
     qtbot, window: MainWindow, fake_site: FakeWordPress
 ) -> None:
     # Every automatic try fails; the user's Retry gets the answer.
-    window.controller.retry_sleep = no_wait
-    attempts = window.controller.retry_attempts
+    window.session.retry_sleep = no_wait
+    attempts = window.session.retry_attempts
     fake_site.reply = [
         *[Script(status=500, chunks=[b"upstream exploded"])] * attempts,
         stream(["Fine now"]),
@@ -161,14 +161,14 @@ async def test_a_dropped_connection_keeps_the_partial_text_with_the_error(
     await type_and_enter(qtbot, window, "Hello?")
     await until(lambda: status_of(window) == "error", what="the error")
     assert last(window).content == "Kept text"
-    assert window.controller.can_retry()
+    assert window.session.can_retry()
 
 
 async def test_retry_is_reachable_from_the_keyboard(
     qtbot, window: MainWindow, fake_site: FakeWordPress
 ) -> None:
-    window.controller.retry_sleep = no_wait
-    attempts = window.controller.retry_attempts
+    window.session.retry_sleep = no_wait
+    attempts = window.session.retry_attempts
     fake_site.reply = [*[Script(status=503, chunks=[b"busy"])] * attempts, stream(["Back"])]
     await type_and_enter(qtbot, window, "Hello?")
     await until(lambda: status_of(window) == "error", what="the error")
@@ -183,7 +183,7 @@ async def test_closing_mid_stream_cancels_the_reply_and_leaves_no_task(
     fake_site.reply = hanging(["Going"])
     await type_and_enter(qtbot, window, "Long story")
     await until(lambda: last(window).content == "Going", what="the partial reply")
-    task = window.controller.task
+    task = window.session.task
     assert task is not None
     closed: list[bool] = []
     window.closed.connect(lambda: closed.append(True))
@@ -208,7 +208,7 @@ async def test_model_picker_lists_the_providers_models(window: MainWindow) -> No
     names = [picker.itemText(i) for i in range(picker.count())]
     assert names == ["gpt-4o-mini-2024-07-18"]
     assert picker.currentText() == "gpt-4o-mini-2024-07-18"
-    assert window.controller.model_name == "gpt-4o-mini-2024-07-18"
+    assert window.session.model_name == "gpt-4o-mini-2024-07-18"
 
 
 async def test_ctrl_n_starts_a_new_conversation_and_the_sidebar_switches(

@@ -7,7 +7,7 @@ from html import escape
 
 import pytest
 
-from gui.markdown import (
+from deskchat.gui.markdown import (
     CODE_STATE_BASE,
     HIGHLIGHT_MAX_BLOCKS,
     RenderThrottle,

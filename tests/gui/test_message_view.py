@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QRect, Qt
 
-from gui.conversation import ChatMessage, Conversation
-from gui.main_window import MainWindow
-from gui.message_model import MessageModel
-from provider import ReplyState
+from deskchat.chat.conversation import ChatMessage, Conversation
+from deskchat.chat.footer import WAITING
+from deskchat.gui.main_window import MainWindow
+from deskchat.gui.message_model import FooterRole, MessageModel, VersionRole
+from deskchat.provider import ReplyState
 from tests.gui.conftest import until
 from tests.gui.fakes import ScriptedProvider
 
@@ -147,5 +148,16 @@ def test_shift_enter_inserts_a_newline_and_does_not_send(qtbot) -> None:
 def test_blank_input_sends_nothing(qtbot, text: str) -> None:
     window = MainWindow(ScriptedProvider())
     qtbot.addWidget(window)
-    assert window.controller.send(text) is False
+    assert window.session.send(text) is False
     assert window.message_model.rowCount() == 0
+
+
+def test_the_model_serves_footer_and_version_roles(qtbot) -> None:
+    model = MessageModel()
+    reply = ReplyState()
+    model.append(ChatMessage("user", text="q", version=2, versions=3))
+    model.append(ChatMessage("assistant", reply=reply, live=True))
+    assert model.index(0).data(VersionRole) == (2, 3)
+    assert model.index(1).data(VersionRole) == (1, 1)
+    assert model.index(1).data(FooterRole) == WAITING
+    assert model.roleNames()[FooterRole] == b"footer"

@@ -15,21 +15,15 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
-import provider
-from cli.options import Options
-from gui.app import (
-    _provider_factory,
-    effective_options,
-    given_options,
-    move_proxy_password,
-    parse_options,
-)
-from gui.main_window import MainWindow
-from gui.proxy import with_password
-from gui.settings_dialog import SettingsDialog
-from gui.theme import apply_theme
-from provider.secrets import clear_session_keys
-from store import Settings, data_dir, settings_path
+from deskchat import provider
+from deskchat.chat.options import Options, effective_options
+from deskchat.chat.proxy import with_password
+from deskchat.gui.app import _provider_factory, move_proxy_password
+from deskchat.gui.main_window import MainWindow
+from deskchat.gui.settings_dialog import SettingsDialog
+from deskchat.gui.theme import apply_theme
+from deskchat.provider.secrets import clear_session_keys
+from deskchat.store import Settings, data_dir, settings_path
 from tests.gui.conftest import until
 from tests.gui.history_helpers import (
     QueueProvider,
@@ -101,7 +95,7 @@ async def test_the_dialog_opens_while_a_reply_streams_and_saves_settings(
     queue = QueueProvider()
     async with open_window(qtbot, wordpress, settings=settings) as window:
         model = window.message_model
-        window.controller.set_provider(queue)
+        window.session.set_provider(queue)
         await send(qtbot, window, "Hello")
         await until(lambda: queue.requests, what="the request")
         await queue.chunks.put("First ")
@@ -113,7 +107,7 @@ async def test_the_dialog_opens_while_a_reply_streams_and_saves_settings(
         assert dialog.isVisible()
         await queue.chunks.put("second")
         await until(lambda: model.index(1).data() == "First second", what="a chunk behind it")
-        assert window.controller.busy
+        assert window.session.busy
 
         dialog.system_prompt_edit.setPlainText("Be brief.")
         dialog.temperature_box.setValue(0.3)
@@ -123,9 +117,9 @@ async def test_the_dialog_opens_while_a_reply_streams_and_saves_settings(
         save(dialog)
 
         assert not dialog.isVisible()
-        assert window.controller.busy
+        assert window.session.busy
         await queue.chunks.put(None)
-        await until(lambda: not window.controller.busy, what="the end of the reply")
+        await until(lambda: not window.session.busy, what="the end of the reply")
 
         saved = json.loads(settings_path().read_text(encoding="utf-8"))
         assert saved["system_prompt"] == "Be brief."
@@ -146,7 +140,7 @@ async def test_the_dialog_opens_while_a_reply_streams_and_saves_settings(
         assert queue.requests[1][0] == {"role": "system", "content": "Be brief."}
         assert queue.params[1] == {"temperature": 0.3}
         await queue.chunks.put(None)
-        await until(lambda: not window.controller.busy)
+        await until(lambda: not window.session.busy)
 
 
 async def test_a_new_provider_applies_without_restart_and_the_key_goes_to_the_keyring(
@@ -180,7 +174,7 @@ async def test_a_new_provider_applies_without_restart_and_the_key_goes_to_the_ke
         await until(lambda: queue.requests, what="the request")
         await queue.chunks.put("ok")
         await queue.chunks.put(None)
-        await until(lambda: not window.controller.busy)
+        await until(lambda: not window.session.busy)
     assert json.loads(settings_path().read_text(encoding="utf-8"))["provider"] == "openai"
     assert files_containing(SECRET, data_dir()) == []
     assert caplog.records, "nothing was logged, so the log check below proves nothing"
@@ -296,28 +290,6 @@ def test_the_fallback_provider_is_chosen_and_saved(qtbot) -> None:
     assert json.loads(settings_path().read_text(encoding="utf-8"))["fallback_provider"] == "ollama"
     dialog.load()
     assert dialog.fallback_box.currentData() == "ollama"
-
-
-def test_a_provider_given_explicitly_wins_even_when_it_is_the_default(monkeypatch) -> None:
-    for name in ("DESKCHAT_PROVIDER", "DESKCHAT_BASE_URL", "DESKCHAT_PROXY", "DESKCHAT_MODEL"):
-        monkeypatch.delenv(name, raising=False)
-    settings = Settings(Path("unused.json"))
-    settings.provider = "ollama"
-    settings.model = "llama3"
-    argv = ["--provider", "chatgptfree"]
-    given = given_options(argv)
-    assert given == {"provider"}
-    merged = effective_options(parse_options(argv), settings, given)
-    assert merged.provider == "chatgptfree"
-    assert merged.model == "llama3"
-    # Not given at all: the saved provider is used.
-    assert effective_options(parse_options([]), settings, given_options([])).provider == "ollama"
-    # Given through the environment counts as given too.
-    monkeypatch.setenv("DESKCHAT_PROVIDER", "chatgptfree")
-    assert given_options([]) == {"provider"}
-    assert effective_options(parse_options([]), settings, given_options([])).provider == (
-        "chatgptfree"
-    )
 
 
 async def test_extra_headers_are_saved_and_reach_the_provider(qtbot, wordpress: str) -> None:

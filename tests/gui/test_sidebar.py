@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit
 
-from gui.main_window import MainWindow
-from gui.search_panel import snippet_html
-from store import Store, database_path
+from deskchat.gui.main_window import MainWindow
+from deskchat.gui.search_panel import snippet_html
+from deskchat.store import Store, database_path
 from tests.fakes.wordpress import FakeWordPress, stream
 from tests.gui.conftest import until
 from tests.gui.history_helpers import (
@@ -146,6 +146,6 @@ async def test_a_chat_renamed_before_its_first_message_keeps_the_name(
         item = window.conversation_list.item(0)
         item.setText("My plans")
         await send(qtbot, window, "First message")
-        await until(lambda: not window.controller.busy and window.message_model.rowCount() == 2)
+        await until(lambda: not window.session.busy and window.message_model.rowCount() == 2)
         assert titles(window) == ["My plans"]
         await until(lambda: stored_titles() == ["My plans"], what="the stored title")

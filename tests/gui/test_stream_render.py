@@ -11,10 +11,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 
-from gui import markdown
-from gui.bubble_delegate import Hit
-from gui.conversation import ChatMessage
-from gui.markdown import Segmenter, segment_starts
+from deskchat.chat.conversation import ChatMessage
+from deskchat.gui import markdown
+from deskchat.gui.bubble_delegate import Hit
+from deskchat.gui.markdown import Segmenter, segment_starts
 
 from .test_bubble_delegate import FakeClock, View
 

@@ -8,9 +8,9 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
-from gui.main_window import MainWindow
-from gui.message_model import VersionRole
-from store import Store, database_path
+from deskchat.gui.main_window import MainWindow
+from deskchat.gui.message_model import VersionRole
+from deskchat.store import Store, database_path
 from tests.fakes.wordpress import FakeWordPress, stream
 from tests.gui.conftest import until
 from tests.gui.history_helpers import (
@@ -39,7 +39,7 @@ def select(window: MainWindow, row: int) -> None:
 
 async def finished(window: MainWindow) -> None:
     await until(lambda: status_of(window) in ("complete", "error"), what="the reply")
-    await until(lambda: not window.controller.busy, what="the reply to be saved")
+    await until(lambda: not window.session.busy, what="the reply to be saved")
 
 
 async def test_regenerate_keeps_the_old_answer_and_alt_arrows_switch(
@@ -205,7 +205,7 @@ async def test_version_arrows_show_only_with_versions_and_clicks_switch(
         window.message_view.viewport().repaint()
         assert distinct_colours(window, previous.united(following)) > 1
 
-        history = window.controller.history
+        history = window.session.history
         assert history is not None
         chosen: list[int] = []
         select_version = history.select_version
@@ -244,7 +244,7 @@ async def test_version_arrows_do_nothing_while_a_reply_streams(
         assert window.delegate.versions_enabled
 
         await send(qtbot, window, "Go on")
-        await until(lambda: window.controller.busy and texts(window)[-1] == "Hm", what="stream")
+        await until(lambda: window.session.busy and texts(window)[-1] == "Hm", what="stream")
         assert not window.delegate.versions_enabled
         previous, _following = arrows(window, 1)
         assert window.delegate.hit_test(window.message_model.index(1), previous.center()) is None
@@ -252,11 +252,11 @@ async def test_version_arrows_do_nothing_while_a_reply_streams(
             window.message_view.viewport(), Qt.MouseButton.LeftButton, pos=previous.center()
         )
         # A switch would have started a history job at once.
-        assert not window.controller.pending
+        assert not window.session.pending
         await asyncio.sleep(0.2)
         assert texts(window)[:2] == ["Question", "Second answer"]
         assert version(window, 1) == (2, 2)
 
-        window.controller.stop()
-        await until(lambda: not window.controller.busy, what="the stop")
+        window.session.stop()
+        await until(lambda: not window.session.busy, what="the stop")
         assert window.delegate.versions_enabled

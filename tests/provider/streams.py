@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from provider import ProviderError, TextDelta
+from deskchat.provider import ProviderError, TextDelta
 
 HELLO = [{"role": "user", "content": "Hello"}]
 

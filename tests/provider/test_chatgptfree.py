@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import provider.http
-from provider import ChatgptFree, errors
-from provider.chatgptfree import ChatgptFreeReplyParser
+import deskchat.provider.http
+from deskchat.provider import ChatgptFree, errors
+from deskchat.provider.chatgptfree import ChatgptFreeReplyParser
 from tests.fakes.wordpress import (
     FakeWordPress,
     Script,
@@ -541,7 +541,7 @@ async def test_private_session_is_closed(
         made.append(session)
         return session
 
-    monkeypatch.setattr(provider.http.aiohttp, "ClientSession", recording)
+    monkeypatch.setattr(deskchat.provider.http.aiohttp, "ClientSession", recording)
     chat = ChatgptFree(wordpress)
     if outcome == "success":
         assert await collect(chat) == ["Hello", ", world"]

@@ -9,8 +9,8 @@ import pytest
 from aioresponses import aioresponses
 from yarl import URL
 
-from provider import ChatgptFree, ConfigurationError, UnknownModelError
-from provider.http import USER_AGENT
+from deskchat.provider import ChatgptFree, ConfigurationError, UnknownModelError
+from deskchat.provider.http import USER_AGENT
 from tests.fakes.wordpress import PAGE, sse_body
 
 BASE = "https://chat.example.test"

@@ -10,9 +10,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from provider.discovery import DEFAULT_PROBES, FoundServer, Probe, discover_local
-from provider.ollama import parse_tags
-from provider.openai_compat import parse_models
+from deskchat.provider.discovery import DEFAULT_PROBES, FoundServer, Probe, discover_local
+from deskchat.provider.ollama import parse_tags
+from deskchat.provider.openai_compat import parse_models
 from tests.fakes.ollama_server import FakeOllama
 from tests.fakes.openai_server import FakeOpenAI
 

@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from provider import ChatgptFree, EmptyReplyError
-from provider.sse import ServerSentEvent, iter_events
+from deskchat.provider import ChatgptFree, EmptyReplyError
+from deskchat.provider.sse import ServerSentEvent, iter_events
 from tests.fakes.wordpress import FakeWordPress, Script
 from tests.fixtures import LLAMA_CPP as LLAMA
 

@@ -9,8 +9,8 @@ import pytest
 from aiohttp import ClientSession
 from aioresponses import aioresponses
 
-from provider import errors
-from provider.http import (
+from deskchat.provider import errors
+from deskchat.provider.http import (
     client_timeout,
     error_message_from_body,
     is_cloudflare_challenge,
@@ -235,7 +235,7 @@ async def test_iter_chunks_slices_a_large_read_and_lets_the_loop_run() -> None:
     from aiohttp import web
     from aiohttp.test_utils import TestServer
 
-    from provider.http import SLICE, iter_chunks
+    from deskchat.provider.http import SLICE, iter_chunks
 
     body = bytes(range(256)) * 400  # 100 KB, in one write
 

@@ -29,10 +29,10 @@ pytest.importorskip(
     "llama_cpp.server.app", reason="pip install 'llama-cpp-python[server]' to run llama.cpp"
 )
 
-from provider import errors  # noqa: E402
-from provider.discovery import Probe, discover_local  # noqa: E402
-from provider.events import FinishEvent, TextDelta  # noqa: E402
-from provider.openai_compat import ContextOverflowError, OpenAICompatible, parse_models  # noqa: E402
+from deskchat.provider import errors  # noqa: E402
+from deskchat.provider.discovery import Probe, discover_local  # noqa: E402
+from deskchat.provider.events import FinishEvent, TextDelta  # noqa: E402
+from deskchat.provider.openai_compat import ContextOverflowError, OpenAICompatible, parse_models  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

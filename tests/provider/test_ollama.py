@@ -7,10 +7,10 @@ import asyncio
 import aiohttp
 import pytest
 
-from provider import errors
-from provider.events import FinishEvent, ReasoningDelta, TextDelta, UsageEvent
-from provider.ollama import Ollama, OllamaStreamParser
-from provider.openai_compat import IncompleteReplyError, ServerReportedError
+from deskchat.provider import errors
+from deskchat.provider.events import FinishEvent, ReasoningDelta, TextDelta, UsageEvent
+from deskchat.provider.ollama import Ollama, OllamaStreamParser
+from deskchat.provider.openai_compat import IncompleteReplyError, ServerReportedError
 from tests.fakes.ollama_server import FakeOllama, line, ndjson, ndjson_reply
 from tests.fakes.openai_server import Reply, json_reply, split_randomly
 from tests.fakes.scripted import serving

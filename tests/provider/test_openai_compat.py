@@ -8,9 +8,9 @@ import json
 import aiohttp
 import pytest
 
-from provider import errors
-from provider.events import FinishEvent, ReasoningDelta, TextDelta, UsageEvent
-from provider.openai_compat import (
+from deskchat.provider import errors
+from deskchat.provider.events import FinishEvent, ReasoningDelta, TextDelta, UsageEvent
+from deskchat.provider.openai_compat import (
     ChatCompletionStreamParser,
     ContextOverflowError,
     IncompleteReplyError,

@@ -9,12 +9,12 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from provider import errors, registry
-from provider.base import Provider, list_models
-from provider.chatgptfree import ChatgptFree
-from provider.events import TextDelta
-from provider.ollama import Ollama
-from provider.openai_compat import OpenAICompatible
+from deskchat.provider import errors, registry
+from deskchat.provider.base import Provider, list_models
+from deskchat.provider.chatgptfree import ChatgptFree
+from deskchat.provider.events import TextDelta
+from deskchat.provider.ollama import Ollama
+from deskchat.provider.openai_compat import OpenAICompatible
 from tests.fakes.openai_server import FakeOpenAI
 
 EXPECTED_URLS = {

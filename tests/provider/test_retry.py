@@ -6,10 +6,10 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from provider import errors
-from provider.events import TextDelta
-from provider.openai_compat import OpenAICompatible
-from provider.retry import is_retryable, retry_delay, with_retries
+from deskchat.provider import errors
+from deskchat.provider.events import TextDelta
+from deskchat.provider.openai_compat import OpenAICompatible
+from deskchat.provider.retry import is_retryable, retry_delay, with_retries
 from tests.fakes.openai_server import FakeOpenAI, chunk, json_reply, sse, stream_reply
 
 

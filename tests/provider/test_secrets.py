@@ -10,7 +10,7 @@ import keyring.errors
 import pytest
 from keyring.backends import fail
 
-from provider import errors, secrets
+from deskchat.provider import errors, secrets
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provider.sse import LineDecoder, ServerSentEvent, SSEDecoder, iter_events, iter_lines
+from deskchat.provider.sse import LineDecoder, ServerSentEvent, SSEDecoder, iter_events, iter_lines
 
 
 def split_at(data: bytes, cuts: Iterable[int]) -> list[bytes]:

@@ -11,7 +11,7 @@ import random
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
-from provider.errors import ProviderError
+from deskchat.provider.errors import ProviderError
 
 __all__ = [
     "EDGE",

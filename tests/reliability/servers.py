@@ -22,8 +22,8 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from provider import ChatgptFree, Ollama, OpenAICompatible, ProviderError, stream_events
-from provider.events import TextDelta
+from deskchat.provider import ChatgptFree, Ollama, OpenAICompatible, ProviderError, stream_events
+from deskchat.provider.events import TextDelta
 from tests.fakes.ollama_server import FakeOllama, line, ndjson
 from tests.fakes.openai_server import FakeOpenAI, chunk, sse
 from tests.fakes.scripted import Reply

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from store import Store
+from deskchat.store import Store
 from tests.store.crash_writer import chunk
 from tests.store.test_crash import _run_and_kill
 

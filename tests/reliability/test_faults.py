@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from provider import errors
+from deskchat.provider import errors
 from tests.fakes.scripted import Reply
 from tests.reliability.servers import (
     KINDS,

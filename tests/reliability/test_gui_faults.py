@@ -15,10 +15,10 @@ import aiohttp
 import pytest
 from PySide6.QtCore import Qt, QTimer
 
-from gui.bubble_delegate import footer_text
-from gui.conversation import ChatMessage
-from gui.main_window import MainWindow
-from provider import ChatgptFree
+from deskchat.chat.conversation import ChatMessage
+from deskchat.gui.bubble_delegate import footer_text
+from deskchat.gui.main_window import MainWindow
+from deskchat.provider import ChatgptFree
 from tests.fakes.wordpress import FakeWordPress, Script, sse_body, stream
 from tests.gui.conftest import until
 from tests.reliability.test_faults import CHALLENGE, RAW_NAMES
@@ -84,7 +84,7 @@ async def window(qtbot, wordpress: str) -> AsyncIterator[MainWindow]:
         main = MainWindow(ChatgptFree(wordpress, session=session, idle_timeout=IDLE))
         # One try: these tests are about the error the user sees when a try fails
         # (retries before the first byte are tested in tests/gui/test_local_servers.py).
-        main.controller.retry_attempts = 1
+        main.session.retry_attempts = 1
         qtbot.addWidget(main)
         main.show()
         main.activateWindow()
@@ -93,7 +93,7 @@ async def window(qtbot, wordpress: str) -> AsyncIterator[MainWindow]:
         try:
             yield main
         finally:
-            await main.controller.aclose()
+            await main.session.aclose()
 
 
 async def send(qtbot, window: MainWindow, text: str) -> None:
@@ -128,7 +128,7 @@ async def test_fault_in_the_window(
         # The bubble shows the text that arrived, marked with the error.
         assert failed.content == kept
         assert error in footer_text(failed)
-        assert window.controller.can_retry()
+        assert window.session.can_retry()
         # The loop kept turning: Qt timers fired while the server was silent,
         # and fire on after the failure.
         if name == "idle-timeout":

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from provider import errors
-from provider.events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
-from provider.ollama import OllamaStreamParser
-from provider.openai_compat import ServerReportedError
+from deskchat.provider import errors
+from deskchat.provider.events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
+from deskchat.provider.ollama import OllamaStreamParser
+from deskchat.provider.openai_compat import ServerReportedError
 from tests.reliability.chunking import chunkings, outcome
 
 WHAT = "Ollama (127.0.0.1:11434)"

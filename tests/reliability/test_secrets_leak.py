@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestServer
 
-import store
-from provider import OpenAICompatible, errors
-from store import Settings
+from deskchat import store
+from deskchat.provider import OpenAICompatible, errors
+from deskchat.store import Settings
 from tests.fakes.openai_server import FakeOpenAI, Reply, chunk, sse, stream_reply
 from tests.reliability.servers import free_port
 
@@ -32,11 +32,11 @@ PASSWORD = "pa55Wq7-secret"
 
 
 async def deskchat(*args: str, env: dict[str, str]) -> tuple[int, bytes, bytes]:
-    """Run ``python -m cli`` with ``args``; return its exit code, stdout and stderr."""
+    """Run ``python -m deskchat`` with ``args``; return its exit code, stdout and stderr."""
     child = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "cli",
+        "deskchat",
         *args,
         cwd=REPO,
         env=env,

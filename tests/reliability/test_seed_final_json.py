@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from provider import errors
-from provider.chatgptfree import ChatgptFreeReplyParser
+from deskchat.provider import errors
+from deskchat.provider.chatgptfree import ChatgptFreeReplyParser
 from tests.reliability.chunking import chunkings, outcome
 
 HOST = "chatgptfree.ai"

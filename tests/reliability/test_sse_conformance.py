@@ -19,15 +19,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from provider import errors
-from provider.events import TextDelta
-from provider.openai_compat import (
+from deskchat.provider import errors
+from deskchat.provider.events import TextDelta
+from deskchat.provider.openai_compat import (
     ChatCompletionStreamParser,
     ContextOverflowError,
     IncompleteReplyError,
     ServerReportedError,
 )
-from provider.sse import ServerSentEvent, iter_events
+from deskchat.provider.sse import ServerSentEvent, iter_events
 from tests.reliability.chunking import chunkings, outcome
 
 E = ServerSentEvent

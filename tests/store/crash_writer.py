@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 
-from store import Store
+from deskchat.store import Store
 
 
 def chunk(i: int) -> str:

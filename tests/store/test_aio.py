@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from store import SCHEMA_VERSION, AsyncStore, NotFoundError, ReadOnlyError, Store
+from deskchat.store import SCHEMA_VERSION, AsyncStore, NotFoundError, ReadOnlyError, Store
 from tests.store.conftest import FakeClock
 
 

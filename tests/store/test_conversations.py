@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from store import NotFoundError, Store, StoreError, make_title
+from deskchat.store import NotFoundError, Store, StoreError, make_title
 from tests.store.conftest import FakeClock
 
 

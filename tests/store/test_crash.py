@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from store import Store
+from deskchat.store import Store
 from tests.store.crash_writer import chunk
 
 REPO = Path(__file__).resolve().parents[2]

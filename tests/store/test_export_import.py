@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from store import (
+from deskchat.store import (
     ImportError_,
     Store,
     export_json,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from store import SCHEMA_VERSION, Store
-from store.schema import migrate
+from deskchat.store import SCHEMA_VERSION, Store
+from deskchat.store.schema import migrate
 
 
 def _build(path: Path, version: int) -> None:
@@ -91,9 +91,7 @@ def test_conversation_source_ids_are_unique(tmp_path: Path) -> None:
 
 
 def test_failed_upgrade_leaves_the_file_as_it_was(tmp_path: Path, monkeypatch) -> None:
-    import store.db
-    import store.schema
-    from store import MigrationError
+    from deskchat.store import MigrationError, db, schema
 
     path = tmp_path / "deskchat.sqlite3"
     _build(path, SCHEMA_VERSION)
@@ -102,8 +100,8 @@ def test_failed_upgrade_leaves_the_file_as_it_was(tmp_path: Path, monkeypatch) -
         conn.execute("ALTER TABLE messages ADD COLUMN half_done TEXT")
         conn.execute("SELECT * FROM no_such_table")
 
-    monkeypatch.setattr(store.schema, "MIGRATIONS", [*store.schema.MIGRATIONS, broken_step])
-    monkeypatch.setattr(store.db, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, broken_step])
+    monkeypatch.setattr(db, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with pytest.raises(MigrationError) as info:
         Store(path)
     assert "bak-v" in info.value.text()

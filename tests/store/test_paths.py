@@ -6,7 +6,7 @@ from pathlib import Path
 
 import platformdirs
 
-from store import Store, data_dir, database_path, settings_path
+from deskchat.store import Store, data_dir, database_path, settings_path
 
 
 def test_override_wins_over_env(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from store import SCHEMA_VERSION, ReadOnlyError, Store
+from deskchat.store import SCHEMA_VERSION, ReadOnlyError, Store
 
 
 def _aside(path: Path) -> list[Path]:
@@ -84,7 +84,7 @@ def test_locked_database_is_not_treated_as_damage(db_path: Path) -> None:
     holder.execute("PRAGMA locking_mode = EXCLUSIVE")
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        import store.db as db
+        import deskchat.store.db as db
 
         original = db._BUSY_TIMEOUT_MS
         db._BUSY_TIMEOUT_MS = 50

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from store import ReadOnlyError, Store
+from deskchat.store import ReadOnlyError, Store
 from tests.store.conftest import FakeClock
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from store import Store, fts_query
+from deskchat.store import Store, fts_query
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from store import Settings, settings_path
-from store.settings import join_proxy_password, split_proxy_password
+from deskchat.store import Settings, settings_path
+from deskchat.store.settings import join_proxy_password, split_proxy_password
 
 
 def test_defaults_without_a_file(tmp_path: Path) -> None:
@@ -157,7 +157,7 @@ def test_joining_keeps_a_typed_password_and_needs_a_user_part() -> None:
 
 
 def test_extra_headers_round_trip_and_ignore_junk(tmp_path) -> None:
-    from store import Settings
+    from deskchat.store import Settings
 
     path = tmp_path / "settings.json"
     settings = Settings.load(path)

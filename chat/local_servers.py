@@ -14,12 +14,12 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-import provider
-from provider import FoundServer
+from deskchat import provider
+from deskchat.provider import FoundServer
 
 __all__ = ["PROBES", "TIMEOUT", "LocalModel", "LocalServers"]
 
-log = logging.getLogger("deskchat.gui")
+log = logging.getLogger("deskchat.chat")
 
 PROBES: Sequence[Any] | None = None
 """Where to look (``provider.discovery.Probe`` items); None for the provider's defaults.

@@ -1,7 +1,10 @@
-"""Options shared by the window and the command line (Qt-free).
+"""Options shared by the window and the command line.
 
 Each option comes from, in order: the command line, a ``DESKCHAT_*``
-environment variable, then the default.
+environment variable, the saved settings (:func:`effective_options`), then the
+default. The command line is parsed once; :attr:`Options.given` remembers which
+options the user actually typed (or set in the environment), so one equal to
+its default still wins over the saved settings.
 """
 
 from __future__ import annotations
@@ -10,17 +13,21 @@ import argparse
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
+from deskchat import provider
 
-import provider
+if TYPE_CHECKING:
+    import aiohttp
+
+    from deskchat.store import Settings
 
 __all__ = [
     "DEFAULT_PROVIDER",
     "Options",
     "add_common_arguments",
+    "effective_options",
     "make_provider",
     "parse_header",
     "resolve",
@@ -48,6 +55,8 @@ class Options:
         model: a model name or alias; None for the provider's default.
         data_dir: where history and settings live; None for the platform's.
         extra_headers: (name, value) pairs sent with every request.
+        given: the names of the options the user gave on the command line or as
+            ``DESKCHAT_*`` variables (not compared: two equal option sets are equal).
     """
 
     provider: str = DEFAULT_PROVIDER
@@ -56,6 +65,7 @@ class Options:
     model: str | None = None
     data_dir: str | None = None
     extra_headers: tuple[tuple[str, str], ...] = ()
+    given: frozenset[str] = field(default=frozenset(), compare=False)
 
 
 # An HTTP field name (RFC 9110 token).
@@ -111,19 +121,54 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def resolve(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> Options:
-    """Merge parsed arguments over the environment over the defaults."""
+    """Merge parsed arguments over the environment over the defaults.
+
+    ``args`` comes from a parser with ``argument_default=argparse.SUPPRESS``
+    (see :func:`add_common_arguments`), so an option is in it only if typed.
+    """
     values: dict[str, Any] = {}
-    for field, env_name in _ENV.items():
-        value = getattr(args, field, None) or environ.get(env_name) or None
+    given: set[str] = set()
+    for name, env_name in _ENV.items():
+        typed = getattr(args, name, None)
+        value = typed or environ.get(env_name) or None
         if value is not None:
-            values[field] = value
+            values[name] = value
+            given.add(name)
     headers = getattr(args, "header", None) or ()
     if headers:
         values["extra_headers"] = tuple(parse_header(h) for h in headers)
-    return Options(**values)
+        given.add("extra_headers")
+    return Options(**values, given=frozenset(given))
 
 
-def make_provider(options: Options, session: aiohttp.ClientSession | None = None) -> Any:
+_MERGED = ("provider", "base_url", "proxy", "model")
+"""Options the saved settings fill in when neither the command line nor the environment did."""
+
+
+def effective_options(options: Options, settings: Settings) -> Options:
+    """The saved settings, with what the user gave for this run on top.
+
+    An option counts as given when it is in :attr:`Options.given` (typed, even
+    if equal to its default: ``--provider chatgptfree`` over a saved provider)
+    or when it differs from its default (set by whoever built ``options``).
+    """
+    defaults = Options()
+    merged: dict[str, Any] = {}
+    for name in _MERGED:
+        if name in options.given or getattr(options, name) != getattr(defaults, name):
+            continue  # given for this run: it wins
+        saved = getattr(settings, name)
+        if saved:
+            merged[name] = saved
+    if not options.extra_headers and settings.extra_headers:
+        merged["extra_headers"] = tuple(settings.extra_headers.items())
+    known = {f.name for f in fields(Options)}
+    return replace(options, **{k: v for k, v in merged.items() if k in known})
+
+
+def make_provider(
+    options: Options, session: aiohttp.ClientSession | None = None
+) -> provider.Provider:
     """Build the provider the options name, sharing ``session``.
 
     Raises:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from gui.conversation import ChatMessage
-from gui.footer import INTERRUPTED, STOPPED, WAITING, footer
-from gui.message_model import FooterRole, MessageModel, VersionRole
-from provider import ReplyState, ServerError, UsageEvent
+from deskchat.chat.conversation import ChatMessage
+from deskchat.chat.footer import INTERRUPTED, STOPPED, WAITING, footer
+from deskchat.provider import ReplyState, ServerError, UsageEvent
 
 
 class Clock:
@@ -80,14 +79,3 @@ def test_stopped_error_interrupted_and_stored_replies() -> None:
     # Read back from the history: no timing is known, so none is shown.
     assert footer(ChatMessage("assistant", reply=done)) == ""
     assert footer(ChatMessage("user", text="hi")) == ""
-
-
-def test_the_model_serves_footer_and_version_roles(qtbot) -> None:
-    model = MessageModel()
-    reply = ReplyState()
-    model.append(ChatMessage("user", text="q", version=2, versions=3))
-    model.append(ChatMessage("assistant", reply=reply, live=True))
-    assert model.index(0).data(VersionRole) == (2, 3)
-    assert model.index(1).data(VersionRole) == (1, 1)
-    assert model.index(1).data(FooterRole) == WAITING
-    assert model.roleNames()[FooterRole] == b"footer"

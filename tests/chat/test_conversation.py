@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from gui.conversation import ChatMessage, Conversation, Conversations
-from gui.errors import show_error
-from provider import ReplyState, ServerError
-from store import make_title
+from deskchat.chat.conversation import ChatMessage, Conversation, Conversations
+from deskchat.gui.errors import show_error
+from deskchat.provider import ReplyState, ServerError
+from deskchat.store import make_title
 
 
 def reply(text: str, status: str) -> ReplyState:

@@ -1,23 +1,35 @@
-"""Conversations held in memory: plain objects the controller owns (no Qt).
+"""Conversations held in memory: plain objects the chat session owns.
 
 With a history store, each object remembers its row (``store_id``) and
 :func:`from_stored` turns stored messages into bubbles; without one they
-live for the session only.
+live for the session only. :class:`MessageList` is what the session needs of
+whatever shows one conversation (the window's list model, or
+:class:`ShownConversation` for the command line and tests).
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
-from provider import Message, ProviderError, ReplyState
-from store import make_title
+from deskchat.provider import Message, ProviderError, ReplyState
+from deskchat.store import make_title
 
 if TYPE_CHECKING:
-    from store import Message as StoredMessage
+    from deskchat.store import Message as StoredMessage
 
-__all__ = ["ChatMessage", "Conversation", "Conversations", "Revision", "from_stored"]
+__all__ = [
+    "ChatMessage",
+    "Conversation",
+    "Conversations",
+    "MessageList",
+    "Revision",
+    "ShownConversation",
+    "bubbles",
+    "from_stored",
+]
 
 _ids = itertools.count(1)
 
@@ -133,6 +145,79 @@ class Conversations:
         if conversation in self.items:
             self.items.remove(conversation)
         self.items.insert(0, conversation)
+
+
+class MessageList(Protocol):
+    """The conversation on show, changed only through these methods.
+
+    The session calls them; an implementation may tell a view (the window's
+    list model announces rows to Qt) but must keep ``conversation.messages``
+    as the one list of messages.
+    """
+
+    @property
+    def conversation(self) -> Conversation: ...
+
+    def set_conversation(self, conversation: Conversation) -> None:
+        """Show another conversation."""
+
+    def append(self, message: ChatMessage) -> int:
+        """Add a message at the end; return its row."""
+
+    def truncate(self, row: int) -> None:
+        """Remove the messages from ``row`` to the end."""
+
+    def touch(self, message: ChatMessage) -> None:
+        """``message`` changed (its reply grew or ended); may be announced later."""
+
+    def flush(self) -> None:
+        """Announce every change noted by :meth:`touch` now."""
+
+    def row_of_store_id(self, store_id: int) -> int | None:
+        """The row of the stored message ``store_id``, if shown."""
+
+
+class ShownConversation:
+    """A :class:`MessageList` with nothing to tell: for the command line and tests."""
+
+    def __init__(self, conversation: Conversation | None = None) -> None:
+        self._conversation = conversation or Conversation()
+
+    @property
+    def conversation(self) -> Conversation:
+        return self._conversation
+
+    def set_conversation(self, conversation: Conversation) -> None:
+        self._conversation = conversation
+
+    def append(self, message: ChatMessage) -> int:
+        self._conversation.add(message)
+        return len(self._conversation.messages) - 1
+
+    def extend(self, messages: Iterable[ChatMessage]) -> int:
+        for message in messages:
+            self._conversation.add(message)
+        return len(self._conversation.messages) - 1
+
+    def truncate(self, row: int) -> None:
+        del self._conversation.messages[row:]
+
+    def touch(self, message: ChatMessage) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def row_of_store_id(self, store_id: int) -> int | None:
+        for row, message in enumerate(self._conversation.messages):
+            if message.store_id == store_id:
+                return row
+        return None
+
+
+def bubbles(path: list[StoredMessage]) -> list[ChatMessage]:
+    """The bubbles for a stored path (system messages are settings, not bubbles)."""
+    return [from_stored(m) for m in path if m.role != "system"]
 
 
 def from_stored(stored: StoredMessage) -> ChatMessage:

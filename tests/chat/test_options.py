@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
-import provider
-from cli.options import Options, add_common_arguments, make_provider, parse_header, resolve
+from deskchat import provider
+from deskchat.chat.options import (
+    Options,
+    add_common_arguments,
+    effective_options,
+    make_provider,
+    parse_header,
+    resolve,
+)
+from deskchat.store import Settings
 
 
 def _parse(*argv: str, environ: dict[str, str] | None = None) -> Options:
@@ -43,3 +52,27 @@ def test_make_provider_passes_extra_headers() -> None:
         Options(provider="openai-compatible", extra_headers=(("X-Title", "DeskChat"),))
     )
     assert built.headers()["X-Title"] == "DeskChat"
+
+
+def _typed(*argv: str, environ: dict[str, str] | None = None) -> Options:
+    """As ``deskchat`` parses: options not typed are absent, not None."""
+    parser = argparse.ArgumentParser(argument_default=argparse.SUPPRESS)
+    add_common_arguments(parser)
+    return resolve(parser.parse_args(list(argv)), environ or {})
+
+
+def test_a_provider_given_explicitly_wins_even_when_it_is_the_default() -> None:
+    settings = Settings(Path("unused.json"))
+    settings.provider = "ollama"
+    settings.model = "llama3"
+    typed = _typed("--provider", "chatgptfree")
+    assert typed.given == {"provider"}
+    merged = effective_options(typed, settings)
+    assert merged.provider == "chatgptfree"
+    assert merged.model == "llama3"
+    # Not given at all: the saved provider is used.
+    assert effective_options(_typed(), settings).provider == "ollama"
+    # Given through the environment counts as given too.
+    from_env = _typed(environ={"DESKCHAT_PROVIDER": "chatgptfree"})
+    assert from_env.given == {"provider"}
+    assert effective_options(from_env, settings).provider == "chatgptfree"

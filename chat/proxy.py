@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import provider
-from store import join_proxy_password, split_proxy_password
+from deskchat import provider
+from deskchat.store import join_proxy_password, split_proxy_password
 
 __all__ = ["NO_KEYRING", "PROXY_ID", "Kept", "keep_password", "with_password"]
 
-log = logging.getLogger("deskchat.gui")
+log = logging.getLogger("deskchat.chat")
 
 PROXY_ID = "proxy"
 """The keyring id the proxy password is stored under."""

@@ -1,0 +1,13 @@
+"""DeskChat: a desktop chat client for language models.
+
+The packages below this one, bottom floor first (each imports only those under it):
+
+- :mod:`deskchat.errors`: the one error root every package's errors derive from.
+- :mod:`deskchat.provider` and :mod:`deskchat.store`: talking to model servers;
+  keeping the history. Neither imports the other, and neither imports Qt.
+- :mod:`deskchat.chat`: the chat core (conversations, sending, saving, options);
+  no Qt.
+- :mod:`deskchat.cli` and :mod:`deskchat.gui`: the command line and the window.
+
+Importing this package loads nothing else.
+"""

@@ -1,0 +1,1 @@
+"""The chat core: conversations, sending and saving, options. No Qt."""
