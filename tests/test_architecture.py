@@ -131,6 +131,7 @@ def _package_of(module: str) -> str:
         ("deskchat.chat", {"deskchat.cli", "deskchat.gui"}),
         ("deskchat.provider", {"deskchat.cli", "deskchat.gui", "deskchat.chat", "deskchat.store"}),
         ("deskchat.store", {"deskchat.cli", "deskchat.gui", "deskchat.chat", "deskchat.provider"}),
+        ("deskchat.library", {"deskchat.cli", "deskchat.gui", "deskchat.chat", "deskchat.store"}),
         ("deskchat.errors", {"deskchat.cli", "deskchat.gui", "deskchat.chat", "deskchat.store"}),
     ],
 )
@@ -142,7 +143,9 @@ def test_each_floor_imports_only_downward(package: str, forbidden: set[str]) -> 
             assert not {_package_of(t) for t in targets} & forbidden, module
 
 
-@pytest.mark.parametrize("package", ["deskchat.chat", "deskchat.provider", "deskchat.store"])
+@pytest.mark.parametrize(
+    "package", ["deskchat.chat", "deskchat.library", "deskchat.provider", "deskchat.store"]
+)
 def test_qt_free_packages_never_import_qt(package: str) -> None:
     graph = _graph(runtime_only=False)
     for module, targets in graph.items():

@@ -1,0 +1,1 @@
+"""The model library: GGUF models downloaded, found on disk, and their facts. No Qt."""
