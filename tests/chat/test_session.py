@@ -66,7 +66,8 @@ async def test_send_streams_the_reply_and_saves_both_messages(
     session = make(chat, history)
     heard = Recorder(session)
     reply = await session.ask("Hi there")
-    assert reply is not None and reply.reply is not None
+    assert reply is not None
+    assert reply.reply is not None
     assert reply.content == "Hello"
     assert reply.reply.status == "complete"
     assert chat.requests == [[{"role": "user", "content": "Hi there"}]]
@@ -79,7 +80,8 @@ async def test_send_streams_the_reply_and_saves_both_messages(
         ("assistant", "Hello", "complete"),
     ]
     assert path[1].completion_tokens == 2
-    assert path[1].provider == "queued" and path[1].model == "fake-1"
+    assert path[1].provider == "queued"
+    assert path[1].model == "fake-1"
     assert reply.store_id == path[1].id
 
 
@@ -118,7 +120,8 @@ async def test_a_failure_after_text_arrived_is_never_retried_and_keeps_the_text(
     chat = QueuedProvider(["partial ", dropped], ["second try"])
     session = make(chat, history)
     reply = await session.ask("q")
-    assert reply is not None and reply.reply is not None
+    assert reply is not None
+    assert reply.reply is not None
     assert len(chat.requests) == 1
     assert reply.content == "partial "
     assert reply.reply.status == "error"
@@ -188,7 +191,8 @@ async def test_stop_keeps_the_partial_reply_saved_as_stopped(
     await asyncio.wait([session.task])
     await asyncio.wait_for(chat.cancelled.wait(), 5)
     reply = session.conversation.messages[-1]
-    assert reply.reply is not None and reply.reply.status == "stopped"
+    assert reply.reply is not None
+    assert reply.reply.status == "stopped"
     await session.aclose()
     last = stored(db_path)[-1]
     assert (last.content, last.status) == ("so far", "stopped")
@@ -248,7 +252,8 @@ async def test_a_listener_that_raises_does_not_stop_the_reply(
 
     session.events.text_added.connect(broken)
     reply = await session.ask("q")
-    assert reply is not None and reply.content == "fine"
+    assert reply is not None
+    assert reply.content == "fine"
     assert "a listener of" in caplog.text
 
 
@@ -268,7 +273,8 @@ async def test_open_latest_continues_the_newest_conversation(
     await first.ask("a")
     again = make(chat, history)
     latest = await again.open_latest()
-    assert latest is not None and latest.store_id == first.conversation.store_id
+    assert latest is not None
+    assert latest.store_id == first.conversation.store_id
     await again.ask("b")
     assert chat.requests[1][:2] == [
         {"role": "user", "content": "a"},

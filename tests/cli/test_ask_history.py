@@ -16,9 +16,7 @@ from tests.fakes.scripted import serving
 
 def conversations(data_dir: Path) -> list[list[tuple[str, str]]]:
     with Store(database_path(str(data_dir))) as s:
-        return [
-            [(m.role, m.content) for m in s.current_path(c.id)] for c in s.list_conversations()
-        ]
+        return [[(m.role, m.content) for m in s.current_path(c.id)] for c in s.list_conversations()]
 
 
 @pytest.fixture
