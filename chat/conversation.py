@@ -52,6 +52,7 @@ class ChatMessage:
         interrupted: a reply DeskChat was still writing when it last closed.
         live: the reply streamed in this session, so its timing is known.
         prefix: characters that were already there when a reply was continued.
+        model: the model that wrote a reply (None when not known).
     """
 
     role: Literal["user", "assistant"]
@@ -65,6 +66,7 @@ class ChatMessage:
     interrupted: bool = False
     live: bool = False
     prefix: int = 0
+    model: str | None = None
 
     @property
     def content(self) -> str:
@@ -243,4 +245,6 @@ def from_stored(stored: StoredMessage) -> ChatMessage:
     else:
         # 'stopped' by the user, or 'streaming': cut off when DeskChat closed.
         reply.stop()
-    return ChatMessage("assistant", reply=reply, interrupted=stored.interrupted, **common)
+    return ChatMessage(
+        "assistant", reply=reply, interrupted=stored.interrupted, model=stored.model, **common
+    )

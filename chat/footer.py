@@ -53,7 +53,10 @@ def footer(message: ChatMessage) -> str:
     if reply.status != "complete":
         return ""
     if message.live:
-        return _speed(message)
-    if reply.completion_tokens:
-        return f"{reply.completion_tokens} tokens"
-    return ""
+        facts = _speed(message)
+    elif reply.completion_tokens:
+        facts = f"{reply.completion_tokens} tokens"
+    else:
+        facts = ""
+    # Name the model that wrote it: the picker may show another one by now.
+    return " · ".join(part for part in (message.model, facts) if part)

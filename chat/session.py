@@ -581,6 +581,7 @@ class ChatSession:
             message = ChatMessage("assistant", reply=ReplyState())
             self._shown.append(message)
         message.live = True
+        message.model = self.model_name or None
         self._streaming = message
         if self.system_prompt:
             history = [{"role": "system", "content": self.system_prompt}, *history]

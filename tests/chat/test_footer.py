@@ -79,3 +79,17 @@ def test_stopped_error_interrupted_and_stored_replies() -> None:
     # Read back from the history: no timing is known, so none is shown.
     assert footer(ChatMessage("assistant", reply=done)) == ""
     assert footer(ChatMessage("user", text="hi")) == ""
+
+
+def test_a_finished_reply_names_the_model_that_wrote_it() -> None:
+    clock = Clock()
+    reply = ReplyState(clock=clock)
+    reply.handle("hi")
+    reply.handle(UsageEvent(completion_tokens=4))
+    clock.now += 2.0
+    reply.complete()
+    message = ChatMessage("assistant", reply=reply, live=True, model="qwen2.5:1.5b")
+    assert footer(message).startswith("qwen2.5:1.5b · 4 tokens · ")
+    # Read back from the history: the model alone when nothing else is known.
+    stored = ChatMessage("assistant", reply=reply, model="llama3.2")
+    assert footer(stored) == "llama3.2 · 4 tokens"

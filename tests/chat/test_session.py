@@ -83,6 +83,7 @@ async def test_send_streams_the_reply_and_saves_both_messages(
     assert path[1].provider == "queued"
     assert path[1].model == "fake-1"
     assert reply.store_id == path[1].id
+    assert reply.model == "fake-1"
 
 
 async def test_the_system_prompt_and_temperature_go_with_every_reply() -> None:

@@ -37,8 +37,8 @@ async def test_history_survives_a_restart(qtbot, wordpress: str, fake_site: Fake
         assert model.index(0).data() == "Say hello in French"
         assert model.index(1).data() == "Bonjour à vous"
         assert window.conversation_list.item(0).text() == "Say hello in French"
-        # Stored replies have no timing; nothing pretends otherwise.
-        assert model.index(1).data(FooterRole) == ""
+        # Stored replies have no timing; nothing pretends otherwise. The model is named.
+        assert model.index(1).data(FooterRole) == "gpt-4o-mini-2024-07-18"
     assert [(m.role, m.content, m.status) for m in stored_path()] == [
         ("user", "Say hello in French", "complete"),
         ("assistant", "Bonjour à vous", "complete"),
