@@ -18,7 +18,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -33,61 +32,12 @@ from deskchat.provider import errors  # noqa: E402
 from deskchat.provider.discovery import Probe, discover_local  # noqa: E402
 from deskchat.provider.events import FinishEvent, TextDelta  # noqa: E402
 from deskchat.provider.openai_compat import ContextOverflowError, OpenAICompatible, parse_models  # noqa: E402
+from tests.fakes.tiny_gguf import write_tiny_model  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
 N_CTX = 256
 ALIAS = "tiny.gguf"
-
-
-def write_tiny_model(path: Path) -> None:
-    """A random one-layer llama model with a byte-level SentencePiece vocabulary."""
-    rng = np.random.default_rng(0)
-    n_embd, n_ff, n_head = 64, 128, 4
-    tokens = ["<unk>", "<s>", "</s>", *(f"<0x{i:02X}>" for i in range(256))]
-    tokens += ["▁", "▁chat", "▁hello", "a", "b"]
-    kinds = [gguf.TokenType.UNKNOWN, gguf.TokenType.CONTROL, gguf.TokenType.CONTROL]
-    kinds += [gguf.TokenType.BYTE] * 256 + [gguf.TokenType.NORMAL] * 5
-    writer = gguf.GGUFWriter(str(path), "llama")
-    writer.add_context_length(N_CTX)
-    writer.add_embedding_length(n_embd)
-    writer.add_block_count(1)
-    writer.add_feed_forward_length(n_ff)
-    writer.add_head_count(n_head)
-    writer.add_head_count_kv(n_head)
-    writer.add_layer_norm_rms_eps(1e-5)
-    writer.add_rope_dimension_count(n_embd // n_head)
-    writer.add_tokenizer_model("llama")
-    writer.add_token_list(tokens)
-    writer.add_token_scores([0.0] * len(tokens))
-    writer.add_token_types(kinds)
-    writer.add_bos_token_id(1)
-    writer.add_eos_token_id(2)
-    writer.add_unk_token_id(0)
-    writer.add_chat_template(
-        "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}assistant:"
-    )
-
-    def random(name: str, *shape: int) -> None:
-        writer.add_tensor(name, (rng.standard_normal(shape) * 0.1).astype(np.float32))
-
-    def ones(name: str) -> None:
-        writer.add_tensor(name, np.ones(n_embd, dtype=np.float32))
-
-    random("token_embd.weight", len(tokens), n_embd)
-    ones("output_norm.weight")
-    random("output.weight", len(tokens), n_embd)
-    ones("blk.0.attn_norm.weight")
-    ones("blk.0.ffn_norm.weight")
-    for name in ("attn_q", "attn_k", "attn_v", "attn_output"):
-        random(f"blk.0.{name}.weight", n_embd, n_embd)
-    random("blk.0.ffn_gate.weight", n_ff, n_embd)
-    random("blk.0.ffn_up.weight", n_ff, n_embd)
-    random("blk.0.ffn_down.weight", n_embd, n_ff)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
 
 
 def free_port() -> int:
