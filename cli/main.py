@@ -14,8 +14,6 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
-import aiohttp
-
 from deskchat import provider
 from deskchat.chat.logs import configure_logging
 from deskchat.chat.options import Options, add_common_arguments, make_provider, resolve
@@ -151,6 +149,8 @@ async def ask(
 ) -> int:
     """Stream one reply to ``out``, keeping the exchange in the history unless ``save`` is
     False; report failure on stderr. Returns the exit code."""
+    import aiohttp  # Not at import: the window's start must not wait for it.
+
     from deskchat.chat.session import ChatSession  # Only ask pays for the core and the store.
 
     async with aiohttp.ClientSession(timeout=provider.client_timeout()) as http:
@@ -229,6 +229,8 @@ def _run_models(args: argparse.Namespace) -> int:
 
 async def _models(options: Options, out: TextIO, *, discover: bool) -> int:
     """The configured provider's models, then those of local servers found running."""
+    import aiohttp
+
     async with aiohttp.ClientSession(timeout=provider.client_timeout()) as session:
         chat = make_provider(options, session)
         found = asyncio.ensure_future(provider.discover_local(session)) if discover else None
