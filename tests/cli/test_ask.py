@@ -58,11 +58,20 @@ def _env() -> dict[str, str]:
     return env
 
 
+# `python -m deskchat ARGS` with SIGINT back at its default. A child inherits an ignored
+# SIGINT (suites started under nohup, `cmd &` or some CI wrappers), and Python installs
+# its KeyboardInterrupt handler only when SIGINT is at the default; exec keeps SIG_DFL.
+_DEFAULT_SIGINT_THEN_EXEC = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'deskchat', *sys.argv[1:]])"
+)
+
+
 async def _spawn(*args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
-        "-m",
-        "deskchat",
+        "-c",
+        _DEFAULT_SIGINT_THEN_EXEC,
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -79,10 +88,15 @@ async def test_ask_streams_before_the_reply_ends_and_ctrl_c_stops(
     proc = await _spawn("ask", "--base-url", wordpress, "hi")
     assert proc.stdout is not None
     assert proc.stderr is not None
-    seen = await asyncio.wait_for(proc.stdout.readexactly(len("first words")), 30)
-    assert seen == b"first words"
-    proc.send_signal(signal.SIGINT)
-    code = await asyncio.wait_for(proc.wait(), 30)
+    try:
+        seen = await asyncio.wait_for(proc.stdout.readexactly(len("first words")), 30)
+        assert seen == b"first words"
+        proc.send_signal(signal.SIGINT)
+        code = await asyncio.wait_for(proc.wait(), 30)
+    finally:
+        if proc.returncode is None:  # a failed assertion must not leave it hanging
+            proc.kill()
+            await proc.wait()
     err = (await proc.stderr.read()).decode()
     assert code == 130
     assert "Stopped." in err
