@@ -16,13 +16,18 @@ from .errors import (
     CloudflareChallengeError,
     ConfigurationError,
     ConnectTimeoutError,
+    ContextOverflowError,
     EmptyReplyError,
     IdleTimeoutError,
+    IncompleteReplyError,
+    KeyringUnavailableError,
     NotFoundError,
     ProtocolError,
     ProviderError,
     RateLimitError,
+    SecretStoreError,
     ServerError,
+    ServerReportedError,
     ServiceError,
     StaleNonceError,
     StreamInterruptedError,
@@ -32,21 +37,14 @@ from .errors import (
 from .events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
 from .http import client_timeout, redact_url
 from .ollama import Ollama
-from .openai_compat import (
-    ContextOverflowError,
-    IncompleteReplyError,
-    OpenAICompatible,
-    ServerReportedError,
-)
+from .openai_compat import OpenAICompatible
 from .registry import PROVIDERS, Capabilities, ProviderInfo, provider_ids
 from .registry import create as create_provider
 from .registry import get_info as get_provider_info
 from .reply import ReplyState, ReplyStatus, error_text
 from .retry import with_retries
 from .secrets import (
-    KeyringUnavailableError,
     RedactingFilter,
-    SecretStoreError,
     delete_api_key,
     get_api_key,
     keyring_available,

@@ -1,29 +1,37 @@
 """Errors raised by providers, each with a sentence a person can act on.
 
-Every error a provider raises on purpose is a :class:`ProviderError`. Anything
-else escaping a provider is a bug in DeskChat, not a fault of the network or
-the server, and the GUI reports it differently.
+Every error a provider raises on purpose is a :class:`ProviderError`, itself a
+:class:`deskchat.errors.DeskChatError`. Anything else escaping a provider is a
+bug in DeskChat, not a fault of the network or the server, and the GUI reports
+it differently. Every provider error class lives in this module.
 
 Hierarchy::
 
-    ProviderError
-    ├── ConfigurationError        bad model name, bad base URL
-    │   └── UnknownModelError
-    ├── APIConnectionError        could not reach the server (DNS, refused, TLS)
-    │   ├── ConnectTimeoutError
-    │   ├── IdleTimeoutError      the stream went silent
-    │   └── StreamInterruptedError  the connection dropped mid-reply
-    ├── APIStatusError            the server answered with an HTTP error
-    │   ├── AuthenticationError   401 / 403
-    │   ├── NotFoundError         404
-    │   ├── RateLimitError        429
-    │   ├── ServerError           5xx
-    │   └── CloudflareChallengeError
-    ├── ServiceError              the service said no, in words (quota, bad nonce)
-    │   └── StaleNonceError
-    └── ProtocolError             the answer was not what the protocol promises
-        ├── WidgetNotFoundError
-        └── EmptyReplyError
+    DeskChatError (deskchat.errors)
+    └── ProviderError
+        ├── ConfigurationError          bad model name, bad base URL, no key
+        │   ├── UnknownModelError
+        │   └── SecretStoreError        the keyring refused to store, read or delete a key
+        │       └── KeyringUnavailableError  no keyring at all: session-only keys
+        ├── APIConnectionError          could not reach the server (DNS, refused, TLS)
+        │   ├── ConnectTimeoutError
+        │   ├── IdleTimeoutError        the stream went silent
+        │   └── StreamInterruptedError  the connection dropped mid-reply
+        │       └── IncompleteReplyError  the stream ended before the reply was finished
+        ├── APIStatusError              the server answered with an HTTP error
+        │   ├── AuthenticationError     401 / 403
+        │   ├── NotFoundError           404
+        │   ├── RateLimitError          429
+        │   ├── ServerError             5xx
+        │   └── CloudflareChallengeError
+        ├── ServiceError                the service said no, in words (quota, bad nonce)
+        │   ├── StaleNonceError
+        │   └── ServerReportedError     an error object in place of the reply
+        ├── ProtocolError               the answer was not what the protocol promises
+        │   ├── WidgetNotFoundError
+        │   └── EmptyReplyError
+        │       └── ContextOverflowError  accepted, then closed with nothing in it
+        └── _StreamOptionsRejected      internal to openai_compat; never reaches a caller
 """
 
 from __future__ import annotations
@@ -37,13 +45,18 @@ __all__ = [
     "CloudflareChallengeError",
     "ConfigurationError",
     "ConnectTimeoutError",
+    "ContextOverflowError",
     "EmptyReplyError",
     "IdleTimeoutError",
+    "IncompleteReplyError",
+    "KeyringUnavailableError",
     "NotFoundError",
     "ProtocolError",
     "ProviderError",
     "RateLimitError",
+    "SecretStoreError",
     "ServerError",
+    "ServerReportedError",
     "ServiceError",
     "StaleNonceError",
     "StreamInterruptedError",
@@ -97,6 +110,14 @@ class UnknownModelError(ConfigurationError):
         self.available = list(available)
 
 
+class SecretStoreError(ConfigurationError):
+    """The keyring exists but refused to store, read or delete a key."""
+
+
+class KeyringUnavailableError(SecretStoreError):
+    """This system has no keyring backend, so a key can be kept for this session only."""
+
+
 class APIConnectionError(ProviderError):
     """The server could not be reached, or the connection failed."""
 
@@ -124,6 +145,10 @@ class IdleTimeoutError(APIConnectionError):
 
 class StreamInterruptedError(APIConnectionError):
     """The connection dropped after the reply had started."""
+
+
+class IncompleteReplyError(StreamInterruptedError):
+    """The stream ended before the server said the reply was finished."""
 
 
 class APIStatusError(ProviderError):
@@ -182,6 +207,18 @@ class StaleNonceError(ServiceError):
     """The WordPress nonce expired; a fresh page load gives a new one."""
 
 
+class ServerReportedError(ServiceError):
+    """The server put an error object in its answer instead of more reply.
+
+    Attributes:
+        code: the error's ``code`` or ``type``, when it gave one.
+    """
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class ProtocolError(ProviderError):
     """The server's answer did not follow the protocol."""
 
@@ -192,3 +229,11 @@ class WidgetNotFoundError(ProtocolError):
 
 class EmptyReplyError(ProtocolError):
     """The server closed the reply without sending any text."""
+
+
+class ContextOverflowError(EmptyReplyError):
+    """The server accepted the request, then closed the stream with nothing in it."""
+
+
+class _StreamOptionsRejected(ProviderError):
+    """Internal: the server refused ``stream_options``; openai_compat asks again without it."""

@@ -17,10 +17,10 @@ import aiohttp
 
 from . import errors
 from .base import Message
-from .errors import quoted
+from .errors import IncompleteReplyError, quoted
 from .events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
 from .http import raise_for_status, session_scope
-from .openai_compat import IncompleteReplyError, error_from_payload
+from .openai_compat import error_from_payload
 from .server import ServerProvider, chat_messages
 from .sse import LineDecoder
 

@@ -7,13 +7,14 @@ The reply is a server-sent event stream (``stream: true``) of
 How a stream may end, and what the caller sees:
 
 - ``data: [DONE]``: the reply is complete.
-- closed with no event at all: :class:`ContextOverflowError` (llama.cpp does
-  this when the prompt is longer than the model's context).
+- closed with no event at all: :class:`~provider.errors.ContextOverflowError`
+  (llama.cpp does this when the prompt is longer than the model's context).
 - closed without ``[DONE]`` after a ``finish_reason``: complete; some servers
   and proxies omit ``[DONE]`` but the model said it was done.
 - closed without ``[DONE]`` and without a ``finish_reason`` after some
-  events: :class:`IncompleteReplyError` (a :class:`StreamInterruptedError`),
-  raised after every event that arrived, so the caller keeps the text.
+  events: :class:`~provider.errors.IncompleteReplyError` (a
+  :class:`~provider.errors.StreamInterruptedError`), raised after every event
+  that arrived, so the caller keeps the text.
 
 ``stream_options.include_usage`` is sent so OpenAI reports token counts; a
 server that refuses the field (HTTP 400/422 naming it) is asked once more
@@ -32,7 +33,14 @@ import aiohttp
 
 from . import errors
 from .base import Message
-from .errors import quoted, said
+from .errors import (
+    ContextOverflowError,
+    IncompleteReplyError,
+    ServerReportedError,
+    _StreamOptionsRejected,
+    quoted,
+    said,
+)
 from .events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
 from .http import raise_for_status, read_text, session_scope
 from .server import ServerProvider, chat_messages, scrub_error
@@ -40,11 +48,8 @@ from .sse import LineDecoder, SSEDecoder
 
 __all__ = [
     "ChatCompletionStreamParser",
-    "ContextOverflowError",
     "DEFAULT_BASE_URL",
-    "IncompleteReplyError",
     "OpenAICompatible",
-    "ServerReportedError",
     "error_from_payload",
     "events_from_completion",
     "parse_models",
@@ -58,30 +63,6 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8080/v1"
 # Parameters that are ours, not the API's: never sent in the request body.
 _RESERVED = frozenset({"model", "messages", "stream", "stream_options", "system", "proxy"})
 _WHOLE_REPLY_LIMIT = 16 * 1024 * 1024
-
-
-class ServerReportedError(errors.ServiceError):
-    """The server put an error object in its answer instead of more reply.
-
-    Attributes:
-        code: the error's ``code`` or ``type``, when it gave one.
-    """
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class _StreamOptionsRejected(errors.ProviderError):
-    """Internal: the server refused ``stream_options``; never reaches a caller."""
-
-
-class ContextOverflowError(errors.EmptyReplyError):
-    """The server accepted the request, then closed the stream with nothing in it."""
-
-
-class IncompleteReplyError(errors.StreamInterruptedError):
-    """The stream ended before the server said the reply was finished."""
 
 
 def error_from_payload(payload: Any, what: str) -> ServerReportedError | None:

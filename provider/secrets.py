@@ -18,14 +18,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .errors import ConfigurationError
+from .errors import KeyringUnavailableError, SecretStoreError
 
 __all__ = [
     "ENV_VARS",
     "SERVICE",
-    "KeyringUnavailableError",
     "RedactingFilter",
-    "SecretStoreError",
     "clear_session_keys",
     "delete_api_key",
     "get_api_key",
@@ -60,14 +58,6 @@ _BEARER = re.compile(r"(?P<word>\bBearer\s+)[^\s\"',;]+", re.IGNORECASE)
 _QUERY_KEY = re.compile(
     r"(?P<name>[?&](?:api[_-]?key|key|token|access_token|password)=)[^&\s#\"']+", re.IGNORECASE
 )
-
-
-class SecretStoreError(ConfigurationError):
-    """The keyring exists but refused to store, read or delete a key."""
-
-
-class KeyringUnavailableError(SecretStoreError):
-    """This system has no keyring backend, so a key can be kept for this session only."""
 
 
 def remember_secret(secret: str | None) -> None:

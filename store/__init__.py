@@ -7,7 +7,13 @@ not from the modules behind it. Nothing here imports Qt.
 from __future__ import annotations
 
 from .aio import AsyncReplyWriter, AsyncStore
-from .errors import ImportError_, MigrationError, NotFoundError, ReadOnlyError, StoreError
+from .errors import (
+    BadImportFileError,
+    MigrationError,
+    NoSuchRecordError,
+    ReadOnlyError,
+    StoreError,
+)
 from .export import (
     EXPORT_FORMAT,
     EXPORT_VERSION,
@@ -39,13 +45,13 @@ __all__ = [
     "THEMES",
     "AsyncReplyWriter",
     "AsyncStore",
+    "BadImportFileError",
     "Conversation",
-    "ImportError_",
     "ImportResult",
     "Message",
     "MessageStatus",
     "MigrationError",
-    "NotFoundError",
+    "NoSuchRecordError",
     "ParentRef",
     "ReadOnlyError",
     "ReplyWriter",

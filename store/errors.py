@@ -1,19 +1,30 @@
 """Errors raised by the history store, each with a sentence a person can act on.
 
+Every error the store raises on purpose is a :class:`StoreError`, itself a
+:class:`deskchat.errors.DeskChatError`. Anything else escaping the store is a
+bug in DeskChat, not the disk's fault. Every store error class lives here.
+
 Hierarchy::
 
-    StoreError
-    ├── ReadOnlyError       the database is from a newer DeskChat, or opened read-only
-    ├── NotFoundError       no conversation or message with that id
-    ├── MigrationError      upgrading the database file failed (the file is untouched)
-    └── ImportError_        a file to import is broken; nothing was imported
+    DeskChatError (deskchat.errors)
+    └── StoreError
+        ├── ReadOnlyError         the database is from a newer DeskChat, or opened read-only
+        ├── NoSuchRecordError     no conversation or message with that id
+        ├── MigrationError        upgrading the database file failed (the file is untouched)
+        └── BadImportFileError    a file to import is broken; nothing was imported
 """
 
 from __future__ import annotations
 
 from deskchat.errors import DeskChatError
 
-__all__ = ["ImportError_", "MigrationError", "NotFoundError", "ReadOnlyError", "StoreError"]
+__all__ = [
+    "BadImportFileError",
+    "MigrationError",
+    "NoSuchRecordError",
+    "ReadOnlyError",
+    "StoreError",
+]
 
 
 class StoreError(DeskChatError):
@@ -24,7 +35,7 @@ class ReadOnlyError(StoreError):
     """A write was asked of a database that is open read-only."""
 
 
-class NotFoundError(StoreError):
+class NoSuchRecordError(StoreError):
     """A conversation or message id that does not exist (or was purged)."""
 
 
@@ -32,5 +43,5 @@ class MigrationError(StoreError):
     """Upgrading the database to this version's schema failed."""
 
 
-class ImportError_(StoreError):  # noqa: N801 - trailing underscore: not the builtin ImportError
+class BadImportFileError(StoreError):
     """A file could not be imported; the database was not changed."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ImportError_
+from .errors import BadImportFileError
 from .export import EXPORT_FORMAT, EXPORT_VERSION
 from .models import ROLES, STATUSES
 from .store import Store
@@ -84,7 +84,7 @@ def load_import_file(path: str | Path) -> Any:
             with zipfile.ZipFile(path) as zf:
                 names = [n for n in zf.namelist() if n.rsplit("/", 1)[-1] == "conversations.json"]
                 if not names:
-                    raise ImportError_(
+                    raise BadImportFileError(
                         f"{path.name} is a zip file without a conversations.json inside, "
                         "so it is not a ChatGPT export."
                     )
@@ -92,12 +92,14 @@ def load_import_file(path: str | Path) -> Any:
         else:
             raw = path.read_bytes()
         return json.loads(raw.decode("utf-8-sig"))
-    except ImportError_:
+    except BadImportFileError:
         raise
     except OSError as exc:
-        raise ImportError_(f"DeskChat could not read {path.name}: {exc.strerror or exc}.") from exc
+        raise BadImportFileError(
+            f"DeskChat could not read {path.name}: {exc.strerror or exc}."
+        ) from exc
     except (UnicodeDecodeError, json.JSONDecodeError, zipfile.BadZipFile) as exc:
-        raise ImportError_(
+        raise BadImportFileError(
             f"{path.name} is not a JSON file DeskChat can read ({exc}); nothing was imported."
         ) from exc
 
@@ -110,7 +112,7 @@ def import_file(store: Store, path: str | Path) -> ImportResult:
         return import_deskchat(store, data, name=name)
     if isinstance(data, list) or (isinstance(data, dict) and "mapping" in data):
         return import_chatgpt(store, data, name=name)
-    raise ImportError_(
+    raise BadImportFileError(
         f"{name} is neither a DeskChat export nor a ChatGPT conversations.json; "
         "nothing was imported."
     )
@@ -198,7 +200,7 @@ def import_deskchat(store: Store, data: Any, *, name: str = "The file") -> Impor
         version = data.get("version")
         _need(isinstance(version, int), "it has no format version")
         if version > EXPORT_VERSION:
-            raise ImportError_(
+            raise BadImportFileError(
                 f"{name} was exported by a newer DeskChat (format {version}); update DeskChat "
                 "to import it. Nothing was imported."
             )
@@ -206,7 +208,7 @@ def import_deskchat(store: Store, data: Any, *, name: str = "The file") -> Impor
         _need(isinstance(convs, list), "it has no conversation list")
         parsed = [_parse_deskchat_conv(c, n) for n, c in enumerate(convs, 1)]
     except _Bad as exc:
-        raise ImportError_(
+        raise BadImportFileError(
             f"{name} cannot be imported because {exc}; nothing was imported."
         ) from exc
     return _write(store, parsed, name)
@@ -310,7 +312,7 @@ def import_chatgpt(store: Store, data: Any, *, name: str = "The file") -> Import
         _need(isinstance(data, list), "it is not a list of conversations")
         parsed = [_parse_chatgpt_conv(c, n) for n, c in enumerate(data, 1)]
     except _Bad as exc:
-        raise ImportError_(
+        raise BadImportFileError(
             f"{name} cannot be imported because {exc}; nothing was imported."
         ) from exc
     return _write(store, parsed, name)
@@ -329,7 +331,7 @@ def _write(store: Store, convs: Iterable[_Conv], name: str) -> ImportResult:
                     continue
                 result.imported.append(_write_conv(conn, conv))
     except _Bad as exc:
-        raise ImportError_(
+        raise BadImportFileError(
             f"{name} cannot be imported because {exc}; nothing was imported."
         ) from exc
     log.info(

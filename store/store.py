@@ -19,7 +19,7 @@ from typing import Any, Literal, TypeAlias
 
 from . import search as _search
 from .db import open_database
-from .errors import NotFoundError, ReadOnlyError, StoreError
+from .errors import NoSuchRecordError, ReadOnlyError, StoreError
 from .models import (
     ROLES,
     STATUSES,
@@ -193,12 +193,12 @@ class Store:
         return self.get_conversation(_rowid(cur))
 
     def get_conversation(self, conversation_id: int) -> Conversation:
-        """The conversation (also when in the bin); NotFoundError when purged."""
+        """The conversation (also when in the bin); NoSuchRecordError when purged."""
         row = self._conn.execute(
             "SELECT * FROM conversations WHERE id = ?", (conversation_id,)
         ).fetchone()
         if row is None:
-            raise NotFoundError(f"Conversation {conversation_id} no longer exists.")
+            raise NoSuchRecordError(f"Conversation {conversation_id} no longer exists.")
         return conversation_from_row(row)
 
     def find_conversation(self, source: str, source_id: str) -> Conversation | None:
@@ -271,7 +271,7 @@ class Store:
         with self.transaction() as conn:
             cur = conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
         if cur.rowcount == 0:
-            raise NotFoundError(f"Conversation {conversation_id} no longer exists.")
+            raise NoSuchRecordError(f"Conversation {conversation_id} no longer exists.")
 
     def purge_deleted(self, older_than: float | None = None) -> int:
         """Empty the bin (only what was deleted before ``older_than``, if given)."""
@@ -294,14 +294,14 @@ class Store:
                 f"UPDATE conversations SET {sets} WHERE id = ?", (*values, conversation_id)
             )
         if cur.rowcount == 0:
-            raise NotFoundError(f"Conversation {conversation_id} no longer exists.")
+            raise NoSuchRecordError(f"Conversation {conversation_id} no longer exists.")
 
     # -- messages ----------------------------------------------------------
 
     def get_message(self, message_id: int) -> Message:
         row = self._conn.execute(_MESSAGE_SQL + " WHERE m.id = ?", (message_id,)).fetchone()
         if row is None:
-            raise NotFoundError(f"Message {message_id} no longer exists.")
+            raise NoSuchRecordError(f"Message {message_id} no longer exists.")
         return message_from_row(row)
 
     def add_message(
@@ -449,7 +449,7 @@ class Store:
                 (status, error, message_id),
             )
         if cur.rowcount == 0:
-            raise NotFoundError(f"Message {message_id} no longer exists.")
+            raise NoSuchRecordError(f"Message {message_id} no longer exists.")
 
     def interrupted_replies(self) -> list[Message]:
         """Replies still marked 'streaming': the app stopped while writing them."""
@@ -491,7 +491,7 @@ class Store:
         """A writer that goes on with the stored reply ``message_id``: its row, after its text.
 
         Raises:
-            NotFoundError: no such message.
+            NoSuchRecordError: no such message.
             ReadOnlyError: the database is open read-only.
         """
         self._writable()
@@ -562,7 +562,7 @@ class Store:
             "SELECT conversation_id FROM messages WHERE id = ?", (parent_id,)
         ).fetchone()
         if row is None or row[0] != conversation_id:
-            raise NotFoundError(
+            raise NoSuchRecordError(
                 f"Message {parent_id} is not part of conversation {conversation_id}."
             )
         return parent_id

@@ -30,8 +30,9 @@ pytest.importorskip(
 
 from deskchat.provider import errors  # noqa: E402
 from deskchat.provider.discovery import Probe, discover_local  # noqa: E402
+from deskchat.provider.errors import ContextOverflowError  # noqa: E402
 from deskchat.provider.events import FinishEvent, TextDelta  # noqa: E402
-from deskchat.provider.openai_compat import ContextOverflowError, OpenAICompatible, parse_models  # noqa: E402
+from deskchat.provider.openai_compat import OpenAICompatible, parse_models  # noqa: E402
 from tests.fakes.tiny_gguf import write_tiny_model  # noqa: E402
 
 pytestmark = pytest.mark.slow

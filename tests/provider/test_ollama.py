@@ -8,9 +8,9 @@ import aiohttp
 import pytest
 
 from deskchat.provider import errors
+from deskchat.provider.errors import IncompleteReplyError, ServerReportedError
 from deskchat.provider.events import FinishEvent, ReasoningDelta, TextDelta, UsageEvent
 from deskchat.provider.ollama import Ollama, OllamaStreamParser
-from deskchat.provider.openai_compat import IncompleteReplyError, ServerReportedError
 from tests.fakes.ollama_server import FakeOllama, line, ndjson, ndjson_reply
 from tests.fakes.openai_server import Reply, json_reply, split_randomly
 from tests.fakes.scripted import serving

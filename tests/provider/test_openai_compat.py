@@ -9,14 +9,13 @@ import aiohttp
 import pytest
 
 from deskchat.provider import errors
-from deskchat.provider.events import FinishEvent, ReasoningDelta, TextDelta, UsageEvent
-from deskchat.provider.openai_compat import (
-    ChatCompletionStreamParser,
+from deskchat.provider.errors import (
     ContextOverflowError,
     IncompleteReplyError,
-    OpenAICompatible,
     ServerReportedError,
 )
+from deskchat.provider.events import FinishEvent, ReasoningDelta, TextDelta, UsageEvent
+from deskchat.provider.openai_compat import ChatCompletionStreamParser, OpenAICompatible
 from tests.fakes.openai_server import (
     FakeOpenAI,
     Reply,

@@ -84,7 +84,7 @@ def test_lookup_order_keyring_then_env_then_session(memory, monkeypatch):
 def test_no_backend_raises_a_clear_error_and_session_works():
     keyring.set_keyring(fail.Keyring())
     assert not secrets.keyring_available()
-    with pytest.raises(secrets.KeyringUnavailableError, match="for this session only") as info:
+    with pytest.raises(errors.KeyringUnavailableError, match="for this session only") as info:
         secrets.set_api_key("openai", "sk-nowhere-to-go")
     assert isinstance(info.value, errors.ConfigurationError)
     assert "sk-nowhere-to-go" not in str(info.value)
@@ -99,7 +99,7 @@ def test_locked_keyring(monkeypatch):
     keyring.set_keyring(LockedKeyring())
     monkeypatch.setenv("OPENAI_API_KEY", "sk-env")
     assert secrets.get_api_key("openai") == "sk-env"
-    with pytest.raises(secrets.SecretStoreError, match="locked") as info:
+    with pytest.raises(errors.SecretStoreError, match="locked") as info:
         secrets.set_api_key("openai", "sk-locked-out")
     assert "sk-locked-out" not in str(info.value)
 

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deskchat.provider import errors
+from deskchat.provider.errors import ServerReportedError
 from deskchat.provider.events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
 from deskchat.provider.ollama import OllamaStreamParser
-from deskchat.provider.openai_compat import ServerReportedError
 from tests.reliability.chunking import chunkings, outcome
 
 WHAT = "Ollama (127.0.0.1:11434)"

@@ -20,13 +20,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deskchat.provider import errors
-from deskchat.provider.events import TextDelta
-from deskchat.provider.openai_compat import (
-    ChatCompletionStreamParser,
+from deskchat.provider.errors import (
     ContextOverflowError,
     IncompleteReplyError,
     ServerReportedError,
 )
+from deskchat.provider.events import TextDelta
+from deskchat.provider.openai_compat import ChatCompletionStreamParser
 from deskchat.provider.sse import ServerSentEvent, iter_events
 from tests.reliability.chunking import chunkings, outcome
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from deskchat.store import SCHEMA_VERSION, AsyncStore, NotFoundError, ReadOnlyError, Store
+from deskchat.store import SCHEMA_VERSION, AsyncStore, NoSuchRecordError, ReadOnlyError, Store
 from tests.store.conftest import FakeClock
 
 
@@ -34,7 +34,7 @@ async def test_round_trip_on_a_worker_thread(db_path: Path) -> None:
 async def test_errors_arrive_as_store_errors(db_path: Path) -> None:
     s = await AsyncStore.open(db_path)
     try:
-        with pytest.raises(NotFoundError):
+        with pytest.raises(NoSuchRecordError):
             await s.get_conversation(42)
         # The worker survives an error.
         assert await s.list_conversations() == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deskchat.store import NotFoundError, Store, StoreError, make_title
+from deskchat.store import NoSuchRecordError, Store, StoreError, make_title
 from tests.store.conftest import FakeClock
 
 
@@ -50,7 +50,7 @@ def test_list_newest_first_and_bin(store: Store, clock: FakeClock) -> None:
     assert {c.title for c in store.list_conversations()} == {"a", "b"}
     store.delete_conversation(b.id)
     assert store.purge_deleted() == 1
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NoSuchRecordError):
         store.get_conversation(b.id)
 
 
@@ -59,7 +59,7 @@ def test_purge_removes_messages(store: Store) -> None:
     store.add_message(c.id, "user", "hi")
     store.purge_conversation(c.id)
     assert store.connection.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NoSuchRecordError):
         store.purge_conversation(c.id)
 
 
@@ -68,7 +68,7 @@ def test_rename_and_update(store: Store) -> None:
     assert store.rename(c.id, "  New\n name ").title == "New name"
     c2 = store.update_conversation(c.id, model="m", params={"temperature": 0.2})
     assert (c2.model, c2.params) == ("m", {"temperature": 0.2})
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NoSuchRecordError):
         store.rename(999, "x")
 
 
@@ -140,7 +140,7 @@ def test_bad_role_and_foreign_parent_are_refused(store: Store) -> None:
     m = store.add_message(other.id, "user", "x")
     with pytest.raises(StoreError, match="role"):
         store.add_message(c.id, "robot", "x")
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NoSuchRecordError):
         store.add_message(c.id, "user", "x", parent_id=m.id)
     assert store.all_messages(c.id) == []
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from deskchat.store import (
-    ImportError_,
+    BadImportFileError,
     Store,
     export_json,
     import_file,
@@ -210,7 +210,7 @@ def test_bad_files_change_nothing(history: Store, tmp_path: Path, case: str) -> 
     path = tmp_path / "bad.json"
     path.write_text(_bad_files()[case], encoding="utf-8")
     before = _snapshot(history), _count(history)
-    with pytest.raises(ImportError_) as info:
+    with pytest.raises(BadImportFileError) as info:
         import_file(history, path)
     assert "bad.json" in info.value.text()
     assert info.value.text().endswith(".")
@@ -218,5 +218,5 @@ def test_bad_files_change_nothing(history: Store, tmp_path: Path, case: str) -> 
 
 
 def test_missing_file_is_a_readable_error(store: Store, tmp_path: Path) -> None:
-    with pytest.raises(ImportError_, match="could not read"):
+    with pytest.raises(BadImportFileError, match="could not read"):
         import_file(store, tmp_path / "nope.json")
