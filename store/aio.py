@@ -11,7 +11,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -158,8 +158,30 @@ class AsyncStore:
 
     # -- the Store's methods, as coroutines ---------------------------------
 
-    async def create_conversation(self, title: str = "", **kwargs: Any) -> Conversation:
-        return await self.call(lambda s: s.create_conversation(title, **kwargs))
+    async def create_conversation(
+        self,
+        title: str = "",
+        *,
+        provider: str | None = None,
+        model: str | None = None,
+        system_prompt: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        source: str = "deskchat",
+        source_id: str | None = None,
+        created_at: float | None = None,
+    ) -> Conversation:
+        return await self.call(
+            lambda s: s.create_conversation(
+                title,
+                provider=provider,
+                model=model,
+                system_prompt=system_prompt,
+                params=params,
+                source=source,
+                source_id=source_id,
+                created_at=created_at,
+            )
+        )
 
     async def get_conversation(self, conversation_id: int) -> Conversation:
         return await self.call(lambda s: s.get_conversation(conversation_id))
@@ -175,8 +197,24 @@ class AsyncStore:
     async def rename(self, conversation_id: int, title: str) -> Conversation:
         return await self.call(lambda s: s.rename(conversation_id, title))
 
-    async def update_conversation(self, conversation_id: int, **kwargs: Any) -> Conversation:
-        return await self.call(lambda s: s.update_conversation(conversation_id, **kwargs))
+    async def update_conversation(
+        self,
+        conversation_id: int,
+        *,
+        provider: str | None = None,
+        model: str | None = None,
+        system_prompt: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Conversation:
+        return await self.call(
+            lambda s: s.update_conversation(
+                conversation_id,
+                provider=provider,
+                model=model,
+                system_prompt=system_prompt,
+                params=params,
+            )
+        )
 
     async def delete_conversation(self, conversation_id: int) -> None:
         await self.call(lambda s: s.delete_conversation(conversation_id))
@@ -194,9 +232,35 @@ class AsyncStore:
         return await self.call(lambda s: s.get_message(message_id))
 
     async def add_message(
-        self, conversation_id: int, role: str, content: str, **kwargs: Any
+        self,
+        conversation_id: int,
+        role: str,
+        content: str,
+        *,
+        parent_id: ParentRef = LEAF,
+        status: str = "complete",
+        provider: str | None = None,
+        model: str | None = None,
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+        error: str | None = None,
+        created_at: float | None = None,
     ) -> Message:
-        return await self.call(lambda s: s.add_message(conversation_id, role, content, **kwargs))
+        return await self.call(
+            lambda s: s.add_message(
+                conversation_id,
+                role,
+                content,
+                parent_id=parent_id,
+                status=status,
+                provider=provider,
+                model=model,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                error=error,
+                created_at=created_at,
+            )
+        )
 
     async def add_messages_bulk(
         self,
@@ -293,7 +357,6 @@ class AsyncStore:
             )
         )
         return AsyncReplyWriter(self, inner, clock=clock, interval=interval)
-
 
     async def resume_reply(
         self,

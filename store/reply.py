@@ -25,6 +25,10 @@ log = logging.getLogger("deskchat.store")
 class ReplyWriter:
     """Writes one streaming reply into the store (made by ``Store.begin_reply``).
 
+    It writes through the store's reply methods: ``Store.insert_reply`` at the
+    first chunk, ``Store.save_reply`` while streaming, ``Store.finish_reply``
+    at the end.
+
     Args:
         store: the open store.
         conversation_id, parent_id: where the reply goes (parent: the user message).
@@ -93,7 +97,7 @@ class ReplyWriter:
             return
         text = self.text
         if len(text) != self._saved_len:
-            self.store._save_reply(self.message_id, text)
+            self.store.save_reply(self.message_id, text)
             self._mark_saved(text)
 
     def finish(
@@ -118,25 +122,28 @@ class ReplyWriter:
             self._create(status, error=error)
         assert self.message_id is not None
         text = self.text
-        self.store._finish_reply(
-            self.message_id, text, status, error, prompt_tokens, completion_tokens
+        self.store.finish_reply(
+            self.message_id,
+            text,
+            status,
+            error=error,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
         )
         self._mark_saved(text)
         return self.store.get_message(self.message_id)
 
     def _create(self, status: str, *, error: str | None = None) -> None:
         text = self.text
-        with self.store.transaction():
-            self.message_id = self.store._insert_message(
-                self.conversation_id,
-                "assistant",
-                text,
-                parent_id=self.parent_id,
-                status=status,
-                provider=self.provider,
-                model=self.model,
-                error=error,
-            )
+        self.message_id = self.store.insert_reply(
+            self.conversation_id,
+            self.parent_id,
+            text,
+            status=status,
+            provider=self.provider,
+            model=self.model,
+            error=error,
+        )
         self._mark_saved(text)
 
     def _mark_saved(self, text: str) -> None:

@@ -508,19 +508,70 @@ class Store:
         writer.resume(stored.id, stored.content)
         return writer
 
-    def _save_reply(self, message_id: int, content: str) -> None:
+    def insert_reply(
+        self,
+        conversation_id: int,
+        parent_id: int | None,
+        content: str,
+        *,
+        status: str = "streaming",
+        provider: str | None = None,
+        model: str | None = None,
+        error: str | None = None,
+    ) -> int:
+        """Add the row of an assistant reply under ``parent_id``; returns its id.
+
+        The row becomes the selected version among its siblings, as with
+        :meth:`add_message`, but without reading the new message back: it is
+        written at a reply's first chunk, while the user waits for text.
+        :class:`ReplyWriter` calls this; other code wants :meth:`begin_reply`.
+
+        Raises:
+            NoSuchRecordError: no such conversation, or ``parent_id`` is not in it.
+            ReadOnlyError: the database is open read-only.
+        """
+        with self.transaction():
+            return self._insert_message(
+                conversation_id,
+                "assistant",
+                content,
+                parent_id=parent_id,
+                status=status,
+                provider=provider,
+                model=model,
+                error=error,
+            )
+
+    def save_reply(self, message_id: int, content: str) -> None:
+        """Rewrite a streaming reply's text with all that arrived so far.
+
+        Its status stays as it is. A row deleted meanwhile (the user deleted
+        the conversation while the reply streamed) stays deleted.
+
+        Raises:
+            ReadOnlyError: the database is open read-only.
+        """
         with self.transaction() as conn:
             conn.execute("UPDATE messages SET content = ? WHERE id = ?", (content, message_id))
 
-    def _finish_reply(
+    def finish_reply(
         self,
         message_id: int,
         content: str,
         status: str,
-        error: str | None,
-        prompt_tokens: int | None,
-        completion_tokens: int | None,
+        *,
+        error: str | None = None,
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
     ) -> None:
+        """Write a reply's final text, status, error sentence and token counts.
+
+        A row deleted meanwhile stays deleted, as with :meth:`save_reply`.
+
+        Raises:
+            StoreError: ``status`` is not a message status.
+            ReadOnlyError: the database is open read-only.
+        """
         _check_role_status("assistant", status)
         with self.transaction() as conn:
             conn.execute(

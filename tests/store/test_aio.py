@@ -4,15 +4,52 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from deskchat.store import SCHEMA_VERSION, AsyncStore, NoSuchRecordError, ReadOnlyError, Store
+from deskchat.store import (
+    SCHEMA_VERSION,
+    AsyncStore,
+    NoSuchRecordError,
+    ReadOnlyError,
+    Store,
+    export,
+    importers,
+)
 from tests.store.conftest import FakeClock
+
+_PLUMBING = {"open", "close", "call", "call_soon"}
+FORWARDERS = sorted(
+    name
+    for name, fn in vars(AsyncStore).items()
+    if inspect.iscoroutinefunction(fn) and not name.startswith("_") and name not in _PLUMBING
+)
+
+
+def _forwarded(name: str) -> Callable[..., Any]:
+    """The Store method, or the module function taking the store first, that ``name`` runs."""
+    target = getattr(Store, name, None) or getattr(export, name, None)
+    return target or getattr(importers, name)
+
+
+def test_forwarders_cover_the_store() -> None:
+    assert {"add_message", "create_conversation", "begin_reply", "resume_reply"} <= set(FORWARDERS)
+
+
+@pytest.mark.parametrize("name", FORWARDERS)
+def test_each_forwarder_has_the_forwarded_signature(name: str) -> None:
+    """Same names, kinds, defaults and annotations, so mypy checks callers as on Store."""
+    mine = list(inspect.signature(getattr(AsyncStore, name)).parameters.values())[1:]
+    theirs = list(inspect.signature(_forwarded(name)).parameters.values())[1:]
+    assert mine == theirs
+    assert all(p.kind is not p.VAR_KEYWORD for p in mine)
 
 
 async def test_round_trip_on_a_worker_thread(db_path: Path) -> None:

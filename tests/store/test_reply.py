@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deskchat.store import ReadOnlyError, Store
+from deskchat.store import NoSuchRecordError, ReadOnlyError, Store, StoreError
 from tests.store.conftest import FakeClock
 
 
@@ -101,3 +101,51 @@ def test_read_only_store_refuses_a_reply(store: Store) -> None:
     store.read_only_reason = "read-only for the test."
     with pytest.raises(ReadOnlyError):
         store.begin_reply(cid)
+
+
+# -- the Store methods a ReplyWriter writes through -----------------------------
+
+
+def test_insert_reply_makes_the_selected_version_without_a_writer(store: Store) -> None:
+    cid = _setup(store)
+    user = store.current_leaf(cid)
+    assert user is not None
+    first = store.insert_reply(cid, user.id, "v1", status="complete")
+    second = store.insert_reply(cid, user.id, "v2", provider="p", model="m")
+    assert [m.id for m in store.current_path(cid)] == [user.id, second]
+    msg = store.get_message(second)
+    assert (msg.role, msg.status, msg.provider, msg.model) == ("assistant", "streaming", "p", "m")
+    assert (msg.version, msg.versions) == (2, 2)
+    assert store.get_message(first).active is False
+
+
+def test_save_and_finish_reply_write_text_status_and_counts(store: Store) -> None:
+    cid = _setup(store)
+    user = store.current_leaf(cid)
+    assert user is not None
+    mid = store.insert_reply(cid, user.id, "Once")
+    store.save_reply(mid, "Once upon")
+    assert tuple(_row(store, mid)) == ("Once upon", "streaming")
+    store.finish_reply(
+        mid, "Once upon a time", "error", error="Cut off.", prompt_tokens=3, completion_tokens=4
+    )
+    msg = store.get_message(mid)
+    assert (msg.content, msg.status, msg.error) == ("Once upon a time", "error", "Cut off.")
+    assert (msg.prompt_tokens, msg.completion_tokens) == (3, 4)
+
+
+def test_reply_methods_refuse_what_the_history_cannot_hold(store: Store) -> None:
+    cid = _setup(store)
+    other = store.create_conversation()
+    user = store.current_leaf(cid)
+    assert user is not None
+    with pytest.raises(NoSuchRecordError):
+        store.insert_reply(other.id, user.id, "x")
+    mid = store.insert_reply(cid, user.id, "x")
+    with pytest.raises(StoreError, match="status must be one of"):
+        store.finish_reply(mid, "x", "done")
+    store.read_only_reason = "read-only for the test."
+    with pytest.raises(ReadOnlyError):
+        store.save_reply(mid, "xy")
+    with pytest.raises(ReadOnlyError):
+        store.insert_reply(cid, user.id, "x")
