@@ -40,4 +40,4 @@ def stage(dest: Path) -> Path:
 
 
 if __name__ == "__main__":
-    print(stage(Path(sys.argv[1]).resolve()))
+    sys.stdout.write(f"{stage(Path(sys.argv[1]).resolve())}\n")
