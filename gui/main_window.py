@@ -38,6 +38,7 @@ from .about import AboutDialog, app_icon
 from .bubble_delegate import BubbleDelegate
 from .controller import ChatController
 from .input_box import InputBox
+from .links import LinkOpener
 from .message_model import MessageModel
 from .search_panel import SearchResults
 from .settings_dialog import SettingsDialog
@@ -195,6 +196,7 @@ class MainWindow(QMainWindow):
         self.message_view.setFont(font)
         self.delegate = BubbleDelegate(self.message_view)
         self.message_view.setItemDelegate(self.delegate)
+        self.links = LinkOpener(self)
 
         self.retry_label = QLabel("The last reply failed.")
         self.retry_button = QPushButton("Retry")
@@ -321,6 +323,8 @@ class MainWindow(QMainWindow):
         c.conversation_selected.connect(self.on_controller_conversation_selected)
         self.message_model.rows_flushed.connect(self.on_message_model_rows_flushed)
         self.delegate.version_step_requested.connect(self.on_delegate_version_step_requested)
+        self.delegate.link_clicked.connect(self.links.confirm_open)
+        self.delegate.copy_requested.connect(self.on_delegate_copy_requested)
         self.message_model.rowsInserted.connect(self.on_message_model_rows_inserted)
         self.message_view.customContextMenuRequested.connect(
             self.on_message_view_context_menu_requested
@@ -591,7 +595,7 @@ class MainWindow(QMainWindow):
 
     @Slot(list)
     def on_message_model_rows_flushed(self, rows: list[int]) -> None:
-        self.delegate.refresh_rows(self.message_model, rows)
+        self.delegate.layouts.refresh_rows(self.message_model, rows)
 
     @Slot()
     def on_message_model_rows_inserted(self) -> None:
@@ -759,9 +763,7 @@ class MainWindow(QMainWindow):
         if font.pointSize() != settings.font_size:
             font.setPointSize(settings.font_size)
             self.message_view.setFont(font)
-            forget = getattr(self.delegate, "forget", None)
-            if forget is not None:
-                forget()
+            self.delegate.forget()
             self.message_view.doItemsLayout()
         apply_theme(settings.theme)
         self.message_view.viewport().update()
@@ -870,6 +872,10 @@ class MainWindow(QMainWindow):
         message = self.message_view.currentIndex().data(MessageModel.MessageRole)
         if isinstance(message, ChatMessage):
             QGuiApplication.clipboard().setText(message.content)
+
+    @Slot(str)
+    def on_delegate_copy_requested(self, code: str) -> None:
+        QGuiApplication.clipboard().setText(code)
 
     @Slot(Qt.ColorScheme)
     def on_style_hints_color_scheme_changed(self, scheme: Qt.ColorScheme) -> None:

@@ -18,7 +18,9 @@ from PySide6.QtWidgets import (
 
 from deskchat.chat.conversation import ChatMessage
 from deskchat.gui import markdown
-from deskchat.gui.bubble_delegate import BubbleDelegate, Hit, _Measure
+from deskchat.gui.bubble_delegate import BubbleDelegate
+from deskchat.gui.bubble_parts import Hit, Measure
+from deskchat.gui.links import LinkOpener
 from deskchat.gui.message_model import MessageModel
 from deskchat.provider import ReplyState
 
@@ -35,8 +37,12 @@ class View:
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.delegate = BubbleDelegate(self.list)
         self.list.setItemDelegate(self.delegate)
+        # Wired as the window wires them: links ask first, Copy goes to the clipboard.
+        self.links = LinkOpener(self.list)
+        self.delegate.link_clicked.connect(self.links.confirm_open)
+        self.delegate.copy_requested.connect(lambda code: QGuiApplication.clipboard().setText(code))
         self.opened: list[str] = []
-        self.delegate.open_url = self.opened.append
+        self.links.open_url = self.opened.append
         qtbot.addWidget(self.list)
         self.list.resize(800, 600)
         self.list.show()
@@ -58,39 +64,44 @@ class View:
         self.list.doItemsLayout()
         return message
 
-    def measure(self, row: int = 0) -> _Measure:
-        return self.delegate.measure(self.model.message(row))
+    def measure(self, row: int = 0) -> Measure:
+        return self.delegate.layouts.measure(self.model.message(row))
 
     def point_of_link(self, href: str, row: int = 0) -> QPoint:
         """The viewport point in the middle of the first character of link ``href``."""
-        measure = self.measure(row)
-        document = measure.document
-        assert document is not None
-        block = document.begin()
-        while block.isValid():
-            fragments = block.begin()
-            while not fragments.atEnd():
-                fragment = fragments.fragment()
-                if fragment.charFormat().anchorHref() == href:
-                    offset = fragment.position() - block.position()
-                    line = block.layout().lineForTextPosition(offset)
-                    x = line.cursorToX(offset)
-                    x = x[0] if isinstance(x, tuple) else x
-                    top = document.documentLayout().blockBoundingRect(block).top()
-                    local = QPointF(x + 2, top + line.y() + line.height() / 2)
-                    index = self.model.index(row)
-                    return (self.delegate.body_origin(index) + local).toPoint()
-                fragments += 1
-            block = block.next()
-        raise AssertionError(f"no link to {href}")
+        return point_of_link(self.delegate, self.model, href, row)
+
+
+def point_of_link(delegate: BubbleDelegate, model: MessageModel, href: str, row: int = 0) -> QPoint:
+    """The viewport point in the middle of the first character of link ``href`` in ``row``."""
+    measure = delegate.layouts.measure(model.message(row))
+    document = measure.document
+    assert document is not None
+    block = document.begin()
+    while block.isValid():
+        fragments = block.begin()
+        while not fragments.atEnd():
+            fragment = fragments.fragment()
+            if fragment.charFormat().anchorHref() == href:
+                offset = fragment.position() - block.position()
+                line = block.layout().lineForTextPosition(offset)
+                x = line.cursorToX(offset)
+                x = x[0] if isinstance(x, tuple) else x
+                top = document.documentLayout().blockBoundingRect(block).top()
+                local = QPointF(x + 2, top + line.y() + line.height() / 2)
+                index = model.index(row)
+                return (delegate.hits.body_origin(index) + local).toPoint()
+            fragments += 1
+        block = block.next()
+    raise AssertionError(f"no link to {href}")
 
 
 @pytest.fixture
 def view(qtbot) -> Iterator[View]:
     made = View(qtbot)
     yield made
-    if made.delegate.confirm_box is not None:
-        made.delegate.confirm_box.close()
+    if made.links.confirm_box is not None:
+        made.links.confirm_box.close()
 
 
 SECOND = "echo 'second block'\t# ends in spaces" + "  \n"
@@ -115,17 +126,17 @@ def test_copy_button_copies_exactly_that_blocks_code(qtbot, view: View) -> None:
     assert [b.language for b in measure.code_blocks] == ["python", "sh"]
     QGuiApplication.clipboard().setText("before")
 
-    button = view.delegate.copy_button_rect(index, 1)
+    button = view.delegate.hits.copy_button_rect(index, 1)
     assert view.list.viewport().rect().contains(button)
     QTest.mouseClick(view.list.viewport(), Qt.MouseButton.LeftButton, pos=button.center())
     assert QGuiApplication.clipboard().text() == SECOND
 
-    button = view.delegate.copy_button_rect(index, 0)
+    button = view.delegate.hits.copy_button_rect(index, 0)
     QTest.mouseClick(view.list.viewport(), Qt.MouseButton.LeftButton, pos=button.center())
     assert QGuiApplication.clipboard().text() == (
         'def greet(name: str) -> str:\n    return f"Hello, {name} <3"\n'
     )
-    assert view.delegate.hit_test(index, button.center()) == Hit(
+    assert view.delegate.hits.hit_test(index, button.center()) == Hit(
         "copy", measure.code_blocks[0].code, 0
     )
 
@@ -133,7 +144,7 @@ def test_copy_button_copies_exactly_that_blocks_code(qtbot, view: View) -> None:
 def test_clicking_outside_the_buttons_copies_nothing(qtbot, view: View) -> None:
     view.add(REPLY)
     QGuiApplication.clipboard().setText("unchanged")
-    button = view.delegate.copy_button_rect(view.model.index(0), 0)
+    button = view.delegate.hits.copy_button_rect(view.model.index(0), 0)
     QTest.mouseClick(
         view.list.viewport(), Qt.MouseButton.LeftButton, pos=button.center() - QPoint(200, 0)
     )
@@ -144,19 +155,19 @@ def test_code_blocks_are_painted_on_their_background(qtbot, view: View) -> None:
     view.add(REPLY)
     index = view.model.index(0)
     background, _button = view.measure().code[0]
-    origin = view.delegate.body_origin(index)
+    origin = view.delegate.hits.body_origin(index)
     # Inside the block's padding, left of any code text.
     probe = (origin + QPointF(background.left() + 4, background.center().y())).toPoint()
     image = view.list.viewport().grab().toImage()
     ratio = view.list.viewport().devicePixelRatioF()
     colour = image.pixelColor(int(probe.x() * ratio), int(probe.y() * ratio))
-    assert colour == QColor(markdown.theme(view.delegate._dark()).code_background)
+    assert colour == QColor(markdown.theme(view.delegate.layouts.dark()).code_background)
 
 
 def test_copy_shows_copied_on_the_button(qtbot, view: View) -> None:
     view.add(REPLY)
     index = view.model.index(0)
-    button = view.delegate.copy_button_rect(index, 0)
+    button = view.delegate.hits.copy_button_rect(index, 0)
     before = view.list.viewport().grab(button).toImage()
     QTest.mouseClick(view.list.viewport(), Qt.MouseButton.LeftButton, pos=button.center())
     after = view.list.viewport().grab(button).toImage()
@@ -169,7 +180,7 @@ def test_link_asks_first_and_cancel_opens_nothing(qtbot, view: View) -> None:
     url = "https://example.com/docs?page=2&lang=en"
     view.add(f"Read [the docs]({url}) first.")
     QTest.mouseClick(view.list.viewport(), Qt.MouseButton.LeftButton, pos=view.point_of_link(url))
-    box = view.delegate.confirm_box
+    box = view.links.confirm_box
     assert box is not None
     assert box.isVisible()
     assert box.parent() is view.list.window()
@@ -177,14 +188,14 @@ def test_link_asks_first_and_cancel_opens_nothing(qtbot, view: View) -> None:
     assert view.opened == []
     box.button(QMessageBox.StandardButton.Cancel).click()
     assert view.opened == []
-    assert view.delegate.confirm_box is None
+    assert view.links.confirm_box is None
 
 
 def test_link_opens_the_exact_address_after_ok(qtbot, view: View) -> None:
     url = "https://example.com/a/b?q=1&r=%20x#frag"
     view.add(f"Read [here]({url}).")
     QTest.mouseClick(view.list.viewport(), Qt.MouseButton.LeftButton, pos=view.point_of_link(url))
-    box = view.delegate.confirm_box
+    box = view.links.confirm_box
     assert box is not None
     box.button(QMessageBox.StandardButton.Open).click()
     assert view.opened == [url]
@@ -195,16 +206,16 @@ def test_a_javascript_link_is_no_link_at_all(qtbot, view: View) -> None:
     measure = view.measure()
     assert measure.document is not None
     index = view.model.index(0)
-    origin = view.delegate.body_origin(index)
+    origin = view.delegate.hits.body_origin(index)
     # Every point of the text area: no hit, and no click opens a question.
     for y in range(0, measure.body.height(), 3):
         for x in range(0, measure.body.width(), 3):
             point = (origin + QPointF(x, y)).toPoint()
-            assert view.delegate.hit_test(index, point) is None
+            assert view.delegate.hits.hit_test(index, point) is None
     QTest.mouseClick(
         view.list.viewport(), Qt.MouseButton.LeftButton, pos=(origin + QPointF(60, 5)).toPoint()
     )
-    assert view.delegate.confirm_box is None
+    assert view.links.confirm_box is None
     assert view.opened == []
     assert "javascript:alert(1)" in measure.document.toPlainText()
 
@@ -229,7 +240,7 @@ def test_a_streaming_reply_is_rendered_on_a_throttle_and_every_frame_shows_all_t
     qtbot, view: View
 ) -> None:
     clock = FakeClock()
-    view.delegate.clock = clock
+    view.delegate.layouts.renders.clock = clock
     message = view.add("", done=False)
     reply = message.reply
     assert reply is not None
@@ -237,18 +248,18 @@ def test_a_streaming_reply_is_rendered_on_a_throttle_and_every_frame_shows_all_t
     for _frame in range(600):
         reply.handle(chunk)
         clock.now += 0.016
-        measure = view.delegate.measure(message)
+        measure = view.delegate.layouts.measure(message)
         shown = measure.layout.text() if measure.layout is not None else ""
         # The rendered prefix plus the plain tail is all the text so far.
         assert measure.rendered_length + len(shown) == reply.length
         assert measure.document is not None
-    partial = view.delegate.full_renders
+    partial = view.delegate.layouts.renders.full_renders
     assert 3 < partial < 40
     view.list.viewport().grab()
 
     reply.complete()
-    final = view.delegate.measure(message)
-    assert view.delegate.full_renders == partial + 1
+    final = view.delegate.layouts.measure(message)
+    assert view.delegate.layouts.renders.full_renders == partial + 1
     assert final.rendered_length == reply.length
     assert final.layout is None
     assert "<b>" not in reply.text
@@ -264,7 +275,7 @@ def test_footer_lines_stay(qtbot, view: View) -> None:
     assert message.reply is not None
     message.reply.handle("partial *text*")
     message.reply.stop()
-    assert view.delegate.measure(message).footer.startswith("Stopped")
+    assert view.delegate.layouts.measure(message).footer.startswith("Stopped")
     view.list.viewport().grab()
 
 
@@ -276,7 +287,7 @@ def test_the_pointer_is_a_hand_over_links_and_copy_buttons(qtbot, view: View) ->
     assert viewport.cursor().shape() == Qt.CursorShape.PointingHandCursor
     QTest.mouseMove(viewport, QPoint(viewport.width() - 5, viewport.height() - 5))
     assert viewport.cursor().shape() == Qt.CursorShape.ArrowCursor
-    button = view.delegate.copy_button_rect(view.model.index(0), 0)
+    button = view.delegate.hits.copy_button_rect(view.model.index(0), 0)
     QTest.mouseMove(viewport, button.center())
     assert viewport.cursor().shape() == Qt.CursorShape.PointingHandCursor
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from deskchat.chat.conversation import ChatMessage
 from deskchat.gui import markdown
-from deskchat.gui.bubble_delegate import InertDocument
+from deskchat.gui.bubble_parts import InertDocument
 from tests.gui.test_bubble_delegate import View
 
 HOSTILE: dict[str, str] = {
@@ -118,7 +118,7 @@ def test_hostile_input_streams_in_pieces(qtbot, name: str) -> None:
         reply.handle(text[start : start + step])
         view.model.touch(message)
         view.model.flush()
-        view.delegate.refresh_rows(view.model, [0])
+        view.delegate.layouts.refresh_rows(view.model, [0])
         view.list.viewport().grab()
     reply.complete()
     qtbot.waitUntil(lambda: view.measure().rendered_length == len(text), timeout=60_000)
@@ -179,8 +179,8 @@ async def _fetch_nothing(qtbot, recorder: Recorder, base: str) -> None:
     assert measure.document is not None
     view.list.viewport().grab()
     # Clicking the link only asks; cancelling opens nothing either.
-    view.delegate.confirm_open(f"{base}/link")
-    box = view.delegate.confirm_box
+    view.links.confirm_open(f"{base}/link")
+    box = view.links.confirm_box
     assert box is not None
     box.button(QMessageBox.StandardButton.Cancel).click()
 

@@ -25,7 +25,7 @@ def last(window: MainWindow) -> ChatMessage:
 
 def shown_footer(window: MainWindow) -> str:
     """The line the delegate paints under the last bubble (from the model's FooterRole)."""
-    return window.delegate.measure(last(window)).footer
+    return window.delegate.layouts.measure(last(window)).footer
 
 
 async def no_wait(_seconds: float) -> None:

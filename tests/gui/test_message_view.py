@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox
 
 from deskchat.chat.conversation import ChatMessage, Conversation
 from deskchat.chat.footer import WAITING
@@ -12,6 +15,7 @@ from deskchat.gui.message_model import FooterRole, MessageModel, VersionRole
 from deskchat.provider import ReplyState
 from tests.gui.conftest import until
 from tests.gui.fakes import ScriptedProvider
+from tests.gui.test_bubble_delegate import point_of_link
 
 
 def many_messages(count: int) -> list[ChatMessage]:
@@ -97,11 +101,11 @@ def test_a_long_reply_is_laid_out_once_per_revision(qtbot) -> None:
     window.message_model.append(message)
     delegate = window.delegate
     reply.handle("line of text " * 5000)
-    first = delegate.measure(message)
-    assert delegate.measure(message) is first
+    first = delegate.layouts.measure(message)
+    assert delegate.layouts.measure(message) is first
     reply.handle(" and more")
-    assert delegate.measure(message) is not first
-    assert delegate.row_size(message).height() > 500
+    assert delegate.layouts.measure(message) is not first
+    assert delegate.layouts.row_size(message).height() > 500
 
 
 def test_painting_a_long_reply_draws_only_what_is_visible(qtbot) -> None:
@@ -161,3 +165,35 @@ def test_the_model_serves_footer_and_version_roles(qtbot) -> None:
     assert model.index(1).data(VersionRole) == (1, 1)
     assert model.index(1).data(FooterRole) == WAITING
     assert model.roleNames()[FooterRole] == b"footer"
+
+
+def test_in_the_window_a_link_asks_first_and_copy_fills_the_clipboard(qtbot) -> None:
+    window = MainWindow(ScriptedProvider())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    opened: list[str] = []
+    window.links.open_url = opened.append
+    url = "https://example.com/page?x=1"
+    window.message_model.append(
+        ChatMessage("assistant", reply=_done(f"See [this]({url}).\n\n```\ncode here\n```\n"))
+    )
+    view = window.message_view
+    view.doItemsLayout()
+    index = window.message_model.index(0)
+
+    QGuiApplication.clipboard().setText("before")
+    button = window.delegate.hits.copy_button_rect(index, 0)
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=button.center())
+    assert QGuiApplication.clipboard().text() == "code here\n"
+
+    point = point_of_link(window.delegate, window.message_model, url)
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    box = window.links.confirm_box
+    assert box is not None
+    assert box.isVisible()
+    assert box.parent() is window
+    assert url in box.text()
+    assert opened == []
+    box.button(QMessageBox.StandardButton.Open).click()
+    assert opened == [url]

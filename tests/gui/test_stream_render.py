@@ -13,7 +13,7 @@ from PySide6.QtTest import QTest
 
 from deskchat.chat.conversation import ChatMessage
 from deskchat.gui import markdown
-from deskchat.gui.bubble_delegate import Hit
+from deskchat.gui.bubble_parts import Hit
 from deskchat.gui.markdown import Segmenter, segment_starts
 
 from .test_bubble_delegate import FakeClock, View
@@ -232,22 +232,22 @@ def long_reply(size: int) -> str:
 def test_a_1mb_reply_streams_with_bounded_work_per_frame(qtbot) -> None:
     view = View(qtbot)
     clock = FakeClock()
-    view.delegate.clock = clock
+    view.delegate.layouts.renders.clock = clock
     laid_out: list[int] = []
-    plain_layout = view.delegate._plain_layout
+    plain_layout = view.delegate.layouts._plain_layout
 
     def counting(text: str, width: int) -> object:
         laid_out.append(len(text))
         return plain_layout(text, width)
 
-    view.delegate._plain_layout = counting  # type: ignore[method-assign]
+    view.delegate.layouts._plain_layout = counting  # type: ignore[method-assign]
     pasted = "pasted line\n" * 80_000  # about 1 MB the user sent first
     view.model.append(ChatMessage("user", text=pasted))
     view.list.doItemsLayout()
     # Once per width (the scroll bar that appears changes it).
     user_layouts = laid_out.count(len(pasted))
     assert 1 <= user_layouts <= 2
-    view.delegate.max_layout_chars = 0  # that was the user's text, not the reply
+    view.delegate.layouts.max_layout_chars = 0  # that was the user's text, not the reply
     text = long_reply(1_000_000)
     message = view.add("", done=False)
     reply = message.reply
@@ -259,18 +259,18 @@ def test_a_1mb_reply_streams_with_bounded_work_per_frame(qtbot) -> None:
             clock.now += 0.016
             view.model.touch(message)
             view.model.flush()
-            view.delegate.refresh_rows(view.model, [0, 1])
+            view.delegate.layouts.refresh_rows(view.model, [0, 1])
             view.list.viewport().grab()
-            most = max(most, view.delegate.last_layout_chars)
+            most = max(most, view.delegate.layouts.last_layout_chars)
     reply.complete()
     view.model.touch(message)
     view.model.flush()
-    view.delegate.refresh_rows(view.model, [1])
+    view.delegate.layouts.refresh_rows(view.model, [1])
     qtbot.waitUntil(lambda: view.measure(1).rendered_length == len(text), timeout=60_000)
 
     assert most <= 64_000
-    assert view.delegate.max_layout_chars <= 64_000
-    assert view.delegate.rendered_chars < 5 * len(text)
+    assert view.delegate.layouts.max_layout_chars <= 64_000
+    assert view.delegate.layouts.renders.rendered_chars < 5 * len(text)
     # The user's long text was laid out once, not every frame.
     assert laid_out.count(len(pasted)) == user_layouts
     measure = view.measure(1)
@@ -285,8 +285,8 @@ def test_a_1mb_reply_streams_with_bounded_work_per_frame(qtbot) -> None:
     # The last code block, in the last segment, has the last global index.
     index = view.model.index(1)
     last = len(measure.code_blocks) - 1
-    button = view.delegate.copy_button_rect(index, last)
-    assert view.delegate.hit_test(index, button.center()) == markdown_hit(CODE, last)
+    button = view.delegate.hits.copy_button_rect(index, last)
+    assert view.delegate.hits.hit_test(index, button.center()) == markdown_hit(CODE, last)
 
 
 def markdown_hit(code: str, block: int) -> Hit:
@@ -297,7 +297,7 @@ def test_copy_in_a_later_segment_copies_that_block(qtbot) -> None:
     # Qt's list view caps a row at 32767 pixels, so this reply stays shorter.
     view = View(qtbot)
     clock = FakeClock()
-    view.delegate.clock = clock
+    view.delegate.layouts.renders.clock = clock
     text = long_reply(80_000)
     message = view.add("", done=False)
     reply = message.reply
@@ -307,11 +307,11 @@ def test_copy_in_a_later_segment_copies_that_block(qtbot) -> None:
         clock.now += 0.016
         view.model.touch(message)
         view.model.flush()
-        view.delegate.refresh_rows(view.model, [0])
+        view.delegate.layouts.refresh_rows(view.model, [0])
     reply.complete()
     view.model.touch(message)
     view.model.flush()
-    view.delegate.refresh_rows(view.model, [0])
+    view.delegate.layouts.refresh_rows(view.model, [0])
     qtbot.waitUntil(lambda: view.measure().rendered_length == len(text), timeout=60_000)
     index = view.model.index(0)
     # The view hears of the last renders' size on the next event-loop turn.
@@ -322,9 +322,9 @@ def test_copy_in_a_later_segment_copies_that_block(qtbot) -> None:
     blocks = measure.code_blocks
     for block in (len(blocks) - 1, len(blocks) // 2):
         scroll = view.list.verticalScrollBar()
-        button = view.delegate.copy_button_rect(index, block)
+        button = view.delegate.hits.copy_button_rect(index, block)
         scroll.setValue(scroll.value() + button.top() - 100)
-        button = view.delegate.copy_button_rect(index, block)
+        button = view.delegate.hits.copy_button_rect(index, block)
         assert view.list.viewport().rect().contains(button)
         QGuiApplication.clipboard().setText("before")
         QTest.mouseClick(view.list.viewport(), Qt.MouseButton.LeftButton, pos=button.center())

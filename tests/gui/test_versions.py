@@ -175,7 +175,7 @@ def distinct_colours(window: MainWindow, area: QRect) -> int:
 def arrows(window: MainWindow, row: int) -> tuple[QRect, QRect]:
     index = window.message_model.index(row)
     delegate = window.delegate
-    return delegate.version_arrow_rect(index, -1), delegate.version_arrow_rect(index, +1)
+    return delegate.hits.version_arrow_rect(index, -1), delegate.hits.version_arrow_rect(index, +1)
 
 
 async def test_version_arrows_show_only_with_versions_and_clicks_switch(
@@ -185,7 +185,7 @@ async def test_version_arrows_show_only_with_versions_and_clicks_switch(
     async with open_window(qtbot, wordpress) as window:
         await send(qtbot, window, "Question")
         await finished(window)
-        single = window.delegate.measure(window.message_model.message(1))
+        single = window.delegate.layouts.measure(window.message_model.message(1))
         assert single.nav is None
         assert arrows(window, 1) == (QRect(), QRect())
         assert arrows(window, 0) == (QRect(), QRect())
@@ -199,7 +199,7 @@ async def test_version_arrows_show_only_with_versions_and_clicks_switch(
         assert not following.isEmpty()
         # The user's message has one version: still no arrows under it.
         assert arrows(window, 0) == (QRect(), QRect())
-        measure = window.delegate.measure(window.message_model.message(1))
+        measure = window.delegate.layouts.measure(window.message_model.message(1))
         assert measure.nav == (2, 2)
         assert measure.row.height() == single.row.height() + measure.nav_height
         window.message_view.viewport().repaint()
@@ -247,7 +247,8 @@ async def test_version_arrows_do_nothing_while_a_reply_streams(
         await until(lambda: window.session.busy and texts(window)[-1] == "Hm", what="stream")
         assert not window.delegate.versions_enabled
         previous, _following = arrows(window, 1)
-        assert window.delegate.hit_test(window.message_model.index(1), previous.center()) is None
+        index = window.message_model.index(1)
+        assert window.delegate.hits.hit_test(index, previous.center()) is None
         qtbot.mouseClick(
             window.message_view.viewport(), Qt.MouseButton.LeftButton, pos=previous.center()
         )

@@ -16,7 +16,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 
 from deskchat.chat.conversation import ChatMessage
-from deskchat.gui.bubble_delegate import footer_text
+from deskchat.chat.footer import footer as footer_text
 from deskchat.gui.main_window import MainWindow
 from deskchat.provider import ChatgptFree
 from tests.fakes.wordpress import FakeWordPress, Script, sse_body, stream
