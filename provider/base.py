@@ -28,8 +28,10 @@ class Provider(Protocol):
     name: str
     display_name: str
     default_model: str
-    models: Sequence[str] | Callable[[], Awaitable[list[str]]]
-    """A fixed list, or a coroutine method that asks the server."""
+
+    @property
+    def models(self) -> Sequence[str] | Callable[[], Awaitable[list[str]]]:
+        """A fixed list, or a coroutine method that asks the server (read-only, so both fit)."""
 
     def create_async_generator(
         self, model: str | None, messages: Sequence[Message], **params: Any

@@ -13,9 +13,7 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from . import errors
 from .base import Message, format_prompt
@@ -33,6 +31,9 @@ from .http import (
     session_scope,
 )
 from .sse import LineDecoder
+
+if TYPE_CHECKING:
+    import aiohttp
 
 __all__ = ["ChatgptFree", "ChatgptFreeReplyParser"]
 
@@ -262,7 +263,7 @@ class ChatgptFree:
         self.session = session
         self.proxy = proxy
         self.idle_timeout = idle_timeout
-        self._timeout = client_timeout(connect=connect_timeout, idle=idle_timeout)
+        self.connect_timeout = connect_timeout
         self._post_id: str | None = None
         self._nonce: str | None = None
         self.host = display_host(self.base_url)
@@ -329,7 +330,7 @@ class ChatgptFree:
             headers=headers,
             proxy=proxy,
             idle=self.idle_timeout,
-            timeout=self._timeout,
+            timeout=client_timeout(connect=self.connect_timeout, idle=self.idle_timeout),
         ) as response:
             await raise_for_status(response, what=self.host)
             # Read strictly: a page that stalls or drops halfway must say so,
@@ -385,7 +386,7 @@ class ChatgptFree:
             headers=headers,
             proxy=proxy,
             idle=self.idle_timeout,
-            timeout=self._timeout,
+            timeout=client_timeout(connect=self.connect_timeout, idle=self.idle_timeout),
         ) as response:
             if response.status >= 400:
                 body = await read_text(response)

@@ -11,11 +11,13 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-import aiohttp
+from typing import TYPE_CHECKING
 
 from .ollama import parse_tags
 from .openai_compat import parse_models
+
+if TYPE_CHECKING:
+    import aiohttp
 
 __all__ = ["DEFAULT_PROBES", "FoundServer", "Probe", "discover_local"]
 

@@ -4,6 +4,10 @@ Providers take an injected :class:`aiohttp.ClientSession` so the app and the
 tests share connection handling; :func:`session_scope` makes a private one
 when none is given. Every aiohttp exception is turned into a
 :mod:`provider.errors` class here, in one place.
+
+aiohttp itself is imported by the functions that use it, not by this module:
+importing it takes ~150 ms (its connector builds an SSL context at import),
+which the window's start-up should not pay before the first request.
 """
 
 from __future__ import annotations
@@ -19,13 +23,15 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
 from yarl import URL
 
 from . import errors
 from .errors import clip
+
+if TYPE_CHECKING:
+    import aiohttp
 
 __all__ = [
     "CONNECT_TIMEOUT",
@@ -65,6 +71,8 @@ def client_timeout(
     *, connect: float = CONNECT_TIMEOUT, idle: float = IDLE_TIMEOUT
 ) -> aiohttp.ClientTimeout:
     """No total limit (a long reply may take minutes), but bounded silences."""
+    import aiohttp
+
     return aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=idle)
 
 
@@ -76,6 +84,8 @@ async def session_scope(
     if session is not None:
         yield session
         return
+    import aiohttp
+
     own = aiohttp.ClientSession(timeout=client_timeout())
     try:
         yield own
@@ -126,6 +136,8 @@ async def open_request(
     Connection failures become :class:`errors.APIConnectionError` subclasses
     whose text names the host (never the proxy's credentials).
     """
+    import aiohttp
+
     host = display_host(url)
     started = time.monotonic()
     try:
@@ -195,6 +207,8 @@ async def iter_chunks(
     :class:`errors.IdleTimeoutError`; a dropped connection raises
     :class:`errors.StreamInterruptedError`.
     """
+    import aiohttp
+
     host = display_host(response.url)
     try:
         async for chunk in response.content.iter_any():
@@ -336,6 +350,8 @@ async def raise_for_status(
 
 async def read_text(response: aiohttp.ClientResponse, limit: int = 64 * 1024) -> str:
     """Up to ``limit`` bytes of the body as text, never raising on bad bytes."""
+    import aiohttp
+
     parts: list[bytes] = []
     size = 0
     try:
@@ -360,18 +376,21 @@ _NOT_TLS = frozenset(
 )
 
 
-def _tls_message(host: str, exc: aiohttp.ClientError) -> str:
+def _tls_message(host: str, exc: aiohttp.ClientConnectorError) -> str:
     """Why a TLS connection failed, in words: never OpenSSL's own text, which names C files."""
-    cert_error = getattr(exc, "certificate_error", None)
-    if isinstance(cert_error, ssl.SSLCertVerificationError):
-        why = cert_error.verify_message or "it could not be verified"
+    import aiohttp
+
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError) and isinstance(
+        exc.certificate_error, ssl.SSLCertVerificationError
+    ):
+        why = exc.certificate_error.verify_message or "it could not be verified"
         return (
             f"The secure connection to {host} failed because its certificate was refused "
             f"({why}); the certificate may be wrong, or something on the network is "
             "intercepting the connection."
         )
-    cause = getattr(exc, "os_error", None) or exc.__cause__
-    if getattr(cause, "reason", None) in _NOT_TLS:
+    cause = exc.os_error
+    if isinstance(cause, ssl.SSLError) and cause.reason in _NOT_TLS:
         return (
             f"The secure connection to {host} failed because the server does not speak HTTPS "
             "on that port; check whether the address should start with http:// instead."

@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from . import errors
 from .base import Message
@@ -23,6 +21,9 @@ from .http import raise_for_status, session_scope
 from .openai_compat import error_from_payload
 from .server import ServerProvider, chat_messages
 from .sse import LineDecoder
+
+if TYPE_CHECKING:
+    import aiohttp
 
 __all__ = [
     "DEFAULT_OLLAMA_URL",
@@ -199,8 +200,7 @@ class Ollama(ServerProvider):
 
     async def models(self) -> list[str]:
         """The installed models, as ``GET /api/tags`` lists them."""
-        result: list[str] = await self.with_session(self._list_models)
-        return result
+        return await self.with_session(self._list_models)
 
     async def _list_models(self, session: aiohttp.ClientSession) -> list[str]:
         return parse_tags(await self.get_text(session, "/api/tags"), self.what)

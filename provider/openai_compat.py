@@ -27,9 +27,7 @@ import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from . import errors
 from .base import Message
@@ -45,6 +43,9 @@ from .events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
 from .http import raise_for_status, read_text, session_scope
 from .server import ServerProvider, chat_messages, scrub_error
 from .sse import LineDecoder, SSEDecoder
+
+if TYPE_CHECKING:
+    import aiohttp
 
 __all__ = [
     "ChatCompletionStreamParser",
@@ -255,8 +256,7 @@ class OpenAICompatible(ServerProvider):
 
     async def models(self) -> list[str]:
         """The model ids the server lists at ``GET {base}/models``."""
-        result: list[str] = await self.with_session(self._list_models)
-        return result
+        return await self.with_session(self._list_models)
 
     async def _list_models(self, session: aiohttp.ClientSession) -> list[str]:
         return parse_models(await self.get_text(session, "/models"), self.what)

@@ -37,8 +37,8 @@ def is_retryable(exc: BaseException) -> bool:
 
 def retry_delay(attempt: int, exc: BaseException, *, base_delay: float, max_delay: float) -> float:
     """Seconds to wait before try ``attempt + 1`` (``attempt`` counts from 1)."""
-    retry_after = getattr(exc, "retry_after", None)
-    if isinstance(retry_after, int | float) and retry_after >= 0:
+    retry_after = exc.retry_after if isinstance(exc, errors.RateLimitError) else None
+    if retry_after is not None and retry_after >= 0:
         return float(min(retry_after, max_delay))
     return float(min(base_delay * 2 ** (attempt - 1), max_delay))
 

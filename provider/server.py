@@ -9,11 +9,16 @@ adds only its request body and its parser.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Mapping,
+    Sequence,
+)
 from contextlib import aclosing, asynccontextmanager
-from typing import Any, Protocol, TypeVar
-
-import aiohttp
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from . import errors
 from .base import Message
@@ -30,6 +35,9 @@ from .http import (
     session_scope,
 )
 from .secrets import redact
+
+if TYPE_CHECKING:
+    import aiohttp
 
 __all__ = ["ServerProvider", "StreamParser", "chat_messages", "scrub_error"]
 
@@ -114,7 +122,7 @@ class ServerProvider:
         self.idle_timeout = idle_timeout
         self.requires_api_key = requires_api_key
         self._api_key = api_key or None
-        self._timeout = client_timeout(connect=connect_timeout, idle=idle_timeout)
+        self.connect_timeout = connect_timeout
         if name:
             self.name = name
         if display_name:
@@ -150,7 +158,7 @@ class ServerProvider:
                 "or set it in the environment."
             )
 
-    async def with_session(self, action: Callable[[aiohttp.ClientSession], Any]) -> Any:
+    async def with_session(self, action: Callable[[aiohttp.ClientSession], Awaitable[_T]]) -> _T:
         """Run ``action(session)`` with the shared or a private session, key scrubbed."""
         self.check_key()
         try:
@@ -186,7 +194,7 @@ class ServerProvider:
             headers=self.headers(accept),
             proxy=proxy or self.proxy,
             idle=self.idle_timeout,
-            timeout=self._timeout,
+            timeout=client_timeout(connect=self.connect_timeout, idle=self.idle_timeout),
             **kwargs,
         ) as response:
             yield response

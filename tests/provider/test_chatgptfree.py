@@ -13,7 +13,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import deskchat.provider.http
 from deskchat.provider import ChatgptFree, errors
 from deskchat.provider.chatgptfree import ChatgptFreeReplyParser
 from tests.fakes.wordpress import (
@@ -541,7 +540,8 @@ async def test_private_session_is_closed(
         made.append(session)
         return session
 
-    monkeypatch.setattr(deskchat.provider.http.aiohttp, "ClientSession", recording)
+    # provider.http imports aiohttp when it makes a session: patch it where it is looked up.
+    monkeypatch.setattr(aiohttp, "ClientSession", recording)
     chat = ChatgptFree(wordpress)
     if outcome == "success":
         assert await collect(chat) == ["Hello", ", world"]

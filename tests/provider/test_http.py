@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import email.utils
+from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import ClientSession
+from aiohttp import ClientSession, web
+from aiohttp.test_utils import TestServer
 from aioresponses import aioresponses
 
 from deskchat.provider import errors
@@ -14,10 +16,12 @@ from deskchat.provider.http import (
     client_timeout,
     error_message_from_body,
     is_cloudflare_challenge,
+    open_request,
     parse_retry_after,
     raise_for_status,
     redact_url,
 )
+from tests.reliability.servers import self_signed_context
 
 # --- redact_url -------------------------------------------------------------------
 
@@ -270,3 +274,37 @@ async def test_iter_chunks_slices_a_large_read_and_lets_the_loop_run() -> None:
     assert max(sizes) <= SLICE
     # The ticker ran between the slices: the loop was never held for the whole burst.
     assert ticks_seen[-1] > ticks_seen[0]
+
+
+# --- TLS failures in words ------------------------------------------------------------
+
+
+async def _https_failure(tmp_path: Path, *, tls: bool) -> str:
+    """The message open_request gives for https:// to a plain or self-signed local server."""
+
+    async def hello(_request: web.Request) -> web.Response:
+        return web.Response(text="hello")
+
+    app = web.Application()
+    app.router.add_get("/", hello)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server(ssl=self_signed_context(tmp_path) if tls else None)
+    try:
+        async with ClientSession() as session:
+            with pytest.raises(errors.APIConnectionError) as info:
+                async with open_request(session, "GET", f"https://127.0.0.1:{server.port}/"):
+                    pass
+    finally:
+        await server.close()
+    return info.value.text()
+
+
+async def test_plain_http_on_an_https_address_is_named(tmp_path: Path) -> None:
+    text = await _https_failure(tmp_path, tls=False)
+    assert "does not speak HTTPS on that port" in text
+    assert "http://" in text
+
+
+async def test_an_untrusted_certificate_is_named(tmp_path: Path) -> None:
+    text = await _https_failure(tmp_path, tls=True)
+    assert "its certificate was refused (self-signed certificate)" in text

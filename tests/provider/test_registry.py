@@ -123,8 +123,10 @@ async def test_created_provider_streams_from_a_local_server():
     assert events == [TextDelta("Hi")]
 
 
-def test_importing_the_registry_touches_no_network_nor_keyring():
+def test_importing_the_provider_door_loads_no_aiohttp_nor_keyring_nor_network():
     # Sockets are forbidden before the import: any connection attempt fails loudly.
+    # aiohttp takes ~150 ms to import (it builds an SSL context), which the window's
+    # start-up must not pay before the first request; nor does building a provider.
     code = (
         "import socket, sys\n"
         "def deny(*a, **k):\n"
@@ -132,8 +134,19 @@ def test_importing_the_registry_touches_no_network_nor_keyring():
         "socket.socket.connect = deny\n"
         "socket.socket.connect_ex = deny\n"
         "socket.getaddrinfo = deny\n"
-        "import provider.registry, provider.discovery, provider.secrets\n"
-        "print('keyring' in sys.modules, len(provider.registry.PROVIDERS))\n"
+        "import deskchat.provider as provider\n"
+        "import deskchat.provider.discovery, deskchat.provider.registry\n"
+        "print('keyring' in sys.modules, 'aiohttp' in sys.modules, len(provider.PROVIDERS))\n"
+        "for provider_id in provider.provider_ids():\n"
+        "    provider.create_provider(provider_id, api_key='unused')\n"
+        "print('aiohttp' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "9"]
+    assert out.stdout.split() == ["False", "False", "9", "False"]
+
+
+def test_every_entry_holds_its_class():
+    classes = {i: registry.get_info(i).provider_class for i in registry.provider_ids()}
+    assert classes["chatgptfree"] is ChatgptFree
+    assert classes["ollama"] is Ollama
+    assert {classes[i] for i in EXPECTED_URLS if i != "ollama"} == {OpenAICompatible}
