@@ -1,0 +1,91 @@
+"""The .gguf files the user added by hand, remembered in a small JSON file in the data folder.
+
+Format: ``{"version": 1, "paths": ["/abs/path/model.gguf", ...]}``. The files stay
+where they are; forgetting one never deletes it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import LibraryError
+from .header import GGUFError, read_gguf_info
+from .paths import added_models_path
+
+__all__ = ["add_model_file", "forget_model_file", "read_added"]
+
+log = logging.getLogger("deskchat.library")
+
+
+def read_added(path: Path) -> list[Path]:
+    """The remembered paths, in the order they were added; [] if there is no list yet.
+
+    A damaged list is logged and read as empty (it is rewritten on the next add).
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as exc:
+        log.warning("Ignoring the list of added models in %s: %s", path, exc)
+        return []
+    paths = data.get("paths", []) if isinstance(data, dict) else []
+    return [Path(p) for p in paths if isinstance(p, str)]
+
+
+def add_model_file(
+    file: str | os.PathLike[str], data_dir: str | os.PathLike[str] | None = None
+) -> Path:
+    """Remember ``file`` so it is listed and can be used by name; returns its absolute path.
+
+    Raises:
+        LibraryError: the file does not exist, is not a GGUF model, or the list
+            cannot be written.
+    """
+    target = Path(file).expanduser().resolve()
+    if not target.is_file():
+        raise LibraryError(f"There is no file at {target}.")
+    try:
+        read_gguf_info(target)
+    except GGUFError as exc:
+        raise LibraryError(f"{exc.text()} Only .gguf models can be added.") from None
+    except OSError as exc:
+        raise LibraryError(f"{target} cannot be read: {exc.strerror or exc}.") from None
+    store = added_models_path(data_dir)
+    paths = read_added(store)
+    if target not in paths:
+        _write(store, [*paths, target])
+    return target
+
+
+def forget_model_file(
+    file: str | os.PathLike[str], data_dir: str | os.PathLike[str] | None = None
+) -> bool:
+    """Take ``file`` off the list (the file itself stays); False if it was not on it."""
+    target = Path(file).expanduser().resolve()
+    store = added_models_path(data_dir)
+    paths = read_added(store)
+    kept = [p for p in paths if p != target]
+    if len(kept) == len(paths):
+        return False
+    _write(store, kept)
+    return True
+
+
+def _write(store: Path, paths: list[Path]) -> None:
+    """Replace the list atomically: a crash leaves the old list or the new, never half."""
+    text = json.dumps({"version": 1, "paths": [str(p) for p in paths]}, indent=2)
+    try:
+        store.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".added-", suffix=".json", dir=store.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text + "\n")
+        os.replace(tmp, store)
+    except OSError as exc:
+        raise LibraryError(
+            f"The list of added models cannot be saved in {store.parent}: {exc.strerror or exc}."
+        ) from None

@@ -1,0 +1,337 @@
+"""The facts in a GGUF file's header, read without loading the model.
+
+A small reader of our own rather than the ``gguf`` package: ``import gguf``
+costs about 0.2 s (it pulls numpy) and its ``GGUFReader`` decodes every array,
+the tokenizer's 150 000 strings included, into numpy views. Listing models in
+the window needs only the key/value section and the tensor shapes, so this
+reader walks them with ``struct`` over a memory map, touching a few MB at most.
+
+Format: https://github.com/ggml-org/ggml/blob/master/docs/gguf.md
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from math import prod
+from pathlib import Path
+from typing import TypeAlias
+
+from .errors import LibraryError
+
+__all__ = [
+    "FILE_TYPES",
+    "GGUFArray",
+    "GGUFError",
+    "GGUFInfo",
+    "is_gguf",
+    "read_gguf_info",
+]
+
+MAGIC = b"GGUF"
+
+# llama.cpp's llama_ftype (general.file_type) by number, named as in the file names.
+FILE_TYPES: dict[int, str] = {
+    0: "F32",
+    1: "F16",
+    2: "Q4_0",
+    3: "Q4_1",
+    7: "Q8_0",
+    8: "Q5_0",
+    9: "Q5_1",
+    10: "Q2_K",
+    11: "Q3_K_S",
+    12: "Q3_K_M",
+    13: "Q3_K_L",
+    14: "Q4_K_S",
+    15: "Q4_K_M",
+    16: "Q5_K_S",
+    17: "Q5_K_M",
+    18: "Q6_K",
+    19: "IQ2_XXS",
+    20: "IQ2_XS",
+    21: "Q2_K_S",
+    22: "IQ3_XS",
+    23: "IQ3_XXS",
+    24: "IQ1_S",
+    25: "IQ4_NL",
+    26: "IQ3_S",
+    27: "IQ3_M",
+    28: "IQ2_S",
+    29: "IQ2_M",
+    30: "IQ4_XS",
+    31: "IQ1_M",
+    32: "BF16",
+    36: "TQ1_0",
+    37: "TQ2_0",
+    38: "MXFP4_MOE",
+}
+
+# Value types: struct format of the fixed-size ones; 8 is a string, 9 an array.
+_STRING, _ARRAY = 8, 9
+_FIXED = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+# Numeric arrays up to this length are kept (per-layer head counts); longer ones are skipped.
+_KEEP_ARRAY = 1024
+
+
+class GGUFError(LibraryError):
+    """The file is not a GGUF model, or its header is damaged or cut short."""
+
+
+@dataclass(frozen=True)
+class GGUFArray:
+    """An array value that was skipped rather than decoded.
+
+    Attributes:
+        item_type: the GGUF value type of its items.
+        length: how many items it has.
+    """
+
+    item_type: int
+    length: int
+
+
+Value: TypeAlias = str | int | float | bool | tuple[int | float | bool, ...] | GGUFArray
+
+
+@dataclass(frozen=True)
+class GGUFInfo:
+    """What a GGUF header says about the model.
+
+    Attributes:
+        version: the GGUF format version (1 to 3).
+        metadata: every key/value pair; long arrays (the vocabulary) appear as
+            :class:`GGUFArray` stubs.
+        tensor_count: how many tensors the file holds.
+        parameter_count: the sum of the tensors' element counts.
+    """
+
+    version: int
+    metadata: Mapping[str, Value] = field(repr=False)
+    tensor_count: int
+    parameter_count: int
+
+    def _get(self, key: str) -> Value | None:
+        return self.metadata.get(key)
+
+    def _str(self, key: str) -> str | None:
+        value = self._get(key)
+        return value if isinstance(value, str) else None
+
+    def _int(self, key: str) -> int | None:
+        value = self._get(key)
+        if isinstance(value, bool) or not isinstance(value, int | tuple):
+            return None
+        if isinstance(value, tuple):  # per-layer values: the largest bounds the cache
+            ints = [v for v in value if isinstance(v, int) and not isinstance(v, bool)]
+            return max(ints) if ints else None
+        return value
+
+    @property
+    def architecture(self) -> str | None:
+        """``general.architecture``, e.g. ``"llama"`` or ``"qwen2"``."""
+        return self._str("general.architecture")
+
+    @property
+    def name(self) -> str | None:
+        """``general.name``, the model's own name for itself."""
+        return self._str("general.name")
+
+    @property
+    def kind(self) -> str | None:
+        """``general.type``: ``"model"``, ``"mmproj"`` (a vision projector) or ``"adapter"``."""
+        return self._str("general.type")
+
+    @property
+    def size_label(self) -> str | None:
+        """``general.size_label``, e.g. ``"0.5B"``."""
+        return self._str("general.size_label")
+
+    @property
+    def file_type(self) -> int | None:
+        """``general.file_type``, llama.cpp's number for the quantisation mix."""
+        return self._int("general.file_type")
+
+    @property
+    def quantization(self) -> str | None:
+        """The quantisation named as in file names (``"Q4_K_M"``), from ``general.file_type``."""
+        file_type = self.file_type
+        return FILE_TYPES.get(file_type) if file_type is not None else None
+
+    def _arch_int(self, suffix: str) -> int | None:
+        arch = self.architecture
+        return self._int(f"{arch}.{suffix}") if arch else None
+
+    @property
+    def context_length(self) -> int | None:
+        """The context the model was trained for, in tokens."""
+        return self._arch_int("context_length")
+
+    @property
+    def chat_template(self) -> str | None:
+        """The Jinja chat template the file carries, if any."""
+        return self._str("tokenizer.chat_template")
+
+    @property
+    def has_chat_template(self) -> bool:
+        return bool(self.chat_template)
+
+    def kv_bytes_per_token(self, bytes_per_value: int = 2) -> int | None:
+        """Bytes the KV cache takes per token of context (f16 by default), or None if unknown.
+
+        2 (K and V) x layers x KV heads x head size x bytes per value.
+        """
+        layers = self._arch_int("block_count")
+        heads = self._arch_int("attention.head_count")
+        kv_heads = self._arch_int("attention.head_count_kv") or heads
+        key = self._arch_int("attention.key_length")
+        value = self._arch_int("attention.value_length")
+        if key is None or value is None:
+            embedding = self._arch_int("embedding_length")
+            if not embedding or not heads:
+                return None
+            key = value = embedding // heads
+        if not layers or not kv_heads:
+            return None
+        return layers * kv_heads * (key + value) * bytes_per_value
+
+
+def is_gguf(path: str | os.PathLike[str]) -> bool:
+    """Whether the file starts with the GGUF magic (a cheap check: 4 bytes read)."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(4) == MAGIC
+    except OSError:
+        return False
+
+
+def read_gguf_info(path: str | os.PathLike[str]) -> GGUFInfo:
+    """Read the header of the GGUF file at ``path``.
+
+    Results are cached by path, size and modification time, so listing the
+    same models again is free.
+
+    Raises:
+        GGUFError: not a GGUF file, or the header is damaged.
+        OSError: the file cannot be read.
+    """
+    target = Path(path)
+    stat = target.stat()
+    return _read_cached(str(target), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=256)
+def _read_cached(path: str, size: int, _mtime_ns: int) -> GGUFInfo:
+    name = Path(path).name
+    if size < 24:
+        raise GGUFError(f"{name} is not a GGUF model: it is only {size} bytes long.")
+    with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        if data[:4] != MAGIC:
+            raise GGUFError(f"{name} is not a GGUF model (it does not start with 'GGUF').")
+        try:
+            return _Parser(memoryview(data)).parse()
+        except (struct.error, IndexError, ValueError, OverflowError) as exc:
+            raise GGUFError(f"The GGUF header of {name} is damaged or cut short ({exc}).") from None
+
+
+class _Parser:
+    """Walks the header once, front to back."""
+
+    def __init__(self, data: memoryview) -> None:
+        self.data = data
+        self.pos = 4
+        self.order = "<"
+        self.count = "Q"  # the width of lengths and counts: u32 in version 1, u64 after
+
+    def parse(self) -> GGUFInfo:
+        try:
+            (version,) = struct.unpack_from("<I", self.data, self.pos)
+            if version & 0xFFFF == 0:  # a big-endian file reads as 0x0N000000
+                self.order = ">"
+                (version,) = struct.unpack_from(">I", self.data, self.pos)
+            if version not in (1, 2, 3):
+                raise ValueError(f"unknown GGUF version {version}")
+            self.pos += 4
+            if version == 1:
+                self.count = "I"
+            tensor_count = self._unsigned()
+            kv_count = self._unsigned()
+            metadata: dict[str, Value] = {}
+            for _ in range(kv_count):
+                key = self._string()
+                metadata[key] = self._value(self._u32())
+            parameters = sum(self._tensor_elements() for _ in range(tensor_count))
+        finally:
+            self.data.release()
+        return GGUFInfo(version, metadata, tensor_count, parameters)
+
+    def _unpack(self, fmt: str) -> tuple[int | float | bool, ...]:
+        values = struct.unpack_from(self.order + fmt, self.data, self.pos)
+        self.pos += struct.calcsize(self.order + fmt)
+        return values
+
+    def _u32(self) -> int:
+        return int(self._unpack("I")[0])
+
+    def _unsigned(self) -> int:
+        return int(self._unpack(self.count)[0])
+
+    def _string(self) -> str:
+        length = self._unsigned()
+        end = self.pos + length
+        if end > len(self.data):
+            raise ValueError("a string runs past the end of the file")
+        text = bytes(self.data[self.pos : end]).decode("utf-8", errors="replace")
+        self.pos = end
+        return text
+
+    def _value(self, kind: int) -> Value:
+        if kind == _STRING:
+            return self._string()
+        if kind == _ARRAY:
+            return self._array()
+        fmt = _FIXED.get(kind)
+        if fmt is None:
+            raise ValueError(f"unknown value type {kind}")
+        return self._unpack(fmt)[0]
+
+    def _array(self) -> Value:
+        item_type = self._u32()
+        length = self._unsigned()
+        fmt = _FIXED.get(item_type)
+        if fmt is not None:
+            width = struct.calcsize(fmt)
+            if length <= _KEEP_ARRAY:
+                return self._unpack(f"{length}{fmt}")
+            self.pos += width * length
+            if self.pos > len(self.data):
+                raise ValueError("an array runs past the end of the file")
+        elif item_type == _STRING:
+            self._skip_strings(length)
+        else:  # nested arrays: rare, walked item by item
+            for _ in range(length):
+                self._value(item_type)
+        return GGUFArray(item_type, length)
+
+    def _skip_strings(self, length: int) -> None:
+        data, pos, order, count = self.data, self.pos, self.order + self.count, self.count
+        width = 4 if count == "I" else 8
+        for _ in range(length):
+            (size,) = struct.unpack_from(order, data, pos)
+            pos += width + size
+        if pos > len(data):
+            raise ValueError("a string array runs past the end of the file")
+        self.pos = pos
+
+    def _tensor_elements(self) -> int:
+        self._string()  # the tensor's name
+        n_dims = self._u32()
+        if n_dims > 8:
+            raise ValueError(f"a tensor with {n_dims} dimensions")
+        dims = self._unpack(f"{n_dims}{self.count}")
+        self.pos += 4 + 8  # its type and its offset in the data section
+        return prod(int(d) for d in dims)
