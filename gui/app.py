@@ -44,7 +44,7 @@ from deskchat.store import (
 )
 
 from .about import app_icon
-from .errors import install_excepthook
+from .errors import install_excepthook, show_error
 from .main_window import MainWindow
 
 __all__ = ["main", "move_proxy_password", "open_history", "parse_options"]
@@ -109,12 +109,10 @@ async def open_history(options: Options) -> tuple[AsyncStore | None, str | None]
     """
     try:
         history = await AsyncStore.open(database_path(options.data_dir))
-    except StoreError as exc:
-        log.error("history unavailable: %s", exc.text())
-        return None, f"{exc.text()} Chats from this session will not be kept."
-    except OSError as exc:
-        log.error("history unavailable: %s", exc)
-        return None, f"DeskChat cannot open its chat history ({exc}); chats will not be kept."
+    except (StoreError, OSError) as exc:
+        said: list[str] = []
+        show_error(said.append, exc, doing="open its chat history")
+        return None, f"{' '.join(said)} Chats from this session will not be kept."
     return history, history.read_only_reason or history.recovery_notice
 
 

@@ -1,34 +1,60 @@
-"""The one place where an exception becomes something the user sees, and the excepthook."""
+"""The one place where an exception becomes something the user sees, and the excepthook.
+
+Every ``except`` in the window hands its exception to :func:`show_error`,
+which decides what the user reads and what the log keeps. A reply's own
+failure is not shown here: the chat core puts its sentence in the reply
+(:mod:`deskchat.chat.streaming`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from types import TracebackType
 
-from deskchat.provider import ProviderError, ReplyState
+from deskchat.errors import DeskChatError
 
 __all__ = ["install_excepthook", "show_error"]
 
 log = logging.getLogger("deskchat.gui")
 
 
-def show_error(reply: ReplyState, exc: BaseException) -> None:
-    """Turn a failed stream into UI: the reply keeps its text and gains a sentence.
+def show_error(
+    show: Callable[[str], object], exc: BaseException, *, doing: str, advice: str = ""
+) -> None:
+    """Give ``show`` the one line the user reads about ``exc``, and log it.
 
-    Cancellation is the user's Stop, not an error: it stays silent. A
-    ProviderError is the network's or the server's fault and is logged
-    briefly; anything else is a DeskChat bug and is logged with its traceback.
+    Cancellation is the user's Stop or Close, not an error: nothing is shown.
+    A :class:`DeskChatError` (the network's, the server's or the settings'
+    fault) shows its ``.text()``. An ``OSError`` is the system's (a full disk,
+    a folder that is not writable): "DeskChat could not <doing> (<reason>)".
+    Anything else is a DeskChat bug: logged with its traceback, and the line
+    says DeskChat hit an internal error.
+
+    Args:
+        show: where the line goes: a status bar's ``showMessage``, a dialog's
+            error label, a signal's ``emit``.
+        exc: what went wrong.
+        doing: what DeskChat was doing, to finish "DeskChat could not …",
+            e.g. "write notes.md".
+        advice: for an ``OSError``, what the user can do about it, e.g.
+            "choose another folder".
     """
     if isinstance(exc, asyncio.CancelledError):
-        reply.stop()
         return
-    if isinstance(exc, ProviderError):
-        log.warning("reply failed: %s", exc.text())
-    else:
-        log.error("reply failed with an internal error", exc_info=exc)
-    reply.fail(exc)
+    if isinstance(exc, DeskChatError):
+        log.info("could not %s: %s", doing, exc.text())
+        show(exc.text())
+        return
+    if isinstance(exc, OSError):
+        log.warning("could not %s: %s", doing, exc)
+        line = f"DeskChat could not {doing} ({exc.strerror or exc})"
+        show(f"{line}; {advice}." if advice else f"{line}.")
+        return
+    log.error("internal error while trying to %s", doing, exc_info=exc)
+    show(f"DeskChat hit an internal error ({type(exc).__name__}: {exc}) and could not {doing}.")
 
 
 def _log_unexpected(

@@ -37,6 +37,7 @@ from deskchat.store import AsyncStore, SearchHit, Settings
 from .about import AboutDialog, app_icon
 from .bubble_delegate import BubbleDelegate
 from .controller import ChatController
+from .errors import show_error
 from .input_box import InputBox
 from .links import LinkOpener
 from .message_model import MessageModel
@@ -416,7 +417,13 @@ class MainWindow(QMainWindow):
         task = asyncio.ensure_future(coroutine)
         # Keep a reference: the loop holds tasks only weakly.
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        task.add_done_callback(self._on_task_done)
+
+    def _on_task_done(self, task: asyncio.Task[Any]) -> None:
+        self._background.discard(task)
+        # What a background job did not handle itself would otherwise vanish with the task.
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            show_error(self.statusBar().showMessage, exc, doing="finish a background job")
 
     # -- slots -------------------------------------------------------------
 
@@ -512,7 +519,7 @@ class MainWindow(QMainWindow):
             try:
                 local = self.local_servers.create(chosen.server)
             except ProviderError as exc:
-                self.statusBar().showMessage(exc.text())
+                show_error(self.statusBar().showMessage, exc, doing=f"reach {chosen.label}")
                 return
             c.set_provider(local, chosen.server.provider_id)
             c.set_model_name(chosen.model)
@@ -775,7 +782,7 @@ class MainWindow(QMainWindow):
         try:
             chat_provider = self._provider_factory(settings)
         except ProviderError as exc:
-            self.statusBar().showMessage(exc.text())
+            show_error(self.statusBar().showMessage, exc, doing="use the new provider")
             return
         c.set_provider(chat_provider, settings.provider)
         self._main_provider = (chat_provider, c.provider_id)
@@ -791,7 +798,11 @@ class MainWindow(QMainWindow):
         try:
             return factory(chosen)
         except ProviderError as exc:
-            self.statusBar().showMessage(f"The fallback provider is not used: {exc.text()}")
+
+            def say(line: str) -> None:
+                self.statusBar().showMessage(f"The fallback provider is not used: {line}")
+
+            show_error(say, exc, doing="use the fallback provider")
             return None
 
     def _export(self, current: bool, fmt: str) -> None:

@@ -9,7 +9,7 @@ password typed in the proxy address (:mod:`gui.proxy`).
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
@@ -31,9 +31,9 @@ from deskchat.chat import proxy
 from deskchat.chat.options import parse_header
 from deskchat.store import Settings
 
-__all__ = ["SettingsDialog"]
+from .errors import show_error
 
-log = logging.getLogger("deskchat.gui")
+__all__ = ["SettingsDialog"]
 
 _THEMES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
 _SEND_KEYS = {"enter": "Enter (Shift+Enter for a new line)", "ctrl+enter": "Ctrl+Enter"}
@@ -184,9 +184,12 @@ class SettingsDialog(QDialog):
 
     @Slot()
     def on_buttons_accepted(self) -> None:
-        error = self._store_key()
+        problems: list[str] = []
+        self._store_key(problems.append)
         kept = proxy.keep_password(self.proxy_edit.text())
-        error = error or kept.error
+        if kept.error:
+            problems.append(kept.error)
+        headers: dict[str, str] = {}
         try:
             headers = dict(
                 parse_header(line)
@@ -194,10 +197,9 @@ class SettingsDialog(QDialog):
                 if line.strip()
             )
         except provider.ConfigurationError as exc:
-            error = error or exc.text()
-        if error:
-            self.error_label.setText(error)
-            self.error_label.show()
+            show_error(problems.append, exc, doing="read the extra headers")
+        if problems:
+            self._show_problem(problems[0])
             return
         self.notice = kept.note
         self.proxy_edit.setText(kept.proxy)
@@ -216,28 +218,34 @@ class SettingsDialog(QDialog):
         try:
             s.save()
         except OSError as exc:
-            log.warning("cannot save settings: %s", exc)
-            self.error_label.setText(
-                f"DeskChat could not save the settings ({exc.strerror or exc}); "
-                "check that the data folder is writable."
+            show_error(
+                self._show_problem,
+                exc,
+                doing="save the settings",
+                advice="check that the data folder is writable",
             )
-            self.error_label.show()
             return
         self.error_label.hide()
         self.saved.emit(s)
         self.accept()
 
-    def _store_key(self) -> str | None:
-        """Put a typed key in the keyring (or this session); an error sentence, or None."""
+    def _show_problem(self, text: str) -> None:
+        """Say under the form why the settings were not saved."""
+        self.error_label.setText(text)
+        self.error_label.show()
+
+    def _store_key(self, problem: Callable[[str], object]) -> None:
+        """Put a typed key in the keyring (or this session); say a problem to ``problem``."""
         key = self.api_key_edit.text().strip()
         if not key or not self.needs_api_key():
-            return None
+            return
         try:
             provider.set_api_key(self.provider_id, key)
         except provider.KeyringUnavailableError:
+            # No keyring is no error: the key is kept for this session, and the note says so.
             provider.set_session_key(self.provider_id, key)
             self.key_note.show()
         except provider.SecretStoreError as exc:
-            return exc.text()
+            show_error(problem, exc, doing="store the API key")
+            return
         self.api_key_edit.clear()
-        return None

@@ -7,7 +7,6 @@ work starts from its ``fileSelected`` signal, never from a static
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -17,9 +16,9 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from deskchat.store import AsyncStore, StoreError
 
-__all__ = ["Transfer"]
+from .errors import show_error
 
-log = logging.getLogger("deskchat.gui")
+__all__ = ["Transfer"]
 
 _FILTERS = {"markdown": "Markdown (*.md)", "json": "DeskChat JSON (*.json)"}
 _SUFFIX = {"markdown": "md", "json": "json"}
@@ -97,13 +96,9 @@ class Transfer(QObject):
     async def _export(self, path: Path, ids: list[int] | None, fmt: str) -> None:
         try:
             written = await self._history.write_export(path, ids, fmt=fmt)
-        except StoreError as exc:
-            self.finished.emit(exc.text())
-        except OSError as exc:
-            log.warning("export to %s failed: %s", path, exc)
-            self.finished.emit(
-                f"DeskChat could not write {path.name} ({exc.strerror or exc}); "
-                "choose another folder."
+        except (StoreError, OSError) as exc:
+            show_error(
+                self.finished.emit, exc, doing=f"write {path.name}", advice="choose another folder"
             )
         else:
             self.finished.emit(f"Exported to {written}.")
@@ -111,12 +106,8 @@ class Transfer(QObject):
     async def _import(self, path: Path) -> None:
         try:
             result = await self._history.import_file(path)
-        except StoreError as exc:
-            self.finished.emit(exc.text())
-            return
-        except OSError as exc:
-            log.warning("import of %s failed: %s", path, exc)
-            self.finished.emit(f"DeskChat could not read {path.name} ({exc.strerror or exc}).")
+        except (StoreError, OSError) as exc:
+            show_error(self.finished.emit, exc, doing=f"read {path.name}")
             return
         count = len(result.imported)
         skipped = f"; {result.skipped} were already here" if result.skipped else ""

@@ -1,13 +1,14 @@
-"""The in-memory conversation (no Qt) and the one place errors become UI."""
+"""The in-memory conversation (no Qt), and how a reply's failure becomes its sentence."""
 
 from __future__ import annotations
 
 import asyncio
 
 from deskchat.chat.conversation import ChatMessage, Conversation, Conversations
-from deskchat.gui.errors import show_error
+from deskchat.chat.session import ChatSession
 from deskchat.provider import ReplyState, ServerError
 from deskchat.store import make_title
+from tests.chat.fakes import HANG, QueuedProvider
 
 
 def reply(text: str, status: str) -> ReplyState:
@@ -63,24 +64,36 @@ def test_new_conversations_come_first() -> None:
     assert conversations.by_id(-1) is None
 
 
-def test_cancellation_is_silent() -> None:
-    state = reply("some", "streaming")
-    show_error(state, asyncio.CancelledError())
-    assert state.status == "stopped"
-    assert state.error is None
+async def test_cancellation_is_silent() -> None:
+    session = ChatSession(QueuedProvider(["some", HANG]))
+    arrived = asyncio.Event()
+    session.events.text_added.connect(lambda *_args: arrived.set())
+    assert session.send("q")
+    message = session.conversation.messages[-1]
+    await asyncio.wait_for(arrived.wait(), 5)
+    session.stop()
+    await session.aclose()
+    assert message.reply is not None
+    assert message.reply.status == "stopped"
+    assert message.reply.error is None
 
 
-def test_a_provider_error_becomes_its_sentence() -> None:
-    state = reply("some", "streaming")
-    show_error(state, ServerError("example.com failed (HTTP 502); try again.", status_code=502))
+async def test_a_provider_error_becomes_its_sentence() -> None:
+    error = ServerError("example.com failed (HTTP 502); try again.", status_code=502)
+    message = await ChatSession(QueuedProvider(["some", error])).ask("q")
+    assert message is not None
+    state = message.reply
+    assert state is not None
     assert state.status == "error"
     assert state.error == "example.com failed (HTTP 502); try again."
     assert state.text == "some"
 
 
-def test_a_bug_says_it_is_an_internal_error(caplog) -> None:
-    state = reply("", "streaming")
-    show_error(state, KeyError("oops"))
+async def test_a_bug_says_it_is_an_internal_error(caplog) -> None:
+    message = await ChatSession(QueuedProvider([KeyError("oops")])).ask("q")
+    assert message is not None
+    state = message.reply
+    assert state is not None
     assert state.status == "error"
     assert state.error is not None
     assert state.error.startswith("DeskChat hit an internal error (KeyError")

@@ -314,3 +314,22 @@ async def test_extra_headers_are_saved_and_reach_the_provider(qtbot, wordpress: 
     saved = json.loads(settings_path().read_text(encoding="utf-8"))
     assert saved["extra_headers"] == {"X-Title": "DeskChat", "HTTP-Referer": "https://e.x"}
     assert built == [{"X-Title": "DeskChat", "HTTP-Referer": "https://e.x"}]
+
+
+def test_settings_that_cannot_be_saved_say_why_and_stay_open(qtbot, tmp_path: Path) -> None:
+    # A folder where the file should be: writing it fails as a read-only disk would.
+    blocked = tmp_path / "settings.json"
+    blocked.mkdir()
+    dialog = SettingsDialog(Settings(blocked))
+    qtbot.addWidget(dialog)
+    dialog.open()
+    saved: list[object] = []
+    dialog.saved.connect(saved.append)
+    save(dialog)
+    assert saved == []
+    assert dialog.isVisible()
+    assert dialog.error_label.isVisibleTo(dialog)
+    text = dialog.error_label.text()
+    assert text.startswith("DeskChat could not save the settings (")
+    assert text.endswith("; check that the data folder is writable.")
+    dialog.close()
