@@ -1,0 +1,77 @@
+"""The catalogue of small CPU models: RAM estimates, what fits, what to recommend."""
+
+from __future__ import annotations
+
+import pytest
+
+from deskchat.library import (
+    CATALOGUE,
+    DEFAULT_CONTEXT,
+    CatalogueEntry,
+    Machine,
+    estimate_ram,
+    fits,
+    parse_spec,
+    quant_from_filename,
+    recommend,
+)
+from deskchat.library.catalogue import OVERHEAD
+
+GiB = 1024**3
+
+
+def entry(title: str) -> CatalogueEntry:
+    return next(e for e in CATALOGUE if e.title == title)
+
+
+def test_every_entry_is_a_pullable_q4_k_m_file() -> None:
+    assert len(CATALOGUE) >= 6
+    for item in CATALOGUE:
+        assert parse_spec(item.spec).repo == item.repo
+        assert quant_from_filename(item.filename) == item.quant == "Q4_K_M"
+        assert item.source.startswith(f"https://huggingface.co/{item.repo}/")
+        assert 300_000_000 < item.size < 2_500_000_000
+        assert item.parameters <= 3.5
+
+
+def test_ram_is_file_plus_kv_cache_plus_overhead() -> None:
+    qwen = entry("Qwen2.5 0.5B Instruct")
+    # 24 layers x 2 KV heads x 64 x (K and V) x 2 bytes = 12 KiB a token; 48 MiB for 4096.
+    assert qwen.kv_bytes_per_token == 12288
+    assert qwen.ram_needed() == 398_000_000 + 12288 * 4096 + OVERHEAD
+    assert qwen.ram_needed(8192) - qwen.ram_needed() == 12288 * 4096
+    assert estimate_ram(1000, 10, DEFAULT_CONTEXT) == 1000 + 40960 + OVERHEAD
+
+
+def test_fits_compares_with_the_memory_free_now() -> None:
+    llama = entry("Llama 3.2 3B Instruct")
+    assert fits(llama, Machine(16 * GiB, llama.ram_needed(), 8))
+    assert not fits(llama, Machine(16 * GiB, llama.ram_needed() - 1, 8))
+
+
+@pytest.mark.parametrize(
+    ("machine", "title"),
+    [
+        (Machine(32 * GiB, 24 * GiB, 8), "Qwen2.5 3B Instruct"),
+        # Two cores: a 3B model would crawl; the best small one.
+        (Machine(32 * GiB, 24 * GiB, 2), "Qwen2.5 1.5B Instruct"),
+        # 2.5 GiB free: the 1.5B model with its 1 GiB to spare does not fit; Gemma 1B does.
+        (Machine(4 * GiB, int(2.5 * GiB), 4), "Gemma 3 1B Instruct"),
+        # 1 GiB free: nothing fits with room to spare; the smallest that fits at all.
+        (Machine(2 * GiB, 1 * GiB, 2), "Qwen2.5 0.5B Instruct"),
+    ],
+)
+def test_recommend(machine: Machine, title: str) -> None:
+    chosen = recommend(machine)
+    assert chosen is not None
+    assert chosen.title == title
+
+
+def test_recommend_nothing_on_a_full_machine() -> None:
+    assert recommend(Machine(1 * GiB, 200_000_000, 1)) is None
+
+
+def test_this_machine_is_measured() -> None:
+    here = Machine.current()
+    assert here.total_ram >= here.available_ram > 0
+    assert here.cores >= 1
