@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import aiohttp
 
 from deskchat import provider
 from deskchat.provider import FoundServer
+
+if TYPE_CHECKING:
+    import aiohttp
 
 __all__ = ["PROBES", "TIMEOUT", "LocalModel", "LocalServers"]
 
