@@ -142,13 +142,23 @@ def _already_here(
     owner, name = listing.repo.split("/")
     cache = where.hf_cache / f"models--{owner}--{name}" / "snapshots"
     for snapshot in _subdirs(cache):
-        if all(_same_size(snapshot / f.path, f.size) for f in files):
+        if all(_cached_copy(snapshot / f.path, f) for f in files):
             return snapshot / group.name, "huggingface"
     for root in where.lmstudio:
         folder = root / owner / name
         if all(_same_size(folder / f.path, f.size) for f in files):
             return folder / group.name, "lmstudio"
     return None, None
+
+
+def _cached_copy(path: Path, request: FileRequest) -> bool:
+    """Whether ``path`` in the Hugging Face cache is this file: its blob is named by the
+    sha256 (huggingface_hub names LFS blobs so); a copy without links, by its size."""
+    if not _same_size(path, request.size):
+        return False
+    if path.is_symlink() and request.sha256:
+        return path.resolve().name == request.sha256.lower()
+    return True
 
 
 def _same_size(path: Path, size: int) -> bool:

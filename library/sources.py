@@ -101,7 +101,17 @@ def _size(path: Path) -> int:
 def _gguf_files(root: Path) -> list[Path]:
     """The .gguf files under ``root``, sorted; unreadable folders are skipped."""
     found: list[Path] = []
+    seen: set[tuple[int, int]] = set()  # followed links may loop back
     for folder, dirs, files in os.walk(root, onerror=_log_walk_error, followlinks=True):
+        try:
+            stat = os.stat(folder)
+        except OSError:
+            dirs[:] = []
+            continue
+        if (stat.st_dev, stat.st_ino) in seen:
+            dirs[:] = []
+            continue
+        seen.add((stat.st_dev, stat.st_ino))
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         found.extend(Path(folder, f) for f in files if f.lower().endswith(".gguf"))
     return sorted(found)

@@ -3,9 +3,16 @@
 Why not ``hf_hub_download``: in huggingface_hub 2.4 it writes to a temporary
 file unique to each attempt and deletes it whenever the call fails or is
 interrupted (``_download_to_tmp_and_move``, huggingface/huggingface_hub#4228),
-so neither Ctrl+C, a Stop in the window nor a restart can resume; it checks
-the size but not the sha256; and it has no cancel hook. The transfer here uses
-huggingface_hub's URL, headers, session and errors, and adds those three.
+so neither Ctrl+C, a Stop in the window nor a restart can resume (measured
+against tests/fakes/hf_hub.py: after an interruption the cache holds no part
+at all); its in-call retry after a dropped connection loses what its 10 MB
+read buffer held; it checks the size but not the sha256; and it has no cancel
+hook. The transfer here uses huggingface_hub's URL, headers, session, timeout
+and errors, and adds those.
+
+It is plain HTTP: ``/resolve/COMMIT/FILE`` redirects to the CDN (for Xet-backed
+files, the Xet bridge), which honours ``Range``. hf_xet is not involved, so
+HF_HUB_DISABLE_XET makes no difference here.
 
 On disk, next to the final ``NAME``:
 

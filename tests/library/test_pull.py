@@ -286,6 +286,22 @@ async def test_a_model_in_the_hugging_face_cache_is_used_in_place(
     assert not locations.models_dir.exists()
 
 
+async def test_another_version_in_the_hugging_face_cache_is_not_used(
+    hub: Hub, locations: Locations, fake_hub: FakeHub
+) -> None:
+    data = fake_hub.repos[REPO].files["Tiny-Q4_K_M.gguf"]
+    repo = locations.hf_cache / "models--fake--Tiny-GGUF"
+    older = repo / "blobs" / ("0" * 64)  # same size, another sha256
+    older.parent.mkdir(parents=True)
+    older.write_bytes(bytes(len(data)))
+    snapshot = repo / "snapshots" / ("b" * 40)
+    snapshot.mkdir(parents=True)
+    (snapshot / "Tiny-Q4_K_M.gguf").symlink_to(older)
+    chosen = await plan(REPO, hub, locations)
+    assert chosen.existing is None
+    assert (await fetch(chosen)).read_bytes() == data
+
+
 async def test_split_models_download_every_part(
     hub: Hub, locations: Locations, fake_hub: FakeHub
 ) -> None:

@@ -188,6 +188,13 @@ def test_a_file_reachable_twice_is_listed_once_under_the_first_source(
     assert model.source == "added"
 
 
+def test_a_folder_link_that_loops_back_is_walked_once(locations: Locations) -> None:
+    folder = locations.lmstudio[0] / "pub" / "m-GGUF"
+    gguf_at(folder / "m-Q4_K_M.gguf")
+    (folder / "again").symlink_to(folder, target_is_directory=True)
+    assert [m.name for m in local_models(locations=locations)] == ["pub/m-GGUF:Q4_K_M"]
+
+
 def test_a_damaged_file_is_listed_with_its_problem(locations: Locations) -> None:
     bad = locations.gpt4all[0] / "broken-Q4_0.gguf"
     bad.parent.mkdir(parents=True)
