@@ -39,7 +39,7 @@ async def latency_once(server: StreamServer) -> float:
                 if model.message(row).reply.length:  # type: ignore[union-attr]
                     paints.append(at)
 
-        watcher = PaintWatcher(window.message_view.viewport(), on_paint)
+        watcher = PaintWatcher(window.chat.message_view.viewport(), on_paint)
         loop = asyncio.get_running_loop()
         sent = loop.run_in_executor(None, server.readline)
         window.session.send("hi")

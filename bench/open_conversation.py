@@ -60,7 +60,7 @@ async def open_once(store: Store, conversation_id: int) -> dict[str, float]:
     loaded = time.monotonic()
     conversation = to_chat(stored)
     converted = time.monotonic()
-    watcher = PaintWatcher(window.message_view.viewport(), on_paint)
+    watcher = PaintWatcher(window.chat.message_view.viewport(), on_paint)
     window.session.conversations.items.insert(0, conversation)
     window.session.select_conversation(conversation.id)
     selected = time.monotonic()

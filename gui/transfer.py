@@ -56,7 +56,9 @@ class Transfer(QObject):
         self._spawn = spawn
         self.dialog: QFileDialog | None = None
 
-    def _ask(self, title: str, save: bool, name_filter: str, suffix: str, then: Any) -> None:
+    def _ask(
+        self, title: str, save: bool, name_filter: str, suffix: str, then: Callable[[str], None]
+    ) -> None:
         if self.dialog is not None:
             self.dialog.deleteLater()
         dialog = QFileDialog(self._window, title)

@@ -70,8 +70,8 @@ def status_of(window: MainWindow) -> str:
 
 
 async def send(qtbot, window: MainWindow, text: str) -> None:
-    qtbot.keyClicks(window.input_box, text)
-    qtbot.keyClick(window.input_box, Qt.Key.Key_Return)
+    qtbot.keyClicks(window.chat.input_box, text)
+    qtbot.keyClick(window.chat.input_box, Qt.Key.Key_Return)
 
 
 def last_prompt(site: Any) -> str:

@@ -90,7 +90,7 @@ async def shoot(out: Path) -> None:
         window.session.send("How do I add up a column of a CSV file in Python?")
         await until(lambda: not window.session.busy, seconds=30, what="the reply")
         await asyncio.sleep(0.2)
-        window.message_view.scrollToBottom()
+        window.chat.message_view.scrollToBottom()
         await asyncio.sleep(0.1)
         save(window, out)
         window.close()

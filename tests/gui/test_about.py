@@ -18,9 +18,9 @@ def test_the_about_dialog_shows_the_version_and_the_data_folder(qtbot) -> None:
     window.show()
     help_menu = [a.menu() for a in window.menuBar().actions() if a.text() == "&Help"]
     assert help_menu
-    assert window.about_action in help_menu[0].actions()
+    assert window.menus.about_action in help_menu[0].actions()
 
-    window.about_action.trigger()
+    window.menus.about_action.trigger()
     dialog = window.about_dialog
     assert dialog is not None
     # open(), not exec(): trigger() returned while the dialog is up.

@@ -28,7 +28,7 @@ def seed() -> None:
 
 
 def titles(window: MainWindow) -> list[str]:
-    sidebar = window.conversation_list
+    sidebar = window.sidebar.conversation_list
     return [sidebar.item(i).text() for i in range(sidebar.count())]
 
 
@@ -47,7 +47,7 @@ async def test_export_the_current_conversation_as_json_and_import_it_elsewhere(
     target = tmp_path / "one.json"
     async with open_window(qtbot, wordpress) as window:
         await until(lambda: window.message_model.rowCount() == 2, what="the newest chat")
-        window.export_json_action.trigger()
+        window.menus.export_json_action.trigger()
         dialog = asking(window)
         assert dialog.acceptMode() == QFileDialog.AcceptMode.AcceptSave
         dialog.fileSelected.emit(str(target))
@@ -60,13 +60,13 @@ async def test_export_the_current_conversation_as_json_and_import_it_elsewhere(
     monkeypatch.setenv("DESKCHAT_DATA_DIR", str(tmp_path / "elsewhere"))
     async with open_window(qtbot, wordpress) as window:
         assert titles(window) == ["New chat"]
-        window.import_action.trigger()
+        window.menus.import_action.trigger()
         dialog = asking(window)
         assert dialog.acceptMode() == QFileDialog.AcceptMode.AcceptOpen
         dialog.fileSelected.emit(str(target))
         await until(lambda: "Export me" in titles(window), what="the imported chat")
         assert window.statusBar().currentMessage() == "Imported 1 conversation."
-        window.conversation_list.setCurrentRow(titles(window).index("Export me"))
+        window.sidebar.conversation_list.setCurrentRow(titles(window).index("Export me"))
         await until(lambda: window.message_model.rowCount() == 2, what="the imported messages")
         assert window.message_model.index(1).data() == "It is **4**."
 
@@ -75,7 +75,7 @@ async def test_export_all_as_markdown(qtbot, wordpress: str, tmp_path: Path) -> 
     seed()
     target = tmp_path / "all.md"
     async with open_window(qtbot, wordpress) as window:
-        window.export_all_markdown_action.trigger()
+        window.menus.export_all_markdown_action.trigger()
         asking(window).fileSelected.emit(str(target))
         await until(target.exists, what="the export file")
     text = target.read_text(encoding="utf-8")
@@ -86,7 +86,7 @@ async def test_export_all_as_markdown(qtbot, wordpress: str, tmp_path: Path) -> 
 
 async def test_import_a_chatgpt_export(qtbot, wordpress: str) -> None:
     async with open_window(qtbot, wordpress) as window:
-        window.import_action.trigger()
+        window.menus.import_action.trigger()
         asking(window).fileSelected.emit(str(CHATGPT))
         await until(lambda: "Packing for Iceland" in titles(window), what="the imported chat")
         assert window.statusBar().currentMessage().startswith("Imported ")
@@ -96,7 +96,7 @@ async def test_a_broken_file_is_one_sentence(qtbot, wordpress: str, tmp_path: Pa
     broken = tmp_path / "broken.json"
     broken.write_text("{ not json", encoding="utf-8")
     async with open_window(qtbot, wordpress) as window:
-        window.import_action.trigger()
+        window.menus.import_action.trigger()
         asking(window).fileSelected.emit(str(broken))
         await until(lambda: window.statusBar().currentMessage(), what="the error")
         message = window.statusBar().currentMessage()
@@ -107,7 +107,7 @@ async def test_a_broken_file_is_one_sentence(qtbot, wordpress: str, tmp_path: Pa
 
 async def test_exporting_an_empty_chat_says_there_is_nothing(qtbot, wordpress: str) -> None:
     async with open_window(qtbot, wordpress) as window:
-        window.export_markdown_action.trigger()
+        window.menus.export_markdown_action.trigger()
         assert window.transfer is not None
         assert window.transfer.dialog is None
         assert "nothing to export" in window.statusBar().currentMessage()

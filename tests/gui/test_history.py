@@ -36,7 +36,7 @@ async def test_history_survives_a_restart(qtbot, wordpress: str, fake_site: Fake
         model = window.message_model
         assert model.index(0).data() == "Say hello in French"
         assert model.index(1).data() == "Bonjour à vous"
-        assert window.conversation_list.item(0).text() == "Say hello in French"
+        assert window.sidebar.conversation_list.item(0).text() == "Say hello in French"
         # Stored replies have no timing; nothing pretends otherwise. The model is named.
         assert model.index(1).data(FooterRole) == "gpt-4o-mini-2024-07-18"
     assert [(m.role, m.content, m.status) for m in stored_path()] == [
@@ -62,7 +62,7 @@ async def test_stop_saves_the_partial_reply_as_stopped(
     async with open_window(qtbot, wordpress) as window:
         await send(qtbot, window, "Tell me")
         await until(lambda: window.message_model.index(1).data() == "Partial answer")
-        window.stop_action.trigger()
+        window.menus.stop_action.trigger()
         await until(lambda: not window.session.busy, what="the stop")
         assert window.message_model.index(1).data(FooterRole) == STOPPED
         path = stored_path()
@@ -120,11 +120,11 @@ async def test_an_interrupted_reply_shows_continue_and_continue_appends(
         assert model.index(1).data(FooterRole) == INTERRUPTED
         await until(lambda: "cut off" in window.statusBar().currentMessage(), what="the notice")
         assert "Write a poem" in window.statusBar().currentMessage()
-        assert window.retry_bar.isVisibleTo(window)
-        assert window.continue_button.isVisibleTo(window)
+        assert window.chat.retry_bar.isVisibleTo(window)
+        assert window.chat.continue_button.isVisibleTo(window)
         assert window.session.can_continue()
 
-        window.continue_button.click()
+        window.chat.continue_button.click()
 
         await until(lambda: status_of(window) == "complete", what="the continuation")
         assert model.rowCount() == 2
@@ -132,7 +132,7 @@ async def test_an_interrupted_reply_shows_continue_and_continue_appends(
         sent = last_prompt(fake_site)
         assert "Roses are red," in sent
         assert CONTINUE_PROMPT in sent
-        assert not window.continue_button.isVisibleTo(window)
+        assert not window.chat.continue_button.isVisibleTo(window)
         await until(lambda: not window.session.busy)
     assert [(m.content, m.status) for m in stored_path()] == [
         ("Write a poem", "complete"),

@@ -147,10 +147,10 @@ async def test_an_error_after_text_is_not_retried_and_the_text_stays(qtbot) -> N
         message = last_reply(window)
         assert message.reply.status == "error"
         assert message.content == "Partial"
-        assert message.reply.error in window.delegate.layouts.measure(message).footer
+        assert message.reply.error in window.chat.delegate.layouts.measure(message).footer
         assert seen == []
         assert len(chats(fake)) == 1
-        assert window.retry_bar.isVisibleTo(window)
+        assert window.chat.retry_bar.isVisibleTo(window)
         await window.session.aclose()
 
 

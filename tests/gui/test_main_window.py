@@ -25,7 +25,7 @@ def last(window: MainWindow) -> ChatMessage:
 
 def shown_footer(window: MainWindow) -> str:
     """The line the delegate paints under the last bubble (from the model's FooterRole)."""
-    return window.delegate.layouts.measure(last(window)).footer
+    return window.chat.delegate.layouts.measure(last(window)).footer
 
 
 async def no_wait(_seconds: float) -> None:
@@ -44,8 +44,8 @@ def hanging(texts: list[str]) -> Script:
 
 
 async def type_and_enter(qtbot, window: MainWindow, text: str) -> None:
-    qtbot.keyClicks(window.input_box, text)
-    qtbot.keyClick(window.input_box, Qt.Key.Key_Return)
+    qtbot.keyClicks(window.chat.input_box, text)
+    qtbot.keyClick(window.chat.input_box, Qt.Key.Key_Return)
 
 
 async def test_enter_sends_and_the_bubble_fills_with_the_reply(
@@ -55,16 +55,16 @@ async def test_enter_sends_and_the_bubble_fills_with_the_reply(
     await type_and_enter(qtbot, window, "Hi there")
 
     await until(lambda: status_of(window) == "complete", what="the reply")
-    await until(lambda: window.send_button.text() == "Send")
+    await until(lambda: window.chat.send_button.text() == "Send")
     model = window.message_model
     assert model.rowCount() == 2
     assert model.index(0).data() == "Hi there"
     assert model.index(1).data() == "Hello, wörld!"
     assert fake_site.posts[0]["form"]["message"] == "Hi there"
-    assert window.input_box.toPlainText() == ""
-    painted = window.delegate.painted_rows
+    assert window.chat.input_box.toPlainText() == ""
+    painted = window.chat.delegate.painted_rows
     painted.clear()
-    window.message_view.viewport().grab()
+    window.chat.message_view.viewport().grab()
     assert set(painted) == {0, 1}
 
 
@@ -73,7 +73,7 @@ async def test_send_button_becomes_stop_while_streaming(
 ) -> None:
     fake_site.reply = hanging(["Part"])
     await type_and_enter(qtbot, window, "Go")
-    await until(lambda: window.send_button.text() == "Stop")
+    await until(lambda: window.chat.send_button.text() == "Stop")
     await until(lambda: window.message_model.index(1).data() == "Part", what="the first chunk")
     # Typing Enter again while streaming sends nothing more.
     await type_and_enter(qtbot, window, "again")
@@ -97,14 +97,14 @@ async def test_stop_keeps_the_partial_reply_and_closes_the_connection(
     await type_and_enter(qtbot, window, "Tell me")
     await until(lambda: last(window).content == "Partial answer", what="the partial reply")
 
-    qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.chat.send_button, Qt.MouseButton.LeftButton)
 
     await until(lambda: status_of(window) == "stopped", what="the stop")
     assert last(window).content == "Partial answer"
     assert shown_footer(window) == STOPPED
     await asyncio.wait_for(fake_site.cancelled.wait(), 10)
-    await until(lambda: window.send_button.text() == "Send")
-    assert not window.retry_bar.isVisibleTo(window)
+    await until(lambda: window.chat.send_button.text() == "Send")
+    assert not window.chat.retry_bar.isVisibleTo(window)
 
 
 async def test_escape_stops_the_reply(qtbot, window: MainWindow, fake_site: FakeWordPress) -> None:
@@ -112,7 +112,7 @@ async def test_escape_stops_the_reply(qtbot, window: MainWindow, fake_site: Fake
     await type_and_enter(qtbot, window, "Tell me")
     await until(lambda: last(window).content == "Half", what="the partial reply")
 
-    qtbot.keyClick(window.input_box, Qt.Key.Key_Escape)
+    qtbot.keyClick(window.chat.input_box, Qt.Key.Key_Escape)
 
     await until(lambda: status_of(window) == "stopped", what="the stop")
     assert last(window).content == "Half"
@@ -138,9 +138,9 @@ async def test_an_error_shows_a_sentence_and_retry_sends_again(
     assert "HTTP 500" in failed.reply.error
     assert failed.reply.error in shown_footer(window)
     assert not failed.reply.error.startswith("DeskChat hit an internal error")
-    assert window.retry_bar.isVisibleTo(window)
+    assert window.chat.retry_bar.isVisibleTo(window)
 
-    qtbot.mouseClick(window.retry_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.chat.retry_button, Qt.MouseButton.LeftButton)
 
     await until(lambda: status_of(window) == "complete", what="the retried reply")
     assert last(window).content == "Fine now"
@@ -148,7 +148,7 @@ async def test_an_error_shows_a_sentence_and_retry_sends_again(
     # The same conversation was sent again: the failed reply is not part of it.
     assert fake_site.posts[attempts]["form"]["message"] == "Hello?"
     assert window.message_model.rowCount() == 3
-    await until(lambda: not window.retry_bar.isVisibleTo(window))
+    await until(lambda: not window.chat.retry_bar.isVisibleTo(window))
 
 
 async def test_a_dropped_connection_keeps_the_partial_text_with_the_error(
@@ -172,7 +172,7 @@ async def test_retry_is_reachable_from_the_keyboard(
     fake_site.reply = [*[Script(status=503, chunks=[b"busy"])] * attempts, stream(["Back"])]
     await type_and_enter(qtbot, window, "Hello?")
     await until(lambda: status_of(window) == "error", what="the error")
-    window.retry_action.trigger()
+    window.menus.retry_action.trigger()
     await until(lambda: status_of(window) == "complete", what="the retried reply")
     assert last(window).content == "Back"
 
@@ -219,10 +219,10 @@ async def test_ctrl_n_starts_a_new_conversation_and_the_sidebar_switches(
 
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
 
-    sidebar = window.conversation_list
+    sidebar = window.sidebar.conversation_list
     assert sidebar.count() == 2
     assert window.message_model.rowCount() == 0
-    assert window.input_box.hasFocus()
+    assert window.chat.input_box.hasFocus()
     assert sidebar.item(1).text() == "First chat"
     sidebar.setCurrentRow(1)
     assert window.message_model.rowCount() == 2
@@ -234,15 +234,15 @@ async def test_ctrl_f_focuses_search_which_filters_by_title(
 ) -> None:
     await type_and_enter(qtbot, window, "Apples")
     await until(lambda: status_of(window) == "complete", what="the reply")
-    window.new_chat_action.trigger()
+    window.menus.new_chat_action.trigger()
     await type_and_enter(qtbot, window, "Pears")
     await until(lambda: status_of(window) == "complete", what="the reply")
 
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
-    assert window.search_box.hasFocus()
-    qtbot.keyClicks(window.search_box, "app")
+    assert window.sidebar.search_box.hasFocus()
+    qtbot.keyClicks(window.sidebar.search_box, "app")
 
-    sidebar = window.conversation_list
+    sidebar = window.sidebar.conversation_list
     items = [sidebar.item(i) for i in range(sidebar.count())]
     shown = [item.text() for item in items if not item.isHidden()]
     assert shown == ["Apples"]

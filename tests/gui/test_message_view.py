@@ -73,11 +73,11 @@ def test_ten_thousand_messages_paint_only_the_visible_rows(qtbot) -> None:
     window.show()
     qtbot.waitExposed(window)
     window.message_model.extend(many_messages(10_000))
-    view = window.message_view
+    view = window.chat.message_view
     qtbot.waitUntil(lambda: view.indexAt(view.viewport().rect().center()).isValid())
 
     assert window.message_model.rowCount() == 10_000
-    window.delegate.painted_rows.clear()
+    window.chat.delegate.painted_rows.clear()
     view.viewport().grab()
 
     viewport = view.viewport().rect()
@@ -86,7 +86,7 @@ def test_ten_thousand_messages_paint_only_the_visible_rows(qtbot) -> None:
         for row in range(10_000)
         if view.visualRect(window.message_model.index(row)).intersects(viewport)
     }
-    painted = set(window.delegate.painted_rows)
+    painted = set(window.chat.delegate.painted_rows)
     assert painted
     assert painted <= visible
     assert len(visible) < 60
@@ -99,7 +99,7 @@ def test_a_long_reply_is_laid_out_once_per_revision(qtbot) -> None:
     reply = ReplyState()
     message = ChatMessage("assistant", reply=reply)
     window.message_model.append(message)
-    delegate = window.delegate
+    delegate = window.chat.delegate
     reply.handle("line of text " * 5000)
     first = delegate.layouts.measure(message)
     assert delegate.layouts.measure(message) is first
@@ -115,13 +115,13 @@ def test_painting_a_long_reply_draws_only_what_is_visible(qtbot) -> None:
     window.show()
     qtbot.waitExposed(window)
     window.message_model.append(ChatMessage("assistant", reply=_done("para\n" * 20000)))
-    view = window.message_view
+    view = window.chat.message_view
     qtbot.waitUntil(lambda: view.visualRect(window.message_model.index(0)).height() > 10000)
     rect: QRect = view.visualRect(window.message_model.index(0))
     assert rect.height() > view.viewport().height() * 10
-    window.delegate.painted_rows.clear()
+    window.chat.delegate.painted_rows.clear()
     view.viewport().grab()
-    assert window.delegate.painted_rows == [0]
+    assert window.chat.delegate.painted_rows == [0]
 
 
 def test_focus_is_in_the_input_at_start(qtbot) -> None:
@@ -130,20 +130,20 @@ def test_focus_is_in_the_input_at_start(qtbot) -> None:
     window.show()
     window.activateWindow()
     qtbot.waitActive(window)
-    assert window.focusWidget() is window.input_box
+    assert window.focusWidget() is window.chat.input_box
     # Focus-in events arrive through the event loop after activation.
-    qtbot.waitUntil(window.input_box.hasFocus)
+    qtbot.waitUntil(window.chat.input_box.hasFocus)
 
 
 def test_shift_enter_inserts_a_newline_and_does_not_send(qtbot) -> None:
     window = MainWindow(ScriptedProvider())
     qtbot.addWidget(window)
     sent: list[str] = []
-    window.input_box.submitted.connect(sent.append)
-    qtbot.keyClicks(window.input_box, "first")
-    qtbot.keyClick(window.input_box, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
-    qtbot.keyClicks(window.input_box, "second")
-    assert window.input_box.toPlainText() == "first\nsecond"
+    window.chat.input_box.submitted.connect(sent.append)
+    qtbot.keyClicks(window.chat.input_box, "first")
+    qtbot.keyClick(window.chat.input_box, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(window.chat.input_box, "second")
+    assert window.chat.input_box.toPlainText() == "first\nsecond"
     assert sent == []
     assert window.message_model.rowCount() == 0
 
@@ -178,16 +178,16 @@ def test_in_the_window_a_link_asks_first_and_copy_fills_the_clipboard(qtbot) -> 
     window.message_model.append(
         ChatMessage("assistant", reply=_done(f"See [this]({url}).\n\n```\ncode here\n```\n"))
     )
-    view = window.message_view
+    view = window.chat.message_view
     view.doItemsLayout()
     index = window.message_model.index(0)
 
     QGuiApplication.clipboard().setText("before")
-    button = window.delegate.hits.copy_button_rect(index, 0)
+    button = window.chat.delegate.hits.copy_button_rect(index, 0)
     QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=button.center())
     assert QGuiApplication.clipboard().text() == "code here\n"
 
-    point = point_of_link(window.delegate, window.message_model, url)
+    point = point_of_link(window.chat.delegate, window.message_model, url)
     QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point)
     box = window.links.confirm_box
     assert box is not None

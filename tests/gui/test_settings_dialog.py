@@ -101,7 +101,7 @@ async def test_the_dialog_opens_while_a_reply_streams_and_saves_settings(
         await queue.chunks.put("First ")
         await until(lambda: model.index(1).data() == "First ", what="the first chunk")
 
-        window.settings_action.trigger()
+        window.menus.settings_action.trigger()
         dialog = window.settings_dialog
         assert dialog is not None
         assert dialog.isVisible()
@@ -127,15 +127,16 @@ async def test_the_dialog_opens_while_a_reply_streams_and_saves_settings(
         assert saved["font_size"] == 15
         assert saved["theme"] == "dark"
         assert saved["send_key"] == "ctrl+enter"
-        assert window.message_view.font().pointSize() == 15
+        assert window.chat.message_view.font().pointSize() == 15
         window_colour = QApplication.palette().color(QPalette.ColorRole.Window)
         assert window_colour.lightness() < 100
 
         # Enter now adds a line; Ctrl+Enter sends, with the prompt and temperature.
-        qtbot.keyClicks(window.input_box, "Next")
-        qtbot.keyClick(window.input_box, Qt.Key.Key_Return)
-        assert window.input_box.toPlainText() == "Next\n"
-        qtbot.keyClick(window.input_box, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClicks(window.chat.input_box, "Next")
+        qtbot.keyClick(window.chat.input_box, Qt.Key.Key_Return)
+        assert window.chat.input_box.toPlainText() == "Next\n"
+        ctrl = Qt.KeyboardModifier.ControlModifier
+        qtbot.keyClick(window.chat.input_box, Qt.Key.Key_Return, ctrl)
         await until(lambda: len(queue.requests) == 2, what="the second request")
         assert queue.requests[1][0] == {"role": "system", "content": "Be brief."}
         assert queue.params[1] == {"temperature": 0.3}
@@ -156,7 +157,7 @@ async def test_a_new_provider_applies_without_restart_and_the_key_goes_to_the_ke
         return queue
 
     async with open_window(qtbot, wordpress, settings=settings, factory=factory) as window:
-        window.settings_action.trigger()
+        window.menus.settings_action.trigger()
         dialog = window.settings_dialog
         assert dialog is not None
         assert not dialog.api_key_edit.isVisibleTo(dialog)  # chatgptfree needs no key
@@ -187,7 +188,7 @@ async def test_without_a_keyring_the_key_is_kept_for_this_session_only(
     assert not provider.keyring_available()
     settings = Settings.load(settings_path())
     async with open_window(qtbot, wordpress, settings=settings) as window:
-        window.settings_action.trigger()
+        window.menus.settings_action.trigger()
         dialog = window.settings_dialog
         assert dialog is not None
         choose(dialog.provider_box, "openai")
@@ -212,8 +213,8 @@ def test_command_line_options_override_saved_settings() -> None:
 
 
 async def test_the_settings_action_is_off_without_settings(window: MainWindow) -> None:
-    assert not window.settings_action.isEnabled()
-    window.settings_action.trigger()
+    assert not window.menus.settings_action.isEnabled()
+    window.menus.settings_action.trigger()
     assert window.settings_dialog is None
 
 
@@ -234,7 +235,7 @@ async def test_a_proxy_password_goes_to_the_keyring_and_back_into_the_provider(
             return made
 
         async with open_window(qtbot, wordpress, settings=settings, factory=factory) as window:
-            window.settings_action.trigger()
+            window.menus.settings_action.trigger()
             dialog = window.settings_dialog
             assert dialog is not None
             dialog.proxy_edit.setText(f"http://me:{PROXY_PASSWORD}@127.0.0.1:3128")
@@ -257,7 +258,7 @@ async def test_without_a_keyring_the_proxy_password_lasts_this_session_and_says_
     assert not provider.keyring_available()
     settings = Settings.load(settings_path())
     async with open_window(qtbot, wordpress, settings=settings) as window:
-        window.settings_action.trigger()
+        window.menus.settings_action.trigger()
         dialog = window.settings_dialog
         assert dialog is not None
         dialog.proxy_edit.setText(f"http://me:{PROXY_PASSWORD}@127.0.0.1:3128")
@@ -301,7 +302,7 @@ async def test_extra_headers_are_saved_and_reach_the_provider(qtbot, wordpress: 
         return QueueProvider()
 
     async with open_window(qtbot, wordpress, settings=settings, factory=factory) as window:
-        window.settings_action.trigger()
+        window.menus.settings_action.trigger()
         dialog = window.settings_dialog
         assert dialog is not None
         dialog.headers_edit.setPlainText("not a header")

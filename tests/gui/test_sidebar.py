@@ -30,7 +30,7 @@ def seed() -> None:
 
 
 def titles(window: MainWindow) -> list[str]:
-    sidebar = window.conversation_list
+    sidebar = window.sidebar.conversation_list
     return [sidebar.item(i).text() for i in range(sidebar.count())]
 
 
@@ -44,7 +44,7 @@ async def test_the_sidebar_lists_stored_chats_newest_first(qtbot, wordpress: str
     async with open_window(qtbot, wordpress) as window:
         await until(lambda: titles(window) == ["Pears", "Apples"], what="the stored chats")
         await until(lambda: window.message_model.rowCount() == 4, what="the newest chat")
-        window.conversation_list.setCurrentRow(1)
+        window.sidebar.conversation_list.setCurrentRow(1)
         await until(lambda: window.message_model.rowCount() == 2, what="the older chat")
         assert window.message_model.index(0).data() == "Do you like apples?"
 
@@ -53,10 +53,10 @@ async def test_f2_renames_inline_and_the_store_keeps_it(qtbot, wordpress: str) -
     seed()
     async with open_window(qtbot, wordpress) as window:
         await until(lambda: titles(window) == ["Pears", "Apples"], what="the stored chats")
-        sidebar = window.conversation_list
+        sidebar = window.sidebar.conversation_list
         sidebar.setCurrentRow(1)
         sidebar.setFocus()
-        window.rename_action.trigger()
+        window.menus.rename_action.trigger()
         assert sidebar.state() == QAbstractItemView.State.EditingState
         editor = sidebar.indexWidget(sidebar.currentIndex())
         assert isinstance(editor, QLineEdit)
@@ -73,20 +73,20 @@ async def test_delete_moves_to_the_bin_and_undo_brings_it_back(qtbot, wordpress:
     seed()
     async with open_window(qtbot, wordpress) as window:
         await until(lambda: titles(window) == ["Pears", "Apples"], what="the stored chats")
-        window.conversation_list.setCurrentRow(0)
-        window.delete_conversation_action.trigger()
+        window.sidebar.conversation_list.setCurrentRow(0)
+        window.menus.delete_conversation_action.trigger()
 
         assert titles(window) == ["Apples"]
-        assert window.undo_button.isVisibleTo(window)
+        assert window.sidebar.undo_button.isVisibleTo(window)
         assert "Pears" in window.statusBar().currentMessage()
         await until(lambda: stored_titles() == ["Apples"], what="the soft delete")
         with Store(database_path()) as s:
             assert [c.title for c in s.deleted_conversations()] == ["Pears"]
 
-        window.undo_button.click()
+        window.sidebar.undo_button.click()
 
         assert titles(window) == ["Pears", "Apples"]
-        assert not window.undo_button.isVisibleTo(window)
+        assert not window.sidebar.undo_button.isVisibleTo(window)
         await until(lambda: stored_titles() == ["Pears", "Apples"], what="the restore")
         await until(lambda: window.message_model.rowCount() == 4, what="the restored chat")
 
@@ -95,43 +95,43 @@ async def test_search_finds_message_text_and_jumps_to_the_message(qtbot, wordpre
     seed()
     async with open_window(qtbot, wordpress) as window:
         await until(lambda: titles(window) == ["Pears", "Apples"], what="the stored chats")
-        window.conversation_list.setCurrentRow(1)
+        window.sidebar.conversation_list.setCurrentRow(1)
         await until(lambda: window.message_model.rowCount() == 2, what="the older chat")
 
         qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
-        assert window.search_box.hasFocus()
-        qtbot.keyClicks(window.search_box, "quince")
-        results = window.search_results
+        assert window.sidebar.search_box.hasFocus()
+        qtbot.keyClicks(window.sidebar.search_box, "quince")
+        results = window.sidebar.search_results
         await until(lambda: results.hits, what="the search results")
         assert results.isVisibleTo(window)
-        assert not window.conversation_list.isVisibleTo(window)
+        assert not window.sidebar.conversation_list.isVisibleTo(window)
         assert len(results.hits) == 1
         assert "<b>quinces</b>" in results.snippet_text(0)
 
         results.itemClicked.emit(results.item(0))
 
         await until(lambda: window.message_model.rowCount() == 4, what="the hit's chat")
-        current = window.message_view.currentIndex()
+        current = window.chat.message_view.currentIndex()
         assert current.row() == 3
         assert "quinces" in current.data()
-        assert window.conversation_list.currentItem().text() == "Pears"
+        assert window.sidebar.conversation_list.currentItem().text() == "Pears"
 
 
 async def test_search_finds_titles_and_says_when_nothing_matches(qtbot, wordpress: str) -> None:
     seed()
     async with open_window(qtbot, wordpress) as window:
         await until(lambda: titles(window) == ["Pears", "Apples"], what="the stored chats")
-        qtbot.keyClicks(window.search_box, "zebra")
+        qtbot.keyClicks(window.sidebar.search_box, "zebra")
         await until(
             lambda: (
-                window.search_results.count() == 1
-                and window.search_results.item(0).text() == "No matches"
+                window.sidebar.search_results.count() == 1
+                and window.sidebar.search_results.item(0).text() == "No matches"
             ),
             what="no matches",
         )
-        window.search_box.clear()
-        assert window.conversation_list.isVisibleTo(window)
-        assert not window.search_results.isVisibleTo(window)
+        window.sidebar.search_box.clear()
+        assert window.sidebar.conversation_list.isVisibleTo(window)
+        assert not window.sidebar.search_results.isVisibleTo(window)
 
 
 def test_snippets_are_escaped_and_matches_bold() -> None:
@@ -143,9 +143,26 @@ async def test_a_chat_renamed_before_its_first_message_keeps_the_name(
 ) -> None:
     fake_site.reply = stream(["ok"])
     async with open_window(qtbot, wordpress) as window:
-        item = window.conversation_list.item(0)
+        item = window.sidebar.conversation_list.item(0)
         item.setText("My plans")
         await send(qtbot, window, "First message")
         await until(lambda: not window.session.busy and window.message_model.rowCount() == 2)
         assert titles(window) == ["My plans"]
         await until(lambda: stored_titles() == ["My plans"], what="the stored title")
+
+
+async def test_a_search_that_breaks_says_so_in_the_status_bar(
+    qtbot, wordpress: str, monkeypatch
+) -> None:
+    async with open_window(qtbot, wordpress) as window:
+
+        async def broken(_text: str) -> list[object]:
+            raise RuntimeError("index broken")
+
+        monkeypatch.setattr(window.session, "search", broken)
+        qtbot.keyClicks(window.sidebar.search_box, "quince")
+        await until(lambda: "internal error" in window.statusBar().currentMessage())
+        assert window.statusBar().currentMessage() == (
+            "DeskChat hit an internal error (RuntimeError: index broken)"
+            " and could not finish a background job."
+        )

@@ -33,8 +33,8 @@ def version(window: MainWindow, row: int) -> tuple[int, int]:
 
 
 def select(window: MainWindow, row: int) -> None:
-    window.message_view.setFocus()
-    window.message_view.setCurrentIndex(window.message_model.index(row))
+    window.chat.message_view.setFocus()
+    window.chat.message_view.setCurrentIndex(window.message_model.index(row))
 
 
 async def finished(window: MainWindow) -> None:
@@ -52,10 +52,10 @@ async def test_regenerate_keeps_the_old_answer_and_alt_arrows_switch(
         assert version(window, 1) == (1, 1)
 
         select(window, 1)
-        assert window.regenerate_action in window.message_actions(
-            window.message_view.currentIndex()
+        assert window.menus.regenerate_action in window.chat.message_actions(
+            window.chat.message_view.currentIndex()
         )
-        window.regenerate_action.trigger()
+        window.menus.regenerate_action.trigger()
         await finished(window)
 
         assert texts(window) == ["Question", "Second answer"]
@@ -65,12 +65,12 @@ async def test_regenerate_keeps_the_old_answer_and_alt_arrows_switch(
         assert [m.content for m in answers] == ["First answer", "Second answer"]
 
         select(window, 1)
-        qtbot.keyClick(window.message_view, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+        qtbot.keyClick(window.chat.message_view, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
         await until(lambda: texts(window) == ["Question", "First answer"], what="version 1")
         assert version(window, 1) == (1, 2)
-        assert window.message_view.currentIndex().row() == 1
+        assert window.chat.message_view.currentIndex().row() == 1
 
-        qtbot.keyClick(window.message_view, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+        qtbot.keyClick(window.chat.message_view, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
         await until(lambda: texts(window) == ["Question", "Second answer"], what="version 2")
         assert [m.content for m in stored_path()] == ["Question", "Second answer"]
 
@@ -86,21 +86,21 @@ async def test_edit_resends_and_the_old_branch_stays(
         await finished(window)
 
         select(window, 0)
-        window.edit_action.trigger()
-        assert window.input_box.toPlainText() == "Tell me about cats"
-        assert window.edit_label.isVisibleTo(window)
-        window.input_box.clear()
+        window.menus.edit_action.trigger()
+        assert window.chat.input_box.toPlainText() == "Tell me about cats"
+        assert window.chat.edit_label.isVisibleTo(window)
+        window.chat.input_box.clear()
         await send(qtbot, window, "Tell me about dogs")
         await finished(window)
 
         assert texts(window) == ["Tell me about dogs", "About dogs"]
         assert version(window, 0) == (2, 2)
-        assert not window.edit_label.isVisibleTo(window)
+        assert not window.chat.edit_label.isVisibleTo(window)
         # The provider saw the edited question only, not the old branch.
         assert last_prompt(fake_site) == "Tell me about dogs"
 
         select(window, 0)
-        window.previous_version_action.trigger()
+        window.menus.previous_version_action.trigger()
         await until(
             lambda: (
                 texts(window) == ["Tell me about cats", "About cats", "More please", "More on cats"]
@@ -116,10 +116,10 @@ async def test_escape_cancels_an_edit(qtbot, wordpress: str, fake_site: FakeWord
         await send(qtbot, window, "Original")
         await finished(window)
         select(window, 0)
-        window.edit_action.trigger()
-        qtbot.keyClick(window.input_box, Qt.Key.Key_Escape)
-        assert not window.edit_label.isVisibleTo(window)
-        assert window.input_box.toPlainText() == ""
+        window.menus.edit_action.trigger()
+        qtbot.keyClick(window.chat.input_box, Qt.Key.Key_Escape)
+        assert not window.chat.edit_label.isVisibleTo(window)
+        assert window.chat.input_box.toPlainText() == ""
         assert texts(window) == ["Original", "Answer"]
 
 
@@ -133,15 +133,15 @@ async def test_delete_message_removes_it_and_what_follows(
         await send(qtbot, window, "Second")
         await finished(window)
         select(window, 2)
-        qtbot.keyClick(window.message_view, Qt.Key.Key_Delete)
-        box = window.delete_confirmation
+        qtbot.keyClick(window.chat.message_view, Qt.Key.Key_Delete)
+        box = window.chat.delete_confirmation
         assert box is not None
         assert box.isVisible()
         box.button(QMessageBox.StandardButton.Cancel).click()
         assert len(texts(window)) == 4
 
-        qtbot.keyClick(window.message_view, Qt.Key.Key_Delete)
-        box = window.delete_confirmation
+        qtbot.keyClick(window.chat.message_view, Qt.Key.Key_Delete)
+        box = window.chat.delete_confirmation
         assert box is not None
         box.button(QMessageBox.StandardButton.Yes).click()
         await until(lambda: texts(window) == ["First", "One"], what="the delete")
@@ -156,13 +156,13 @@ async def test_copy_puts_the_message_on_the_clipboard(
         await send(qtbot, window, "Hi")
         await finished(window)
         select(window, 1)
-        qtbot.keyClick(window.message_view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClick(window.chat.message_view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
         assert QGuiApplication.clipboard().text() == "Copy me"
 
 
 def distinct_colours(window: MainWindow, area: QRect) -> int:
     """How many colours the message view shows inside ``area`` (1: nothing drawn there)."""
-    image = window.message_view.viewport().grab().toImage()
+    image = window.chat.message_view.viewport().grab().toImage()
     return len(
         {
             image.pixel(x, y)
@@ -174,7 +174,7 @@ def distinct_colours(window: MainWindow, area: QRect) -> int:
 
 def arrows(window: MainWindow, row: int) -> tuple[QRect, QRect]:
     index = window.message_model.index(row)
-    delegate = window.delegate
+    delegate = window.chat.delegate
     return delegate.hits.version_arrow_rect(index, -1), delegate.hits.version_arrow_rect(index, +1)
 
 
@@ -185,13 +185,13 @@ async def test_version_arrows_show_only_with_versions_and_clicks_switch(
     async with open_window(qtbot, wordpress) as window:
         await send(qtbot, window, "Question")
         await finished(window)
-        single = window.delegate.layouts.measure(window.message_model.message(1))
+        single = window.chat.delegate.layouts.measure(window.message_model.message(1))
         assert single.nav is None
         assert arrows(window, 1) == (QRect(), QRect())
         assert arrows(window, 0) == (QRect(), QRect())
 
         select(window, 1)
-        window.regenerate_action.trigger()
+        window.menus.regenerate_action.trigger()
         await finished(window)
         assert version(window, 1) == (2, 2)
         previous, following = arrows(window, 1)
@@ -199,10 +199,10 @@ async def test_version_arrows_show_only_with_versions_and_clicks_switch(
         assert not following.isEmpty()
         # The user's message has one version: still no arrows under it.
         assert arrows(window, 0) == (QRect(), QRect())
-        measure = window.delegate.layouts.measure(window.message_model.message(1))
+        measure = window.chat.delegate.layouts.measure(window.message_model.message(1))
         assert measure.nav == (2, 2)
         assert measure.row.height() == single.row.height() + measure.nav_height
-        window.message_view.viewport().repaint()
+        window.chat.message_view.viewport().repaint()
         assert distinct_colours(window, previous.united(following)) > 1
 
         history = window.session.history
@@ -215,7 +215,7 @@ async def test_version_arrows_show_only_with_versions_and_clicks_switch(
             return await select_version(message_id)
 
         history.select_version = spy  # type: ignore[method-assign]
-        viewport = window.message_view.viewport()
+        viewport = window.chat.message_view.viewport()
         # The next arrow of the last version does nothing.
         qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=following.center())
         qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=previous.center())
@@ -239,18 +239,18 @@ async def test_version_arrows_do_nothing_while_a_reply_streams(
         await send(qtbot, window, "Question")
         await finished(window)
         select(window, 1)
-        window.regenerate_action.trigger()
+        window.menus.regenerate_action.trigger()
         await finished(window)
-        assert window.delegate.versions_enabled
+        assert window.chat.delegate.versions_enabled
 
         await send(qtbot, window, "Go on")
         await until(lambda: window.session.busy and texts(window)[-1] == "Hm", what="stream")
-        assert not window.delegate.versions_enabled
+        assert not window.chat.delegate.versions_enabled
         previous, _following = arrows(window, 1)
         index = window.message_model.index(1)
-        assert window.delegate.hits.hit_test(index, previous.center()) is None
+        assert window.chat.delegate.hits.hit_test(index, previous.center()) is None
         qtbot.mouseClick(
-            window.message_view.viewport(), Qt.MouseButton.LeftButton, pos=previous.center()
+            window.chat.message_view.viewport(), Qt.MouseButton.LeftButton, pos=previous.center()
         )
         # A switch would have started a history job at once.
         assert not window.session.pending
@@ -260,4 +260,4 @@ async def test_version_arrows_do_nothing_while_a_reply_streams(
 
         window.session.stop()
         await until(lambda: not window.session.busy, what="the stop")
-        assert window.delegate.versions_enabled
+        assert window.chat.delegate.versions_enabled

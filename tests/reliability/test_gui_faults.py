@@ -97,8 +97,8 @@ async def window(qtbot, wordpress: str) -> AsyncIterator[MainWindow]:
 
 
 async def send(qtbot, window: MainWindow, text: str) -> None:
-    qtbot.keyClicks(window.input_box, text)
-    qtbot.keyClick(window.input_box, Qt.Key.Key_Return)
+    qtbot.keyClicks(window.chat.input_box, text)
+    qtbot.keyClick(window.chat.input_box, Qt.Key.Key_Return)
 
 
 @pytest.mark.parametrize("name", list(FAULTS))
@@ -140,7 +140,7 @@ async def test_fault_in_the_window(
         fake_site.page_html = None
         fake_site.page_headers = {}
         fake_site.reply = stream(["All good"])
-        await until(lambda: window.send_button.text() == "Send", what="the Send button")
+        await until(lambda: window.chat.send_button.text() == "Send", what="the Send button")
         await send(qtbot, window, "Again")
         await until(lambda: status_of(window) == "complete", what="the next reply")
         assert last(window).content == "All good"

@@ -1,0 +1,312 @@
+"""The right side of the window: the model picker, the messages, the retry bar and the input."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Slot
+from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from deskchat.chat.conversation import ChatMessage
+from deskchat.chat.session import ChatSession
+
+from .input_box import InputBox
+from .menus import Menus
+from .message_model import MessageModel
+from .message_view import MessageView
+from .model_picker import ModelPicker
+
+__all__ = ["ChatPane"]
+
+
+class ChatPane(QWidget):
+    """Sends what the user types and acts on the messages: retry, continue, edit, versions.
+
+    Edit mode: "Edit and resend" puts a user message in the input box; Enter
+    sends it as a new version, Esc (Stop) cancels.
+
+    Args:
+        model: the shown conversation's messages.
+        session: the chat session that sends, retries, edits and switches versions.
+        menus: the actions the messages' context menu offers.
+        model_picker: shown above the messages.
+
+    Signals:
+        None of its own: the window connects the controller's and the menus'
+        signals to the ``on_…`` slots here.
+
+    Attributes:
+        message_view, delegate: the messages, and what paints them.
+        input_box, send_button: where the user types, and Send (Stop while a reply streams).
+        retry_bar, retry_label, retry_button, continue_button: shown after a
+            failed or cut-off reply.
+        edit_label: shown while a message is being edited.
+        delete_confirmation: the open "Delete message" question, if any.
+    """
+
+    def __init__(
+        self, model: MessageModel, session: ChatSession, menus: Menus, model_picker: ModelPicker
+    ) -> None:
+        super().__init__()
+        self._model = model
+        self._session = session
+        self._menus = menus
+        self._editing: ChatMessage | None = None
+        self.delete_confirmation: QMessageBox | None = None
+        self.message_view = MessageView(model)
+        self.delegate = self.message_view.delegate
+        self._build(model_picker)
+        self._connect_signals()
+
+    def _build(self, model_picker: ModelPicker) -> None:
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Model:"))
+        top.addWidget(model_picker)
+        top.addStretch(1)
+
+        self.retry_label = QLabel("The last reply failed.")
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.setToolTip("Send the conversation again (Ctrl+R)")
+        self.continue_button = QPushButton("Continue")
+        self.continue_button.setToolTip("Ask the model to finish the reply (Ctrl+Shift+Enter)")
+        self.continue_button.hide()
+        self.retry_bar = QWidget()
+        bar = QHBoxLayout(self.retry_bar)
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.retry_label, 1)
+        bar.addWidget(self.retry_button)
+        bar.addWidget(self.continue_button)
+        self.retry_bar.hide()
+
+        self.edit_label = QLabel("Editing a message: Enter sends it as a new version, Esc cancels.")
+        self.edit_label.hide()
+
+        self.input_box = InputBox()
+        self.input_box.setFixedHeight(self.input_box.fontMetrics().lineSpacing() * 3 + 18)
+        self.send_button = QPushButton("Send")
+        self.send_button.setDefault(True)
+        self.send_button.setMinimumWidth(80)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.input_box, 1)
+        bottom.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
+
+        right = QVBoxLayout(self)
+        right.setContentsMargins(6, 10, 10, 10)
+        right.addLayout(top)
+        right.addWidget(self.message_view, 1)
+        right.addWidget(self.retry_bar)
+        right.addWidget(self.edit_label)
+        right.addLayout(bottom)
+
+    def _connect_signals(self) -> None:
+        self.input_box.submitted.connect(self.on_input_box_submitted)
+        self.send_button.clicked.connect(self.on_send_button_clicked)
+        self.retry_button.clicked.connect(self.on_retry_button_clicked)
+        self.continue_button.clicked.connect(self.on_continue_action_triggered)
+        self.message_view.customContextMenuRequested.connect(
+            self.on_message_view_context_menu_requested
+        )
+        self.delegate.version_step_requested.connect(self.on_delegate_version_step_requested)
+        self.delegate.copy_requested.connect(self.on_delegate_copy_requested)
+
+    # -- sending -----------------------------------------------------------
+
+    @Slot(str)
+    def on_input_box_submitted(self, text: str) -> None:
+        editing = self._editing
+        if editing is not None:
+            row = self._model.row_of(editing)
+            sent = row is not None and self._session.edit_message(row, text)
+            if sent:
+                self._end_editing()
+        else:
+            sent = self._session.send(text)
+        if sent:
+            self.input_box.clear()
+            self.message_view.stick_to_bottom = True
+
+    @Slot()
+    def on_send_button_clicked(self) -> None:
+        if self._session.busy:
+            self._session.stop()
+        else:
+            self.on_input_box_submitted(self.input_box.toPlainText())
+        self.input_box.setFocus()
+
+    @Slot()
+    def on_stop_action_triggered(self) -> None:
+        if self._editing is not None and not self._session.busy:
+            self._end_editing()
+            self.input_box.clear()
+            return
+        self._session.stop()
+
+    @Slot()
+    def on_retry_button_clicked(self) -> None:
+        if self._session.retry():
+            self.message_view.stick_to_bottom = True
+        self.input_box.setFocus()
+
+    @Slot()
+    def on_continue_action_triggered(self) -> None:
+        row = self.message_view.current_row()
+        messages = self._model.conversation.messages
+        if row is None or not messages[row].interrupted:
+            row = None
+        if self._session.continue_reply(row):
+            self.message_view.stick_to_bottom = row is None or row == len(messages) - 1
+
+    # -- what the controller says ------------------------------------------
+
+    @Slot(bool)
+    def on_controller_busy_changed(self, busy: bool) -> None:
+        self.send_button.setText("Stop" if busy else "Send")
+        self.send_button.setToolTip("Stop the reply (Esc)" if busy else "Send (Enter)")
+        # Switching versions while a reply streams would pull the branch from under it.
+        self.delegate.set_versions_enabled(not busy)
+
+    @Slot(bool)
+    def on_controller_retry_available(self, available: bool) -> None:
+        self._menus.retry_action.setEnabled(available)
+        self.retry_button.setVisible(available)
+        if available:
+            self.retry_label.setText("The last reply failed.")
+        self._update_retry_bar()
+
+    @Slot(bool)
+    def on_controller_continue_available(self, available: bool) -> None:
+        self._menus.continue_action.setEnabled(available)
+        self.continue_button.setVisible(available)
+        if available:
+            self.retry_label.setText("This reply was cut off when DeskChat closed.")
+        self._update_retry_bar()
+
+    def _update_retry_bar(self) -> None:
+        bar = self.retry_bar
+        shown = self.retry_button.isVisibleTo(bar) or self.continue_button.isVisibleTo(bar)
+        bar.setVisible(shown)
+
+    @Slot(int)
+    def on_controller_message_focused(self, row: int) -> None:
+        self.message_view.focus_row(row)
+
+    # -- acting on one message ---------------------------------------------
+
+    @Slot(QPoint)
+    def on_message_view_context_menu_requested(self, position: QPoint) -> None:
+        view = self.message_view
+        index = view.indexAt(position)
+        menu = QMenu(self)
+        if index.isValid():
+            view.setCurrentIndex(index)
+        for action in self.message_actions(index):
+            menu.addAction(action)
+        if self._session.can_retry():
+            menu.addAction(self._menus.retry_action)
+        if not menu.isEmpty():
+            menu.popup(view.viewport().mapToGlobal(position))
+
+    def message_actions(self, index: QModelIndex) -> list[QAction]:
+        """The actions the context menu offers for the message at ``index``."""
+        message = index.data(MessageModel.MessageRole) if index.isValid() else None
+        if not isinstance(message, ChatMessage):
+            return []
+        m = self._menus
+        idle = not self._session.busy
+        actions = [m.copy_action]
+        if message.role == "user" and idle:
+            actions.append(m.edit_action)
+        if message.role == "assistant" and idle:
+            actions.append(m.regenerate_action)
+        if message.interrupted and idle:
+            actions.append(m.continue_action)
+        if message.versions > 1 and idle:
+            m.previous_version_action.setEnabled(message.version > 1)
+            m.next_version_action.setEnabled(message.version < message.versions)
+            actions += [m.previous_version_action, m.next_version_action]
+        if idle:
+            actions.append(m.delete_message_action)
+        return actions
+
+    @Slot()
+    def on_copy_action_triggered(self) -> None:
+        message = self.message_view.currentIndex().data(MessageModel.MessageRole)
+        if isinstance(message, ChatMessage):
+            QGuiApplication.clipboard().setText(message.content)
+
+    @Slot(str)
+    def on_delegate_copy_requested(self, code: str) -> None:
+        QGuiApplication.clipboard().setText(code)
+
+    @Slot()
+    def on_edit_action_triggered(self) -> None:
+        row = self.message_view.current_row()
+        if row is None or self._session.busy:
+            return
+        message = self._model.message(row)
+        if message.role != "user":
+            return
+        self._editing = message
+        self.edit_label.show()
+        self.input_box.setPlainText(message.content)
+        self.input_box.setFocus()
+
+    def _end_editing(self) -> None:
+        self._editing = None
+        self.edit_label.hide()
+
+    @Slot()
+    def on_regenerate_action_triggered(self) -> None:
+        row = self.message_view.current_row()
+        if row is not None and self._session.regenerate(row):
+            self.message_view.stick_to_bottom = True
+
+    @Slot()
+    def on_previous_version_action_triggered(self) -> None:
+        row = self.message_view.current_row()
+        if row is not None:
+            self._session.switch_version(row, -1)
+
+    @Slot()
+    def on_next_version_action_triggered(self) -> None:
+        row = self.message_view.current_row()
+        if row is not None:
+            self._session.switch_version(row, +1)
+
+    @Slot(int, int)
+    def on_delegate_version_step_requested(self, row: int, step: int) -> None:
+        self._session.switch_version(row, step)
+
+    @Slot()
+    def on_delete_message_action_triggered(self) -> None:
+        row = self.message_view.current_row()
+        if row is None or self._session.busy:
+            return
+        message = self._model.message(row)
+        # Deleting a message is for good (and takes its replies along): ask first,
+        # without blocking the loop.
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Delete message",
+            "Delete this message and everything after it on this branch? This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self.window(),
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.accepted.connect(lambda: self._delete_message(message))
+        box.finished.connect(box.deleteLater)
+        self.delete_confirmation = box
+        # open(), not exec(): the loop (and a streaming reply) keeps running.
+        box.open()
+
+    def _delete_message(self, message: ChatMessage) -> None:
+        row = self._model.row_of(message)
+        if row is not None:
+            self._session.delete_message(row)

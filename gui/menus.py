@@ -1,0 +1,101 @@
+"""The window's actions, with their shortcuts, and the menu bar built from them."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow
+
+__all__ = ["Menus"]
+
+
+class Menus:
+    """Every QAction of the window, and its File and Help menus.
+
+    Window-wide shortcuts (Ctrl+N, Ctrl+Q, Esc, …) are added to the window.
+    Shortcuts that mean something only where the focus is (Ctrl+C on a
+    message, Delete in the sidebar) work once the window adds
+    :attr:`message_view_actions` and :attr:`conversation_list_actions` to
+    those widgets.
+
+    Signals:
+        None of its own: the window connects each action's ``triggered``.
+
+    Args:
+        window: the parent of every action, and the owner of the menu bar.
+        can_configure: whether there are settings to edit (Settings… is off otherwise).
+        can_transfer: whether there is a history to export and import.
+    """
+
+    def __init__(self, window: QMainWindow, *, can_configure: bool, can_transfer: bool) -> None:
+        self._window = window
+        self.new_chat_action = self._global("New chat", QKeySequence.StandardKey.New)
+        self.quit_action = self._global("Quit", "Ctrl+Q")
+        self.find_action = self._global("Search chats", QKeySequence.StandardKey.Find)
+        self.stop_action = self._global("Stop", "Esc")
+        self.retry_action = self._global("Retry", "Ctrl+R")
+        self.continue_action = self._global("Continue", "Ctrl+Shift+Return")
+
+        self.copy_action = self._local("Copy message", "Ctrl+C")
+        self.edit_action = self._local("Edit and resend", "F2")
+        self.regenerate_action = self._local("Regenerate", "Ctrl+Shift+R")
+        self.previous_version_action = self._local("Previous version", "Alt+Left")
+        self.next_version_action = self._local("Next version", "Alt+Right")
+        self.delete_message_action = self._local("Delete message", "Delete")
+        self.message_view_actions = (
+            self.copy_action,
+            self.edit_action,
+            self.regenerate_action,
+            self.previous_version_action,
+            self.next_version_action,
+            self.delete_message_action,
+        )
+        # F2 renames through the list's own edit trigger; the action only shows the key.
+        self.rename_action = QAction("Rename", window)
+        self.rename_action.setShortcut(QKeySequence("F2"))
+        self.delete_conversation_action = self._local("Delete", "Delete")
+        self.conversation_list_actions = (self.delete_conversation_action,)
+
+        self.settings_action = self._global("Settings…", QKeySequence.StandardKey.Preferences)
+        self.settings_action.setEnabled(can_configure)
+        if self.settings_action.shortcut().isEmpty():
+            self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.export_markdown_action = QAction("Export this conversation as Markdown…", window)
+        self.export_json_action = QAction("Export this conversation as JSON…", window)
+        self.export_all_markdown_action = QAction("Export all conversations as Markdown…", window)
+        self.export_all_json_action = QAction("Export all conversations as JSON…", window)
+        self.import_action = QAction("Import conversations…", window)
+        self.about_action = QAction("About DeskChat", window)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self._build_menus(can_transfer)
+
+    def _global(self, text: str, keys: QKeySequence | QKeySequence.StandardKey | str) -> QAction:
+        made = QAction(text, self._window)
+        made.setShortcut(QKeySequence(keys))
+        self._window.addAction(made)
+        return made
+
+    def _local(self, text: str, keys: str) -> QAction:
+        made = QAction(text, self._window)
+        made.setShortcut(QKeySequence(keys))
+        made.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        return made
+
+    def _build_menus(self, can_transfer: bool) -> None:
+        menu = self._window.menuBar().addMenu("&File")
+        menu.addAction(self.new_chat_action)
+        menu.addSeparator()
+        for made in (
+            self.export_markdown_action,
+            self.export_json_action,
+            self.export_all_markdown_action,
+            self.export_all_json_action,
+            self.import_action,
+        ):
+            made.setEnabled(can_transfer)
+            menu.addAction(made)
+        menu.addSeparator()
+        menu.addAction(self.settings_action)
+        menu.addSeparator()
+        menu.addAction(self.quit_action)
+        self._window.menuBar().addMenu("&Help").addAction(self.about_action)

@@ -1,0 +1,105 @@
+"""The conversation as a list of bubbles that follows a growing reply."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView
+
+from .bubble_delegate import BubbleDelegate
+from .message_model import MessageModel
+
+__all__ = ["MessageView"]
+
+BOTTOM_SLACK = 4
+"""Pixels from the bottom that still count as "at the bottom"."""
+
+
+class MessageView(QListView):
+    """Shows a :class:`MessageModel` as bubbles, kept at the bottom unless the user scrolls up.
+
+    Args:
+        model: the messages to show; the view listens to it.
+
+    Signals:
+        None of its own: clicks on bubbles are :attr:`delegate`'s signals.
+
+    Attributes:
+        delegate: paints the bubbles and turns clicks on links, Copy buttons
+            and version arrows into signals.
+        stick_to_bottom: whether new rows and a growing reply keep the view at
+            the bottom (False once the user scrolls up).
+    """
+
+    def __init__(self, model: MessageModel) -> None:
+        super().__init__()
+        self.setModel(model)
+        self._model = model
+        self.setUniformItemSizes(False)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(200)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWordWrap(True)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.verticalScrollBar().setSingleStep(24)
+        font = self.font()
+        font.setPointSizeF(font.pointSizeF() * 1.1)
+        self.setFont(font)
+        self.delegate = BubbleDelegate(self)
+        self.setItemDelegate(self.delegate)
+        self.stick_to_bottom = True
+        self._connect_signals()
+
+    def _connect_signals(self) -> None:
+        self._model.rows_flushed.connect(self.on_message_model_rows_flushed)
+        self._model.rowsInserted.connect(self.on_message_model_rows_inserted)
+        scroll = self.verticalScrollBar()
+        scroll.valueChanged.connect(self.on_scroll_bar_value_changed)
+        scroll.rangeChanged.connect(self.on_scroll_bar_range_changed)
+
+    def current_row(self) -> int | None:
+        """The selected row, if any."""
+        index = self.currentIndex()
+        return index.row() if index.isValid() else None
+
+    def follow(self) -> None:
+        """Go to the bottom and stay there while replies grow."""
+        self.stick_to_bottom = True
+        self.scrollToBottom()
+
+    def focus_row(self, row: int) -> None:
+        """Select ``row`` and show it in the middle (a search hit); stop following."""
+        index = self._model.index(row)
+        self.stick_to_bottom = False
+        self.setCurrentIndex(index)
+        self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    def set_font_size(self, points: int) -> None:
+        """Show the messages at ``points``; bubbles are measured again only if it changed."""
+        font = self.font()
+        if font.pointSize() != points:
+            font.setPointSize(points)
+            self.setFont(font)
+            self.delegate.forget()
+            self.doItemsLayout()
+
+    @Slot(list)
+    def on_message_model_rows_flushed(self, rows: list[int]) -> None:
+        self.delegate.layouts.refresh_rows(self._model, rows)
+
+    @Slot()
+    def on_message_model_rows_inserted(self) -> None:
+        if self.stick_to_bottom:
+            self.scrollToBottom()
+
+    @Slot(int)
+    def on_scroll_bar_value_changed(self, value: int) -> None:
+        self.stick_to_bottom = value >= self.verticalScrollBar().maximum() - BOTTOM_SLACK
+
+    @Slot(int, int)
+    def on_scroll_bar_range_changed(self, _minimum: int, maximum: int) -> None:
+        # A growing reply keeps the view at the bottom, unless the user scrolled up.
+        if self.stick_to_bottom:
+            self.verticalScrollBar().setValue(maximum)
