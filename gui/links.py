@@ -26,6 +26,9 @@ class LinkOpener(QObject):
     Args:
         parent: a widget of the window the question belongs to.
 
+    Signals:
+        None of its own: the question's buttons decide, and :attr:`open_url` opens.
+
     Attributes:
         confirm_box: the open "Open this link?" question, if any.
         open_url: called with an address once the user confirmed opening it
