@@ -4,7 +4,7 @@ The one door: the window, the command line and the engine import from here,
 never from ``deskchat.library._x``. The modules, bottom floor first: errors,
 header (GGUF reader), names (specs, quantisations), paths, models, progress,
 formatting; then added, sources (discovery), hub, transfer, catalogue; then
-pull, resolve, remove.
+pulling (pull), lookup (resolve), remove.
 """
 
 from __future__ import annotations
@@ -41,13 +41,13 @@ from .formatting import (
 )
 from .header import FILE_TYPES, GGUFError, GGUFInfo, is_gguf, read_gguf_info
 from .hub import Hub, RemoteFile, RepoListing
+from .lookup import find_local, resolve
 from .models import SOURCE_LABELS, SOURCES, LocalModelInfo, Source
 from .names import DEFAULT_QUANT, ModelSpec, parse_spec, quant_from_filename
 from .paths import Locations, models_dir
 from .progress import CancelToken, DownloadProgress, ProgressCallback
-from .pull import PullPlan, adownload, aplan_pull, apull, download, plan_pull, pull
+from .pulling import PullPlan, adownload, aplan_pull, apull, download, plan_pull, pull
 from .remove import Removal, remove_model
-from .resolve import find_local, resolve
 from .sources import local_models
 
 __all__ = [

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from .added import forget_model_file
 from .errors import LibraryError, NotOurModelError
+from .lookup import find_local
 from .models import LocalModelInfo
 from .paths import Locations
-from .resolve import find_local
 from .transfer import PART_SUFFIX
 
 __all__ = ["Removal", "remove_model"]

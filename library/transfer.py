@@ -50,7 +50,6 @@ __all__ = [
 log = logging.getLogger("deskchat.library")
 
 PART_SUFFIX = ".incomplete"
-_CHUNK = 256 * 1024
 _HASH_CHUNK = 4 * 1024 * 1024
 # Attempts in a row that bring no new byte before giving up (a drop resets the count
 # as soon as bytes flow again), and the waits between them.
@@ -250,7 +249,9 @@ class _Download:
                 raise_for_status(response)
             if self.done and response.status_code != 206:
                 self._restart()
-            for chunk in response.iter_bytes(_CHUNK):
+            # As the bytes arrive (no re-chunking): progress and Stop stay prompt on a
+            # slow line.
+            for chunk in response.iter_bytes():
                 self.cancel.raise_if_cancelled()
                 self.out.write(chunk)
                 self.digest.update(chunk)

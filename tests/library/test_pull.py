@@ -104,10 +104,9 @@ async def test_a_dropped_connection_resumes_with_range(
     ranges = fake_hub.ranges("Tiny-Q4_K_M.gguf")
     assert ranges[0] == ""
     assert len(ranges) == 2
-    resumed_at = int(ranges[1].removeprefix("bytes=").rstrip("-"))
-    # Everything received before the drop was kept (up to one read buffer).
-    assert 300_000 - 256 * 1024 <= resumed_at <= 300_000
-    assert fake_hub.sent["Tiny-Q4_K_M.gguf"] == MB + 300_000 - resumed_at
+    # Every byte received before the drop was kept: the retry asks for the rest only.
+    assert ranges[1] == "bytes=300000-"
+    assert fake_hub.sent["Tiny-Q4_K_M.gguf"] == MB
 
 
 async def test_cancelling_keeps_the_part_and_the_next_pull_resumes_it(
@@ -144,6 +143,29 @@ async def test_cancelling_keeps_the_part_and_the_next_pull_resumes_it(
     assert fake_hub.ranges("Tiny-Q4_K_M.gguf")[-1] == f"bytes={kept}-"
     assert seen[0].resumed_from == kept
     assert leftovers(locations) == []
+
+
+async def test_cancelling_on_a_stalled_connection_returns_promptly(
+    hub: Hub, locations: Locations, fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("deskchat.library.pulling.CANCEL_GRACE", 0.2)
+    fake_hub.repos[REPO].slow = 1.0  # the next chunk comes long after Stop
+    chosen = await plan(REPO, hub, locations)
+    started = asyncio.Event()
+    task = asyncio.ensure_future(
+        library.adownload(chosen, progress=lambda p: started.set() if p.done else None)
+    )
+    await asyncio.wait_for(started.wait(), 10)
+    loop = asyncio.get_running_loop()
+    stopped_at = loop.time()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert loop.time() - stopped_at < 1.0
+    kept = chosen.files[0].part.stat().st_size
+    await asyncio.sleep(1.3)  # the worker wakes at the next chunk and stops, writing nothing
+    assert chosen.files[0].part.stat().st_size == kept
+    assert not chosen.files[0].dest.exists()
 
 
 async def test_a_part_of_another_file_is_not_resumed(
