@@ -7,9 +7,10 @@ import shutil
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from deskchat import library
+if TYPE_CHECKING:
+    from deskchat import library
 
 __all__ = ["add_commands", "run_add", "run_pull", "run_rm"]
 
@@ -69,6 +70,8 @@ def _reports_library_errors(command: Callable[..., int]) -> Callable[..., int]:
 
     @wraps(command)
     def run(*args: object, **kwargs: object) -> int:
+        from deskchat import library  # Only the library commands pay for loading it.
+
         try:
             return command(*args, **kwargs)
         except library.LibraryError as exc:
@@ -80,6 +83,8 @@ def _reports_library_errors(command: Callable[..., int]) -> Callable[..., int]:
 
 @_reports_library_errors
 def run_pull(args: argparse.Namespace) -> int:
+    from deskchat import library
+
     out, err = sys.stdout, sys.stderr
     if getattr(args, "list", False) or not args.model:
         _write_catalogue(out if args.list else err)
@@ -116,6 +121,8 @@ def run_pull(args: argparse.Namespace) -> int:
 
 
 def _taking(plan: library.PullPlan) -> str:
+    from deskchat import library
+
     text = f"Taking {plan.filename} ({library.format_size(plan.size)}) from {plan.repo}"
     if len(plan.files) > 1:
         text += f", in {len(plan.files)} parts"
@@ -125,6 +132,8 @@ def _taking(plan: library.PullPlan) -> str:
 
 
 def _write_catalogue(stream: TextIO) -> None:
+    from deskchat import library
+
     machine = library.Machine.current()
     best = library.recommend(machine)
     stream.write(
@@ -142,6 +151,8 @@ def _write_catalogue(stream: TextIO) -> None:
 
 @_reports_library_errors
 def run_rm(args: argparse.Namespace) -> int:
+    from deskchat import library
+
     out = sys.stdout
     removal = library.remove_model(args.name, getattr(args, "data_dir", None))
     model = removal.model
@@ -154,6 +165,8 @@ def run_rm(args: argparse.Namespace) -> int:
 
 @_reports_library_errors
 def run_add(args: argparse.Namespace) -> int:
+    from deskchat import library
+
     out = sys.stdout
     path = library.add_model_file(args.file, getattr(args, "data_dir", None))
     out.write(f"Added {path.stem} ({path}); it stays where it is.\n")
@@ -171,6 +184,8 @@ class _ProgressLine:
         self.done = 0
 
     def update(self, progress: library.DownloadProgress) -> None:
+        from deskchat import library
+
         self.done = progress.done
         if not self.tty:
             return
