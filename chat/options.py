@@ -33,7 +33,8 @@ __all__ = [
     "resolve",
 ]
 
-DEFAULT_PROVIDER = "chatgptfree"
+DEFAULT_PROVIDER = "auto"
+"""Choose by :func:`deskchat.chat.auto.find_route`: a server found running, else a model on disk."""
 
 _ENV = {
     "provider": "DESKCHAT_PROVIDER",
@@ -93,8 +94,8 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--provider",
         metavar="ID",
-        help=f"one of: {', '.join(provider.provider_ids())} "
-        f"(default {DEFAULT_PROVIDER}; env {_ENV['provider']})",
+        help=f"auto, or one of: {', '.join(provider.provider_ids())} (default {DEFAULT_PROVIDER}: "
+        f"a model server found running, else a model on disk; env {_ENV['provider']})",
     )
     parser.add_argument(
         "--base-url",

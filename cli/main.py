@@ -151,14 +151,21 @@ async def ask(
     False; report failure on stderr. Returns the exit code."""
     import aiohttp  # Not at import: the window's start must not wait for it.
 
+    from deskchat.chat import routes
+    from deskchat.chat.auto import NO_ROUTE_HELP
     from deskchat.chat.session import ChatSession  # Only ask pays for the core and the store.
 
     async with aiohttp.ClientSession(timeout=provider.client_timeout()) as http:
+        route = await routes.route_for(options, http)
+        if route.kind == "none":
+            sys.stderr.write(NO_ROUTE_HELP + "\n")
+            return EXIT_ERROR
+        built = routes.build(route, options, http)
         history = await _open_history(options) if save else None
         session = ChatSession(
-            make_provider(options, http),
-            model_name=options.model,
-            provider_id=options.provider,
+            built.chat,
+            model_name=built.model,
+            provider_id=built.provider_id,
             history=history,
         )
         session.system_prompt = system or ""
@@ -171,6 +178,7 @@ async def ask(
             message = await session.ask(question)
         finally:
             await session.aclose()
+            await routes.close(built.chat)
             if history is not None:
                 await history.close()
     reply = message.reply if message is not None else None
@@ -228,24 +236,50 @@ def _run_models(args: argparse.Namespace) -> int:
 
 
 async def _models(options: Options, out: TextIO, *, discover: bool) -> int:
-    """The configured provider's models, then those of local servers found running."""
+    """The chosen provider's models, then those of local servers found running; with
+    ``auto`` (or ``local``), the model files on this computer for the built-in engine too."""
     import aiohttp
 
+    from deskchat.chat.auto import AUTO, NO_ROUTE_HELP
+
+    listed = 0
     async with aiohttp.ClientSession(timeout=provider.client_timeout()) as session:
-        chat = make_provider(options, session)
         found = asyncio.ensure_future(provider.discover_local(session)) if discover else None
-        try:
-            names = await provider.list_models(chat)
-        except provider.ProviderError as exc:
-            _error(exc.text())
-            names = []
-        default = getattr(chat, "default_model", None)
-        for name in names:
-            out.write(f"{options.provider}\t{name}{'  (default)' if name == default else ''}\n")
+        if options.provider not in (AUTO, "local"):
+            chat = make_provider(options, session)
+            try:
+                names = await provider.list_models(chat)
+            except provider.ProviderError as exc:
+                _error(exc.text())
+                names = []
+            for name in names:
+                mark = "  (default)" if name == chat.default_model else ""
+                out.write(f"{options.provider}\t{name}{mark}\n")
+            listed += len(names)
+            if not names:
+                if found is not None:
+                    found.cancel()
+                return EXIT_ERROR
         for server in await found if found is not None else ():
             for name in server.models:
                 out.write(f"{server.provider_id}\t{name}\t{server.base_url}\n")
-    return EXIT_OK if names else EXIT_ERROR
+                listed += 1
+    if options.provider in (AUTO, "local"):
+        listed += _local_models(options, out)
+    if not listed:
+        sys.stderr.write(NO_ROUTE_HELP + "\n")
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _local_models(options: Options, out: TextIO) -> int:
+    """Write the model files found on this computer; how many there were."""
+    from deskchat import library
+
+    models = library.local_models(options.data_dir)
+    for model in models:
+        out.write(f"local\t{model.name}\t{model.path}\n")
+    return len(models)
 
 
 def _error(text: str) -> None:

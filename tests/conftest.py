@@ -21,6 +21,11 @@ from tests.fakes.wordpress import FakeWordPress  # noqa: E402
 def _isolated_data_dir(tmp_path, monkeypatch):
     """Never read or write the real user's data or settings."""
     monkeypatch.setenv("DESKCHAT_DATA_DIR", str(tmp_path / "data"))
+    # Nor find the real user's models (other apps' folders are scanned for GGUF files).
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.setenv("OLLAMA_MODELS", str(tmp_path / "ollama-models"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setattr("deskchat.library.paths._home", lambda: tmp_path / "home")
     for name in ("DESKCHAT_BASE_URL", "DESKCHAT_PROXY", "DESKCHAT_MODEL", "DESKCHAT_PROVIDER"):
         monkeypatch.delenv(name, raising=False)
 

@@ -31,7 +31,7 @@ def test_flags_win_over_the_environment() -> None:
     )
     assert options.model == "a"
     assert options.proxy == "http://p:1"
-    assert options.provider == "chatgptfree"
+    assert options.provider == "auto"  # the default: a server found running, else a model on disk
 
 
 def test_headers_are_parsed_in_order() -> None:

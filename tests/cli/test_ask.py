@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 async def test_ask_prints_the_reply(wordpress: str, fake_site: FakeWordPress) -> None:
     fake_site.reply = stream(["Привет", ", ", "мир 🌍"], seed=7, newline="\r\n")
     out = io.StringIO()
-    code = await ask(Options(base_url=wordpress), "hi", out)
+    code = await ask(Options(provider="chatgptfree", base_url=wordpress), "hi", out)
     assert code == 0
     assert out.getvalue() == "Привет, мир 🌍\n"
     assert fake_site.posts[0]["form"]["message"] == "hi"
@@ -34,7 +34,7 @@ async def test_ask_error_goes_to_stderr_with_partial_text_kept(
     body = sse_body(["partial "], done=False)
     fake_site.reply = Script(chunks=[body, b"more"], cut_after=1)
     out = io.StringIO()
-    code = await ask(Options(base_url=wordpress), "hi", out)
+    code = await ask(Options(provider="chatgptfree", base_url=wordpress), "hi", out)
     assert code == 1
     assert out.getvalue() == "partial \n"
     err = capsys.readouterr().err
@@ -45,7 +45,9 @@ async def test_ask_error_goes_to_stderr_with_partial_text_kept(
 
 async def test_ask_unknown_model_lists_models(capsys: pytest.CaptureFixture[str]) -> None:
     out = io.StringIO()
-    code = await ask(Options(base_url="http://127.0.0.1:9", model="gpt-9"), "hi", out)
+    code = await ask(
+        Options(provider="chatgptfree", base_url="http://127.0.0.1:9", model="gpt-9"), "hi", out
+    )
     assert code == 1
     err = capsys.readouterr().err
     assert "no model named 'gpt-9'" in err
@@ -85,7 +87,7 @@ async def test_ask_streams_before_the_reply_ends_and_ctrl_c_stops(
 ) -> None:
     """The first words show while the server is still sending; SIGINT exits 130."""
     fake_site.reply = Script(chunks=[sse_body(["first words"], done=False)], hang_after=1)
-    proc = await _spawn("ask", "--base-url", wordpress, "hi")
+    proc = await _spawn("ask", "--provider", "chatgptfree", "--base-url", wordpress, "hi")
     assert proc.stdout is not None
     assert proc.stderr is not None
     try:
@@ -106,7 +108,7 @@ async def test_ask_streams_before_the_reply_ends_and_ctrl_c_stops(
 
 async def test_ask_subprocess_error_exit_code(wordpress: str, fake_site: FakeWordPress) -> None:
     fake_site.page_html = "<html><body>No chat here</body></html>"
-    proc = await _spawn("ask", "--base-url", wordpress, "hi")
+    proc = await _spawn("ask", "--provider", "chatgptfree", "--base-url", wordpress, "hi")
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 1
     assert out == b""
@@ -116,7 +118,7 @@ async def test_ask_subprocess_error_exit_code(wordpress: str, fake_site: FakeWor
 
 
 async def test_models_lists_the_default() -> None:
-    proc = await _spawn("models")
+    proc = await _spawn("models", "--provider", "chatgptfree", "--no-discover")
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, err
     assert out.decode().splitlines() == ["chatgptfree\tgpt-4o-mini-2024-07-18  (default)"]
@@ -173,7 +175,7 @@ async def test_ask_does_not_retry_after_text_arrived(
 ) -> None:
     fake_site.reply = Script(chunks=[sse_body(["partial"], done=False), b"x"], cut_after=1)
     out = io.StringIO()
-    code = await ask(Options(base_url=wordpress), "hi", out)
+    code = await ask(Options(provider="chatgptfree", base_url=wordpress), "hi", out)
     assert code == 1
     assert out.getvalue() == "partial\n"
     assert len(fake_site.posts) == 1

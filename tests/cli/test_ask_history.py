@@ -105,3 +105,39 @@ def test_help_names_the_history_options(capsys: pytest.CaptureFixture[str]) -> N
     text = capsys.readouterr().out
     assert "--no-save" in text
     assert "-c, --continue" in text
+
+
+async def test_with_nothing_to_answer_ask_prints_the_three_ways_and_exits_1(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def nothing(_http: object, **_kw: object) -> list[object]:
+        return []
+
+    monkeypatch.setattr("deskchat.provider.discover_local", nothing)
+    out = io.StringIO()
+    assert await ask(Options(), "hi", out) == 1
+    assert out.getvalue() == ""
+    err = capsys.readouterr().err
+    assert "Three ways to get a reply" in err
+    assert "deskchat pull Qwen/Qwen2.5-1.5B-Instruct-GGUF:Q4_K_M" in err
+
+
+async def test_auto_uses_a_server_found_running(
+    server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fake, options = server
+    fake.reply_with(stream_reply(sse([chunk("from the found server")])))
+    from deskchat.provider import FoundServer
+
+    async def found(_http: object, **_kw: object) -> list[FoundServer]:
+        return [FoundServer("llamacpp", "llama.cpp", options.base_url, ("tiny.gguf",))]
+
+    monkeypatch.setattr("deskchat.provider.discover_local", found)
+    out = io.StringIO()
+    assert await ask(Options(data_dir=str(tmp_path / "data")), "hi", out) == 0
+    assert out.getvalue() == "from the found server\n"
+    sent = [r for r in fake.requests if r["path"] == "/v1/chat/completions"][-1]["json"]
+    assert sent["model"] == "tiny.gguf"
+    with Store(database_path(str(tmp_path / "data"))) as s:
+        (only,) = s.list_conversations()
+        assert s.current_path(only.id)[1].provider == "llamacpp"

@@ -36,13 +36,13 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_models_does_not_import_qt() -> None:
-    result = _run("models")
+    result = _run("models", "--provider", "chatgptfree")
     assert result.returncode == 0, result.stderr
     assert "LOADED []" in result.stdout
 
 
 def test_ask_does_not_import_qt() -> None:
-    result = _run("ask", "--base-url", "http://127.0.0.1:9", "hi")
+    result = _run("ask", "--provider", "chatgptfree", "--base-url", "http://127.0.0.1:9", "hi")
     assert result.returncode == 1
     assert "LOADED []" in result.stdout
     assert "Could not connect" in result.stderr

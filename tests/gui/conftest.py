@@ -72,7 +72,7 @@ async def until(condition: Callable[[], object], seconds: float = 10.0, what: st
 async def window(qtbot, wordpress: str) -> AsyncIterator[MainWindow]:
     """The main window talking to the fake site, shown and started."""
     async with aiohttp.ClientSession() as session:
-        chat_provider = make_provider(Options(base_url=wordpress), session)
+        chat_provider = make_provider(Options(provider="chatgptfree", base_url=wordpress), session)
         main = MainWindow(chat_provider)
         qtbot.addWidget(main)
         main.show()

@@ -37,7 +37,7 @@ async def open_window(
     assert history is not None
     async with aiohttp.ClientSession() as session:
         main = MainWindow(
-            make_provider(Options(base_url=base_url), session),
+            make_provider(Options(provider="chatgptfree", base_url=base_url), session),
             history=history,
             notice=notice,
             settings=settings,

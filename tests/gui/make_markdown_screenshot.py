@@ -81,7 +81,7 @@ def dark_palette() -> QPalette:
 async def shoot(out: Path) -> None:
     site = FakeWordPress()
     async with serving(site.app) as base, aiohttp.ClientSession() as session:
-        window = MainWindow(make_provider(Options(base_url=base), session))
+        window = MainWindow(make_provider(Options(provider="chatgptfree", base_url=base), session))
         window.resize(1040, 900)
         window.show()
         window.start()

@@ -75,7 +75,7 @@ def application() -> QApplication:
 async def shoot() -> None:
     site = FakeWordPress()
     async with serving(site.app) as base, aiohttp.ClientSession() as session:
-        window = MainWindow(make_provider(Options(base_url=base), session))
+        window = MainWindow(make_provider(Options(provider="chatgptfree", base_url=base), session))
         window.resize(1040, 700)
         window.show()
         window.start()

@@ -253,7 +253,10 @@ async def test_model_option_preselects_and_resolves_aliases(
     qtbot, wordpress: str, name: str
 ) -> None:
     async with aiohttp.ClientSession() as session:
-        main = MainWindow(make_provider(Options(base_url=wordpress), session), model_name=name)
+        main = MainWindow(
+            make_provider(Options(provider="chatgptfree", base_url=wordpress), session),
+            model_name=name,
+        )
         qtbot.addWidget(main)
         main.start()
         await until(lambda: main.model_picker.count() > 0, what="the model list")
