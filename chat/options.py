@@ -106,7 +106,9 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         "--proxy", metavar="URL", help=f"HTTP proxy, e.g. http://host:3128 (env {_ENV['proxy']})"
     )
     parser.add_argument(
-        "--model", help=f"model name or alias (default: the provider's; env {_ENV['model']})"
+        "--model",
+        help="model name or alias; for the built-in engine also OWNER/REPO:QUANT (as pulled) "
+        f"or a path to a .gguf file (default: the provider's; env {_ENV['model']})",
     )
     parser.add_argument(
         "--header",

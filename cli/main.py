@@ -20,7 +20,7 @@ from deskchat.chat.options import Options, add_common_arguments, make_provider, 
 from deskchat.chat.version import version
 from deskchat.errors import DeskChatError
 
-from . import history
+from . import history, library
 
 if TYPE_CHECKING:
     from deskchat.chat.conversation import ChatMessage
@@ -82,14 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
     models = commands.add_parser(
         "models",
         parents=[common],
-        help="list the provider's models and those of local servers found running",
-        description="List the configured provider's models (PROVIDER<tab>MODEL), then the "
+        help="list the models: the provider's, local servers', and model files on disk",
+        description="List the chosen provider's models (PROVIDER<tab>MODEL), then the "
         "models of local servers found running (Ollama on 11434, llama.cpp on 8080, "
-        "LM Studio on 1234) as PROVIDER<tab>MODEL<tab>BASE_URL.",
+        "LM Studio on 1234) as PROVIDER<tab>MODEL<tab>BASE_URL. With --provider auto (the "
+        "default) or local, also the model files on this computer for the built-in engine "
+        "(downloaded by DeskChat, or found in the Hugging Face cache, LM Studio, GPT4All "
+        "and Ollama) as local<tab>NAME<tab>SIZE<tab>QUANT<tab>SOURCE<tab>PATH.",
     )
     models.add_argument("--no-discover", action="store_true", help="do not look for local servers")
     models.set_defaults(func=_run_models)
     history.add_commands(commands, common)
+    library.add_commands(commands, common)
     return parser
 
 
@@ -274,11 +278,11 @@ async def _models(options: Options, out: TextIO, *, discover: bool) -> int:
 
 def _local_models(options: Options, out: TextIO) -> int:
     """Write the model files found on this computer; how many there were."""
-    from deskchat import library
+    from deskchat import library as models_on_disk
 
-    models = library.local_models(options.data_dir)
-    for model in models:
-        out.write(f"local\t{model.name}\t{model.path}\n")
+    models = models_on_disk.local_models(options.data_dir)
+    for line in models_on_disk.format_local_models(models):
+        out.write(f"local\t{line}\n")
     return len(models)
 
 
