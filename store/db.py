@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import MigrationError
+from .paths import SETTINGS_NAME
+from .private import create_private, make_private_folder, private_family, private_file
 from .schema import SCHEMA_VERSION, migrate
 
 __all__ = ["Opened", "open_database"]
@@ -103,10 +105,12 @@ def _move_aside(path: Path) -> Path:
         n += 1
         target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
     path.replace(target)
+    private_file(target)
     for suffix in ("-wal", "-shm"):
         side = path.with_name(path.name + suffix)
         if side.exists():
             side.replace(target.with_name(target.name + suffix))
+            private_file(target.with_name(target.name + suffix))
     return target
 
 
@@ -116,6 +120,7 @@ def _backup(conn: sqlite3.Connection, path: Path, version: int) -> Path:
     if target.exists():
         # An earlier upgrade attempt already saved this version; keep the first copy.
         return target
+    create_private(target)
     dest = sqlite3.connect(target)
     try:
         conn.backup(dest)
@@ -124,9 +129,21 @@ def _backup(conn: sqlite3.Connection, path: Path, version: int) -> Path:
     return target
 
 
+def _make_private(path: Path) -> None:
+    """The folder 0700 and the files in it DeskChat wrote 0600, before SQLite opens any.
+
+    A new database is created empty and private first: SQLite gives its -wal
+    and -shm files the database's mode.
+    """
+    make_private_folder(path.parent)
+    private_family(path)
+    private_family(path.parent / SETTINGS_NAME)
+    create_private(path)
+
+
 def open_database(path: Path) -> Opened:
     """Open (creating if needed) the database at ``path``; see the module docstring."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_private(path)
     notice = None
     try:
         conn = _check(path)
@@ -137,7 +154,10 @@ def open_database(path: Path) -> Opened:
             f"Your chat history file was damaged, so DeskChat started a new one; "
             f"the old file was kept at {moved}."
         )
+        create_private(path)
         conn = _check(path)
+    # The -wal and -shm files exist now; an older DeskChat may have left them readable.
+    private_family(path)
     opened = Opened(conn, recovery_notice=notice)
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:

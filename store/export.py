@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .models import Conversation, Message
+from .private import write_private
 from .store import Store
 
 __all__ = [
@@ -124,6 +125,8 @@ def write_export(
         else to_markdown(store, conversation_ids)
     )
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    # Private from the first byte: the export holds the user's chats.
+    with write_private(tmp) as fh:
+        fh.write(text)
     tmp.replace(path)
     return path

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from .paths import settings_path
+from .private import make_private_folder, write_private
 
 __all__ = ["THEMES", "SEND_KEYS", "Settings", "join_proxy_password", "split_proxy_password"]
 
@@ -94,10 +95,10 @@ class Settings:
         if isinstance(data.get("proxy"), str):
             # The proxy's address is a setting, its password a secret.
             data["proxy"] = split_proxy_password(data["proxy"])[0]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_folder(self.path.parent)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
-            with tmp.open("w", encoding="utf-8") as fh:
+            with write_private(tmp) as fh:
                 json.dump(data, fh, ensure_ascii=False, indent=2, sort_keys=True)
                 fh.write("\n")
                 fh.flush()
