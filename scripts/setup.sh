@@ -32,11 +32,13 @@ fi
 stamp=.venv/.deskchat-setup
 # What the installed copy is made from. Every file in the package folders, tracked or not,
 # because `pip install .` copies them all.
+sources=(pyproject.toml scripts/setup.sh app chat cli gui library provider resources store)
 fingerprint() {
+  local present=() path
+  for path in "${sources[@]}"; do [ -e "$path" ] && present+=("$path"); done
   {
     .venv/bin/python -I -S -c 'import sys; print(sys.version)'
-    LC_ALL=C find pyproject.toml scripts/setup.sh app chat cli gui library provider resources \
-      store -type f ! -path '*/__pycache__/*' ! -name '*.py[co]' -print0 \
+    LC_ALL=C find "${present[@]}" -type f ! -path '*/__pycache__/*' ! -name '*.py[co]' -print0 \
       | LC_ALL=C sort -z | xargs -0 sha256sum
   } | sha256sum | cut -d' ' -f1
 }
@@ -137,6 +139,7 @@ esac
 llama=$(sed -n 's/.*"llama-cpp-python\(\[[a-z,]*\]\)\{0,1\}==\([0-9.]*\)".*/\2/p' pyproject.toml | head -n1)
 pip_cache=${PIP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pip}
 llama_build=1
+[ -n "${PIP_NO_CACHE_DIR:-}" ] && pip_cache=/nonexistent
 if compgen -G ".venv/lib/python3*/site-packages/llama_cpp_python-$llama.dist-info" >/dev/null \
   || [ -n "$(find "$pip_cache/wheels" -name "llama_cpp_python-$llama-*.whl" -print -quit 2>/dev/null)" ]; then
   llama_build=""
