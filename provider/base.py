@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from .errors import ConfigurationError
-from .events import Event, TextDelta
+from .events import Event, ReasoningDelta, TextDelta
+from .text import SurrogateJoiner
 
 __all__ = ["Message", "Provider", "format_prompt", "list_models", "stream_events"]
 
@@ -41,15 +42,55 @@ class Provider(Protocol):
 async def stream_events(
     provider: Provider, model: str | None, messages: Sequence[Message], **params: Any
 ) -> AsyncIterator[Event]:
-    """Run a provider and yield typed events only (``str`` becomes TextDelta)."""
+    """Run a provider and yield typed events only (``str`` becomes TextDelta).
+
+    Text and reasoning leave as valid Unicode: an emoji whose two UTF-16
+    halves came in two events (as JSON escapes) is joined into one piece, and
+    a half with no partner becomes U+FFFD (see :mod:`provider.text`), also
+    when the stream ends or fails right after it.
+    """
     stream = provider.create_async_generator(model, messages, **params)
+    text, reasoning = SurrogateJoiner(), SurrogateJoiner()
     try:
-        async for item in stream:
-            yield TextDelta(item) if isinstance(item, str) else item
+        try:
+            async for item in stream:
+                event: Event | None = TextDelta(item) if isinstance(item, str) else item
+                if isinstance(event, TextDelta):
+                    event = _mended(event, text.feed(event.text))
+                elif isinstance(event, ReasoningDelta):
+                    event = _mended(event, reasoning.feed(event.text))
+                if event is not None:
+                    yield event
+        except Exception:
+            # The reply failed right after half a character: the text before
+            # the error is kept, and so is the half, as U+FFFD.
+            for tail in _tails(text, reasoning):
+                yield tail
+            raise
+        for tail in _tails(text, reasoning):
+            yield tail
     finally:
         aclose = getattr(stream, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+def _mended(event: TextDelta | ReasoningDelta, mended: str) -> Event | None:
+    """``event`` with its text mended; None when nothing is left to show yet."""
+    if mended == event.text:
+        return event
+    if not mended:
+        return None
+    return TextDelta(mended) if isinstance(event, TextDelta) else ReasoningDelta(mended)
+
+
+def _tails(text: SurrogateJoiner, reasoning: SurrogateJoiner) -> list[Event]:
+    tails: list[Event] = []
+    if tail := text.finish():
+        tails.append(TextDelta(tail))
+    if tail := reasoning.finish():
+        tails.append(ReasoningDelta(tail))
+    return tails
 
 
 async def list_models(provider: Provider) -> list[str]:

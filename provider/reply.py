@@ -14,6 +14,7 @@ from typing import Literal, TypeAlias
 from deskchat.errors import DeskChatError
 
 from .events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
+from .text import SurrogateJoiner
 
 __all__ = ["ReplyState", "ReplyStatus", "error_text"]
 
@@ -53,6 +54,10 @@ class ReplyState:
     _reasoning: list[str] = field(default_factory=list)
     _joined: str | None = None
     _length: int = 0
+    # Half an emoji from one event waits here for its other half in the next
+    # (see provider.text): text that enters the reply is always encodable.
+    _text_halves: SurrogateJoiner = field(default_factory=SurrogateJoiner)
+    _reasoning_halves: SurrogateJoiner = field(default_factory=SurrogateJoiner)
 
     def __post_init__(self) -> None:
         self.started = self.clock()
@@ -79,7 +84,11 @@ class ReplyState:
         return self.status in ("complete", "stopped", "error")
 
     def handle(self, event: Event | str) -> str:
-        """Apply one event; return the visible text it added ("" if none)."""
+        """Apply one event; return the visible text it added ("" if none).
+
+        A UTF-16 surrogate half (from a JSON escape) waits for its other half
+        in the next piece; one left alone becomes U+FFFD.
+        """
         if isinstance(event, str):
             event = TextDelta(event)
         if isinstance(event, TextDelta):
@@ -88,12 +97,11 @@ class ReplyState:
             if self.first_text_at is None:
                 self.first_text_at = self.clock()
             self.status = "streaming"
-            self._text.append(event.text)
-            self._length += len(event.text)
-            self._joined = None
-            return event.text
+            return self._add_text(self._text_halves.feed(event.text))
         if isinstance(event, ReasoningDelta):
-            self._reasoning.append(event.text)
+            reasoning = self._reasoning_halves.feed(event.text)
+            if reasoning:
+                self._reasoning.append(reasoning)
             if self.status == "waiting":
                 self.status = "streaming"
         elif isinstance(event, UsageEvent):
@@ -102,6 +110,13 @@ class ReplyState:
         elif isinstance(event, FinishEvent):
             self.finish_reason = event.reason
         return ""
+
+    def _add_text(self, text: str) -> str:
+        if text:
+            self._text.append(text)
+            self._length += len(text)
+            self._joined = None
+        return text
 
     def complete(self) -> None:
         self._finish("complete")
@@ -117,6 +132,11 @@ class ReplyState:
 
     def _finish(self, status: ReplyStatus) -> None:
         if not self.finished:
+            # A half still waiting had no partner: kept as U+FFFD, not dropped.
+            self._add_text(self._text_halves.finish())
+            reasoning = self._reasoning_halves.finish()
+            if reasoning:
+                self._reasoning.append(reasoning)
             self.status = status
             self.finished_at = self.clock()
 
