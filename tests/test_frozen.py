@@ -127,7 +127,15 @@ async def test_ask_streams_the_reply(
 ) -> None:
     fake_site.reply = stream(["Frozen ", "and ", "streaming ", "fine."], seed=7)
     code, out, err = await _run(
-        frozen_exe, "ask", "--base-url", wordpress, "hi", env=_env(), cwd=tmp_path
+        frozen_exe,
+        "ask",
+        "--provider",
+        "chatgptfree",
+        "--base-url",
+        wordpress,
+        "hi",
+        env=_env(),
+        cwd=tmp_path,
     )
     assert (code, out) == (0, "Frozen and streaming fine.\n"), err
     assert "Traceback" not in err
@@ -139,7 +147,15 @@ async def test_ask_reports_a_server_error_in_one_sentence(
 ) -> None:
     fake_site.page_status = 503
     code, out, err = await _run(
-        frozen_exe, "ask", "--base-url", wordpress, "hi", env=_env(), cwd=tmp_path
+        frozen_exe,
+        "ask",
+        "--provider",
+        "chatgptfree",
+        "--base-url",
+        wordpress,
+        "hi",
+        env=_env(),
+        cwd=tmp_path,
     )
     assert code == 1
     assert out == ""
@@ -154,6 +170,8 @@ async def test_window_opens_streams_and_quits_cleanly(
         pytest.skip("gui/app.py has not landed yet, so the build has no window")
     code, _out, err = await _run(
         frozen_exe,
+        "--provider",
+        "chatgptfree",
         "--base-url",
         wordpress,  # The window may list models at start: keep it off the internet.
         # gui/app.py's smoke hooks: send one message at start, close after 1.5 s.
@@ -169,3 +187,30 @@ async def test_window_opens_streams_and_quits_cleanly(
     # gui logs a warning when resources.path() cannot find the icon.
     assert "is missing" not in err
     assert "Could not find the Qt platform plugin" not in err
+
+
+async def test_the_built_in_engine_streams_a_reply_from_a_tiny_model(
+    frozen_exe: Path, tmp_path: Path
+) -> None:
+    """llama.cpp's libraries are bundled and the engine's child is the executable itself."""
+    if not (frozen_exe.parent / "_internal" / "llama_cpp").is_dir():
+        pytest.skip("llama-cpp-python was not installed when this build was made")
+    pytest.importorskip("gguf", reason="pip install gguf to write the test model")
+    from tests.fakes.tiny_gguf import write_tiny_model
+
+    model = write_tiny_model(tmp_path / "tiny.gguf")
+    code, out, err = await _run(
+        frozen_exe,
+        "ask",
+        "--no-save",
+        "--provider",
+        "local",
+        "--model",
+        str(model),
+        "hello",
+        env=_env(),
+        cwd=tmp_path,
+    )
+    assert code == 0, err
+    assert out.strip(), "the tiny model wrote nothing"
+    assert "Traceback" not in err
