@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from . import terminal
+
 if TYPE_CHECKING:
     from deskchat import store
 
 __all__ = ["add_commands"]
+
+_LINE_BREAKS = re.compile(r"[\r\n\t\v\f]+")
 
 
 def add_commands(
@@ -41,8 +46,11 @@ def add_commands(
     )
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     export.add_argument(
-        "--list", action="store_true", help="list conversations (id, last update, title) instead"
+        "--list",
+        action="store_true",
+        help="list conversations (id, last update, title), one line each, instead",
     )
+    terminal.add_output_arguments(export)
     export.set_defaults(func=run_export)
 
     imp = commands.add_parser(
@@ -67,7 +75,7 @@ def _reports_store_errors(command: Callable[..., int]) -> Callable[..., int]:
         try:
             return command(*args, **kwargs)
         except store.StoreError as exc:
-            sys.stderr.write(f"deskchat: {exc.text()}\n")
+            terminal.say(exc.text())
             return 1
 
     return run
@@ -81,12 +89,14 @@ def _open(args: argparse.Namespace) -> store.Store:
 
 @_reports_store_errors
 def run_export(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    out = out or sys.stdout
+    """Write the export (or the list) to ``out``; on a terminal, control characters are
+    shown, not obeyed (see :mod:`deskchat.cli.terminal`)."""
+    writer = terminal.writer_for(out or sys.stdout, terminal.output_mode(args))
     with _open(args) as db:
         _report_notices(db)
         if args.list:
             for conv in db.list_conversations():
-                out.write(f"{conv.id}\t{_when(conv.updated_at)}\t{conv.title}\n")
+                writer.write(f"{conv.id}\t{_when(conv.updated_at)}\t{_one_line(conv.title)}\n")
             return 0
         for cid in args.ids or ():
             db.get_conversation(cid)  # A wrong id is an error, not an empty export.
@@ -97,9 +107,10 @@ def run_export(args: argparse.Namespace, out: TextIO | None = None) -> int:
             sys.stderr.write(f"Exported to {path}\n")
             return 0
         if args.format == "json":
-            out.write(store.export_json(db, args.ids))
+            writer.write(store.export_json(db, args.ids))
         else:
-            out.write(store.to_markdown(db, args.ids))
+            writer.write(store.to_markdown(db, args.ids))
+        writer.finish()
     return 0
 
 
@@ -120,8 +131,18 @@ def run_import(args: argparse.Namespace) -> int:
 def _report_notices(db: store.Store) -> None:
     for notice in (db.recovery_notice, db.read_only_reason):
         if notice:
-            sys.stderr.write(f"deskchat: {notice}\n")
+            terminal.say(notice)
 
 
 def _when(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+    try:
+        return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+    except (ValueError, OverflowError, OSError):
+        # A time no calendar holds (imported from a broken file): the rest of the
+        # list is still worth showing.
+        return "????-??-?? ??:??"
+
+
+def _one_line(title: str) -> str:
+    """A title fit for a one-line-per-conversation list: line breaks and tabs as spaces."""
+    return _LINE_BREAKS.sub(" ", title)

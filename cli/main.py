@@ -20,7 +20,7 @@ from deskchat.chat.options import Options, add_common_arguments, make_provider, 
 from deskchat.chat.version import version
 from deskchat.errors import DeskChatError
 
-from . import history, library
+from . import history, library, terminal
 
 if TYPE_CHECKING:
     from deskchat.chat.conversation import ChatMessage
@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="keep neither the question nor the reply in the history",
     )
+    terminal.add_output_arguments(ask)
     ask.set_defaults(func=_run_ask)
 
     models = commands.add_parser(
@@ -133,6 +134,7 @@ def _run_ask(args: argparse.Namespace) -> int:
                 system=getattr(args, "system", None),
                 save=getattr(args, "save", True),
                 continue_latest=getattr(args, "continue_latest", False),
+                output=terminal.output_mode(args),
             )
         )
     except KeyboardInterrupt:
@@ -150,9 +152,13 @@ async def ask(
     system: str | None = None,
     save: bool = True,
     continue_latest: bool = False,
+    output: terminal.OutputMode = "auto",
 ) -> int:
     """Stream one reply to ``out``, keeping the exchange in the history unless ``save`` is
-    False; report failure on stderr. Returns the exit code."""
+    False; report failure on stderr. Returns the exit code.
+
+    ``output`` says whether control characters are shown or written as they are
+    (see :mod:`deskchat.cli.terminal`; auto: shown on a terminal only)."""
     import aiohttp  # Not at import: the window's start must not wait for it.
 
     from deskchat.chat import routes
@@ -173,7 +179,7 @@ async def ask(
             history=history,
         )
         session.system_prompt = system or ""
-        printer = _Printer(out, session)
+        printer = _Printer(out, session, output)
         session.events.text_added.connect(printer.write)
         session.events.retrying.connect(lambda seconds: _error(f"retrying in {seconds:g} s…"))
         try:
@@ -197,10 +203,15 @@ async def ask(
 
 
 class _Printer:
-    """Writes each piece of the reply as it arrives; a closed pipe stops the reply."""
+    """Writes each piece of the reply as it arrives; a closed pipe stops the reply.
 
-    def __init__(self, out: TextIO, session: ChatSession) -> None:
-        self.out = out
+    On a terminal (or with ``--safe``) control characters are shown, not obeyed.
+    """
+
+    def __init__(
+        self, out: TextIO, session: ChatSession, output: terminal.OutputMode = "auto"
+    ) -> None:
+        self.out = terminal.writer_for(out, output)
         self.session = session
         self.broken = False
 
@@ -287,8 +298,8 @@ def _local_models(options: Options, out: TextIO) -> int:
 
 
 def _error(text: str) -> None:
-    sys.stderr.write(f"deskchat: {text}\n")
-    _flush_quietly(sys.stderr)
+    """One line on stderr; control characters a server's words may hold are shown."""
+    terminal.say(text)
 
 
 def _flush_quietly(stream: TextIO) -> None:
