@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-__all__ = ["Event", "FinishEvent", "ReasoningDelta", "TextDelta", "UsageEvent"]
+__all__ = ["Event", "FinishEvent", "LoadProgress", "ReasoningDelta", "TextDelta", "UsageEvent"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,4 +41,24 @@ class FinishEvent:
     type: Literal["finish"] = "finish"
 
 
-Event: TypeAlias = TextDelta | ReasoningDelta | UsageEvent | FinishEvent
+@dataclass(frozen=True, slots=True)
+class LoadProgress:
+    """The model is being loaded before the reply can start (the built-in engine).
+
+    Shown as "Loading Qwen2.5 1.5B… 40 %". The first event of a load has
+    ``fraction`` 0.0, the last has ``done`` True; ``fraction`` is None when the
+    engine cannot tell how far it is.
+
+    Attributes:
+        model: the model's name, fit to show (its ``general.name``, else the file name).
+        fraction: 0.0 to 1.0, or None when unknown.
+        done: the model is loaded; the reply starts next.
+    """
+
+    model: str
+    fraction: float | None = None
+    done: bool = False
+    type: Literal["load.progress"] = "load.progress"
+
+
+Event: TypeAlias = TextDelta | ReasoningDelta | UsageEvent | FinishEvent | LoadProgress

@@ -1,0 +1,126 @@
+"""How big a context, how many threads, and how much memory a local model needs.
+
+Pure arithmetic on a :class:`~deskchat.provider.gguf_header.GGUFInfo` and a
+memory reading, so the built-in engine can refuse a model that will not fit
+before it loads it, with the numbers. The estimate is llama.cpp's own layout:
+the weights (memory-mapped, they become resident as they are used), an f16
+key-value cache of ``n_ctx`` tokens, and a working buffer that holds one
+batch's logits.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+from .gguf_header import GGUFInfo
+
+__all__ = [
+    "DEFAULT_MAX_CONTEXT",
+    "MIN_CONTEXT",
+    "MemoryEstimate",
+    "MemoryReading",
+    "default_context",
+    "estimate_memory",
+    "fit_context",
+    "physical_cores",
+    "read_memory",
+]
+
+DEFAULT_MAX_CONTEXT = 16384
+"""The largest context chosen by default, even when the model and RAM allow more:
+plenty for a chat, and the cache of a bigger one is resident from the start."""
+MIN_CONTEXT = 512
+"""The smallest context chosen by default; below it a chat hardly fits."""
+
+_BATCH = 512  # llama-cpp-python's n_batch, the rows of logits in the working buffer
+_BASE_OVERHEAD = 128 * 1024 * 1024  # the child process, llama.cpp's graph, scratch
+_KV_SHARE = 0.5  # of the memory left after the weights, what a default context may take
+_ROUND = 256
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryReading:
+    """The machine's memory, in bytes: what is free for a new program, and all of it."""
+
+    available: int
+    total: int
+
+
+def read_memory() -> MemoryReading:
+    """This machine's memory now (psutil's ``available`` counts reclaimable cache)."""
+    import psutil
+
+    memory = psutil.virtual_memory()
+    return MemoryReading(available=int(memory.available), total=int(memory.total))
+
+
+@functools.cache
+def physical_cores() -> int:
+    """Cores, not hyper-threads: llama.cpp runs no faster on the second thread of a core."""
+    import psutil
+
+    return psutil.cpu_count(logical=False) or os.cpu_count() or 1
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryEstimate:
+    """What a model needs in RAM, in bytes.
+
+    Attributes:
+        weights: the part of the file kept in RAM (all of it without GPU offload).
+        kv_cache: the key-value cache for the context.
+        working: llama.cpp's working buffers and the process itself.
+        n_ctx: the context the estimate is for.
+    """
+
+    weights: int
+    kv_cache: int
+    working: int
+    n_ctx: int
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.kv_cache + self.working
+
+
+def estimate_memory(info: GGUFInfo, n_ctx: int, *, gpu_layers: int = 0) -> MemoryEstimate:
+    """RAM for ``info``'s model with an ``n_ctx`` context, ``gpu_layers`` of it on a GPU.
+
+    Layers on the GPU take their share of the weights and the cache out of RAM
+    (-1 means all of them).
+    """
+    blocks = info.block_count or 1
+    on_gpu = blocks if gpu_layers < 0 else min(gpu_layers, blocks)
+    in_ram = (blocks - on_gpu) / blocks
+    return MemoryEstimate(
+        weights=int(info.file_size * in_ram),
+        kv_cache=int(info.kv_bytes_per_token * n_ctx * in_ram),
+        working=_BASE_OVERHEAD + _BATCH * info.vocab_size * 4,
+        n_ctx=n_ctx,
+    )
+
+
+def default_context(info: GGUFInfo, memory: MemoryReading, *, gpu_layers: int = 0) -> int:
+    """The context to use when the user set none: what fits, never above the trained one.
+
+    Half of the memory left free after the weights may go to the cache, up to
+    :data:`DEFAULT_MAX_CONTEXT`; at least :data:`MIN_CONTEXT` (whether that
+    fits is for the memory check to say).
+    """
+    ceiling = min(info.context_length or DEFAULT_MAX_CONTEXT, DEFAULT_MAX_CONTEXT)
+    per_token = estimate_memory(info, 1, gpu_layers=gpu_layers).kv_cache
+    if per_token <= 0:
+        return ceiling
+    fixed = estimate_memory(info, 0, gpu_layers=gpu_layers).total
+    budget = (memory.available - fixed) * _KV_SHARE
+    fits = int(budget // per_token) // _ROUND * _ROUND
+    return max(min(fits, ceiling), min(MIN_CONTEXT, ceiling))
+
+
+def fit_context(requested: int, info: GGUFInfo) -> int:
+    """A context the user asked for, capped at the model's trained context."""
+    if info.context_length and requested > info.context_length:
+        return info.context_length
+    return max(requested, 1)
