@@ -1,10 +1,21 @@
-"""``python -m deskchat``: the same as the ``deskchat`` command (the window without a command)."""
+"""``python -m deskchat``: the same as the ``deskchat`` command (the window without a command).
+
+In the frozen build this is the executable's entry, so the built-in engine's
+child process is this executable too: ``DeskChat --llama-worker`` runs it,
+before the command line (and Qt) are even imported.
+"""
 
 from __future__ import annotations
 
 import sys
 
-from deskchat.cli.main import main
+if __name__ == "__main__" and sys.argv[1:2] == ["--llama-worker"]:
+    # Keep in step with deskchat.provider.llama_worker.FROZEN_FLAG.
+    from deskchat.provider.llama_worker import main as llama_worker
+
+    sys.exit(llama_worker())
+
+from deskchat.cli.main import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

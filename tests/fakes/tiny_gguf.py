@@ -32,11 +32,14 @@ def write_tiny_model(
     chat_template: str = TINY_CHAT_TEMPLATE,
     name: str | None = None,
     seed: int = 0,
+    endless: bool = False,
 ) -> Path:
     """A random llama model with a byte-level SentencePiece vocabulary; returns ``path``.
 
     The defaults give a one-layer model of a few hundred KB; ``n_embd=512,
-    n_layer=4`` gives one of a few tens of MB, big enough to time.
+    n_layer=4`` gives one of a few tens of MB, big enough to time. An
+    ``endless`` model never picks its end token or a byte above 0x7F: it
+    writes ASCII, each token streamed at once, until stopped or out of context.
     """
     rng = np.random.default_rng(seed)
     n_ff = n_ff if n_ff is not None else 2 * n_embd
@@ -70,9 +73,19 @@ def write_tiny_model(
     def ones(tensor: str) -> None:
         writer.add_tensor(tensor, np.ones(n_embd, dtype=np.float32))
 
-    random("token_embd.weight", len(tokens), n_embd)
+    embeddings = rng.standard_normal((len(tokens), n_embd)) * 0.1
+    output = rng.standard_normal((len(tokens), n_embd)) * 0.1
+    if endless:
+        # Every embedding carries a large constant in dimension 0, which the
+        # random layers barely move; the output rows of the unwanted tokens
+        # weigh it negatively, so their logits sit far below all the others.
+        embeddings[:, 0] = 5.0
+        output[:, 0] = 0.0
+        unwanted = [2, *range(3 + 0x80, 3 + 0x100)]
+        output[unwanted, 0] = -1.0
+    writer.add_tensor("token_embd.weight", embeddings.astype(np.float32))
     ones("output_norm.weight")
-    random("output.weight", len(tokens), n_embd)
+    writer.add_tensor("output.weight", output.astype(np.float32))
     for block in range(n_layer):
         ones(f"blk.{block}.attn_norm.weight")
         ones(f"blk.{block}.ffn_norm.weight")
