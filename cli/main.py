@@ -105,7 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(getattr(args, "verbose", False))
     func = getattr(args, "func", _run_gui)
     try:
-        return int(func(args))
+        # A reader that leaves early (`deskchat export --list | head`) ends it quietly.
+        return terminal.quiet_on_closed_pipe(lambda: int(func(args)))
     except DeskChatError as exc:
         _error(exc.text())
         return EXIT_ERROR

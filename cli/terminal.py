@@ -27,7 +27,7 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Literal, TextIO, TypeAlias
 
 __all__ = [
@@ -38,6 +38,8 @@ __all__ = [
     "add_output_arguments",
     "neutralize",
     "output_mode",
+    "quiet_on_closed_pipe",
+    "reader_gone",
     "say",
     "wants_neutral",
     "writer_for",
@@ -202,3 +204,32 @@ def say(text: str) -> None:
         stream.flush()
     except (BrokenPipeError, ValueError):
         pass  # Nobody reads stderr any more: there is nowhere left to say it.
+
+
+def reader_gone() -> int:
+    """The reader of stdout went away (``deskchat … | head``): exit quietly, with 0.
+
+    Python would report the closed pipe once more when it flushes stdout at
+    exit; pointing stdout at /dev/null first keeps that quiet too.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # stdout is no real file (a test's StringIO): nothing to quieten
+    return 0
+
+
+def quiet_on_closed_pipe(run: Callable[[], int]) -> int:
+    """``run()``'s exit code, with stdout flushed; 0 and no traceback if its reader left.
+
+    The flush is part of the run, so a pipe closed after the last write is
+    noticed here and not in Python's own flush at exit.
+    """
+    try:
+        code = run()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return reader_gone()
+    return code
