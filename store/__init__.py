@@ -9,6 +9,9 @@ from __future__ import annotations
 from .aio import AsyncReplyWriter, AsyncStore
 from .errors import (
     BadImportFileError,
+    DatabaseBusyError,
+    DiskError,
+    DiskFullError,
     MigrationError,
     NoSuchRecordError,
     ReadOnlyError,
@@ -30,7 +33,7 @@ from .reply import ReplyWriter
 from .schema import SCHEMA_VERSION
 from .search import HIGHLIGHT_END, HIGHLIGHT_START, fts_query
 from .settings import SEND_KEYS, THEMES, Settings, join_proxy_password, split_proxy_password
-from .store import LEAF, ParentRef, Store, make_title
+from .store import LEAF, LOCK_WAIT, ParentRef, Store, make_title
 
 __all__ = [
     "DATABASE_NAME",
@@ -39,6 +42,7 @@ __all__ = [
     "HIGHLIGHT_END",
     "HIGHLIGHT_START",
     "LEAF",
+    "LOCK_WAIT",
     "SCHEMA_VERSION",
     "SEND_KEYS",
     "SETTINGS_NAME",
@@ -47,6 +51,9 @@ __all__ = [
     "AsyncStore",
     "BadImportFileError",
     "Conversation",
+    "DatabaseBusyError",
+    "DiskError",
+    "DiskFullError",
     "ImportResult",
     "Message",
     "MessageStatus",

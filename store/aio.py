@@ -61,7 +61,11 @@ class _Worker(threading.Thread):
                 result = fn(self.store)
             except BaseException as exc:  # noqa: BLE001 - handed to the awaiting caller
                 if fut is None or loop is None:
-                    log.error("store job without a waiter failed: %r", exc)
+                    if isinstance(exc, StoreError):
+                        # The disk's or a lock's doing, worded; the next save tries again.
+                        log.warning("history: %s", exc.text())
+                    else:
+                        log.error("store job without a waiter failed", exc_info=exc)
                     continue
                 self._post(loop, fut, False, exc)
             else:

@@ -11,7 +11,14 @@ Hierarchy::
         ├── ReadOnlyError         the database is from a newer DeskChat, or opened read-only
         ├── NoSuchRecordError     no conversation or message with that id
         ├── MigrationError        upgrading the database file failed (the file is untouched)
-        └── BadImportFileError    a file to import is broken; nothing was imported
+        ├── BadImportFileError    a file to import is broken; nothing was imported
+        ├── DatabaseBusyError     another program kept the database locked past the wait
+        ├── DiskFullError         the disk is full; nothing of that change was written
+        └── DiskError             the disk failed or refused (I/O error, cannot open or create)
+
+A full disk, a lock and a failing disk are the environment's doing, not a bug:
+:func:`deskchat.store.failures.store_error` turns SQLite's and the OS's errors
+into these, worded for what DeskChat was doing.
 """
 
 from __future__ import annotations
@@ -20,6 +27,9 @@ from deskchat.errors import DeskChatError
 
 __all__ = [
     "BadImportFileError",
+    "DatabaseBusyError",
+    "DiskError",
+    "DiskFullError",
     "MigrationError",
     "NoSuchRecordError",
     "ReadOnlyError",
@@ -45,3 +55,19 @@ class MigrationError(StoreError):
 
 class BadImportFileError(StoreError):
     """A file could not be imported; the database was not changed."""
+
+
+class DatabaseBusyError(StoreError):
+    """Another program (a second DeskChat, an import) held the write lock past the wait."""
+
+    retryable = True
+
+
+class DiskFullError(StoreError):
+    """The disk holding the history is full; the change was not written."""
+
+    retryable = True
+
+
+class DiskError(StoreError):
+    """The disk failed or refused: an I/O error, a file that cannot be opened or created."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sqlite3
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 
 from .errors import BadImportFileError
 from .export import EXPORT_FORMAT, EXPORT_VERSION
+from .failures import store_error
 from .models import ROLES, STATUSES
 from .store import Store
 
@@ -334,6 +336,11 @@ def _write(store: Store, convs: Iterable[_Conv], name: str) -> ImportResult:
         raise BadImportFileError(
             f"{name} cannot be imported because {exc}; nothing was imported."
         ) from exc
+    except (sqlite3.Error, OSError) as exc:
+        error = store_error(exc, f"import {name} (nothing was imported)", waited=store.lock_wait)
+        if error is None:
+            raise
+        raise error from exc
     log.info(
         "imported %d conversations from %s (%d already there)",
         len(result.imported),

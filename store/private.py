@@ -87,6 +87,8 @@ def create_private(path: Path) -> None:
     SQLite gives a database's -wal, -shm and journal files the database's own
     mode, so a database created this way keeps all of them private.
     """
+    if path.exists():
+        return
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     except FileExistsError:

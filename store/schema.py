@@ -7,6 +7,7 @@ with it. Each step runs in its own transaction together with the version bump.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable
 
@@ -141,7 +142,11 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
             # PRAGMA takes no parameters; version is an int we computed.
             conn.execute(f"PRAGMA user_version = {version + 1:d}")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # SQLite rolls back by itself on a full disk or an I/O error; a second
+            # ROLLBACK would hide that error behind "no transaction is active".
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
     return start

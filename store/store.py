@@ -8,6 +8,7 @@ worker thread; the CLI and the tests use a Store directly.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import sqlite3
@@ -15,11 +16,12 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from typing import Any, Concatenate, Literal, ParamSpec, TypeAlias, TypeVar
 
 from . import search as _search
 from .db import open_database
 from .errors import NoSuchRecordError, ReadOnlyError, StoreError
+from .failures import is_busy, store_error
 from .models import (
     ROLES,
     STATUSES,
@@ -32,9 +34,16 @@ from .models import (
 from .paths import database_path
 from .reply import ReplyWriter
 
-__all__ = ["LEAF", "ParentRef", "Store", "make_title"]
+__all__ = ["LEAF", "LOCK_WAIT", "ParentRef", "Store", "make_title"]
 
 log = logging.getLogger("deskchat.store")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+LOCK_WAIT = 15.0
+"""The most seconds a write waits for another program's lock before giving up with a sentence."""
+_REPLY = "save the reply (the text so far stays on screen)"
+_READ = "read your chat history"
 
 LEAF: Literal["leaf"] = "leaf"
 # Where a new message goes: after the current leaf, under a given message, or as a root.
@@ -61,6 +70,30 @@ _PATH_CTE = """
 """
 
 
+def _reported(
+    doing: str,
+) -> Callable[[Callable[Concatenate[Store, P], R]], Callable[Concatenate[Store, P], R]]:
+    """Turn a locked database, a full or failing disk into one sentence about ``doing``.
+
+    SQLite's other errors are DeskChat's bugs and go on up as they are.
+    """
+
+    def decorate(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
+        @functools.wraps(method)
+        def run(self: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return method(self, *args, **kwargs)
+            except (sqlite3.Error, OSError) as exc:
+                error = store_error(exc, doing, waited=self.lock_wait)
+                if error is None:
+                    raise
+                raise error from exc
+
+        return run
+
+    return decorate
+
+
 def make_title(text: str) -> str:
     """A conversation title from a message: its first line, at most ~60 characters."""
     line = next((ln for ln in text.splitlines() if ln.strip()), "")
@@ -81,21 +114,33 @@ class Store:
     Args:
         path: the database file; default ``deskchat.sqlite3`` in :func:`store.data_dir`.
         clock: wall-clock seconds for created/updated times (tests inject one).
+        lock_wait: the most seconds a write waits for another program's lock;
+            default :data:`LOCK_WAIT`.
+
+    Failures of the disk or of a lock raise a :class:`StoreError` subclass with
+    one sentence (:mod:`deskchat.store.failures`); the change is then not
+    written, and everything written before stays.
 
     Attributes:
         path: the database file.
-        read_only_reason: a sentence when the file is from a newer DeskChat and
-            writes are refused, else None.
+        lock_wait: as the argument.
+        read_only_reason: a sentence when writes are refused (the file is from
+            a newer DeskChat, or its disk cannot be written), else None.
         recovery_notice: a sentence when a damaged file was moved aside at open.
         backup_path: the copy taken before upgrading an older file, or None.
     """
 
     def __init__(
-        self, path: str | Path | None = None, *, clock: Callable[[], float] = time.time
+        self,
+        path: str | Path | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        lock_wait: float | None = None,
     ) -> None:
         self.path = Path(path) if path is not None else database_path()
         self.clock = clock
-        opened = open_database(self.path)
+        self.lock_wait = LOCK_WAIT if lock_wait is None else lock_wait
+        opened = open_database(self.path, lock_wait=self.lock_wait)
         self._db: sqlite3.Connection | None = opened.conn
         self.read_only_reason = opened.read_only_reason
         self.recovery_notice = opened.recovery_notice
@@ -137,22 +182,50 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (nested calls join the outer one)."""
+        """One write transaction (nested calls join the outer one).
+
+        Another program's lock is waited for, up to :attr:`lock_wait` seconds.
+        SQLite's errors come out as they are; the public methods word them.
+        """
         self._writable()
         if self._in_tx:
             yield self._conn
             return
-        self._conn.execute("BEGIN IMMEDIATE")
+        conn = self._conn
+        self._begin(conn)
         self._in_tx = True
         try:
-            yield self._conn
+            yield conn
+            conn.execute("COMMIT")
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            # On a full disk or an I/O error SQLite has rolled back already; a
+            # second ROLLBACK would replace that error with "no transaction is active".
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
             raise
-        else:
-            self._conn.execute("COMMIT")
         finally:
             self._in_tx = False
+
+    def _begin(self, conn: sqlite3.Connection) -> None:
+        """BEGIN IMMEDIATE, tried again while another program holds the lock, up to the wait.
+
+        SQLite's busy timeout waits too, but not in every case (a WAL snapshot
+        gone stale, a checkpoint), and never longer than it was told.
+        """
+        deadline = time.monotonic() + self.lock_wait
+        pause = 0.02
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                left = deadline - time.monotonic()
+                if not is_busy(exc) or left <= 0:
+                    raise
+                log.info("the chat history is locked; trying again for %.1f s", left)
+                time.sleep(min(pause, left))
+                pause = min(pause * 2, 0.5)
 
     def _writable(self) -> None:
         if self.read_only_reason is not None:
@@ -160,6 +233,7 @@ class Store:
 
     # -- conversations -----------------------------------------------------
 
+    @_reported("start a new conversation")
     def create_conversation(
         self,
         title: str = "",
@@ -192,6 +266,7 @@ class Store:
             )
         return self.get_conversation(_rowid(cur))
 
+    @_reported(_READ)
     def get_conversation(self, conversation_id: int) -> Conversation:
         """The conversation (also when in the bin); NoSuchRecordError when purged."""
         row = self._conn.execute(
@@ -201,6 +276,7 @@ class Store:
             raise NoSuchRecordError(f"Conversation {conversation_id} no longer exists.")
         return conversation_from_row(row)
 
+    @_reported(_READ)
     def find_conversation(self, source: str, source_id: str) -> Conversation | None:
         """The conversation imported from (or exported as) ``source``/``source_id``."""
         row = self._conn.execute(
@@ -208,6 +284,7 @@ class Store:
         ).fetchone()
         return None if row is None else conversation_from_row(row)
 
+    @_reported(_READ)
     def list_conversations(
         self, *, limit: int | None = None, offset: int = 0
     ) -> list[Conversation]:
@@ -219,6 +296,7 @@ class Store:
         )
         return [conversation_from_row(r) for r in rows]
 
+    @_reported(_READ)
     def deleted_conversations(self) -> list[Conversation]:
         """Conversations in the bin, most recently deleted first."""
         rows = self._conn.execute(
@@ -227,12 +305,14 @@ class Store:
         )
         return [conversation_from_row(r) for r in rows]
 
+    @_reported("rename the conversation")
     def rename(self, conversation_id: int, title: str) -> Conversation:
         """Set the title (one line; surrounding spaces dropped)."""
         title = " ".join(title.split())
         self._update_conversation(conversation_id, "title = ?", (title,), touch=False)
         return self.get_conversation(conversation_id)
 
+    @_reported("save the conversation's settings")
     def update_conversation(
         self,
         conversation_id: int,
@@ -258,14 +338,17 @@ class Store:
             self._update_conversation(conversation_id, ", ".join(sets), tuple(values))
         return self.get_conversation(conversation_id)
 
+    @_reported("move the conversation to the bin")
     def delete_conversation(self, conversation_id: int) -> None:
         """Move to the bin (undo with :meth:`restore_conversation`)."""
         self._update_conversation(conversation_id, "deleted_at = ?", (self.clock(),), touch=False)
 
+    @_reported("take the conversation out of the bin")
     def restore_conversation(self, conversation_id: int) -> None:
         """Take a conversation back out of the bin."""
         self._update_conversation(conversation_id, "deleted_at = NULL", (), touch=False)
 
+    @_reported("delete the conversation")
     def purge_conversation(self, conversation_id: int) -> None:
         """Delete a conversation and its messages for good."""
         with self.transaction() as conn:
@@ -273,6 +356,7 @@ class Store:
         if cur.rowcount == 0:
             raise NoSuchRecordError(f"Conversation {conversation_id} no longer exists.")
 
+    @_reported("empty the bin")
     def purge_deleted(self, older_than: float | None = None) -> int:
         """Empty the bin (only what was deleted before ``older_than``, if given)."""
         cutoff = float("inf") if older_than is None else older_than
@@ -298,12 +382,14 @@ class Store:
 
     # -- messages ----------------------------------------------------------
 
+    @_reported(_READ)
     def get_message(self, message_id: int) -> Message:
         row = self._conn.execute(_MESSAGE_SQL + " WHERE m.id = ?", (message_id,)).fetchone()
         if row is None:
             raise NoSuchRecordError(f"Message {message_id} no longer exists.")
         return message_from_row(row)
 
+    @_reported("save the message")
     def add_message(
         self,
         conversation_id: int,
@@ -340,6 +426,7 @@ class Store:
             )
         return self.get_message(message_id)
 
+    @_reported("save the messages")
     def add_messages_bulk(
         self,
         conversation_id: int,
@@ -373,6 +460,7 @@ class Store:
                     self._maybe_title(conversation_id, content)
         return ids
 
+    @_reported(_READ)
     def current_path(self, conversation_id: int) -> list[Message]:
         """The messages shown: the active version at each level, first to last."""
         rows = self._conn.execute(
@@ -383,6 +471,7 @@ class Store:
         )
         return [message_from_row(r) for r in rows]
 
+    @_reported(_READ)
     def current_leaf(self, conversation_id: int) -> Message | None:
         """The last message of the current path, or None for an empty conversation."""
         row = self._conn.execute(
@@ -390,6 +479,7 @@ class Store:
         ).fetchone()
         return None if row is None else self.get_message(row[0])
 
+    @_reported(_READ)
     def siblings(self, message_id: int) -> list[Message]:
         """All versions of a message (itself included), oldest first."""
         msg = self.get_message(message_id)
@@ -399,6 +489,7 @@ class Store:
         )
         return [message_from_row(r) for r in rows]
 
+    @_reported(_READ)
     def children(self, message_id: int) -> list[Message]:
         """The replies to a message (all versions), oldest first."""
         rows = self._conn.execute(
@@ -406,6 +497,7 @@ class Store:
         )
         return [message_from_row(r) for r in rows]
 
+    @_reported(_READ)
     def all_messages(self, conversation_id: int) -> list[Message]:
         """Every message of a conversation, all branches, oldest first (parents first)."""
         rows = self._conn.execute(
@@ -413,6 +505,7 @@ class Store:
         )
         return [message_from_row(r) for r in rows]
 
+    @_reported("switch to that version")
     def select_version(self, message_id: int) -> list[Message]:
         """Make this message (and the branch under it) current; returns the new path."""
         msg = self.get_message(message_id)
@@ -420,6 +513,7 @@ class Store:
             self._activate_up(message_id)
         return self.current_path(msg.conversation_id)
 
+    @_reported("save the edited message")
     def edit_user_message(self, message_id: int, new_text: str) -> Message:
         """A new version of a user message, next to the old one, which is kept."""
         old = self.get_message(message_id)
@@ -427,6 +521,7 @@ class Store:
             raise StoreError("Only your own messages can be edited; regenerate a reply instead.")
         return self.add_message(old.conversation_id, "user", new_text, parent_id=old.parent_id)
 
+    @_reported("delete the message")
     def delete_message(self, message_id: int) -> None:
         """Delete a message and every reply under it; a sibling takes its place."""
         msg = self.get_message(message_id)
@@ -440,6 +535,7 @@ class Store:
                 )
             self._touch(msg.conversation_id)
 
+    @_reported("save the message")
     def set_status(self, message_id: int, status: str, error: str | None = None) -> None:
         """Change a message's status (e.g. mark an interrupted reply as stopped)."""
         _check_role_status("assistant", status)
@@ -451,6 +547,7 @@ class Store:
         if cur.rowcount == 0:
             raise NoSuchRecordError(f"Message {message_id} no longer exists.")
 
+    @_reported(_READ)
     def interrupted_replies(self) -> list[Message]:
         """Replies still marked 'streaming': the app stopped while writing them."""
         rows = self._conn.execute(_MESSAGE_SQL + " WHERE m.status = 'streaming' ORDER BY m.id")
@@ -458,6 +555,7 @@ class Store:
 
     # -- streaming replies -------------------------------------------------
 
+    @_reported(_REPLY)
     def begin_reply(
         self,
         conversation_id: int,
@@ -481,6 +579,7 @@ class Store:
             interval=interval,
         )
 
+    @_reported(_REPLY)
     def resume_reply(
         self,
         message_id: int,
@@ -508,6 +607,7 @@ class Store:
         writer.resume(stored.id, stored.content)
         return writer
 
+    @_reported(_REPLY)
     def insert_reply(
         self,
         conversation_id: int,
@@ -542,6 +642,7 @@ class Store:
                 error=error,
             )
 
+    @_reported(_REPLY)
     def save_reply(self, message_id: int, content: str) -> None:
         """Rewrite a streaming reply's text with all that arrived so far.
 
@@ -554,6 +655,7 @@ class Store:
         with self.transaction() as conn:
             conn.execute("UPDATE messages SET content = ? WHERE id = ?", (content, message_id))
 
+    @_reported(_REPLY)
     def finish_reply(
         self,
         message_id: int,
@@ -582,6 +684,7 @@ class Store:
 
     # -- search ------------------------------------------------------------
 
+    @_reported("search your chat history")
     def search(
         self,
         query: str,

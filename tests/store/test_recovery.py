@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from deskchat.store import SCHEMA_VERSION, ReadOnlyError, Store
+from deskchat.store import SCHEMA_VERSION, DatabaseBusyError, ReadOnlyError, Store
 
 
 def _aside(path: Path) -> list[Path]:
@@ -89,7 +89,7 @@ def test_locked_database_is_not_treated_as_damage(db_path: Path) -> None:
         original = db._BUSY_TIMEOUT_MS
         db._BUSY_TIMEOUT_MS = 50
         try:
-            with pytest.raises(sqlite3.OperationalError):
+            with pytest.raises(DatabaseBusyError, match="busy"):
                 Store(db_path)
         finally:
             db._BUSY_TIMEOUT_MS = original
