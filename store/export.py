@@ -15,6 +15,7 @@ from typing import Any
 from .models import Conversation, Message
 from .private import write_private
 from .store import Store
+from .times import shown
 
 __all__ = [
     "EXPORT_FORMAT",
@@ -72,7 +73,9 @@ def to_json_data(store: Store, conversation_ids: Iterable[int] | None = None) ->
 
 def export_json(store: Store, conversation_ids: Iterable[int] | None = None) -> str:
     """The export as JSON text (UTF-8, indented)."""
-    return json.dumps(to_json_data(store, conversation_ids), ensure_ascii=False, indent=2) + "\n"
+    data = to_json_data(store, conversation_ids)
+    # allow_nan=False: NaN and Infinity are not JSON; the store never holds them.
+    return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
 
 def _message_markdown(msg: Message) -> str:
@@ -95,7 +98,7 @@ def to_markdown(store: Store, conversation_ids: Iterable[int] | None = None) -> 
     """The current path of each conversation as Markdown (other versions are left out)."""
     parts = []
     for conv in _conversations(store, conversation_ids):
-        stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(conv.created_at))
+        stamp = shown(conv.created_at)
         lines = [f"# {conv.title or 'Untitled conversation'}\n", f"*{stamp}*\n"]
         if conv.system_prompt:
             lines.append(f"> System prompt: {conv.system_prompt}\n")

@@ -22,6 +22,7 @@ from .export import EXPORT_FORMAT, EXPORT_VERSION
 from .failures import store_error
 from .models import ROLES, STATUSES
 from .store import Store
+from .times import describe, seconds
 
 __all__ = ["ImportResult", "import_chatgpt", "import_deskchat", "import_file", "load_import_file"]
 
@@ -136,10 +137,27 @@ def _opt(v: Any, kind: type | tuple[type, ...]) -> bool:
     return v is None or (isinstance(v, kind) and not isinstance(v, bool))
 
 
+def _time(value: Any, where: str, what: str, fallback: float | None = None) -> float:
+    """``value`` as seconds (milliseconds and the like recognised); ``fallback`` if absent.
+
+    Without a fallback the time is required.
+    """
+    if value is None and fallback is not None:
+        return fallback
+    _need(value is not None, f"{where} has no {what} time")
+    sound = seconds(value)
+    if sound is None:
+        if not _num(value):
+            raise _Bad(f"{where} has a {what} time that is not a number")
+        raise _Bad(f"{where} has a {what} time ({describe(value)}) that no calendar holds")
+    return sound
+
+
 def _parse_deskchat_conv(c: Any, n: int) -> _Conv:
     _need(isinstance(c, dict), f"conversation {n} is not an object")
     _need(isinstance(c.get("title", ""), str), f"conversation {n} has a title that is not text")
-    _need(_num(c.get("created_at")), f"conversation {n} has no created_at time")
+    created = _time(c.get("created_at"), f"conversation {n}", "created_at")
+    updated = _time(c.get("updated_at"), f"conversation {n}", "updated_at", created)
     messages = c.get("messages")
     _need(isinstance(messages, list), f"conversation {n} has no message list")
     for key in ("provider", "model", "system_prompt"):
@@ -165,7 +183,7 @@ def _parse_deskchat_conv(c: Any, n: int) -> _Conv:
                 parent=m.get("parent_id"),
                 role=m["role"],
                 content=m["content"],
-                created_at=float(m["created_at"]) if _num(m.get("created_at")) else c["created_at"],
+                created_at=_time(m.get("created_at"), where, "created_at", created),
                 active=bool(m.get("active", True)),
                 status=status,
                 error=m.get("error"),
@@ -184,8 +202,8 @@ def _parse_deskchat_conv(c: Any, n: int) -> _Conv:
         source=source if isinstance(source, str) and source else EXPORT_FORMAT,
         source_id=source_id,
         title=c.get("title", ""),
-        created_at=float(c["created_at"]),
-        updated_at=float(c["updated_at"]) if _num(c.get("updated_at")) else float(c["created_at"]),
+        created_at=created,
+        updated_at=updated,
         nodes=nodes,
         provider=c.get("provider"),
         model=c.get("model"),
@@ -237,9 +255,8 @@ def _parse_chatgpt_conv(c: Any, n: int) -> _Conv:
     _need(isinstance(mapping, dict), f"conversation {n} has no message mapping")
     cid = c.get("conversation_id") or c.get("id")
     _need(isinstance(cid, str) and bool(cid), f"conversation {n} has no id")
-    created = c.get("create_time")
-    created = float(created) if _num(created) else 0.0
-    updated = float(c["update_time"]) if _num(c.get("update_time")) else created
+    created = _time(c.get("create_time"), f"conversation {n}", "create_time", 0.0)
+    updated = _time(c.get("update_time"), f"conversation {n}", "update_time", created)
     for key, node in mapping.items():
         _need(isinstance(node, dict), f"node {key} of conversation {n} is not an object")
         _need(
@@ -277,14 +294,15 @@ def _parse_chatgpt_conv(c: Any, n: int) -> _Conv:
                 meta = msg.get("metadata") or {}
                 slug = meta.get("model_slug") if isinstance(meta.get("model_slug"), str) else None
                 model = slug or model
-                t = msg.get("create_time")
+                where = f"node {key} of conversation {n}"
+                t = _time(msg.get("create_time"), where, "create_time", created)
                 nodes.append(
                     _Node(
                         key=key,
                         parent=kept_parent,
                         role=role,
                         content=text,
-                        created_at=float(t) if _num(t) else created,
+                        created_at=t,
                         active=key in on_path,
                         provider="chatgpt" if role == "assistant" else None,
                         model=slug if role == "assistant" else None,

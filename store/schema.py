@@ -99,6 +99,51 @@ UPDATE conversations SET source_id = lower(hex(randomblob(16))) WHERE source_id 
 CREATE UNIQUE INDEX conversations_by_source ON conversations(source, source_id);
 """
 
+# v4: times an older DeskChat imported unchecked. Milliseconds (as JavaScript
+# writes them), micro- and nanoseconds become seconds, recognised by their size
+# as in store.times; times no calendar holds (infinite, negative, past the year
+# 3000) take the conversation's start, or its first sound message's, or 0.
+# NaN never got in: SQLite stores it as NULL, which NOT NULL refused.
+_SCALE = """
+    CASE WHEN {c} >= 1e17 AND {c} < 1e20 THEN {c} / 1e9
+         WHEN {c} >= 1e14 THEN {c} / 1e6
+         WHEN {c} >= 1e11 THEN {c} / 1e3
+         ELSE {c} END
+"""
+_SOUND = "({c} BETWEEN 0 AND 32503680000.0)"
+
+
+def _repair_times(conn: sqlite3.Connection) -> None:
+    for table, columns in (
+        ("conversations", ("created_at", "updated_at", "deleted_at")),
+        ("messages", ("created_at",)),
+    ):
+        for column in columns:
+            # Names are ours, not input: this builds four fixed statements.
+            scaled = _SCALE.format(c=column)
+            conn.execute(
+                f"UPDATE {table} SET {column} = {scaled} WHERE {column} >= 1e11 AND {column} < 1e20"
+            )
+    sound_message = _SOUND.format(c="m.created_at")
+    conn.execute(
+        f"""UPDATE conversations SET created_at = coalesce(
+            (SELECT min(m.created_at) FROM messages m
+                WHERE m.conversation_id = conversations.id AND {sound_message}),
+            CASE WHEN {_SOUND.format(c="updated_at")} THEN updated_at END,
+            0)
+        WHERE NOT {_SOUND.format(c="created_at")}"""
+    )
+    for column in ("updated_at", "deleted_at"):
+        conn.execute(
+            f"UPDATE conversations SET {column} = created_at"
+            f" WHERE {column} IS NOT NULL AND NOT {_SOUND.format(c=column)}"
+        )
+    conn.execute(
+        f"""UPDATE messages SET created_at =
+            (SELECT c.created_at FROM conversations c WHERE c.id = messages.conversation_id)
+        WHERE NOT {_SOUND.format(c="created_at")}"""
+    )
+
 
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     """A migration step that runs SQL statements one by one (inside our transaction).
@@ -124,6 +169,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(_V1),
     _script(_V2),
     _script(_V3),
+    _repair_times,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

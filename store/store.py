@@ -33,6 +33,7 @@ from .models import (
 )
 from .paths import database_path
 from .reply import ReplyWriter
+from .times import LATEST
 
 __all__ = ["LEAF", "LOCK_WAIT", "ParentRef", "Store", "make_title"]
 
@@ -247,7 +248,7 @@ class Store:
         created_at: float | None = None,
     ) -> Conversation:
         """A new, empty conversation."""
-        now = self.clock() if created_at is None else created_at
+        now = self.clock() if created_at is None else _sound_time(created_at)
         with self.transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO conversations (title, created_at, updated_at, provider, model,"
@@ -738,6 +739,8 @@ class Store:
     ) -> int:
         """Insert one active message under ``parent_id``; call inside a transaction."""
         _check_role_status(role, status)
+        if created_at is not None:
+            created_at = _sound_time(created_at)
         parent = self._resolve_parent(conversation_id, parent_id)
         conn = self._conn
         # The new message becomes the selected version; the unique partial
@@ -813,6 +816,15 @@ class Store:
 def _rowid(cur: sqlite3.Cursor) -> int:
     assert cur.lastrowid is not None
     return cur.lastrowid
+
+
+def _sound_time(value: float) -> float:
+    # The comparison is False for NaN too.
+    if not 0 <= value <= LATEST:
+        raise StoreError(
+            f"A message's time must be seconds since 1970 before the year 3000, not {value!r}."
+        )
+    return float(value)
 
 
 def _check_role_status(role: str, status: str) -> None:

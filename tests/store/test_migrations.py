@@ -21,6 +21,9 @@ def _build(path: Path, version: int) -> None:
         "INSERT INTO conversations (id, title, created_at, updated_at, model, params)"
         " VALUES (1, 'Sourdough', 10, 20, 'gpt-4o-mini', '{\"temperature\": 0.5}')"
     )
+    if version >= 3:
+        # From v3 on, DeskChat gave every conversation it made a random source id.
+        conn.execute("UPDATE conversations SET source_id = lower(hex(randomblob(16)))")
     rows = [
         (1, None, "user", "How do I feed a sourdough starter?", "complete", 1),
         (2, 1, "assistant", "Discard half, then add flour and water.", "complete", 0),
