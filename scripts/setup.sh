@@ -69,6 +69,10 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
   exit 1
 fi
 
+# setuptools builds the wheel in build/ and packs whatever build/lib holds: files left there by
+# an older layout (top-level gui/, provider/...) would be installed again beside deskchat/.
+rm -rf build/lib build/bdist.*
+
 # Offline: pip's build isolation downloads setuptools, so `pip install .` cannot work. Say
 # so, refresh DeskChat itself from the setuptools already in .venv, and keep what is there.
 index=${PIP_INDEX_URL:-https://pypi.org/simple}
