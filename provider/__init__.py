@@ -16,11 +16,22 @@ from .errors import (
     CloudflareChallengeError,
     ConfigurationError,
     ConnectTimeoutError,
+    ContextFullError,
     ContextOverflowError,
+    CorruptModelError,
     EmptyReplyError,
+    EngineStoppedError,
+    GenerationError,
     IdleTimeoutError,
     IncompleteReplyError,
     KeyringUnavailableError,
+    LlamaNotInstalledError,
+    LocalEngineError,
+    MalformedResponseError,
+    ModelFileNotFoundError,
+    ModelLoadError,
+    NotAGGUFError,
+    NotEnoughMemoryError,
     NotFoundError,
     ProtocolError,
     ProviderError,
@@ -34,8 +45,9 @@ from .errors import (
     UnknownModelError,
     WidgetNotFoundError,
 )
-from .events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
+from .events import Event, FinishEvent, LoadProgress, ReasoningDelta, TextDelta, UsageEvent
 from .http import client_timeout, redact_url
+from .local import LocalProvider
 from .ollama import Ollama
 from .openai_compat import OpenAICompatible
 from .registry import PROVIDERS, Capabilities, ProviderInfo, provider_ids
@@ -55,6 +67,7 @@ from .secrets import (
 from .sse import LineDecoder, ServerSentEvent, SSEDecoder
 
 __all__ = [
+    "PROVIDERS",
     "APIConnectionError",
     "APIStatusError",
     "AuthenticationError",
@@ -63,20 +76,32 @@ __all__ = [
     "CloudflareChallengeError",
     "ConfigurationError",
     "ConnectTimeoutError",
+    "ContextFullError",
     "ContextOverflowError",
+    "CorruptModelError",
     "EmptyReplyError",
+    "EngineStoppedError",
     "Event",
     "FinishEvent",
     "FoundServer",
+    "GenerationError",
     "IdleTimeoutError",
     "IncompleteReplyError",
     "KeyringUnavailableError",
     "LineDecoder",
+    "LlamaNotInstalledError",
+    "LoadProgress",
+    "LocalEngineError",
+    "LocalProvider",
+    "MalformedResponseError",
     "Message",
+    "ModelFileNotFoundError",
+    "ModelLoadError",
+    "NotAGGUFError",
+    "NotEnoughMemoryError",
     "NotFoundError",
     "Ollama",
     "OpenAICompatible",
-    "PROVIDERS",
     "ProtocolError",
     "Provider",
     "ProviderError",

@@ -11,6 +11,7 @@ Hierarchy::
     └── ProviderError
         ├── ConfigurationError          bad model name, bad base URL, no key
         │   ├── UnknownModelError
+        │   ├── ModelFileNotFoundError  no file at the model's path (built-in engine)
         │   └── SecretStoreError        the keyring refused to store, read or delete a key
         │       └── KeyringUnavailableError  no keyring at all: session-only keys
         ├── APIConnectionError          could not reach the server (DNS, refused, TLS)
@@ -28,15 +29,30 @@ Hierarchy::
         │   ├── StaleNonceError
         │   └── ServerReportedError     an error object in place of the reply
         ├── ProtocolError               the answer was not what the protocol promises
+        │   ├── MalformedResponseError  not even valid HTTP (framing, status line, headers)
         │   ├── WidgetNotFoundError
         │   └── EmptyReplyError
         │       └── ContextOverflowError  accepted, then closed with nothing in it
+        ├── LocalEngineError            the built-in engine (llama.cpp in a child process)
+        │   ├── LlamaNotInstalledError  llama-cpp-python cannot be imported
+        │   ├── NotAGGUFError           not a GGUF file
+        │   ├── CorruptModelError       a GGUF file cut short or damaged
+        │   ├── NotEnoughMemoryError    said before loading, with the numbers
+        │   ├── ModelLoadError          llama.cpp refused the model
+        │   ├── EngineStoppedError      the child died (out of memory, crashed)
+        │   └── GenerationError         a reply failed inside the child
+        │       └── ContextFullError    the conversation no longer fits the context
         └── _StreamOptionsRejected      internal to openai_compat; never reaches a caller
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from deskchat.errors import DeskChatError
+
+if TYPE_CHECKING:
+    from .llama_sizing import MemoryEstimate, MemoryReading
 
 __all__ = [
     "APIConnectionError",
@@ -45,11 +61,22 @@ __all__ = [
     "CloudflareChallengeError",
     "ConfigurationError",
     "ConnectTimeoutError",
+    "ContextFullError",
     "ContextOverflowError",
+    "CorruptModelError",
     "EmptyReplyError",
+    "EngineStoppedError",
+    "GenerationError",
     "IdleTimeoutError",
     "IncompleteReplyError",
     "KeyringUnavailableError",
+    "LlamaNotInstalledError",
+    "LocalEngineError",
+    "MalformedResponseError",
+    "ModelFileNotFoundError",
+    "ModelLoadError",
+    "NotAGGUFError",
+    "NotEnoughMemoryError",
     "NotFoundError",
     "ProtocolError",
     "ProviderError",
@@ -223,6 +250,10 @@ class ProtocolError(ProviderError):
     """The server's answer did not follow the protocol."""
 
 
+class MalformedResponseError(ProtocolError):
+    """The answer broke HTTP's own rules: its status line, headers or chunked framing."""
+
+
 class WidgetNotFoundError(ProtocolError):
     """The page has no chat widget to take the post id and nonce from."""
 
@@ -233,6 +264,64 @@ class EmptyReplyError(ProtocolError):
 
 class ContextOverflowError(EmptyReplyError):
     """The server accepted the request, then closed the stream with nothing in it."""
+
+
+class LocalEngineError(ProviderError):
+    """Base of the built-in engine's errors."""
+
+
+class LlamaNotInstalledError(LocalEngineError):
+    """llama-cpp-python cannot be imported in the child."""
+
+
+class ModelFileNotFoundError(ConfigurationError):
+    """No file at the model's path."""
+
+
+class NotAGGUFError(LocalEngineError):
+    """The file does not start with the GGUF magic bytes."""
+
+
+class CorruptModelError(LocalEngineError):
+    """A GGUF file whose header cannot be read: cut short or damaged."""
+
+
+class NotEnoughMemoryError(LocalEngineError):
+    """The model would need more memory than the machine has free; said before loading.
+
+    Attributes:
+        estimate: what the model needs, part by part.
+        memory: the machine's memory when it was checked.
+    """
+
+    def __init__(self, message: str, *, estimate: MemoryEstimate, memory: MemoryReading) -> None:
+        super().__init__(message)
+        self.estimate = estimate
+        self.memory = memory
+
+
+class ModelLoadError(LocalEngineError):
+    """llama.cpp refused to load the model (an unknown architecture, a damaged file)."""
+
+
+class EngineStoppedError(LocalEngineError):
+    """The child process ended: killed (out of memory), crashed, or would not start.
+
+    Attributes:
+        returncode: its exit status (negative: the signal that ended it), if known.
+    """
+
+    def __init__(self, message: str, *, returncode: int | None = None) -> None:
+        super().__init__(message)
+        self.returncode = returncode
+
+
+class GenerationError(LocalEngineError):
+    """A reply failed inside the child."""
+
+
+class ContextFullError(GenerationError):
+    """The conversation no longer fits in the model's context."""
 
 
 class _StreamOptionsRejected(ProviderError):

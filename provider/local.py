@@ -26,7 +26,20 @@ from pathlib import Path
 from typing import Any
 
 from .base import Message
-from .errors import ConfigurationError, ProtocolError, ProviderError
+from .errors import (
+    ConfigurationError,
+    ContextFullError,
+    CorruptModelError,
+    EngineStoppedError,
+    GenerationError,
+    LlamaNotInstalledError,
+    LocalEngineError,
+    ModelFileNotFoundError,
+    ModelLoadError,
+    NotAGGUFError,
+    NotEnoughMemoryError,
+    ProtocolError,
+)
 from .events import Event, FinishEvent, LoadProgress, UsageEvent
 from .gguf_header import GGUFInfo, has_gguf_magic, read_gguf_info
 from .llama_protocol import (
@@ -50,7 +63,6 @@ from .llama_protocol import (
     encode,
 )
 from .llama_sizing import (
-    MemoryEstimate,
     MemoryReading,
     default_context,
     estimate_memory,
@@ -60,7 +72,6 @@ from .llama_sizing import (
 )
 from .llama_worker import FROZEN_FLAG, SAMPLING_PARAMS
 from .reasoning import ReasoningSplitter
-from .server import chat_messages
 
 __all__ = [
     "DEFAULT_IDLE_UNLOAD",
@@ -88,67 +99,6 @@ INSTALL_HINT = (
     "pip install 'deskchat[local]' (or pip install llama-cpp-python); it compiles "
     "llama.cpp, which needs a C++ compiler and cmake and takes a few minutes"
 )
-
-# -- errors (to move into provider/errors.py) --------------------------------
-
-
-class LocalEngineError(ProviderError):
-    """Base of the built-in engine's errors."""
-
-
-class LlamaNotInstalledError(LocalEngineError):
-    """llama-cpp-python cannot be imported in the child."""
-
-
-class ModelFileNotFoundError(ConfigurationError):
-    """No file at the model's path."""
-
-
-class NotAGGUFError(LocalEngineError):
-    """The file does not start with the GGUF magic bytes."""
-
-
-class CorruptModelError(LocalEngineError):
-    """A GGUF file whose header cannot be read: cut short or damaged."""
-
-
-class NotEnoughMemoryError(LocalEngineError):
-    """The model would need more memory than the machine has free; said before loading.
-
-    Attributes:
-        estimate: what the model needs, part by part.
-        memory: the machine's memory when it was checked.
-    """
-
-    def __init__(self, message: str, *, estimate: MemoryEstimate, memory: MemoryReading) -> None:
-        super().__init__(message)
-        self.estimate = estimate
-        self.memory = memory
-
-
-class ModelLoadError(LocalEngineError):
-    """llama.cpp refused to load the model (an unknown architecture, a damaged file)."""
-
-
-class EngineStoppedError(LocalEngineError):
-    """The child process ended: killed (out of memory), crashed, or would not start.
-
-    Attributes:
-        returncode: its exit status (negative: the signal that ended it), if known.
-    """
-
-    def __init__(self, message: str, *, returncode: int | None = None) -> None:
-        super().__init__(message)
-        self.returncode = returncode
-
-
-class GenerationError(LocalEngineError):
-    """A reply failed inside the child."""
-
-
-class ContextFullError(GenerationError):
-    """The conversation no longer fits in the model's context."""
-
 
 # -- the child process -------------------------------------------------------
 
@@ -657,10 +607,7 @@ class LocalProvider:
         info = self._cached_header(path)
         if info is None:
             info = await asyncio.to_thread(self.read_header, path)
-        chat = [
-            {"role": str(m["role"]), "content": str(m["content"])}
-            for m in chat_messages(messages, params)
-        ]
+        chat = _conversation(messages, params)
         async with self._lock:
             self._cancel_idle()
             try:
@@ -956,6 +903,17 @@ class LocalProvider:
         engine, self._engine, self._loaded = self._engine, None, None
         if engine is not None:
             await engine.aclose()
+
+
+def _conversation(messages: Sequence[Message], params: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The messages for the child's chat template, ``params["system"]`` first."""
+    if not messages:
+        raise ConfigurationError("There is no message to send.")
+    chat = [{"role": str(m["role"]), "content": str(m["content"])} for m in messages]
+    system = params.get("system")
+    if system:
+        chat.insert(0, {"role": "system", "content": str(system)})
+    return chat
 
 
 def _generation_error(message: Failed, loaded: _LoadedModel) -> GenerationError:

@@ -20,6 +20,7 @@ from .base import Provider
 from .chatgptfree import ChatgptFree
 from .errors import ConfigurationError
 from .http import IDLE_TIMEOUT
+from .local import LocalProvider
 from .ollama import Ollama
 from .openai_compat import OpenAICompatible
 from .secrets import get_api_key
@@ -116,6 +117,12 @@ PROVIDERS: dict[str, ProviderInfo] = {
         ProviderInfo("llamacpp", "llama.cpp", OpenAICompatible, "http://127.0.0.1:8080/v1", _LOCAL),
         ProviderInfo("vllm", "vLLM", OpenAICompatible, "http://127.0.0.1:8000/v1", _LOCAL),
         ProviderInfo("ollama", "Ollama", Ollama, "http://127.0.0.1:11434", _LOCAL),
+        ProviderInfo(
+            "local",
+            "Built-in engine (llama.cpp)",
+            LocalProvider,
+            capabilities=Capabilities(local=True),
+        ),
     )
 }
 """Known providers by id, in the order the UI lists them."""

@@ -37,7 +37,16 @@ def _no_keys_from_env(monkeypatch):
 
 def test_every_spec_entry_is_present():
     assert registry.provider_ids()[0] == "chatgptfree"
-    assert set(registry.provider_ids()) == {"chatgptfree", *EXPECTED_URLS}
+    assert set(registry.provider_ids()) == {"chatgptfree", "local", *EXPECTED_URLS}
+
+
+def test_the_built_in_engine_is_a_local_provider_with_no_address():
+    info = registry.get_info("local")
+    assert info.capabilities.local
+    assert not info.capabilities.needs_api_key
+    built = registry.create("local")
+    assert isinstance(built, Provider)
+    assert built.name == "local"
 
 
 @pytest.mark.parametrize(("provider_id", "url"), sorted(EXPECTED_URLS.items()))
@@ -142,7 +151,7 @@ def test_importing_the_provider_door_loads_no_aiohttp_nor_keyring_nor_network():
         "print('aiohttp' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False", "9", "False"]
+    assert out.stdout.split() == ["False", "False", "10", "False"]
 
 
 def test_every_entry_holds_its_class():
