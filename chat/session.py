@@ -136,6 +136,8 @@ class ChatSession:
         self._jobs: set[asyncio.Task[Any]] = set()
         self._wanted: int | None = None
         self._deleted: dict[int, tuple[int, Conversation]] = {}
+        self._store_trouble: str | None = None
+        """The history's sentence from the reply streaming now, kept as its last word."""
 
     # -- state -------------------------------------------------------------
 
@@ -189,6 +191,8 @@ class ChatSession:
             return await awaitable
         except StoreError as exc:
             log.warning("history: %s", exc.text())
+            if self.busy:
+                self._store_trouble = exc.text()
             self.events.status_changed.emit(exc.text())
             return None
 
@@ -583,6 +587,7 @@ class ChatSession:
         message.live = True
         message.model = self.model_name or None
         self._streaming = message
+        self._store_trouble = None
         if self.system_prompt:
             history = [{"role": "system", "content": self.system_prompt}, *history]
         params: dict[str, Any] = {}
@@ -618,7 +623,9 @@ class ChatSession:
         # Show the end of the reply now rather than one frame later.
         self._shown.flush()
         self.events.busy_changed.emit(False)
-        self.events.status_changed.emit(FINISHED.get(status, ""))
+        # A history that failed during the reply keeps the last word: the reply is not kept.
+        trouble, self._store_trouble = self._store_trouble, None
+        self.events.status_changed.emit(trouble or FINISHED.get(status, ""))
         self.events.reply_finished.emit(status)
         self._announce()
 

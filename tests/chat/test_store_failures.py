@@ -126,11 +126,6 @@ async def test_a_full_disk_mid_reply_keeps_the_text_and_says_so(disk: Disk) -> N
         await session.history.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="chat core: ChatSession._on_task_done sets the status to '' after a complete "
-    "reply, wiping the store's sentence (see the issue 12 store report)",
-)
 async def test_the_disk_full_sentence_is_still_the_status_when_the_reply_ends(
     disk: Disk,
 ) -> None:
