@@ -11,7 +11,6 @@ import hashlib
 import json
 import logging
 import sqlite3
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 from .errors import BadImportFileError
 from .export import EXPORT_FORMAT, EXPORT_VERSION
 from .failures import store_error
+from .import_files import load_import_file
 from .models import ROLES, STATUSES
 from .store import Store
 from .times import describe, seconds
@@ -44,6 +44,7 @@ class ImportResult:
 
 @dataclass
 class _Node:
+    where: str
     key: Any
     parent: Any
     role: str
@@ -76,45 +77,34 @@ class _Bad(Exception):
     """A reason the file is malformed, worded for the user."""
 
 
+# The largest INTEGER SQLite holds; a token count of 2**64 would not fit.
+_MAX_COUNT = 2**63 - 1
+
+
 # -- reading ------------------------------------------------------------------
 
 
-def load_import_file(path: str | Path) -> Any:
-    """The parsed JSON of ``path`` (a .json file, or a ChatGPT .zip export)."""
-    path = Path(path)
-    try:
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as zf:
-                names = [n for n in zf.namelist() if n.rsplit("/", 1)[-1] == "conversations.json"]
-                if not names:
-                    raise BadImportFileError(
-                        f"{path.name} is a zip file without a conversations.json inside, "
-                        "so it is not a ChatGPT export."
-                    )
-                raw = zf.read(names[0])
-        else:
-            raw = path.read_bytes()
-        return json.loads(raw.decode("utf-8-sig"))
-    except BadImportFileError:
-        raise
-    except OSError as exc:
-        raise BadImportFileError(
-            f"DeskChat could not read {path.name}: {exc.strerror or exc}."
-        ) from exc
-    except (UnicodeDecodeError, json.JSONDecodeError, zipfile.BadZipFile) as exc:
-        raise BadImportFileError(
-            f"{path.name} is not a JSON file DeskChat can read ({exc}); nothing was imported."
-        ) from exc
-
-
 def import_file(store: Store, path: str | Path) -> ImportResult:
-    """Import a DeskChat export or a ChatGPT export, recognised by its content."""
-    data = load_import_file(path)
+    """Import a DeskChat export or a ChatGPT export, recognised by its content.
+
+    Raises:
+        BadImportFileError: the file is unreadable, too large or malformed
+            anywhere; nothing was imported.
+        StoreError: the history could not be written (disk full, locked, ...);
+            nothing was imported.
+    """
+    data = load_import_file(path).data
     name = Path(path).name
-    if isinstance(data, dict) and data.get("format") == EXPORT_FORMAT:
-        return import_deskchat(store, data, name=name)
-    if isinstance(data, list) or (isinstance(data, dict) and "mapping" in data):
-        return import_chatgpt(store, data, name=name)
+    try:
+        if isinstance(data, dict) and data.get("format") == EXPORT_FORMAT:
+            return import_deskchat(store, data, name=name)
+        if isinstance(data, list) or (isinstance(data, dict) and "mapping" in data):
+            return import_chatgpt(store, data, name=name)
+    except RecursionError as exc:
+        # Parsed, but too deep to copy or hash (a structure just under json's own limit).
+        raise BadImportFileError(
+            f"{name} is nested too deeply to be a chat export; nothing was imported."
+        ) from exc
     raise BadImportFileError(
         f"{name} is neither a DeskChat export nor a ChatGPT conversations.json; "
         "nothing was imported."
@@ -137,6 +127,68 @@ def _opt(v: Any, kind: type | tuple[type, ...]) -> bool:
     return v is None or (isinstance(v, kind) and not isinstance(v, bool))
 
 
+def _key(v: Any) -> bool:
+    """A message id: text, or a whole number (not true/false)."""
+    return isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool))
+
+
+def _count(v: Any) -> bool:
+    """A token count: null, or a whole number SQLite can hold."""
+    return v is None or (isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= _MAX_COUNT)
+
+
+def _label(key: Any) -> str:
+    """A node's id as it can appear in a sentence: printable, short."""
+    text = str(key).encode("ascii", "backslashreplace").decode("ascii")
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _unicode(text: str | None, where: str, what: str) -> None:
+    """Refuse text SQLite and UTF-8 cannot hold: half of a surrogate pair ("\\ud83d")."""
+    if text is None:
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        half = ord(text[exc.start])
+        raise _Bad(
+            f"{where} has {what} that is not valid Unicode (a lone surrogate, U+{half:04X})"
+        ) from exc
+
+
+def _check(conv: _Conv, where: str) -> _Conv:
+    """The checks both formats share: text, params and token counts SQLite can keep."""
+    for what, text in (
+        ("a title", conv.title),
+        ("a source", conv.source),
+        ("a source id", conv.source_id),
+        ("a provider", conv.provider),
+        ("a model", conv.model),
+        ("a system prompt", conv.system_prompt),
+    ):
+        _unicode(text, where, what)
+    try:
+        json.dumps(conv.params, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise _Bad(f"{where} has params that are not valid Unicode (a lone surrogate)") from exc
+    except ValueError as exc:
+        raise _Bad(f"{where} has params holding NaN or Infinity, which JSON has not") from exc
+    for node in conv.nodes:
+        _unicode(node.content, node.where, "text")
+        for what, text in (
+            ("a provider", node.provider),
+            ("a model", node.model),
+            ("an error", node.error),
+        ):
+            _unicode(text, node.where, what)
+        for key, count in (
+            ("prompt_tokens", node.prompt_tokens),
+            ("completion_tokens", node.completion_tokens),
+        ):
+            _need(_count(count), f"{node.where} has a {key} that is no token count")
+    return conv
+
+
 def _time(value: Any, where: str, what: str, fallback: float | None = None) -> float:
     """``value`` as seconds (milliseconds and the like recognised); ``fallback`` if absent.
 
@@ -144,12 +196,13 @@ def _time(value: Any, where: str, what: str, fallback: float | None = None) -> f
     """
     if value is None and fallback is not None:
         return fallback
-    _need(value is not None, f"{where} has no {what} time")
+    label = what if "time" in what else f"{what} time"
+    _need(value is not None, f"{where} has no {label}")
     sound = seconds(value)
     if sound is None:
         if not _num(value):
-            raise _Bad(f"{where} has a {what} time that is not a number")
-        raise _Bad(f"{where} has a {what} time ({describe(value)}) that no calendar holds")
+            raise _Bad(f"{where} has a {label} that is not a number")
+        raise _Bad(f"{where} has a {label} ({describe(value)}) that no calendar holds")
     return sound
 
 
@@ -168,19 +221,26 @@ def _parse_deskchat_conv(c: Any, n: int) -> _Conv:
     for i, m in enumerate(messages, 1):
         where = f"message {i} of conversation {n}"
         _need(isinstance(m, dict), f"{where} is not an object")
-        _need(isinstance(m.get("id"), int | str), f"{where} has no id")
-        _need(m.get("role") in ROLES, f"{where} has an unknown role {m.get('role')!r}")
+        _need(_key(m.get("id")), f"{where} has no id")
+        parent = m.get("parent_id")
+        _need(
+            parent is None or _key(parent),
+            f"{where} has a parent_id that is neither a message id nor null",
+        )
+        role = m.get("role")
+        _need(role in ROLES, f"{where} has an unknown role {describe(role)}")
         _need(isinstance(m.get("content"), str), f"{where} has no text")
         status = m.get("status", "complete")
-        _need(status in STATUSES, f"{where} has an unknown status {status!r}")
+        _need(status in STATUSES, f"{where} has an unknown status {describe(status)}")
         for key in ("prompt_tokens", "completion_tokens"):
-            _need(_opt(m.get(key), int), f"{where} has a {key} that is not a number")
+            _need(_count(m.get(key)), f"{where} has a {key} that is no token count")
         for key in ("provider", "model", "error"):
             _need(_opt(m.get(key), str), f"{where} has a {key} that is not text")
         nodes.append(
             _Node(
+                where=where,
                 key=m["id"],
-                parent=m.get("parent_id"),
+                parent=parent,
                 role=m["role"],
                 content=m["content"],
                 created_at=_time(m.get("created_at"), where, "created_at", created),
@@ -198,7 +258,7 @@ def _parse_deskchat_conv(c: Any, n: int) -> _Conv:
         # An export without ids (hand-written): the content itself identifies it.
         source_id = hashlib.sha256(json.dumps(c, sort_keys=True).encode()).hexdigest()[:32]
     source = c.get("source")
-    return _Conv(
+    conv = _Conv(
         source=source if isinstance(source, str) and source else EXPORT_FORMAT,
         source_id=source_id,
         title=c.get("title", ""),
@@ -210,6 +270,7 @@ def _parse_deskchat_conv(c: Any, n: int) -> _Conv:
         system_prompt=c.get("system_prompt"),
         params=params,
     )
+    return _check(conv, f"conversation {n}")
 
 
 def import_deskchat(store: Store, data: Any, *, name: str = "The file") -> ImportResult:
@@ -218,11 +279,14 @@ def import_deskchat(store: Store, data: Any, *, name: str = "The file") -> Impor
         _need(isinstance(data, dict), "it is not a JSON object")
         _need(data.get("format") == EXPORT_FORMAT, "it is not a DeskChat export")
         version = data.get("version")
-        _need(isinstance(version, int), "it has no format version")
+        _need(
+            isinstance(version, int) and not isinstance(version, bool),
+            "it has no format version",
+        )
         if version > EXPORT_VERSION:
             raise BadImportFileError(
-                f"{name} was exported by a newer DeskChat (format {version}); update DeskChat "
-                "to import it. Nothing was imported."
+                f"{name} was exported by a newer DeskChat (format {describe(version)}); update "
+                "DeskChat to import it. Nothing was imported."
             )
         convs = data.get("conversations")
         _need(isinstance(convs, list), "it has no conversation list")
@@ -237,16 +301,60 @@ def import_deskchat(store: Store, data: Any, *, name: str = "The file") -> Impor
 # -- ChatGPT ----------------------------------------------------------------------
 
 
-def _chatgpt_text(message: dict[str, Any]) -> str:
-    content = message.get("content") or {}
-    if not isinstance(content, dict):
+def _typed(value: Any, kind: type, where: str, what: str) -> Any:
+    """``value`` if it is null or of ``kind``; else the file is malformed there."""
+    _need(_opt(value, kind), f"{where} has {what} that is not {_KINDS[kind]}")
+    return value
+
+
+_KINDS = {dict: "an object", list: "a list", str: "text"}
+
+
+def _chatgpt_text(content: dict[str, Any] | None, where: str) -> str:
+    if content is None:
         return ""
-    parts = content.get("parts")
-    if isinstance(parts, list):
-        # Non-text parts (images, files) are dicts; keep the words only.
+    parts = _typed(content.get("parts"), list, where, "content parts")
+    if parts is not None:
+        # Non-text parts (images, files) are objects; keep the words only.
         return "\n".join(p for p in parts if isinstance(p, str)).strip()
-    text = content.get("text")
-    return text.strip() if isinstance(text, str) else ""
+    text = _typed(content.get("text"), str, where, "a content text")
+    return text.strip() if text is not None else ""
+
+
+@dataclass
+class _ChatGPTNode:
+    """One mapping node, its fields checked."""
+
+    parent: str | None
+    children: list[str]
+    role: str | None = None
+    text: str = ""
+    hidden: bool = False
+    model: str | None = None
+    create_time: Any = None
+
+
+def _chatgpt_node(key: str, node: Any, n: int) -> _ChatGPTNode:
+    where = f"node {_label(key)} of conversation {n}"
+    _need(isinstance(node, dict), f"{where} is not an object")
+    parent = _typed(node.get("parent"), str, where, "a parent")
+    children = _typed(node.get("children"), list, where, "a children field")
+    _need(
+        all(isinstance(ch, str) for ch in children or ()),
+        f"{where} has a bad children list",
+    )
+    checked = _ChatGPTNode(parent, list(children or ()))
+    msg = _typed(node.get("message"), dict, where, "a message")
+    if msg is None:
+        return checked
+    author = _typed(msg.get("author"), dict, where, "an author") or {}
+    meta = _typed(msg.get("metadata"), dict, where, "metadata") or {}
+    checked.role = _typed(author.get("role"), str, where, "an author role")
+    checked.text = _chatgpt_text(_typed(msg.get("content"), dict, where, "content"), where)
+    checked.hidden = bool(meta.get("is_visually_hidden_from_conversation"))
+    checked.model = _typed(meta.get("model_slug"), str, where, "a model_slug")
+    checked.create_time = msg.get("create_time")
+    return checked
 
 
 def _parse_chatgpt_conv(c: Any, n: int) -> _Conv:
@@ -255,73 +363,61 @@ def _parse_chatgpt_conv(c: Any, n: int) -> _Conv:
     _need(isinstance(mapping, dict), f"conversation {n} has no message mapping")
     cid = c.get("conversation_id") or c.get("id")
     _need(isinstance(cid, str) and bool(cid), f"conversation {n} has no id")
+    title = _typed(c.get("title"), str, f"conversation {n}", "a title")
     created = _time(c.get("create_time"), f"conversation {n}", "create_time", 0.0)
     updated = _time(c.get("update_time"), f"conversation {n}", "update_time", created)
-    for key, node in mapping.items():
-        _need(isinstance(node, dict), f"node {key} of conversation {n} is not an object")
-        _need(
-            isinstance(node.get("children", []), list),
-            f"node {key} of conversation {n} has a bad children list",
-        )
-        _need(_opt(node.get("message"), dict), f"node {key} of conversation {n} is malformed")
+    tree = {key: _chatgpt_node(key, node, n) for key, node in mapping.items()}
 
     on_path: set[str] = set()
-    cur = c.get("current_node")
-    while isinstance(cur, str) and cur in mapping and cur not in on_path:
+    cur = _typed(c.get("current_node"), str, f"conversation {n}", "a current_node")
+    while cur is not None and cur in tree and cur not in on_path:
         on_path.add(cur)
-        cur = mapping[cur].get("parent")
+        cur = tree[cur].parent
 
     nodes: list[_Node] = []
     model = None
-    roots = [k for k, v in mapping.items() if v.get("parent") not in mapping]
+    roots = [k for k, v in tree.items() if v.parent not in tree]
     # Depth-first from each root, children in order; skipped nodes (the empty
     # root, hidden system prompts, tool calls) pass their children upward.
     stack: list[tuple[str, str | None]] = [(k, None) for k in reversed(roots)]
     seen: set[str] = set()
     while stack:
         key, kept_parent = stack.pop()
-        if key in seen or key not in mapping:
+        if key in seen or key not in tree:
             continue
         seen.add(key)
-        node = mapping[key]
-        msg = node.get("message")
+        node = tree[key]
         parent_for_children = kept_parent
-        if msg is not None:
-            role = (msg.get("author") or {}).get("role")
-            text = _chatgpt_text(msg)
-            hidden = bool((msg.get("metadata") or {}).get("is_visually_hidden_from_conversation"))
-            if role in ROLES and text and not hidden:
-                meta = msg.get("metadata") or {}
-                slug = meta.get("model_slug") if isinstance(meta.get("model_slug"), str) else None
-                model = slug or model
-                where = f"node {key} of conversation {n}"
-                t = _time(msg.get("create_time"), where, "create_time", created)
-                nodes.append(
-                    _Node(
-                        key=key,
-                        parent=kept_parent,
-                        role=role,
-                        content=text,
-                        created_at=t,
-                        active=key in on_path,
-                        provider="chatgpt" if role == "assistant" else None,
-                        model=slug if role == "assistant" else None,
-                    )
+        if node.role in ROLES and node.text and not node.hidden:
+            role = node.role
+            model = node.model or model
+            where = f"node {_label(key)} of conversation {n}"
+            nodes.append(
+                _Node(
+                    where=where,
+                    key=key,
+                    parent=kept_parent,
+                    role=role,
+                    content=node.text,
+                    created_at=_time(node.create_time, where, "create_time", created),
+                    active=key in on_path,
+                    provider="chatgpt" if role == "assistant" else None,
+                    model=node.model if role == "assistant" else None,
                 )
-                parent_for_children = key
-        children = [ch for ch in node.get("children", []) if isinstance(ch, str)]
-        stack.extend((ch, parent_for_children) for ch in reversed(children))
-    title = c.get("title")
-    return _Conv(
+            )
+            parent_for_children = key
+        stack.extend((ch, parent_for_children) for ch in reversed(node.children))
+    conv = _Conv(
         source="chatgpt",
         source_id=cid,
-        title=" ".join(title.split()) if isinstance(title, str) else "",
+        title=" ".join(title.split()) if title is not None else "",
         created_at=created,
         updated_at=updated,
         nodes=nodes,
         provider="chatgpt",
         model=model,
     )
+    return _check(conv, f"conversation {n}")
 
 
 def import_chatgpt(store: Store, data: Any, *, name: str = "The file") -> ImportResult:

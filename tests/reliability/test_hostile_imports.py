@@ -227,3 +227,174 @@ def test_an_older_history_holding_such_times_is_repaired(
     assert main(["export", "--list"]) == 0
     assert "Sourdough" in capsys.readouterr().out
     assert all(_year(t) == 2024 for t in times[:4])
+
+
+# -- point 7: hostile files -------------------------------------------------------
+
+
+def _with_message(**fields: Any) -> dict[str, Any]:
+    conv = deskchat_conv()
+    conv["messages"][1].update(fields)
+    return deskchat_file(conv)
+
+
+def _chatgpt_node(path: str, value: Any) -> list[dict[str, Any]]:
+    """A ChatGPT file with the answer node's field at ``path`` ("message.author") set."""
+    conv = chatgpt_conv()
+    target = conv["mapping"]["a"]
+    *parents, last = path.split(".")
+    for key in parents:
+        target = target[key]
+    target[last] = value
+    return [conv]
+
+
+HOSTILE_JSON: dict[str, str] = {
+    "100,000-deep JSON": "[" * 100_000 + "]" * 100_000,
+    "100,000-deep params": json.dumps(deskchat_file(deskchat_conv()))[:-3]
+    + ', "params": '
+    + '{"a": ' * 100_000
+    + "1"
+    + "}" * 100_000
+    + "}]}",
+    "lone surrogate in content": json.dumps(_with_message(content="before \ud800 after")),
+    "lone surrogate in a title": json.dumps(deskchat_file(deskchat_conv(title="\udfff"))),
+    "lone surrogate in a ChatGPT title": json.dumps([chatgpt_conv(title="Half \ud83d")]),
+    "lone surrogate in ChatGPT text": json.dumps(
+        _chatgpt_node("message.content.parts", ["split \ud83d"])
+    ),
+    "lone surrogate in params": json.dumps(
+        deskchat_file({**deskchat_conv(), "params": {"stop": "\ud800"}})
+    ),
+    "NaN token count": json.dumps(_with_message(completion_tokens=math.nan), allow_nan=True),
+    "NaN in params": json.dumps(
+        deskchat_file({**deskchat_conv(), "params": {"temperature": math.nan}}), allow_nan=True
+    ),
+    "10**400 token count": json.dumps(_with_message(prompt_tokens=10**400)),
+    "a 5,000-digit number": json.dumps(_with_message(prompt_tokens=1)).replace(
+        '"prompt_tokens": 1', '"prompt_tokens": ' + "9" * 5_000
+    ),
+    "token count 2**64": json.dumps(_with_message(completion_tokens=2**64)),
+    "negative token count": json.dumps(_with_message(completion_tokens=-1)),
+    "parent_id a list": json.dumps(_with_message(parent_id=[1])),
+    "parent_id an object": json.dumps(_with_message(parent_id={"id": 1})),
+    "parent_id a number with a fraction": json.dumps(_with_message(parent_id=1.5)),
+    "format version 10**400": json.dumps(
+        {"format": "deskchat", "version": 10**400, "conversations": []}
+    ),
+    "ChatGPT author a string": json.dumps(_chatgpt_node("message.author", "assistant")),
+    "ChatGPT role a list": json.dumps(_chatgpt_node("message.author.role", ["assistant"])),
+    "ChatGPT metadata a list": json.dumps(_chatgpt_node("message.metadata", ["x"])),
+    "ChatGPT content a string": json.dumps(_chatgpt_node("message.content", "Answer.")),
+    "ChatGPT parent a list": json.dumps(_chatgpt_node("parent", ["u"])),
+    "ChatGPT children a string": json.dumps(_chatgpt_node("children", "u")),
+    "ChatGPT create_time text": json.dumps(_chatgpt_node("message.create_time", "yesterday")),
+    "ChatGPT current_node a list": json.dumps([chatgpt_conv(current_node=["a"])]),
+    "ChatGPT title a number": json.dumps([chatgpt_conv(title=7)]),
+    "ChatGPT model_slug an object": json.dumps(
+        _chatgpt_node("message.metadata", {"model_slug": {"name": "gpt-4o"}})
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_JSON))
+def test_a_hostile_json_file_is_one_sentence_and_changes_nothing(
+    store: Store, tmp_path: Path, case: str
+) -> None:
+    path = tmp_path / "hostile.json"
+    # surrogatepass: the file holds exactly the escapes JSON allows, lone halves too.
+    path.write_bytes(HOSTILE_JSON[case].encode("utf-8", "surrogatepass"))
+    refused(store, path)
+
+
+def test_a_lone_surrogate_is_named_as_such(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "half.json"
+    path.write_text(HOSTILE_JSON["lone surrogate in content"], encoding="utf-8")
+    assert "Unicode" in refused(store, path)
+
+
+def _zip_with(path: Path, patch: Any) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("conversations.json", json.dumps([chatgpt_conv()]))
+    raw = bytearray(path.read_bytes())
+    patch(raw)
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def _set_header_field(raw: bytearray, local_offset: int, central_offset: int, value: int) -> None:
+    """Set a 2-byte field in the local and the central header of the one member."""
+    local = raw.index(b"PK\x03\x04")
+    central = raw.index(b"PK\x01\x02")
+    raw[local + local_offset : local + local_offset + 2] = value.to_bytes(2, "little")
+    raw[central + central_offset : central + central_offset + 2] = value.to_bytes(2, "little")
+
+
+def test_an_encrypted_zip_is_one_sentence(store: Store, tmp_path: Path) -> None:
+    # General-purpose flag bit 0: "encrypted", as a password-protected zip marks it.
+    path = _zip_with(tmp_path / "locked.zip", lambda raw: _set_header_field(raw, 6, 8, 1))
+    assert "password" in refused(store, path)
+
+
+def test_a_deflate64_zip_is_one_sentence(store: Store, tmp_path: Path) -> None:
+    # Method 9, Deflate64: what Windows' "Send to compressed folder" writes for big files.
+    path = _zip_with(tmp_path / "big.zip", lambda raw: _set_header_field(raw, 8, 10, 9))
+    assert "Deflate64" in refused(store, path)
+
+
+def test_a_file_too_big_for_memory_is_refused_by_size(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "huge.json"
+    with path.open("wb") as fh:
+        fh.truncate(4 << 30)  # 4 GiB, sparse: nothing is read to refuse it
+    assert "too large" in refused(store, path)
+
+
+def test_a_zip_member_too_big_for_memory_is_refused_while_reading(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A zip bomb: 20 MB of JSON in a small zip; the limit is set low to keep the test quick."""
+    import zipfile
+
+    monkeypatch.setattr("deskchat.store.import_files.MAX_IMPORT_BYTES", 5 << 20, raising=False)
+    path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("conversations.json", "[" + " " * (20 << 20) + "]")
+    assert path.stat().st_size < 1 << 20
+    assert "too large" in refused(store, path)
+
+
+def test_a_zip_lying_about_its_size_is_still_bounded(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("deskchat.store.import_files.MAX_IMPORT_BYTES", 5 << 20, raising=False)
+    path = tmp_path / "liar.zip"
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("conversations.json", "[" + " " * (20 << 20) + "]")
+    raw = bytearray(path.read_bytes())
+    central = raw.index(b"PK\x01\x02")
+    local = raw.index(b"PK\x03\x04")
+    raw[central + 24 : central + 28] = (100).to_bytes(4, "little")  # uncompressed size
+    raw[local + 22 : local + 26] = (100).to_bytes(4, "little")
+    path.write_bytes(bytes(raw))
+    refused(store, path)
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_JSON)[:3])
+def test_cli_import_of_a_hostile_file_is_one_line(
+    store: Store, tmp_path: Path, case: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "hostile.json"
+    path.write_bytes(HOSTILE_JSON[case].encode("utf-8", "surrogatepass"))
+    before = snapshot(store)
+    store.close()
+    assert main(["import", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("deskchat: hostile.json")
+    with Store(tmp_path / "data" / "deskchat.sqlite3") as again:
+        assert snapshot(again) == before

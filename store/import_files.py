@@ -1,0 +1,189 @@
+"""Reading a file to import: JSON, or the conversations.json inside a ChatGPT zip, bounded.
+
+A file is parsed whole, so one too large for this computer's memory is refused
+by its size before it is read, and a zip member is read no further than that
+limit whatever its header claims (a zip bomb stops there). Everything that can
+go wrong while reading becomes a :class:`BadImportFileError` sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import BadImportFileError
+
+__all__ = ["MAX_IMPORT_BYTES", "Loaded", "load_import_file"]
+
+log = logging.getLogger("deskchat.store")
+
+MAX_IMPORT_BYTES = 1 << 30
+"""The largest file DeskChat parses (1 GiB), less where memory is short (see :func:`limit`)."""
+# Parsed JSON takes several times its size in memory (a str, then the objects).
+_MEMORY_PER_BYTE = 8
+_ZIP_READABLE = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+_ZIP_METHODS = {9: "Deflate64", 6: "Implode", 98: "PPMd", 93: "Zstandard", 95: "XZ", 99: "AES"}
+_ENCRYPTED = 0x1
+_NAME = "conversations.json"
+
+
+@dataclass
+class Loaded:
+    """A parsed import file.
+
+    Attributes:
+        data: the parsed JSON.
+        member: the path inside the zip it came from, or None for a plain file.
+        others: the other conversations.json files in the zip that were not read.
+    """
+
+    data: Any
+    member: str | None = None
+    others: tuple[str, ...] = ()
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory free for use, where the system says (Linux, macOS); else None."""
+    try:
+        # MemAvailable counts the page cache the kernel would give up; AVPHYS does not.
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        pages = os.sysconf("SC_AVPHYS_PAGES")
+        size = os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+    return pages * size if pages > 0 and size > 0 else None
+
+
+def limit() -> int:
+    """The largest file this computer can import now: :data:`MAX_IMPORT_BYTES` or less."""
+    free = _available_memory()
+    if free is None:
+        return MAX_IMPORT_BYTES
+    return max(1 << 20, min(MAX_IMPORT_BYTES, free // _MEMORY_PER_BYTE))
+
+
+def _mb(size: int) -> str:
+    return f"{max(1, round(size / (1 << 20))):,} MB"
+
+
+def _too_large(name: str, size: int | None, most: int) -> BadImportFileError:
+    what = f"{name} is too large to import" + (f" ({_mb(size)})" if size is not None else "")
+    return BadImportFileError(
+        f"{what}: DeskChat can import files up to {_mb(most)} on this computer, so "
+        "nothing was imported."
+    )
+
+
+def _choose(names: list[zipfile.ZipInfo]) -> zipfile.ZipInfo:
+    """The conversations.json to read."""
+    return names[0]
+
+
+def _read_zip(path: Path, most: int) -> tuple[bytes, str, tuple[str, ...]]:
+    with zipfile.ZipFile(path) as zf:
+        found = [i for i in zf.infolist() if i.filename.rsplit("/", 1)[-1] == _NAME]
+        if not found:
+            raise BadImportFileError(
+                f"{path.name} is a zip file without a {_NAME} inside, so it is not a "
+                "ChatGPT export; nothing was imported."
+            )
+        info = _choose(found)
+        others = tuple(i.filename for i in found if i is not info)
+        if info.flag_bits & _ENCRYPTED:
+            raise BadImportFileError(
+                f"{path.name} is protected by a password; unzip it yourself and import the "
+                f"{_NAME} inside. Nothing was imported."
+            )
+        if info.compress_type not in _ZIP_READABLE:
+            method = _ZIP_METHODS.get(info.compress_type, f"method {info.compress_type}")
+            raise BadImportFileError(
+                f"{path.name} is compressed with {method}, which DeskChat cannot unpack; "
+                f"unzip it with another tool and import the {_NAME} inside. Nothing was imported."
+            )
+        if info.file_size > most:
+            raise _too_large(path.name, info.file_size, most)
+        with zf.open(info) as fh:
+            raw = fh.read(most + 1)
+        if len(raw) > most:
+            raise _too_large(path.name, None, most)
+        return raw, info.filename, others
+
+
+def load_import_file(path: str | Path) -> Loaded:
+    """The parsed JSON of ``path`` (a .json file, or a ChatGPT .zip export).
+
+    Raises:
+        BadImportFileError: it cannot be read, is too large, or is not JSON.
+    """
+    path = Path(path)
+    most = limit()
+    member = None
+    others: tuple[str, ...] = ()
+    try:
+        if zipfile.is_zipfile(path):
+            raw, member, others = _read_zip(path, most)
+        else:
+            size = path.stat().st_size
+            if size > most:
+                raise _too_large(path.name, size, most)
+            raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
+        del raw  # the bytes and the text need not both stay while JSON is parsed
+        return Loaded(json.loads(text), member, others)
+    except BadImportFileError:
+        raise
+    except RecursionError as exc:
+        raise BadImportFileError(
+            f"{path.name} is nested too deeply to be a chat export; nothing was imported."
+        ) from exc
+    except MemoryError as exc:
+        raise _too_large(path.name, None, most) from exc
+    except OSError as exc:
+        raise BadImportFileError(
+            f"DeskChat could not read {path.name}: {exc.strerror or exc}."
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise BadImportFileError(
+            f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start:,}); "
+            "nothing was imported."
+        ) from exc
+    except json.JSONDecodeError as exc:
+        raise BadImportFileError(
+            f"{path.name} is not a JSON file DeskChat can read ({exc.msg} at line {exc.lineno}, "
+            f"column {exc.colno}); nothing was imported."
+        ) from exc
+    except ValueError as exc:
+        if "digits" not in str(exc):
+            raise _damaged(path, exc) from exc
+        # Python refuses to read a whole number of over 4,300 digits.
+        raise BadImportFileError(
+            f"{path.name} holds a number of over 4,300 digits, too long to be real; "
+            "nothing was imported."
+        ) from exc
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,  # zipfile: encrypted, or bz2/lzma missing from this Python
+    ) as exc:
+        raise _damaged(path, exc) from exc
+
+
+def _damaged(path: Path, exc: BaseException) -> BadImportFileError:
+    log.info("cannot read %s: %r", path, exc)
+    return BadImportFileError(
+        f"{path.name} is damaged or not a file DeskChat can read; nothing was imported."
+    )
