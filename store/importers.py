@@ -307,7 +307,7 @@ def _typed(value: Any, kind: type, where: str, what: str) -> Any:
     return value
 
 
-_KINDS = {dict: "an object", list: "a list", str: "text"}
+_KINDS: dict[type, str] = {dict: "an object", list: "a list", str: "text"}
 
 
 def _chatgpt_text(content: dict[str, Any] | None, where: str) -> str:
