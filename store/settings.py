@@ -20,12 +20,30 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 from .paths import settings_path
 from .private import make_private_folder, write_private
 
-__all__ = ["THEMES", "SEND_KEYS", "Settings", "join_proxy_password", "split_proxy_password"]
+__all__ = [
+    "GPU_LAYERS",
+    "MAX_ENGINE_CONTEXT",
+    "MAX_IDLE_MINUTES",
+    "SEND_KEYS",
+    "SETUP_CHOICES",
+    "THEMES",
+    "Settings",
+    "join_proxy_password",
+    "split_proxy_password",
+]
 
 log = logging.getLogger("deskchat.store")
 
 THEMES = ("system", "light", "dark")
 SEND_KEYS = ("enter", "ctrl+enter")
+GPU_LAYERS = ("auto", "none", "all")
+"""How many of a model's layers the built-in engine puts on a GPU: as many as the
+installed llama.cpp can (auto), none, or all."""
+SETUP_CHOICES = ("server", "model", "download", "settings", "chatgptfree", "auto")
+"""What the first-run setup recorded: a found server, a model on disk, a downloaded
+model, a provider set in the settings dialog, chatgptfree, or auto chosen on purpose."""
+MAX_ENGINE_CONTEXT = 1 << 20
+MAX_IDLE_MINUTES = 24 * 60
 # Names that look like secrets are dropped on save: a key typed in by hand
 # must not sit in a plain file (DeskChat itself never writes one).
 _SECRET_HINTS = ("api_key", "apikey", "secret", "password", "token")
@@ -54,6 +72,10 @@ class Settings:
         "send_key": "enter",
         "fallback_provider": "",
         "extra_headers": {},
+        "setup_choice": "",
+        "engine_context": 0,
+        "engine_gpu_layers": "auto",
+        "engine_idle_minutes": 10,
     }
 
     def __init__(self, path: str | Path | None = None, data: dict[str, Any] | None = None) -> None:
@@ -229,6 +251,57 @@ class Settings:
         if value not in SEND_KEYS:
             raise ValueError(f"send_key must be one of {', '.join(SEND_KEYS)}")
         self._data["send_key"] = value
+
+    @property
+    def setup_choice(self) -> str:
+        """What the first-run setup chose (see :data:`SETUP_CHOICES`); "" before any choice."""
+        value = self._text("setup_choice")
+        return value if value in SETUP_CHOICES else ""
+
+    @setup_choice.setter
+    def setup_choice(self, value: str) -> None:
+        if value and value not in SETUP_CHOICES:
+            raise ValueError(f"setup_choice must be empty or one of {', '.join(SETUP_CHOICES)}")
+        self._data["setup_choice"] = value
+
+    # -- the built-in engine ---------------------------------------------------
+
+    @property
+    def engine_context(self) -> int:
+        """The built-in engine's context in tokens; 0 fits it to the machine and the model."""
+        value = self._get("engine_context", int)
+        return int(value) if 0 <= value <= MAX_ENGINE_CONTEXT else 0
+
+    @engine_context.setter
+    def engine_context(self, value: int) -> None:
+        if not 0 <= int(value) <= MAX_ENGINE_CONTEXT:
+            raise ValueError(f"engine_context must be between 0 and {MAX_ENGINE_CONTEXT}")
+        self._data["engine_context"] = int(value)
+
+    @property
+    def engine_gpu_layers(self) -> str:
+        """One of :data:`GPU_LAYERS`."""
+        value = self._text("engine_gpu_layers")
+        return value if value in GPU_LAYERS else str(self.DEFAULTS["engine_gpu_layers"])
+
+    @engine_gpu_layers.setter
+    def engine_gpu_layers(self, value: str) -> None:
+        if value not in GPU_LAYERS:
+            raise ValueError(f"engine_gpu_layers must be one of {', '.join(GPU_LAYERS)}")
+        self._data["engine_gpu_layers"] = value
+
+    @property
+    def engine_idle_minutes(self) -> int:
+        """Minutes without a reply before the engine frees the model's memory; 0 never."""
+        value = self._get("engine_idle_minutes", int)
+        default = int(self.DEFAULTS["engine_idle_minutes"])
+        return int(value) if 0 <= value <= MAX_IDLE_MINUTES else default
+
+    @engine_idle_minutes.setter
+    def engine_idle_minutes(self, value: int) -> None:
+        if not 0 <= int(value) <= MAX_IDLE_MINUTES:
+            raise ValueError(f"engine_idle_minutes must be between 0 and {MAX_IDLE_MINUTES}")
+        self._data["engine_idle_minutes"] = int(value)
 
 
 def _looks_secret(key: str) -> bool:

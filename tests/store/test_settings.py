@@ -167,3 +167,47 @@ def test_extra_headers_round_trip_and_ignore_junk(tmp_path) -> None:
     assert Settings.load(path).extra_headers == {"X-Title": "DeskChat"}
     path.write_text('{"extra_headers": ["not", "a", "dict"]}', encoding="utf-8")
     assert Settings.load(path).extra_headers == {}
+
+
+def test_setup_choice_round_trip_and_unknown_values(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    s = Settings.load(path)
+    s.setup_choice = "model"
+    s.save()
+    assert Settings.load(path).setup_choice == "model"
+    with pytest.raises(ValueError, match="setup_choice"):
+        s.setup_choice = "whatever"
+    path.write_text(json.dumps({"setup_choice": "from-the-future"}))
+    assert Settings.load(path).setup_choice == ""
+
+
+def test_engine_settings_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    s = Settings.load(path)
+    assert (s.engine_context, s.engine_gpu_layers, s.engine_idle_minutes) == (0, "auto", 10)
+    s.engine_context = 8192
+    s.engine_gpu_layers = "none"
+    s.engine_idle_minutes = 0
+    s.save()
+    again = Settings.load(path)
+    assert (again.engine_context, again.engine_gpu_layers, again.engine_idle_minutes) == (
+        8192,
+        "none",
+        0,
+    )
+
+
+def test_engine_settings_refuse_and_ignore_bad_values(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    s = Settings.load(path)
+    with pytest.raises(ValueError, match="engine_context"):
+        s.engine_context = -1
+    with pytest.raises(ValueError, match="engine_gpu_layers"):
+        s.engine_gpu_layers = "some"
+    with pytest.raises(ValueError, match="engine_idle_minutes"):
+        s.engine_idle_minutes = 100_000
+    path.write_text(
+        json.dumps({"engine_context": -5, "engine_gpu_layers": 3, "engine_idle_minutes": "x"})
+    )
+    s = Settings.load(path)
+    assert (s.engine_context, s.engine_gpu_layers, s.engine_idle_minutes) == (0, "auto", 10)
