@@ -1,0 +1,215 @@
+"""The window's way to its models: the HTTP session (made after the window is shown),
+the servers and model files found, and the providers a choice builds. No Qt.
+
+Nothing here touches the network, or imports aiohttp, until :attr:`Connection.http`
+is first read: the window reads it only after its first paint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from deskchat import library, provider
+from deskchat.store import Settings
+
+from . import proxy, routes
+from .auto import AUTO, LOCAL, Route, find_route
+from .engine_settings import engine_options
+from .local_servers import TIMEOUT, LocalModel, LocalServers
+from .options import Options, make_provider
+from .setup import Offer, catalogue_offers, engine_available
+
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = ["Connection", "Survey"]
+
+log = logging.getLogger("deskchat.chat")
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What this computer offers, looked at once after the window is shown.
+
+    Attributes:
+        route: where replies come from by the options (``auto``'s order, or the chosen one).
+        servers: every model of every model server found running, server by server.
+        models: the model files on disk (found only when asked to look).
+        engine: whether llama-cpp-python is installed (the built-in engine can run).
+    """
+
+    route: Route
+    servers: list[LocalModel] = field(default_factory=list)
+    models: list[library.LocalModelInfo] = field(default_factory=list)
+    engine: bool = True
+
+
+class Connection:
+    """Builds the window's providers and owns what they share.
+
+    Args:
+        options: this run's options (the settings already merged in).
+        settings: the user's settings (the engine's options are read from them).
+        locations: where model files are looked for; None for this machine's folders.
+        probes: where model servers are looked for; None for the usual ports.
+        timeout: seconds each server probe may take.
+        machine: the computer models must fit; None for this one, measured when asked.
+        catalogue: the models offered for download.
+
+    Attributes:
+        options, settings: as given.
+        local_servers: builds providers for found servers (after :attr:`http` exists).
+    """
+
+    def __init__(
+        self,
+        options: Options,
+        settings: Settings,
+        *,
+        locations: library.Locations | None = None,
+        probes: Sequence[Any] | None = None,
+        timeout: float = TIMEOUT,
+        machine: library.Machine | None = None,
+        catalogue: Sequence[library.CatalogueEntry] | None = None,
+    ) -> None:
+        self.options = options
+        self.settings = settings
+        self._locations = locations
+        self._probes = probes
+        self._timeout = timeout
+        self._http: aiohttp.ClientSession | None = None
+        self.local_servers: LocalServers | None = None
+        self._engines: list[provider.Provider] = []
+        self._machine = machine
+        self.catalogue = tuple(catalogue) if catalogue is not None else library.CATALOGUE
+
+    @property
+    def machine(self) -> library.Machine:
+        """The computer models must fit (its free memory read now, unless given)."""
+        return self._machine or library.Machine.current()
+
+    def offers(self) -> list[Offer]:
+        """The catalogue for this computer, the recommended model first."""
+        return catalogue_offers(self.catalogue, self.machine)
+
+    @property
+    def locations(self) -> library.Locations:
+        """Where model files are looked for and downloaded to."""
+        return self._locations or library.Locations.default(self.options.data_dir)
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        """The session every provider shares, made (and aiohttp imported) on first use."""
+        if self._http is None:
+            import aiohttp
+
+            self._http = aiohttp.ClientSession()
+            self.local_servers = LocalServers(
+                self._http, probes=self._probes, timeout=self._timeout
+            )
+        return self._http
+
+    async def local_models(self) -> list[library.LocalModelInfo]:
+        """The model files on this computer, read on a worker thread (headers are read)."""
+        return await asyncio.to_thread(library.local_models, locations=self.locations)
+
+    async def survey(self) -> Survey:
+        """Look for servers (and, for ``auto``, model files) and find the route."""
+        http = self.http
+        assert self.local_servers is not None
+        auto = self.options.provider == AUTO
+        servers, models = await asyncio.gather(
+            self.local_servers.discover(),
+            self.local_models() if auto else _nothing(),
+        )
+        found = list(dict.fromkeys(m.server for m in servers))
+
+        async def discover(_http: aiohttp.ClientSession) -> list[provider.FoundServer]:
+            return found
+
+        engine = engine_available()
+        route = await find_route(
+            self.options.provider,
+            http,
+            local_models=lambda: models if engine else [],
+            model=self.options.model,
+            base_url=self.options.base_url,
+            discover=discover,
+        )
+        return Survey(route, servers, models, engine)
+
+    # -- building providers ---------------------------------------------------
+
+    def build(self, route: Route) -> routes.Built:
+        """The provider ``route`` names (raises ``provider.ProviderError``, ``LibraryError``)."""
+        built = routes.build(
+            route, self.options, self.http, local_options=engine_options(self.settings)
+        )
+        if built.provider_id == LOCAL:
+            self._engines.append(built.chat)
+        return built
+
+    def build_server(self, local: LocalModel) -> routes.Built:
+        """A found server's provider, asking for ``local.model``."""
+        server = local.server
+        route = Route("server", server.provider_id, server.base_url, local.model, local.label)
+        return self.build(route)
+
+    def build_model(self, model: str) -> routes.Built:
+        """The built-in engine with ``model`` (a .gguf path, or a name from the library)."""
+        return self.build(Route("model", LOCAL, None, model))
+
+    def build_chosen(self, provider_id: str, model: str | None = None) -> routes.Built:
+        """The provider ``provider_id`` at its own address (chatgptfree, a hosted one)."""
+        options = replace(self.options, provider=provider_id, base_url=None, model=model)
+        return routes.build(Route("chosen", provider_id, None, model), options, self.http)
+
+    def provider_for(self, settings: Settings) -> provider.Provider:
+        """The provider saved settings name (the window's ``ProviderFactory``).
+
+        Raises ``provider.ProviderError`` (``auto`` included: it is found, not built)
+        or ``library.LibraryError`` (a model for the built-in engine not on disk).
+        """
+        if settings.provider == AUTO:
+            raise provider.ConfigurationError(
+                "auto is found rather than built; look again with Connection.survey."
+            )
+        if settings.provider == LOCAL:
+            chat = routes.local_provider(
+                settings.model or None, self.options.data_dir, engine_options(settings)
+            )
+            self._engines.append(chat)
+            return chat
+        chosen = Options(
+            provider=settings.provider,
+            base_url=settings.base_url or None,
+            proxy=proxy.with_password(settings.proxy or None),
+            extra_headers=tuple(settings.extra_headers.items()),
+        )
+        return make_provider(chosen, self.http)
+
+    async def retire(self, chat: provider.Provider) -> None:
+        """Stop a built-in engine no longer used (its child and the model's memory go)."""
+        if chat in self._engines:
+            self._engines.remove(chat)
+            await routes.close(chat)
+
+    async def aclose(self) -> None:
+        """Stop the engines, then close the HTTP session (if one was ever made)."""
+        engines, self._engines = self._engines, []
+        for chat in engines:
+            try:
+                await routes.close(chat)
+            except Exception:  # noqa: BLE001 - closing goes on for the others
+                log.exception("could not stop %s", chat.name)
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+
+async def _nothing() -> list[library.LocalModelInfo]:
+    return []
