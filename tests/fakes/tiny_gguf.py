@@ -38,7 +38,8 @@ def write_tiny_model(
 
     The defaults give a one-layer model of a few hundred KB; ``n_embd=512,
     n_layer=4`` gives one of a few tens of MB, big enough to time. An
-    ``endless`` model never picks its end token or a byte above 0x7F: it
+    ``endless`` model never picks its control tokens (``<unk>``, ``<s>``,
+    ``</s>``, which write nothing or end the reply) or a byte above 0x7F: it
     writes ASCII, each token streamed at once, until stopped or out of context.
     """
     rng = np.random.default_rng(seed)
@@ -67,8 +68,11 @@ def write_tiny_model(
     writer.add_unk_token_id(0)
     writer.add_chat_template(chat_template)
 
-    def random(tensor: str, *shape: int) -> None:
-        writer.add_tensor(tensor, (rng.standard_normal(shape) * 0.1).astype(np.float32))
+    def random(tensor: str, *shape: int, keep_dim0: bool = False) -> None:
+        weights = rng.standard_normal(shape) * 0.1
+        if keep_dim0 and endless:
+            weights[0, :] = 0.0  # this layer adds nothing to dimension 0 of the stream
+        writer.add_tensor(tensor, weights.astype(np.float32))
 
     def ones(tensor: str) -> None:
         writer.add_tensor(tensor, np.ones(n_embd, dtype=np.float32))
@@ -76,24 +80,26 @@ def write_tiny_model(
     embeddings = rng.standard_normal((len(tokens), n_embd)) * 0.1
     output = rng.standard_normal((len(tokens), n_embd)) * 0.1
     if endless:
-        # Every embedding carries a large constant in dimension 0, which the
-        # random layers barely move; the output rows of the unwanted tokens
-        # weigh it negatively, so their logits sit far below all the others.
-        embeddings[:, 0] = 5.0
+        # Every embedding carries a constant in dimension 0, which no layer
+        # changes (their output rows 0 are zero); the output rows of the
+        # unwanted tokens weigh it heavily against them, so their logits sit
+        # far below all the others, whatever the random layers do.
+        embeddings[:, 0] = 10.0
         output[:, 0] = 0.0
-        unwanted = [2, *range(3 + 0x80, 3 + 0x100)]
-        output[unwanted, 0] = -1.0
+        unwanted = [0, 1, 2, *range(3 + 0x80, 3 + 0x100)]
+        output[unwanted, 0] = -10.0
     writer.add_tensor("token_embd.weight", embeddings.astype(np.float32))
     ones("output_norm.weight")
     writer.add_tensor("output.weight", output.astype(np.float32))
     for block in range(n_layer):
         ones(f"blk.{block}.attn_norm.weight")
         ones(f"blk.{block}.ffn_norm.weight")
-        for part in ("attn_q", "attn_k", "attn_v", "attn_output"):
+        for part in ("attn_q", "attn_k", "attn_v"):
             random(f"blk.{block}.{part}.weight", n_embd, n_embd)
+        random(f"blk.{block}.attn_output.weight", n_embd, n_embd, keep_dim0=True)
         random(f"blk.{block}.ffn_gate.weight", n_ff, n_embd)
         random(f"blk.{block}.ffn_up.weight", n_ff, n_embd)
-        random(f"blk.{block}.ffn_down.weight", n_embd, n_ff)
+        random(f"blk.{block}.ffn_down.weight", n_embd, n_ff, keep_dim0=True)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
