@@ -39,13 +39,12 @@ class Loaded:
 
     Attributes:
         data: the parsed JSON.
-        member: the path inside the zip it came from, or None for a plain file.
-        others: the other conversations.json files in the zip that were not read.
+        note: a sentence saying which of several conversations.json in a zip was
+            read, or None.
     """
 
     data: Any
-    member: str | None = None
-    others: tuple[str, ...] = ()
+    note: str | None = None
 
 
 def _available_memory() -> int | None:
@@ -86,12 +85,26 @@ def _too_large(name: str, size: int | None, most: int) -> BadImportFileError:
     )
 
 
-def _choose(names: list[zipfile.ZipInfo]) -> zipfile.ZipInfo:
-    """The conversations.json to read."""
-    return names[0]
+def _choose(path: Path, found: list[zipfile.ZipInfo]) -> tuple[zipfile.ZipInfo, str | None]:
+    """The conversations.json to read: the top-level one, else the newest; and a note why.
+
+    A zip can hold an older export inside a newer one; the first in the zip's
+    order may be any of them.
+    """
+    top = [i for i in found if "/" not in i.filename]
+    chosen = top[0] if top else max(found, key=lambda i: (i.date_time, i.file_size))
+    others = [i.filename for i in found if i is not chosen]
+    if not others:
+        return chosen, None
+    which = "the one at the top" if top else "the newest"
+    skipped = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+    return chosen, (
+        f"{path.name} holds {len(found)} conversations.json files; DeskChat read {which}, "
+        f"{chosen.filename}, and not {skipped}."
+    )
 
 
-def _read_zip(path: Path, most: int) -> tuple[bytes, str, tuple[str, ...]]:
+def _read_zip(path: Path, most: int) -> tuple[bytes, str | None]:
     with zipfile.ZipFile(path) as zf:
         found = [i for i in zf.infolist() if i.filename.rsplit("/", 1)[-1] == _NAME]
         if not found:
@@ -99,8 +112,7 @@ def _read_zip(path: Path, most: int) -> tuple[bytes, str, tuple[str, ...]]:
                 f"{path.name} is a zip file without a {_NAME} inside, so it is not a "
                 "ChatGPT export; nothing was imported."
             )
-        info = _choose(found)
-        others = tuple(i.filename for i in found if i is not info)
+        info, note = _choose(path, found)
         if info.flag_bits & _ENCRYPTED:
             raise BadImportFileError(
                 f"{path.name} is protected by a password; unzip it yourself and import the "
@@ -118,7 +130,7 @@ def _read_zip(path: Path, most: int) -> tuple[bytes, str, tuple[str, ...]]:
             raw = fh.read(most + 1)
         if len(raw) > most:
             raise _too_large(path.name, None, most)
-        return raw, info.filename, others
+        return raw, note
 
 
 def load_import_file(path: str | Path) -> Loaded:
@@ -129,11 +141,10 @@ def load_import_file(path: str | Path) -> Loaded:
     """
     path = Path(path)
     most = limit()
-    member = None
-    others: tuple[str, ...] = ()
+    note = None
     try:
         if zipfile.is_zipfile(path):
-            raw, member, others = _read_zip(path, most)
+            raw, note = _read_zip(path, most)
         else:
             size = path.stat().st_size
             if size > most:
@@ -141,7 +152,7 @@ def load_import_file(path: str | Path) -> Loaded:
             raw = path.read_bytes()
         text = raw.decode("utf-8-sig")
         del raw  # the bytes and the text need not both stay while JSON is parsed
-        return Loaded(json.loads(text), member, others)
+        return Loaded(json.loads(text), note)
     except BadImportFileError:
         raise
     except RecursionError as exc:

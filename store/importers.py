@@ -36,10 +36,13 @@ class ImportResult:
     Attributes:
         imported: ids of the conversations added.
         skipped: how many were already there (imported before).
+        notes: sentences worth showing after the count (which of several
+            conversations.json files in a zip was read).
     """
 
     imported: list[int] = field(default_factory=list)
     skipped: int = 0
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -93,13 +96,17 @@ def import_file(store: Store, path: str | Path) -> ImportResult:
         StoreError: the history could not be written (disk full, locked, ...);
             nothing was imported.
     """
-    data = load_import_file(path).data
+    loaded = load_import_file(path)
+    data = loaded.data
     name = Path(path).name
     try:
         if isinstance(data, dict) and data.get("format") == EXPORT_FORMAT:
             return import_deskchat(store, data, name=name)
         if isinstance(data, list) or (isinstance(data, dict) and "mapping" in data):
-            return import_chatgpt(store, data, name=name)
+            result = import_chatgpt(store, data, name=name)
+            if loaded.note:
+                result.notes.append(loaded.note)
+            return result
     except RecursionError as exc:
         # Parsed, but too deep to copy or hash (a structure just under json's own limit).
         raise BadImportFileError(
@@ -328,6 +335,7 @@ class _ChatGPTNode:
     parent: str | None
     children: list[str]
     role: str | None = None
+    to_tool: bool = False
     text: str = ""
     hidden: bool = False
     model: str | None = None
@@ -350,6 +358,9 @@ def _chatgpt_node(key: str, node: Any, n: int) -> _ChatGPTNode:
     author = _typed(msg.get("author"), dict, where, "an author") or {}
     meta = _typed(msg.get("metadata"), dict, where, "metadata") or {}
     checked.role = _typed(author.get("role"), str, where, "an author role")
+    # A tool call is the assistant writing to a tool ("python", "browser"), not to the user.
+    recipient = _typed(msg.get("recipient"), str, where, "a recipient")
+    checked.to_tool = recipient not in (None, "all")
     checked.text = _chatgpt_text(_typed(msg.get("content"), dict, where, "content"), where)
     checked.hidden = bool(meta.get("is_visually_hidden_from_conversation"))
     checked.model = _typed(meta.get("model_slug"), str, where, "a model_slug")
@@ -377,6 +388,14 @@ def _parse_chatgpt_conv(c: Any, n: int) -> _Conv:
     nodes: list[_Node] = []
     model = None
     roots = [k for k, v in tree.items() if v.parent not in tree]
+    # A node is reached through its parent's children list, or failing that (a list
+    # that left it out) through its own parent field.
+    listed = {key: set(checked.children) for key, checked in tree.items()}
+    unlisted: dict[str, list[str]] = {}
+    for key, checked in tree.items():
+        parent = checked.parent
+        if parent is not None and parent in tree and key not in listed[parent]:
+            unlisted.setdefault(parent, []).append(key)
     # Depth-first from each root, children in order; skipped nodes (the empty
     # root, hidden system prompts, tool calls) pass their children upward.
     stack: list[tuple[str, str | None]] = [(k, None) for k in reversed(roots)]
@@ -388,7 +407,7 @@ def _parse_chatgpt_conv(c: Any, n: int) -> _Conv:
         seen.add(key)
         node = tree[key]
         parent_for_children = kept_parent
-        if node.role in ROLES and node.text and not node.hidden:
+        if node.role in ROLES and node.text and not node.hidden and not node.to_tool:
             role = node.role
             model = node.model or model
             where = f"node {_label(key)} of conversation {n}"
@@ -406,7 +425,16 @@ def _parse_chatgpt_conv(c: Any, n: int) -> _Conv:
                 )
             )
             parent_for_children = key
-        stack.extend((ch, parent_for_children) for ch in reversed(node.children))
+        children = node.children + unlisted.get(key, [])
+        stack.extend((ch, parent_for_children) for ch in reversed(children))
+    lost = next((k for k in tree if k not in seen), None)
+    if lost is not None:
+        # Only a loop of parents keeps a node from every root: say so rather than
+        # import the conversation without those messages (or empty).
+        raise _Bad(
+            f"the messages of conversation {n} answer each other in a loop "
+            f"(node {_label(lost)} is one of them)"
+        )
     conv = _Conv(
         source="chatgpt",
         source_id=cid,

@@ -398,3 +398,137 @@ def test_cli_import_of_a_hostile_file_is_one_line(
     assert err.startswith("deskchat: hostile.json")
     with Store(tmp_path / "data" / "deskchat.sqlite3") as again:
         assert snapshot(again) == before
+
+
+# -- point 10: ChatGPT fidelity ----------------------------------------------------
+
+
+def _message(role: str, content: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "id": "m",
+        "author": {"role": role, "name": None, "metadata": {}},
+        "create_time": NOW,
+        "content": content,
+        "metadata": {},
+        **extra,
+    }
+
+
+def _chain(*messages: dict[str, Any]) -> dict[str, Any]:
+    """A ChatGPT conversation whose mapping is ``messages`` in one chain under an empty root."""
+    keys = [f"n{i}" for i in range(len(messages))]
+    mapping: dict[str, Any] = {
+        "root": {"id": "root", "parent": None, "children": keys[:1], "message": None}
+    }
+    for i, (key, msg) in enumerate(zip(keys, messages, strict=True)):
+        mapping[key] = {
+            "id": key,
+            "parent": keys[i - 1] if i else "root",
+            "children": keys[i + 1 : i + 2],
+            "message": {**msg, "id": key},
+        }
+    return {
+        "title": "Tools",
+        "create_time": NOW,
+        "conversation_id": "tools",
+        "current_node": keys[-1],
+        "mapping": mapping,
+    }
+
+
+def _text(text: str) -> dict[str, Any]:
+    return {"content_type": "text", "parts": [text]}
+
+
+def test_tool_calls_and_their_output_are_left_out(store: Store, tmp_path: Path) -> None:
+    conv = _chain(
+        _message("user", _text("Plot x squared, then check the weather.")),
+        _message(
+            "assistant",
+            {"content_type": "code", "language": "python", "text": "plt.plot(x, x**2)"},
+            recipient="python",
+        ),
+        _message("tool", {"content_type": "execution_output", "text": "<Figure>"}),
+        _message("assistant", _text("Here is the plot."), recipient="all"),
+        _message("assistant", _text('search("weather Reykjavik")'), recipient="browser"),
+        _message("tool", {"content_type": "tether_browsing_display", "result": "Sunny"}),
+        _message("assistant", _text("It is sunny.")),
+    )
+    (cid,) = import_file(store, write(tmp_path / "tools.json", [conv])).imported
+    assert [(m.role, m.content) for m in store.current_path(cid)] == [
+        ("user", "Plot x squared, then check the weather."),
+        ("assistant", "Here is the plot."),
+        ("assistant", "It is sunny."),
+    ]
+    assert len(store.all_messages(cid)) == 3
+
+
+def test_a_cyclic_mapping_is_refused_with_a_sentence(store: Store, tmp_path: Path) -> None:
+    conv = _chain(_message("user", _text("Hello?")), _message("assistant", _text("Hi.")))
+    # The first message answers the last: no root, every node in a loop.
+    conv["mapping"]["n0"]["parent"] = "n1"
+    conv["mapping"]["n1"]["children"] = ["n0"]
+    del conv["mapping"]["root"]
+    assert "loop" in refused(store, write(tmp_path / "loop.json", [conv]))
+
+
+def test_a_loop_beside_a_sound_tree_is_refused_too(store: Store, tmp_path: Path) -> None:
+    conv = _chain(_message("user", _text("Hello?")), _message("assistant", _text("Hi.")))
+    for key, parent in (("x", "y"), ("y", "x")):
+        conv["mapping"][key] = {
+            "id": key,
+            "parent": parent,
+            "children": [parent],
+            "message": {**_message("user", _text(f"lost {key}")), "id": key},
+        }
+    assert "loop" in refused(store, write(tmp_path / "loop.json", [conv]))
+
+
+def _zip(path: Path, members: list[tuple[str, tuple[int, ...], Any]]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, when, data in members:
+            zf.writestr(zipfile.ZipInfo(name, date_time=when), json.dumps(data))
+    return path
+
+
+def test_a_zip_with_an_older_nested_export_reads_the_top_level_one(
+    store: Store, tmp_path: Path
+) -> None:
+    path = _zip(
+        tmp_path / "export.zip",
+        [
+            ("old-export/conversations.json", (2023, 1, 1, 0, 0, 0), []),
+            (
+                "conversations.json",
+                (2024, 5, 29, 0, 0, 0),
+                [chatgpt_conv("new-1"), chatgpt_conv("new-2")],
+            ),
+        ],
+    )
+    result = import_file(store, path)
+    assert len(result.imported) == 2
+    assert len(result.notes) == 1
+    note = result.notes[0]
+    assert "old-export/conversations.json" in note
+    assert note.endswith(".")
+
+
+def test_without_a_top_level_export_the_newest_nested_one_is_read(
+    store: Store, tmp_path: Path
+) -> None:
+    path = _zip(
+        tmp_path / "exports.zip",
+        [
+            ("2023/conversations.json", (2023, 1, 1, 0, 0, 0), [chatgpt_conv("old")]),
+            ("2024/conversations.json", (2024, 5, 29, 0, 0, 0), [chatgpt_conv("new")]),
+            ("2022/conversations.json", (2022, 1, 1, 0, 0, 0), []),
+        ],
+    )
+    result = import_file(store, path)
+    (cid,) = result.imported
+    assert store.get_conversation(cid).source_id == "new"
+    (note,) = result.notes
+    assert "2024/conversations.json" in note
+    assert "newest" in note
