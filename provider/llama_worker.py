@@ -78,6 +78,9 @@ SAMPLING_PARAMS = frozenset(
 )
 """``Chat.params`` the child passes to ``Llama.create_chat_completion``."""
 
+DELTA_INTERVAL = 0.008
+"""Seconds between two Delta lines, at most: half a frame at 60 Hz."""
+
 _EXIT_NO_LLAMA = 3
 
 
@@ -243,6 +246,7 @@ class Worker:
         self._current, self._produced, self._prompt_tokens = request.id, 0, 0
         finish = "stop"
         stream = None
+        text_out = _Batcher(lambda text: self._send(Delta(request.id, text)), DELTA_INTERVAL)
         try:
             stream = model.llm.create_chat_completion(
                 messages=request.messages, stream=True, **sampling_arguments(request.params)
@@ -253,7 +257,7 @@ class Worker:
                 choice = chunk["choices"][0]
                 text = choice["delta"].get("content")
                 if text:
-                    self._send(Delta(request.id, text))
+                    text_out.add(text)
                 finish = choice.get("finish_reason") or finish
         except RuntimeError:
             # An aborted llama_decode (Stop while reading the prompt) raises; that is a stop.
@@ -263,6 +267,8 @@ class Worker:
             if stream is not None:
                 stream.close()
             self._current = 0
+            if not self._stopping(request.id):
+                text_out.flush()  # before Done, or before the Failed of an error
         if self._stopping(request.id):
             mark = self._cancel_marks.get(request.id, self._produced)
             self._send(Cancelled(request.id, self._produced, max(self._produced - mark, 0)))
@@ -332,6 +338,33 @@ class Worker:
             except (BrokenPipeError, ValueError):
                 # The window is gone: nobody to answer, so stop.
                 self._closing = True
+
+
+class _Batcher:
+    """A reply's text, sent at once but at most one line per ``interval`` seconds.
+
+    A small model makes tokens faster than anyone reads them (hundreds a
+    second), and each line costs the window a wake-up; a real model on a CPU
+    is slower than the interval, so each of its tokens goes out as it comes.
+    """
+
+    def __init__(self, send: Callable[[str], None], interval: float) -> None:
+        self._send = send
+        self._interval = interval
+        self._pending: list[str] = []
+        self._sent = -interval
+
+    def add(self, text: str) -> None:
+        self._pending.append(text)
+        now = time.monotonic()
+        if now - self._sent >= self._interval:
+            self.flush(now)
+
+    def flush(self, now: float | None = None) -> None:
+        if self._pending:
+            self._send("".join(self._pending))
+            self._pending.clear()
+            self._sent = time.monotonic() if now is None else now
 
 
 class _ProgressReporter:
