@@ -193,7 +193,42 @@ def _check(conv: _Conv, where: str) -> _Conv:
             ("completion_tokens", node.completion_tokens),
         ):
             _need(_count(count), f"{node.where} has a {key} that is no token count")
+    conv.nodes = _in_tree_order(conv.nodes, where)
     return conv
+
+
+def _in_tree_order(nodes: list[_Node], where: str) -> list[_Node]:
+    """``nodes`` with every parent before its children, else in file order; linear.
+
+    Exports list parents first, but a file need not: a message whose parent
+    comes later waits, and follows its parent at once. Versions (siblings)
+    keep their order in the file.
+    """
+    keys: set[Any] = set()
+    for node in nodes:
+        _need(node.key not in keys, f"{where} has the message id {_label(node.key)} twice")
+        keys.add(node.key)
+    placed: set[Any] = set()
+    ordered: list[_Node] = []
+    waiting: dict[Any, list[_Node]] = {}
+    for node in nodes:
+        if node.parent is not None and node.parent not in placed:
+            waiting.setdefault(node.parent, []).append(node)
+            continue
+        ready = [node]
+        while ready:
+            done = ready.pop()
+            ordered.append(done)
+            placed.add(done.key)
+            ready.extend(reversed(waiting.pop(done.key, [])))
+    if waiting:
+        missing = next((k for k in waiting if k not in keys), None)
+        if missing is not None:
+            raise _Bad(
+                f"a message in {where} answers the message {_label(missing)}, which is missing"
+            )
+        raise _Bad(f"the messages of {where} answer each other in a loop")
+    return ordered
 
 
 def _time(value: Any, where: str, what: str, fallback: float | None = None) -> float:
@@ -511,41 +546,28 @@ def _write_conv(conn: Any, conv: _Conv) -> int:
     cid = cur.lastrowid
     ids: dict[Any, int] = {}
     groups: dict[int | None, list[tuple[int, bool]]] = {}
-    pending = list(conv.nodes)
-    # Parents first; exports list them first, but don't rely on it.
-    while pending:
-        left = []
-        for node in pending:
-            if node.parent is not None and node.parent not in ids:
-                left.append(node)
-                continue
-            parent = None if node.parent is None else ids[node.parent]
-            cur = conn.execute(
-                "INSERT INTO messages (conversation_id, parent_id, role, content, created_at,"
-                " provider, model, prompt_tokens, completion_tokens, status, error, active)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,0)",
-                (
-                    cid,
-                    parent,
-                    node.role,
-                    node.content,
-                    node.created_at,
-                    node.provider,
-                    node.model,
-                    node.prompt_tokens,
-                    node.completion_tokens,
-                    node.status,
-                    node.error,
-                ),
-            )
-            _need(node.key not in ids, f"message id {node.key!r} appears twice in {conv.title!r}")
-            ids[node.key] = cur.lastrowid
-            groups.setdefault(parent, []).append((cur.lastrowid, node.active))
-        _need(
-            len(left) < len(pending),
-            f"a message in {conv.title or 'a conversation'!r} answers a message that is missing",
+    for node in conv.nodes:  # parents first: _in_tree_order saw to that
+        parent = None if node.parent is None else ids[node.parent]
+        cur = conn.execute(
+            "INSERT INTO messages (conversation_id, parent_id, role, content, created_at,"
+            " provider, model, prompt_tokens, completion_tokens, status, error, active)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,0)",
+            (
+                cid,
+                parent,
+                node.role,
+                node.content,
+                node.created_at,
+                node.provider,
+                node.model,
+                node.prompt_tokens,
+                node.completion_tokens,
+                node.status,
+                node.error,
+            ),
         )
-        pending = left
+        ids[node.key] = cur.lastrowid
+        groups.setdefault(parent, []).append((cur.lastrowid, node.active))
     # Exactly one selected version per set of siblings: the marked one, else the newest.
     for members in groups.values():
         chosen = [mid for mid, active in members if active]

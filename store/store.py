@@ -52,6 +52,8 @@ ParentRef: TypeAlias = int | None | Literal["leaf"]
 _TITLE_CHARS = 60
 
 # A message row plus its 1-based position among its siblings and their count.
+# Per row, for a few rows (one message, the current path): each counts its own
+# siblings through the (conversation_id, parent_id) index.
 _MESSAGE_SQL = """
     SELECT m.*,
         (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id
@@ -60,6 +62,21 @@ _MESSAGE_SQL = """
             AND s.parent_id IS m.parent_id) AS versions
     FROM messages m
 """
+# The same for a set that holds every sibling of each of its rows (a whole
+# conversation, the versions of one message, the replies to one): numbered in
+# one sorted pass. Per row, as above, 16,000 versions would count 16,000 x 16,000.
+_SIBLINGS_SQL = """
+    SELECT m.*,
+        row_number() OVER (PARTITION BY m.parent_id ORDER BY m.id) AS version,
+        count(*) OVER (PARTITION BY m.parent_id) AS versions
+    FROM messages m
+"""
+# The selected version among some siblings steps down. Written to match the
+# partial index messages_one_active_sibling, so it finds that one row, not all siblings.
+_STEP_DOWN = (
+    "UPDATE messages SET active = 0"
+    " WHERE conversation_id = ? AND ifnull(parent_id, 0) = ifnull(?, 0) AND active = 1"
+)
 _PATH_CTE = """
     WITH RECURSIVE path(id, depth) AS (
         SELECT id, 0 FROM messages
@@ -485,7 +502,7 @@ class Store:
         """All versions of a message (itself included), oldest first."""
         msg = self.get_message(message_id)
         rows = self._conn.execute(
-            _MESSAGE_SQL + " WHERE m.conversation_id = ? AND m.parent_id IS ? ORDER BY m.id",
+            _SIBLINGS_SQL + " WHERE m.conversation_id = ? AND m.parent_id IS ? ORDER BY m.id",
             (msg.conversation_id, msg.parent_id),
         )
         return [message_from_row(r) for r in rows]
@@ -494,7 +511,7 @@ class Store:
     def children(self, message_id: int) -> list[Message]:
         """The replies to a message (all versions), oldest first."""
         rows = self._conn.execute(
-            _MESSAGE_SQL + " WHERE m.parent_id = ? ORDER BY m.id", (message_id,)
+            _SIBLINGS_SQL + " WHERE m.parent_id = ? ORDER BY m.id", (message_id,)
         )
         return [message_from_row(r) for r in rows]
 
@@ -502,7 +519,7 @@ class Store:
     def all_messages(self, conversation_id: int) -> list[Message]:
         """Every message of a conversation, all branches, oldest first (parents first)."""
         rows = self._conn.execute(
-            _MESSAGE_SQL + " WHERE m.conversation_id = ? ORDER BY m.id", (conversation_id,)
+            _SIBLINGS_SQL + " WHERE m.conversation_id = ? ORDER BY m.id", (conversation_id,)
         )
         return [message_from_row(r) for r in rows]
 
@@ -745,11 +762,7 @@ class Store:
         conn = self._conn
         # The new message becomes the selected version; the unique partial
         # index allows one active sibling, so the others step down first.
-        conn.execute(
-            "UPDATE messages SET active = 0"
-            " WHERE conversation_id = ? AND parent_id IS ? AND active = 1",
-            (conversation_id, parent),
-        )
+        conn.execute(_STEP_DOWN, (conversation_id, parent))
         now = self.clock()
         cur = conn.execute(
             "INSERT INTO messages (conversation_id, parent_id, role, content, created_at,"
@@ -792,11 +805,7 @@ class Store:
             (message_id,),
         ).fetchall()
         for row in inactive:
-            self._conn.execute(
-                "UPDATE messages SET active = 0"
-                " WHERE conversation_id = ? AND parent_id IS ? AND active = 1",
-                (row[2], row[1]),
-            )
+            self._conn.execute(_STEP_DOWN, (row[2], row[1]))
             self._conn.execute("UPDATE messages SET active = 1 WHERE id = ?", (row[0],))
 
     def _maybe_title(self, conversation_id: int, content: str) -> None:
