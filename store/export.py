@@ -5,13 +5,16 @@ The JSON format is documented in docs/export-format.md.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from .failures import os_error
 from .models import Conversation, Message
 from .private import write_private
 from .store import Store
@@ -119,7 +122,15 @@ def write_export(
     *,
     fmt: str | None = None,
 ) -> Path:
-    """Write an export file; the format is ``fmt`` ("json"/"markdown") or the suffix."""
+    """Write an export file; the format is ``fmt`` ("json"/"markdown") or the suffix.
+
+    The file appears whole or not at all: it is written beside the target
+    first and renamed over it, so an older export there survives a failure.
+
+    Raises:
+        StoreError: the file could not be written (a full or read-only disk, a
+            missing folder); nothing is left behind.
+    """
     path = Path(path)
     kind = fmt or ("json" if path.suffix.lower() == ".json" else "markdown")
     text = (
@@ -128,8 +139,17 @@ def write_export(
         else to_markdown(store, conversation_ids)
     )
     tmp = path.with_name(path.name + ".tmp")
-    # Private from the first byte: the export holds the user's chats.
-    with write_private(tmp) as fh:
-        fh.write(text)
-    tmp.replace(path)
+    try:
+        # Private from the first byte: the export holds the user's chats.
+        with write_private(tmp) as fh:
+            fh.write(text)
+            fh.flush()
+            # A full disk may say so only now (NFS, some FUSE file systems), not at write().
+            os.fsync(fh.fileno())
+        tmp.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        # Named after the file the user chose, not the temporary one beside it.
+        raise os_error(OSError(exc.errno, exc.strerror), f"write {path}") from exc
     return path

@@ -14,7 +14,7 @@ import sqlite3
 
 from .errors import DatabaseBusyError, DiskError, DiskFullError, ReadOnlyError, StoreError
 
-__all__ = ["is_busy", "is_unwritable", "store_error"]
+__all__ = ["is_busy", "is_unwritable", "os_error", "store_error"]
 
 # Primary result codes (the low byte of an extended code).
 _BUSY = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
@@ -58,7 +58,7 @@ def store_error(
     if isinstance(exc, StoreError):
         return exc
     if isinstance(exc, OSError):
-        return _os_error(exc, doing)
+        return os_error(exc, doing)
     if not isinstance(exc, sqlite3.DatabaseError):
         return None
     code = _code(exc)
@@ -89,11 +89,12 @@ def store_error(
     return None
 
 
-def _os_error(exc: OSError, doing: str) -> StoreError:
+def os_error(exc: OSError, doing: str) -> StoreError:
+    """The sentence for an OS error met while DeskChat tried to ``doing``."""
     if exc.errno in _FULL_ERRNOS:
         return _full(doing)
     if exc.errno == errno.EROFS:
-        return _read_only(doing)
+        return _read_only(doing, "The disk")
     reason = exc.strerror or str(exc)
     where = f" at {exc.filename}" if exc.filename else ""
     return DiskError(f"DeskChat could not {doing} ({reason.lower()}{where}).")
@@ -105,7 +106,5 @@ def _full(doing: str) -> DiskFullError:
     )
 
 
-def _read_only(doing: str) -> ReadOnlyError:
-    return ReadOnlyError(
-        f"The disk holding your chat history is read-only, so DeskChat could not {doing}."
-    )
+def _read_only(doing: str, disk: str = "The disk holding your chat history") -> ReadOnlyError:
+    return ReadOnlyError(f"{disk} is read-only, so DeskChat could not {doing}.")

@@ -396,3 +396,52 @@ def test_a_database_file_without_write_permission_reads(db: Path) -> None:
     with Store(db) as s:
         assert s.read_only
         assert s.current_path(1)[0].content == "kept before the fault"
+
+
+# -- point 13: an export that cannot be written ---------------------------------
+
+
+def _big_history(db: Path) -> None:
+    with Store(db) as s:
+        c = s.create_conversation("big")
+        s.add_messages_bulk(c.id, [("user", LONG), ("assistant", LONG)] * 4)
+
+
+def test_an_export_to_a_full_disk_leaves_no_temporary_file(
+    db: Path, disk: Disk, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _big_history(db)
+    target = disk.root / "backup.json"
+    target.write_text('{"an": "older export"}', encoding="utf-8")
+    disk.fill()
+    with Store(db) as s, pytest.raises(StoreError) as info:
+        store_pkg.write_export(s, target)
+    one_sentence(info.value.text())
+    assert "full" in info.value.text()
+    assert "backup.json" in info.value.text()
+    assert ".tmp" not in info.value.text()
+    assert sorted(p.name for p in disk.root.iterdir() if p.name != ".filler") == ["backup.json"]
+    assert target.read_text(encoding="utf-8") == '{"an": "older export"}'
+    # The command line: one line, exit 1, nothing left behind.
+    assert main(["export", "--data-dir", str(db.parent), "-o", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    one_sentence(err.removeprefix("deskchat: ").rstrip("\n"))
+    assert sorted(p.name for p in disk.root.iterdir() if p.name != ".filler") == ["backup.json"]
+
+
+def test_an_export_to_a_read_only_disk_is_one_sentence(db: Path, disk: Disk) -> None:
+    disk.read_only()
+    with Store(db) as s, pytest.raises(StoreError) as info:
+        store_pkg.write_export(s, disk.root / "chats.md")
+    one_sentence(info.value.text())
+    assert "read-only" in info.value.text()
+
+
+def test_an_export_to_a_missing_folder_is_one_sentence(db: Path, tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "folder" / "chats.json"
+    with Store(db) as s, pytest.raises(StoreError) as info:
+        store_pkg.write_export(s, target)
+    one_sentence(info.value.text())
+    assert str(target) in info.value.text()
+    assert not (tmp_path / "no").exists()
