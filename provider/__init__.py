@@ -89,6 +89,7 @@ __all__ = [
     "IncompleteReplyError",
     "KeyringUnavailableError",
     "LineDecoder",
+    "MalformedResponseError",
     "LlamaNotInstalledError",
     "LoadProgress",
     "LocalEngineError",

@@ -20,10 +20,11 @@ import math
 import re
 import ssl
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC
-from typing import TYPE_CHECKING, Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from yarl import URL
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONNECT_TIMEOUT",
     "IDLE_TIMEOUT",
+    "IdleWatchdog",
     "USER_AGENT",
     "client_timeout",
     "display_host",
@@ -51,6 +53,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("deskchat.network")
+
+_T = TypeVar("_T")
 
 CONNECT_TIMEOUT = 15.0
 """Seconds to open a connection (DNS, TCP, TLS)."""
@@ -195,38 +199,155 @@ async def open_request(
             response.close()
 
 
+class IdleWatchdog:
+    """Ends a body that has sent no bytes for ``idle`` seconds, whatever aiohttp does.
+
+    aiohttp's ``sock_read`` limit counts bytes on the socket. A server that
+    breaks the chunked framing and then drips bytes the parser swallows (a
+    chunk-size line or trailers that never end), or breaks it and falls
+    silent (aiohttp then keeps the error on the connection and leaves the
+    body waiting, with ``sock_read`` stopped; compare
+    https://github.com/aio-libs/aiohttp/issues/10355), would keep a reply
+    waiting forever. This watchdog counts only bytes that reach DeskChat, and
+    only while a read waits: the time the consumer spends between two reads
+    (painting, saving) is not the server's silence.
+
+    Use it as ``async with IdleWatchdog(idle) as watchdog:`` around the
+    reads, calling :meth:`waiting` before each read and :meth:`received`
+    after it; a read that waits ``idle`` seconds is cancelled, and the block
+    raises ``TimeoutError``. One timer serves the whole body and fires at most
+    once per idle period, so a read costs a clock reading and two attribute
+    writes: the hot path stays O(1) a chunk.
+
+    Args:
+        idle: seconds a read may wait.
+    """
+
+    def __init__(self, idle: float) -> None:
+        self.idle = idle
+        self._loop = asyncio.get_running_loop()
+        self._deadline = asyncio.timeout(None)
+        self._waiting = False
+        self._since = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def __aenter__(self) -> IdleWatchdog:
+        await self._deadline.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        # Turns the cancelled read into TimeoutError; never swallows an exception.
+        await self._deadline.__aexit__(exc_type, exc, traceback)
+
+    def waiting(self) -> None:
+        """A read of the body starts now."""
+        self._since = self._loop.time()
+        self._waiting = True
+        if self._timer is None:
+            self._timer = self._loop.call_at(self._since + self.idle, self._check)
+
+    def received(self) -> None:
+        """The read returned: the time until the next read is the consumer's."""
+        self._waiting = False
+
+    async def read(self, pending: Awaitable[_T]) -> _T:
+        """``await pending`` (one read of the body), watched."""
+        self.waiting()
+        try:
+            return await pending
+        finally:
+            self.received()
+
+    def _check(self) -> None:
+        self._timer = None
+        if not self._waiting:
+            return  # Between two reads: the next read sets the timer again.
+        now = self._loop.time()
+        due = self._since + self.idle
+        if now >= due:
+            self._deadline.reschedule(now)  # Cancels the read; the block raises TimeoutError.
+        else:
+            self._timer = self._loop.call_at(due, self._check)
+
+
 async def iter_chunks(
     response: aiohttp.ClientResponse, *, idle: float = IDLE_TIMEOUT
 ) -> AsyncIterator[bytes]:
     """The body's bytes as they arrive, however the network split them.
 
     Args:
-        idle: the ``sock_read`` limit the request was sent with, for the message.
+        idle: the most seconds to wait for the next bytes (the request's
+            ``sock_read`` limit too).
 
-    A silence longer than the request's ``sock_read`` limit raises
-    :class:`errors.IdleTimeoutError`; a dropped connection raises
-    :class:`errors.StreamInterruptedError`.
+    Waiting longer than ``idle`` for body bytes raises
+    :class:`errors.IdleTimeoutError`, even while the server sends bytes that
+    are no body (:class:`IdleWatchdog`); a dropped connection raises
+    :class:`errors.StreamInterruptedError`, a body that breaks HTTP's framing
+    :class:`errors.MalformedResponseError`.
     """
     import aiohttp
+    from aiohttp.http_exceptions import HttpProcessingError
 
     host = display_host(response.url)
+    chunks = response.content.iter_any().__aiter__()
     try:
-        async for chunk in response.content.iter_any():
-            if len(chunk) <= SLICE:
-                yield chunk
-                continue
-            # After the loop was busy, the socket may hand over 100 KB at once;
-            # decoding it in one go would stall the window for a frame or more.
-            for start in range(0, len(chunk), SLICE):
-                yield chunk[start : start + SLICE]
-                await asyncio.sleep(0)
+        async with IdleWatchdog(idle) as watchdog:
+            while True:
+                watchdog.waiting()
+                try:
+                    chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    return
+                watchdog.received()
+                if len(chunk) <= SLICE:
+                    yield chunk
+                    continue
+                # After the loop was busy, the socket may hand over 100 KB at once;
+                # decoding it in one go would stall the window for a frame or more.
+                for start in range(0, len(chunk), SLICE):
+                    yield chunk[start : start + SLICE]
+                    await asyncio.sleep(0)
     except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+        # aiohttp keeps a framing error it meets mid-body on the connection and
+        # leaves the body waiting: the watchdog ends the wait, the error says why.
+        framing = _framing_error(response)
+        if framing is not None:
+            raise _malformed_body(host, framing) from exc
         raise errors.IdleTimeoutError(host, idle) from exc
+    except (aiohttp.ClientResponseError, HttpProcessingError) as exc:
+        raise _malformed_body(host, exc) from exc
     except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:
         raise errors.StreamInterruptedError(
             f"The connection to {host} dropped in the middle of the reply; "
             "the text received so far is kept."
         ) from exc
+
+
+def _framing_error(response: aiohttp.ClientResponse) -> BaseException | None:
+    """The HTTP parsing error aiohttp recorded on the response's connection, if any."""
+    from aiohttp.http_exceptions import HttpProcessingError
+
+    protocol = getattr(response.connection, "protocol", None)
+    exception = getattr(protocol, "exception", None)
+    found = exception() if callable(exception) else None
+    return found if isinstance(found, HttpProcessingError) else None
+
+
+def _malformed_body(host: str, exc: BaseException) -> errors.MalformedResponseError:
+    # aiohttp's text quotes the bytes with a caret under them: for the log only.
+    log.debug("malformed body from %s: %r", host, exc)
+    return errors.MalformedResponseError(
+        f"{host} broke the rules of HTTP in the middle of the reply (its chunked framing "
+        "is malformed), so it was stopped; the text received so far is kept."
+    )
 
 
 _DELTA_SECONDS = re.compile(r"\d+(?:\.\d+)?")
@@ -348,20 +469,28 @@ async def raise_for_status(
     )
 
 
-async def read_text(response: aiohttp.ClientResponse, limit: int = 64 * 1024) -> str:
-    """Up to ``limit`` bytes of the body as text, never raising on bad bytes."""
+async def read_text(
+    response: aiohttp.ClientResponse, limit: int = 64 * 1024, *, idle: float = IDLE_TIMEOUT
+) -> str:
+    """Up to ``limit`` bytes of the body as text, never raising on bad bytes.
+
+    A body that stops (dropped, malformed, or ``idle`` seconds without a
+    byte, see :class:`IdleWatchdog`) gives what arrived until then.
+    """
     import aiohttp
+    from aiohttp.http_exceptions import HttpProcessingError
 
     parts: list[bytes] = []
     size = 0
     try:
-        while size < limit:
-            part = await response.content.read(limit - size)
-            if not part:
-                break
-            parts.append(part)
-            size += len(part)
-    except (aiohttp.ClientError, TimeoutError):
+        async with IdleWatchdog(idle) as watchdog:
+            while size < limit:
+                part = await watchdog.read(response.content.read(limit - size))
+                if not part:
+                    break
+                parts.append(part)
+                size += len(part)
+    except (aiohttp.ClientError, HttpProcessingError, TimeoutError):
         pass  # An error page cut short still says something.
     raw = b"".join(parts)
     try:

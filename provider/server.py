@@ -171,7 +171,7 @@ class ServerProvider:
     async def get_text(self, session: aiohttp.ClientSession, path: str) -> str:
         """A small answer (a model list) as text; HTTP errors raised as ProviderErrors."""
         async with self.request(session, "GET", path) as response:
-            body = await read_text(response, _SMALL_ANSWER)
+            body = await read_text(response, _SMALL_ANSWER, idle=self.idle_timeout)
             await raise_for_status(response, what=self.what, body=body)
         return body
 
