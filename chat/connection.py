@@ -164,9 +164,11 @@ class Connection:
         return self.build(Route("model", LOCAL, None, model))
 
     def build_chosen(self, provider_id: str, model: str | None = None) -> routes.Built:
-        """The provider ``provider_id`` at its own address (chatgptfree, a hosted one)."""
-        options = replace(self.options, provider=provider_id, base_url=None, model=model)
-        return routes.build(Route("chosen", provider_id, None, model), options, self.http)
+        """The provider ``provider_id`` (chatgptfree, a hosted one), at the address given
+        for this run (``--base-url``), else its own."""
+        base_url = self.options.base_url
+        options = replace(self.options, provider=provider_id, model=model)
+        return routes.build(Route("chosen", provider_id, base_url, model), options, self.http)
 
     def provider_for(self, settings: Settings) -> provider.Provider:
         """The provider saved settings name (the window's ``ProviderFactory``).

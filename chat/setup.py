@@ -1,5 +1,5 @@
-"""First-run setup without Qt: when it is needed, what it offers in which order, what a
-choice saves, and the line that names where replies come from.
+"""First-run setup without Qt: when it is needed, what it offers in which order, and what a
+choice saves.
 
 The window's setup panel shows these offers; the decisions are here so they can
 be tested without a QApplication.
@@ -7,50 +7,37 @@ be tested without a QApplication.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.util import find_spec
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 from deskchat import library, provider
 from deskchat.store import Settings
 
-from .auto import AUTO, LOCAL
+from .auto import AUTO
 from .options import Options
 
 __all__ = [
     "CHATGPTFREE",
     "CHATGPTFREE_NOTE",
     "ENGINE_MISSING",
-    "ENGINE_NAME",
-    "NOTHING_YET",
-    "NOT_SET_UP",
-    "NoProvider",
     "Offer",
     "catalogue_offers",
     "describe_local_model",
     "describe_offer",
     "engine_available",
     "hosted_providers",
-    "model_label",
     "needs_setup",
-    "provider_label",
     "remember",
-    "reply_source",
 ]
 
 CHATGPTFREE = "chatgptfree"
 CHATGPTFREE_NOTE = "free web widget from the seed document; often blocked by Cloudflare"
-ENGINE_NAME = "Built-in engine"
 ENGINE_MISSING = (
     "The built-in engine is unavailable because llama-cpp-python is not installed: "
     "run scripts/setup.sh again (it compiles llama.cpp, about 7 minutes on 2 cores) "
     "or pip install 'deskchat[local]', then restart DeskChat."
 )
-NOTHING_YET = "Choose how DeskChat answers first (the choices are above)."
-NOT_SET_UP = "Nothing set up yet"
 
 
 def engine_available() -> bool:
@@ -88,27 +75,6 @@ def remember(
     settings.model = model
     settings.base_url = base_url
     settings.setup_choice = choice
-
-
-class NoProvider:
-    """Stands in until a provider is set up; answering with it is a sentence, never silence.
-
-    The window keeps Send disabled meanwhile, so this is only a guard.
-    """
-
-    name = "none"
-    display_name = "Nothing set up yet"
-    default_model = ""
-    models: Sequence[str] = ()
-
-    async def create_async_generator(
-        self,
-        model: str | None,  # noqa: ARG002 - the Provider protocol's signature
-        messages: Sequence[Any],  # noqa: ARG002
-        **params: Any,  # noqa: ARG002
-    ) -> AsyncIterator[str]:
-        raise provider.ConfigurationError(NOTHING_YET)
-        yield ""  # pragma: no cover - makes this an async generator
 
 
 # -- what the panel offers ----------------------------------------------------
@@ -178,41 +144,3 @@ def describe_local_model(model: library.LocalModelInfo) -> str:
 def hosted_providers() -> list[provider.ProviderInfo]:
     """The providers that need an API key, in the registry's order."""
     return [i for i in provider.PROVIDERS.values() if i.capabilities.needs_api_key]
-
-
-# -- where replies come from ----------------------------------------------------
-
-
-def provider_label(provider_id: str, base_url: str | None = None) -> str:
-    """``Built-in engine``, ``Ollama (127.0.0.1:11434)``, ``OpenAI``."""
-    if provider_id == LOCAL:
-        return ENGINE_NAME
-    try:
-        info = provider.get_provider_info(provider_id)
-    except provider.ProviderError:
-        return provider_id
-    if not info.capabilities.local and provider_id != "openai-compatible":
-        return info.display_name
-    where = urlsplit(base_url or info.base_url or "").netloc
-    return f"{info.display_name} ({where})" if where else info.display_name
-
-
-def model_label(provider_id: str, model: str) -> str:
-    """The model as a person knows it: a GGUF file's own name and quantisation."""
-    if provider_id != LOCAL or not model.lower().endswith(".gguf"):
-        return model
-    path = Path(model)
-    try:
-        info = library.read_gguf_info(path)
-    except (library.GGUFError, OSError):
-        return path.stem
-    name = info.name or path.stem
-    quant = info.quantization
-    return f"{name} {quant}" if quant and quant.lower() not in name.lower() else name
-
-
-def reply_source(provider_id: str, model: str, base_url: str | None = None) -> str:
-    """``Built-in engine · Qwen2.5 1.5B Instruct Q4_K_M``: what the next reply will use."""
-    where = provider_label(provider_id, base_url)
-    shown = model_label(provider_id, model) if model else ""
-    return f"{where} · {shown}" if shown else where

@@ -1,8 +1,13 @@
 """Start the window on a qasync loop and shut it down cleanly.
 
+The window is shown first, with nothing network-related loaded: aiohttp, the
+HTTP session, the local servers, the model library and the provider come
+after its first paint (:class:`~deskchat.chat.connection.Connection`, made by
+the window then). Until a provider is set up, Send waits.
+
 Environment, for smoke tests only (the test suite and screenshots use them):
     DESKCHAT_QUIT_AFTER_MS: close the window this many milliseconds after start.
-    DESKCHAT_SMOKE_MESSAGE: send this message as soon as the window is shown.
+    DESKCHAT_SMOKE_MESSAGE: send this message as soon as a provider is set up.
 """
 
 from __future__ import annotations
@@ -14,16 +19,17 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-import aiohttp
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 # PySide6 is imported above, so qasync binds to it.
 from qasync import QEventLoop  # noqa: I001
 
+from deskchat import provider
 from deskchat.chat import proxy
-from deskchat.chat.local_servers import LocalServers
+from deskchat.chat.auto import AUTO, LOCAL
 from deskchat.chat.logs import configure_logging
 from deskchat.chat.options import (
     Options,
@@ -32,7 +38,7 @@ from deskchat.chat.options import (
     make_provider,
     resolve,
 )
-from deskchat.provider import Provider, ProviderError
+from deskchat.provider import Provider
 from deskchat.store import (
     AsyncStore,
     Settings,
@@ -46,6 +52,11 @@ from deskchat.store import (
 from .about import app_icon
 from .errors import install_excepthook, show_error
 from .main_window import MainWindow
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from deskchat.chat.connection import Connection
 
 __all__ = ["main", "move_proxy_password", "open_history", "parse_options"]
 
@@ -133,48 +144,71 @@ def move_proxy_password(settings: Settings) -> str | None:
     return kept.note
 
 
+def _check_provider(provider_id: str) -> str | None:
+    """The sentence saying ``provider_id`` is unknown, or None (checked before the window opens)."""
+    if provider_id in (AUTO, LOCAL):
+        return None
+    try:
+        provider.get_provider_info(provider_id)
+    except provider.ProviderError as exc:
+        return exc.text()
+    return None
+
+
 async def _run(options: Options) -> int:
     settings = Settings.load(settings_path(options.data_dir))
     moved = move_proxy_password(settings)
     options = effective_options(options, settings)
     # The saved address has no password: the keyring's goes back in for this run.
     options = replace(options, proxy=proxy.with_password(options.proxy))
-    # The session belongs to the running loop, so it is made here, not at import.
-    async with aiohttp.ClientSession() as session:
-        try:
-            chat_provider = make_provider(options, session)
-        except ProviderError as exc:
-            log.error("%s", exc.text())
-            return EXIT_CONFIG
-        history, notice = await open_history(options)
-        try:
-            window = MainWindow(
-                chat_provider,
-                model_name=options.model,
-                history=history,
-                notice=notice or settings.notice or moved,
-                settings=settings,
-                provider_factory=_provider_factory(session),
-                local_servers=LocalServers(session),
-            )
-            window.data_dir = data_dir(options.data_dir)
-            closed = asyncio.Event()
-            window.closed.connect(closed.set)
-            window.show()
-            window.start()
-            _smoke_hooks(window)
-            await closed.wait()
-        finally:
-            # The window has cancelled and saved its reply before it emitted closed.
-            if history is not None:
-                await history.close()
+    unknown = _check_provider(options.provider)
+    if unknown:
+        log.error("%s", unknown)
+        return EXIT_CONFIG
+    history, notice = await open_history(options)
+
+    def connect() -> Connection:
+        # After the first paint: this is where aiohttp and the model library load.
+        from deskchat.chat.connection import Connection
+
+        return Connection(options, settings)
+
+    window: MainWindow | None = None
+    try:
+        window = MainWindow(
+            None,
+            model_name=options.model,
+            history=history,
+            notice=notice or settings.notice or moved,
+            settings=settings,
+            connect=connect,
+        )
+        window.data_dir = data_dir(options.data_dir)
+        closed = asyncio.Event()
+        window.closed.connect(closed.set)
+        window.show()
+        window.start()
+        _smoke_hooks(window)
+        await closed.wait()
+    finally:
+        # The window has cancelled and saved its reply before it emitted closed.
+        if window is not None:
+            await window.shutdown()
+        if history is not None:
+            await history.close()
     return EXIT_OK
 
 
 def _smoke_hooks(window: MainWindow) -> None:
     message = os.environ.get("DESKCHAT_SMOKE_MESSAGE")
     if message:
-        window.session.send(message)
+        sent: list[bool] = []
+
+        def send() -> None:
+            if not sent:
+                sent.append(window.session.send(message))
+
+        window.provider_ready.connect(send)
     quit_after = os.environ.get("DESKCHAT_QUIT_AFTER_MS")
     if quit_after:
         QTimer.singleShot(int(quit_after), window.close)

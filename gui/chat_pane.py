@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, Slot
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -32,6 +33,10 @@ class ChatPane(QWidget):
     Edit mode: "Edit and resend" puts a user message in the input box; Enter
     sends it as a new version, Esc (Stop) cancels.
 
+    Until a provider is ready (:meth:`set_ready`), nothing is sent: Send is off
+    and the input box says why; the setup panel may take the messages' place
+    (:meth:`show_panel`).
+
     Args:
         model: the shown conversation's messages.
         session: the chat session that sends, retries, edits and switches versions.
@@ -39,11 +44,15 @@ class ChatPane(QWidget):
         model_picker: shown above the messages.
 
     Signals:
-        None of its own: the window connects the controller's and the menus'
-        signals to the ``on_…`` slots here.
+        status_message(str, int): a line for the status bar, and for how many ms.
+        The window also connects the controller's and the menus' signals to the
+        ``on_…`` slots here.
 
     Attributes:
         message_view, delegate: the messages, and what paints them.
+        source_label: beside the model picker: the provider and model of the next reply.
+        stack: the messages, or the setup panel in their place.
+        ready: whether a provider is set up (sending is possible).
         input_box, send_button: where the user types, and Send (Stop while a reply streams).
         retry_bar, retry_label, retry_button, continue_button: shown after a
             failed or cut-off reply.
@@ -51,10 +60,14 @@ class ChatPane(QWidget):
         delete_confirmation: the open "Delete message" question, if any.
     """
 
+    status_message = Signal(str, int)
+
     def __init__(
         self, model: MessageModel, session: ChatSession, menus: Menus, model_picker: ModelPicker
     ) -> None:
         super().__init__()
+        self.ready = True
+        self._not_ready = ""
         self._model = model
         self._session = session
         self._menus = menus
@@ -69,7 +82,13 @@ class ChatPane(QWidget):
         top = QHBoxLayout()
         top.addWidget(QLabel("Model:"))
         top.addWidget(model_picker)
-        top.addStretch(1)
+        self.source_label = QLabel()
+        self.source_label.setObjectName("sourceLabel")
+        self.source_label.setToolTip("The provider and model the next reply comes from")
+        self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        top.addWidget(self.source_label, 1)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.message_view)
 
         self.retry_label = QLabel("The last reply failed.")
         self.retry_button = QPushButton("Retry")
@@ -100,7 +119,7 @@ class ChatPane(QWidget):
         right = QVBoxLayout(self)
         right.setContentsMargins(6, 10, 10, 10)
         right.addLayout(top)
-        right.addWidget(self.message_view, 1)
+        right.addWidget(self.stack, 1)
         right.addWidget(self.retry_bar)
         right.addWidget(self.edit_label)
         right.addLayout(bottom)
@@ -116,10 +135,43 @@ class ChatPane(QWidget):
         self.delegate.version_step_requested.connect(self.on_delegate_version_step_requested)
         self.delegate.copy_requested.connect(self.on_delegate_copy_requested)
 
+    # -- ready or not, and the setup panel ------------------------------------
+
+    def set_ready(self, ready: bool, why: str = "", source: str = "") -> None:
+        """Allow sending (a provider is set up), or not: say ``why`` in the input box and
+        ``source`` (else ``why``) where the provider's name goes."""
+        self.ready = ready
+        self._not_ready = why
+        self.input_box.setPlaceholderText("" if ready else why)
+        self.send_button.setEnabled(ready or self._session.busy)
+        if not ready:
+            self.source_label.setText(source or why)
+
+    def show_panel(self, panel: QWidget) -> None:
+        """Show ``panel`` where the messages are (they come back with :meth:`hide_panel`)."""
+        if self.stack.indexOf(panel) < 0:
+            self.stack.addWidget(panel)
+        self.stack.setCurrentWidget(panel)
+
+    def hide_panel(self) -> None:
+        """Show the messages again (the panel is taken out of the stack)."""
+        shown = self.stack.currentWidget()
+        self.stack.setCurrentWidget(self.message_view)
+        if shown is not None and shown is not self.message_view:
+            self.stack.removeWidget(shown)
+
+    def _refuse(self) -> bool:
+        """True (and said) when nothing can be sent yet."""
+        if not self.ready:
+            self.status_message.emit(self._not_ready or "No provider is set up yet.", 5000)
+        return not self.ready
+
     # -- sending -----------------------------------------------------------
 
     @Slot(str)
     def on_input_box_submitted(self, text: str) -> None:
+        if self._refuse():
+            return
         editing = self._editing
         if editing is not None:
             row = self._model.row_of(editing)
@@ -150,7 +202,7 @@ class ChatPane(QWidget):
 
     @Slot()
     def on_retry_button_clicked(self) -> None:
-        if self._session.retry():
+        if not self._refuse() and self._session.retry():
             self.message_view.stick_to_bottom = True
         self.input_box.setFocus()
 
@@ -160,7 +212,7 @@ class ChatPane(QWidget):
         messages = self._model.conversation.messages
         if row is None or not messages[row].interrupted:
             row = None
-        if self._session.continue_reply(row):
+        if not self._refuse() and self._session.continue_reply(row):
             self.message_view.stick_to_bottom = row is None or row == len(messages) - 1
 
     # -- what the controller says ------------------------------------------
@@ -169,6 +221,7 @@ class ChatPane(QWidget):
     def on_controller_busy_changed(self, busy: bool) -> None:
         self.send_button.setText("Stop" if busy else "Send")
         self.send_button.setToolTip("Stop the reply (Esc)" if busy else "Send (Enter)")
+        self.send_button.setEnabled(busy or self.ready)
         # Switching versions while a reply streams would pull the branch from under it.
         self.delegate.set_versions_enabled(not busy)
 
@@ -265,7 +318,7 @@ class ChatPane(QWidget):
     @Slot()
     def on_regenerate_action_triggered(self) -> None:
         row = self.message_view.current_row()
-        if row is not None and self._session.regenerate(row):
+        if row is not None and not self._refuse() and self._session.regenerate(row):
             self.message_view.stick_to_bottom = True
 
     @Slot()

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QSplitter
 
+from deskchat.chat import source
+from deskchat.chat.auto import AUTO
 from deskchat.chat.conversation import Conversations
 from deskchat.chat.local_servers import LocalServers
 from deskchat.chat.window_settings import (
@@ -20,6 +22,7 @@ from deskchat.chat.window_settings import (
     apply_chat_settings,
     fallback_provider,
 )
+from deskchat.errors import DeskChatError
 from deskchat.provider import Provider, ProviderError
 from deskchat.store import AsyncStore, Settings
 
@@ -27,6 +30,7 @@ from .about import AboutDialog, app_icon
 from .chat_pane import ChatPane
 from .controller import ChatController
 from .errors import show_error
+from .first_paint import after_first_paint
 from .links import LinkOpener
 from .menus import Menus
 from .message_model import MessageModel
@@ -35,6 +39,11 @@ from .settings_dialog import SettingsDialog
 from .sidebar import Sidebar
 from .theme import apply_theme
 from .transfer import Transfer
+
+if TYPE_CHECKING:
+    from deskchat.chat.connection import Connection
+
+    from .setup_flow import SetupFlow
 
 __all__ = ["MainWindow"]
 
@@ -51,7 +60,8 @@ class MainWindow(QMainWindow):
     connection between parts is made in :meth:`_connect_signals`.
 
     Args:
-        chat_provider: what streams replies.
+        chat_provider: what streams replies; None until ``connect`` has found one
+            (Send waits, disabled, meanwhile).
         model_name: the model to preselect; None for the provider's default.
         conversations: conversations to show (used when there is no history store).
         history: the open history store; None keeps conversations in memory only.
@@ -63,9 +73,13 @@ class MainWindow(QMainWindow):
             provider or server takes effect without a restart.
         local_servers: finds model servers on this computer once the window
             is shown; their models join the model picker. None looks for none.
+        connect: makes the window's :class:`~deskchat.chat.connection.Connection`
+            after its first paint; it finds the provider (or the window shows the
+            setup panel) and stands in for ``provider_factory`` and ``local_servers``.
 
     Signals:
         closed(): the window has closed and no reply task is left running.
+        provider_ready(): a provider is set up; sending works from now on.
 
     Attributes:
         session: the chat core (:class:`~deskchat.chat.session.ChatSession`).
@@ -73,13 +87,17 @@ class MainWindow(QMainWindow):
         links: asks before a clicked link is opened.
         transfer: export and import (None without a history).
         data_dir: the data folder the About dialog names (None: the default one).
+        setup: finds the provider and runs the setup panel, the downloads and the
+            Models dialog (:class:`~gui.setup_flow.SetupFlow`), made after the
+            first paint when there is ``connect``.
     """
 
     closed = Signal()
+    provider_ready = Signal()
 
     def __init__(
         self,
-        chat_provider: Provider,
+        chat_provider: Provider | None = None,
         *,
         model_name: str | None = None,
         conversations: Conversations | None = None,
@@ -88,6 +106,7 @@ class MainWindow(QMainWindow):
         settings: Settings | None = None,
         provider_factory: ProviderFactory | None = None,
         local_servers: LocalServers | None = None,
+        connect: Callable[[], Connection] | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("DeskChat")
@@ -95,7 +114,7 @@ class MainWindow(QMainWindow):
         self.resize(980, 680)
         self.message_model = MessageModel(self)
         self.controller = ChatController(
-            chat_provider,
+            chat_provider or source.NoProvider(),
             self.message_model,
             model_name=model_name,
             conversations=conversations,
@@ -114,10 +133,13 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._closed = False
         self._background: set[asyncio.Task[Any]] = set()
+        self._connect = connect
+        self.setup: SetupFlow | None = None
         self.menus = Menus(
             self, can_configure=settings is not None, can_transfer=self.transfer is not None
         )
         self.model_picker = ModelPicker(self.provider_choice)
+        self.model_picker.main_base_url = settings.base_url or None if settings else None
         self.chat = ChatPane(self.message_model, self.session, self.menus, self.model_picker)
         self.sidebar = Sidebar(self.session, self.menus, self._spawn)
         self._build()
@@ -127,7 +149,16 @@ class MainWindow(QMainWindow):
             self.apply_settings(settings, initial=True)
         if notice:
             self.statusBar().showMessage(notice)
+        if chat_provider is None:
+            self.chat.set_ready(False, "Looking for a model…")
+        else:
+            self._show_source()
         self.chat.input_box.setFocus()
+
+    @property
+    def ready(self) -> bool:
+        """Whether a provider is set up (sending works)."""
+        return self.chat.ready
 
     def _build(self) -> None:
         splitter = QSplitter()
@@ -151,6 +182,9 @@ class MainWindow(QMainWindow):
         c.continue_available.connect(chat.on_controller_continue_available)
         c.message_focused.connect(chat.on_controller_message_focused)
         c.models_loaded.connect(self.model_picker.on_controller_models_loaded)
+        c.models_loaded.connect(self._show_source)
+        self.model_picker.currentIndexChanged.connect(self._show_source)
+        chat.status_message.connect(self.statusBar().showMessage)
         c.conversations_changed.connect(side.on_controller_conversations_changed)
         c.conversation_selected.connect(self.on_controller_conversation_selected)
         c.conversation_deleted.connect(side.on_controller_conversation_deleted)
@@ -173,24 +207,72 @@ class MainWindow(QMainWindow):
         m.next_version_action.triggered.connect(chat.on_next_version_action_triggered)
         m.delete_message_action.triggered.connect(chat.on_delete_message_action_triggered)
         m.settings_action.triggered.connect(self.on_settings_action_triggered)
+        m.models_action.triggered.connect(self.on_models_action_triggered)
         m.about_action.triggered.connect(self.on_about_action_triggered)
         m.export_markdown_action.triggered.connect(lambda: self._export(True, "markdown"))
         m.export_json_action.triggered.connect(lambda: self._export(True, "json"))
         m.export_all_markdown_action.triggered.connect(lambda: self._export(False, "markdown"))
         m.export_all_json_action.triggered.connect(lambda: self._export(False, "json"))
-        m.import_action.triggered.connect(self.on_import_action_triggered)
         if self.transfer is not None:
+            m.import_action.triggered.connect(self.transfer.import_file)
             self.transfer.finished.connect(self.on_controller_status_changed)
             self.transfer.imported.connect(self.on_transfer_imported)
         hints = QGuiApplication.styleHints()
         hints.colorSchemeChanged.connect(self.on_style_hints_color_scheme_changed)
 
     def start(self) -> None:
-        """Finish starting once the loop runs: read the history, fill the model picker."""
+        """Finish starting once the loop runs: read the history, fill the model picker.
+
+        With ``connect``, the network is set up only after the window's first
+        paint: then the provider is found, or the setup panel shown.
+        """
         self._spawn(self.session.load_history())
+        if self._connect is not None:
+            after_first_paint(self, self._begin_setup)
+            return
         self._spawn(self.session.load_models())
         if self.provider_choice.local_servers is not None:
             self._spawn(self.model_picker.discover())
+
+    def _begin_setup(self) -> None:
+        # Imported here: the library, the setup panel and aiohttp are not needed
+        # for the window's first paint.
+        from .setup_flow import SetupFlow
+
+        if self._closed or self._connect is None:
+            return
+        connection = self._connect()
+        self._provider_factory = connection.provider_for
+        self.menus.models_action.setEnabled(True)
+        flow = self.setup = SetupFlow(
+            connection, self.settings, self.chat, self.model_picker, self._spawn, self
+        )
+        flow.connected.connect(self.on_setup_connected)
+        flow.ready.connect(self._now_ready)
+        flow.status_message.connect(self.statusBar().showMessage)
+        flow.settings_requested.connect(self.open_settings)
+        self._spawn(flow.find())
+
+    @property
+    def connection(self) -> Connection | None:
+        """The network and the model library's side, once set up after the first paint."""
+        return self.setup.connection if self.setup is not None else None
+
+    @Slot()
+    def on_setup_connected(self) -> None:
+        if self.settings is not None and self._provider_factory is not None:
+            self.session.fallback_provider = self._fallback(self.settings, self._provider_factory)
+
+    def _now_ready(self) -> None:
+        self.chat.set_ready(True)
+        self._show_source()
+        self.provider_ready.emit()
+
+    @Slot()
+    def _show_source(self) -> None:
+        """Name the provider and model of the next reply beside the model picker."""
+        if self.chat.ready:
+            self.chat.source_label.setText(self.model_picker.source())
 
     def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -234,6 +316,11 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def on_settings_action_triggered(self) -> None:
+        self.open_settings()
+
+    @Slot(str)
+    def open_settings(self, provider_id: str = "") -> None:
+        """Open the settings; with ``provider_id``, on that provider and its API key."""
         if self.settings is None:
             return
         if self.settings_dialog is None:
@@ -242,6 +329,13 @@ class MainWindow(QMainWindow):
         self.settings_dialog.load()
         # open(), not exec(): the loop (and a streaming reply) keeps running.
         self.settings_dialog.open()
+        if provider_id:
+            self.settings_dialog.choose_provider(provider_id)
+
+    @Slot()
+    def on_models_action_triggered(self) -> None:
+        if self.setup is not None:
+            self.setup.open_models_dialog(self)
 
     @Slot()
     def on_about_action_triggered(self) -> None:
@@ -272,17 +366,29 @@ class MainWindow(QMainWindow):
         apply_theme(settings.theme)
         self.chat.message_view.viewport().update()
         factory = self._provider_factory
-        if factory is None:
+        if factory is None or (initial and self._connect is not None):
+            # With a connection the fallback is built once the network is set up.
             return
         self.session.fallback_provider = self._fallback(settings, factory)
         if initial:
             return
+        if self.setup is not None:
+            self.setup.follow_settings(settings)
+            if settings.provider == AUTO:
+                return
+        old = self.session.chat_provider
         try:
             self.provider_choice.apply_settings(settings, factory)
-        except ProviderError as exc:
+        except DeskChatError as exc:
             show_error(self.statusBar().showMessage, exc, doing="use the new provider")
             return
+        self.model_picker.main_base_url = settings.base_url or None
+        self.session.set_model_name(settings.model or self.session.chat_provider.default_model)
+        if self.setup is not None:
+            self.setup.retire(old)
+            self.setup.finish()
         self._spawn(self.session.load_models())
+        self._now_ready()
 
     def _fallback(self, settings: Settings, factory: ProviderFactory) -> Provider | None:
         """The provider the settings name as fallback, or None (said in the status bar)."""
@@ -304,11 +410,6 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("This conversation is empty; there is nothing to export.")
             return
         self.transfer.export(store_id if current else None, fmt)
-
-    @Slot()
-    def on_import_action_triggered(self) -> None:
-        if self.transfer is not None:
-            self.transfer.import_file()
 
     @Slot()
     def on_transfer_imported(self) -> None:
@@ -334,3 +435,14 @@ class MainWindow(QMainWindow):
     async def _close_after_stream(self) -> None:
         await self.session.aclose()
         self.close()
+
+    async def shutdown(self) -> None:
+        """After :attr:`closed`: stop the background jobs, the downloads and the engines,
+        and close the network session."""
+        tasks = [t for t in self._background if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+        if self.setup is not None:
+            await self.setup.aclose()

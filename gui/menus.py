@@ -65,6 +65,10 @@ class Menus:
         self.export_all_markdown_action = QAction("Export all conversations as Markdown…", window)
         self.export_all_json_action = QAction("Export all conversations as JSON…", window)
         self.import_action = QAction("Import conversations…", window)
+        # On once the window has set its network up (after the first paint).
+        self.models_action = QAction("Models…", window)
+        self.models_action.setToolTip("Download models, add .gguf files, choose one to use")
+        self.models_action.setEnabled(False)
         self.about_action = QAction("About DeskChat", window)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self._build_menus(can_transfer)
@@ -95,6 +99,7 @@ class Menus:
             made.setEnabled(can_transfer)
             menu.addAction(made)
         menu.addSeparator()
+        menu.addAction(self.models_action)
         menu.addAction(self.settings_action)
         menu.addSeparator()
         menu.addAction(self.quit_action)

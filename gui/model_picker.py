@@ -6,6 +6,7 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QComboBox
 
 from deskchat.chat.local_servers import LocalModel
+from deskchat.chat.source import reply_source
 from deskchat.chat.window_settings import ProviderChoice
 from deskchat.provider import ProviderError
 
@@ -30,6 +31,7 @@ class ModelPicker(QComboBox):
 
     Attributes:
         local_models: the models found on this computer, in picker order.
+        main_base_url: the main provider's address, for :meth:`source` (None: its own).
     """
 
     status_message = Signal(str, int)
@@ -38,6 +40,7 @@ class ModelPicker(QComboBox):
         super().__init__()
         self.choice = choice
         self.local_models: list[LocalModel] = []
+        self.main_base_url: str | None = None
         self.setToolTip("The model that answers")
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.currentIndexChanged.connect(self.on_model_picker_index_changed)
@@ -47,7 +50,11 @@ class ModelPicker(QComboBox):
         servers = self.choice.local_servers
         if servers is None:
             return
-        found = await servers.discover()
+        self.set_local_models(await servers.discover())
+
+    @Slot(list)
+    def set_local_models(self, found: list[LocalModel]) -> None:
+        """Offer ``found`` (models of servers on this computer) below the provider's own."""
         self.local_models = found
         self._fill_local_models()
         if found:
@@ -91,6 +98,16 @@ class ModelPicker(QComboBox):
             return
         if said:
             self.status_message.emit(said, 5000)
+
+    def source(self) -> str:
+        """The provider and model the next reply uses, e.g. "Ollama (127.0.0.1:11434) · llama3"."""
+        session, current = self.choice.session, self.currentData()
+        if isinstance(current, LocalModel) and session.chat_provider is not (
+            self.choice.main_provider
+        ):
+            server = current.server
+            return reply_source(server.provider_id, session.model_name, server.base_url)
+        return reply_source(session.provider_id, session.model_name, self.main_base_url)
 
     def _say(self, text: str) -> None:
         self.status_message.emit(text, 0)

@@ -1,4 +1,4 @@
-"""The settings dialog: provider, model, server, prompt, looks, and the API key.
+"""The settings dialog: provider, model, server, prompt, looks, the API key, the engine.
 
 Open it with ``.open()`` (never ``.exec()``): the loop keeps running, so a
 reply keeps streaming behind it. Settings go to ``settings.json`` through
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -28,8 +28,10 @@ from PySide6.QtWidgets import (
 
 from deskchat import provider
 from deskchat.chat import proxy
+from deskchat.chat.auto import AUTO, LOCAL
 from deskchat.chat.options import parse_header
 from deskchat.store import Settings
+from deskchat.store.settings import GPU_LAYERS, MAX_ENGINE_CONTEXT, MAX_IDLE_MINUTES
 
 from .errors import show_error
 
@@ -37,6 +39,14 @@ __all__ = ["SettingsDialog"]
 
 _THEMES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
 _SEND_KEYS = {"enter": "Enter (Shift+Enter for a new line)", "ctrl+enter": "Ctrl+Enter"}
+_GPU_LAYERS = {
+    "auto": "Automatic (all, when this llama.cpp can use a GPU)",
+    "none": "None (CPU only)",
+    "all": "All",
+}
+assert set(_GPU_LAYERS) == set(GPU_LAYERS)
+_AUTO_LABEL = "Automatic: a model server found running, else a model on disk"
+_LOCAL_LABEL = "Built-in engine (llama.cpp)"
 NO_KEYRING = (
     "This system has no keyring to store the key safely, "
     "so DeskChat keeps it for this session only."
@@ -63,6 +73,9 @@ class SettingsDialog(QDialog):
         self.notice: str | None = None
         """A sentence for the window after the last save (e.g. a session-only password)."""
         self.provider_box = QComboBox()
+        self.provider_box.addItem(_AUTO_LABEL, AUTO)
+        if LOCAL not in provider.PROVIDERS:
+            self.provider_box.addItem(_LOCAL_LABEL, LOCAL)
         for info in provider.PROVIDERS.values():
             self.provider_box.addItem(info.display_name, info.id)
         self.fallback_box = QComboBox()
@@ -105,6 +118,19 @@ class SettingsDialog(QDialog):
         self.send_key_box = QComboBox()
         for key, label in _SEND_KEYS.items():
             self.send_key_box.addItem(label, key)
+        self.context_box = QSpinBox()
+        self.context_box.setRange(0, MAX_ENGINE_CONTEXT)
+        self.context_box.setSingleStep(1024)
+        self.context_box.setSuffix(" tokens")
+        self.context_box.setSpecialValueText("Automatic (fits this computer's memory)")
+        self.gpu_box = QComboBox()
+        for key, label in _GPU_LAYERS.items():
+            self.gpu_box.addItem(label, key)
+        self.idle_box = QSpinBox()
+        self.idle_box.setRange(0, MAX_IDLE_MINUTES)
+        self.idle_box.setSuffix(" min")
+        self.idle_box.setSpecialValueText("Never (keep the model loaded)")
+        self.idle_box.setToolTip("Free the model's memory after this long without a reply")
         self.api_key_label = QLabel("API key:")
         self.api_key_edit = QLineEdit()
         self.api_key_edit.setEchoMode(QLineEdit.EchoMode.Password)
@@ -130,6 +156,10 @@ class SettingsDialog(QDialog):
         form.addRow("Font size:", self.font_size_box)
         form.addRow("Theme:", self.theme_box)
         form.addRow("Send with:", self.send_key_box)
+        form.addRow(_bold("Built-in engine"))
+        form.addRow("Context size:", self.context_box)
+        form.addRow("GPU layers:", self.gpu_box)
+        form.addRow("Unload after idle:", self.idle_box)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -162,6 +192,9 @@ class SettingsDialog(QDialog):
         self.font_size_box.setValue(s.font_size)
         self.theme_box.setCurrentIndex(max(self.theme_box.findData(s.theme), 0))
         self.send_key_box.setCurrentIndex(max(self.send_key_box.findData(s.send_key), 0))
+        self.context_box.setValue(s.engine_context)
+        self.gpu_box.setCurrentIndex(max(self.gpu_box.findData(s.engine_gpu_layers), 0))
+        self.idle_box.setValue(s.engine_idle_minutes)
         self.api_key_edit.clear()
         self.on_provider_box_changed()
 
@@ -169,15 +202,34 @@ class SettingsDialog(QDialog):
     def provider_id(self) -> str:
         return str(self.provider_box.currentData())
 
+    def choose_provider(self, provider_id: str) -> None:
+        """Show ``provider_id`` chosen, and start in its key's field (if it takes one)."""
+        index = self.provider_box.findData(provider_id)
+        if index >= 0:
+            self.provider_box.setCurrentIndex(index)
+        if self.needs_api_key():
+            self.api_key_edit.setFocus()
+            # A dialog being opened focuses its first field; this one goes first instead.
+            QTimer.singleShot(0, self.api_key_edit.setFocus)
+
+    def _info(self) -> provider.ProviderInfo | None:
+        """The chosen provider's registry entry (None for auto, or a not registered one)."""
+        try:
+            return provider.get_provider_info(self.provider_id)
+        except provider.ConfigurationError:
+            return None
+
     def needs_api_key(self) -> bool:
         """Whether the chosen provider asks for a key (the key field shows only then)."""
-        return provider.get_provider_info(self.provider_id).capabilities.needs_api_key
+        info = self._info()
+        return info is not None and info.capabilities.needs_api_key
 
     @Slot()
     def on_provider_box_changed(self) -> None:
-        info = provider.get_provider_info(self.provider_id)
-        self.base_url_edit.setPlaceholderText(info.base_url or "the provider's own")
-        needs_key = info.capabilities.needs_api_key
+        info = self._info()
+        own = info.base_url if info is not None else None
+        self.base_url_edit.setPlaceholderText(own or "the provider's own")
+        needs_key = self.needs_api_key()
         self.api_key_label.setVisible(needs_key)
         self.api_key_edit.setVisible(needs_key)
         self.key_note.setVisible(needs_key and not provider.keyring_available())
@@ -204,6 +256,7 @@ class SettingsDialog(QDialog):
         self.notice = kept.note
         self.proxy_edit.setText(kept.proxy)
         s = self.settings
+        previous = s.provider
         s.provider = self.provider_id
         s.fallback_provider = str(self.fallback_box.currentData())
         s.model = self.model_edit.text().strip()
@@ -215,6 +268,13 @@ class SettingsDialog(QDialog):
         s.font_size = self.font_size_box.value()
         s.theme = str(self.theme_box.currentData())
         s.send_key = str(self.send_key_box.currentData())
+        s.engine_context = self.context_box.value()
+        s.engine_gpu_layers = str(self.gpu_box.currentData())
+        s.engine_idle_minutes = self.idle_box.value()
+        if s.provider != AUTO:
+            s.setup_choice = "settings"  # a provider chosen here: the first-run setup is done
+        elif previous != AUTO:
+            s.setup_choice = "auto"  # auto chosen on purpose
         try:
             s.save()
         except OSError as exc:
@@ -249,3 +309,11 @@ class SettingsDialog(QDialog):
             show_error(problem, exc, doing="store the API key")
             return
         self.api_key_edit.clear()
+
+
+def _bold(text: str) -> QLabel:
+    label = QLabel(text)
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
+    return label

@@ -61,7 +61,7 @@ class Settings:
     """
 
     DEFAULTS: dict[str, Any] = {
-        "provider": "chatgptfree",
+        "provider": "auto",
         "model": "",
         "base_url": "",
         "proxy": "",

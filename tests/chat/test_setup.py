@@ -90,24 +90,6 @@ def test_a_model_on_disk_is_described_by_its_header(tmp_path: Path) -> None:
     )
 
 
-def test_where_replies_come_from(tmp_path: Path) -> None:
-    path = tmp_path / "Qwen2.5-1.5B-Instruct-Q4_K_M.gguf"
-    path.write_bytes(make_gguf(name="Qwen2.5 1.5B Instruct", file_type=15))
-    assert setup.reply_source("local", str(path)) == (
-        "Built-in engine · Qwen2.5 1.5B Instruct Q4_K_M"
-    )
-    assert setup.reply_source("ollama", "llama3.2", "http://127.0.0.1:11434") == (
-        "Ollama (127.0.0.1:11434) · llama3.2"
-    )
-    assert setup.reply_source("llamacpp", "tiny.gguf") == "llama.cpp (127.0.0.1:8080) · tiny.gguf"
-    assert setup.reply_source("openai", "gpt-4o-mini") == "OpenAI · gpt-4o-mini"
-    assert setup.reply_source("chatgptfree", "") == "ChatgptFree (chatgptfree.ai)"
-    # A file that is not a model: its name.
-    broken = tmp_path / "broken.gguf"
-    broken.write_bytes(b"not a model")
-    assert setup.reply_source("local", str(broken)) == "Built-in engine · broken"
-
-
 def test_the_engine_is_found_without_importing_it(monkeypatch: pytest.MonkeyPatch) -> None:
     asked: list[str] = []
 
@@ -126,10 +108,3 @@ def test_hosted_providers_are_the_ones_taking_a_key() -> None:
     assert hosted == [i.id for i in provider.PROVIDERS.values() if i.capabilities.needs_api_key]
     assert "openai" in hosted
     assert "chatgptfree" not in hosted
-
-
-async def test_the_stand_in_provider_answers_with_a_sentence() -> None:
-    stand_in = setup.NoProvider()
-    with pytest.raises(provider.ConfigurationError, match="Choose how DeskChat answers"):
-        async for _ in stand_in.create_async_generator(None, []):
-            pass

@@ -44,7 +44,7 @@ async def test_window_starts_and_quits_with_exit_code_zero(
     repo_env: dict[str, str], wordpress: str, fake_site: FakeWordPress
 ) -> None:
     repo_env["DESKCHAT_QUIT_AFTER_MS"] = "300"
-    result = await run_gui(repo_env, "--base-url", wordpress)
+    result = await run_gui(repo_env, "--provider", "chatgptfree", "--base-url", wordpress)
     assert_clean(result)
     # Nothing touches the network at start-up.
     assert fake_site.page_loads == 0
@@ -60,7 +60,7 @@ async def test_closing_mid_stream_exits_cleanly(
     )
     repo_env["DESKCHAT_SMOKE_MESSAGE"] = "Tell me a long story"
     repo_env["DESKCHAT_QUIT_AFTER_MS"] = "1500"
-    result = await run_gui(repo_env, "--base-url", wordpress)
+    result = await run_gui(repo_env, "--provider", "chatgptfree", "--base-url", wordpress)
     assert_clean(result)
     assert len(fake_site.posts) == 1
     # The server saw the connection close when the window cancelled the reply.
@@ -76,7 +76,7 @@ async def test_closing_mid_stream_keeps_the_partial_reply_for_the_next_start(
     )
     repo_env["DESKCHAT_SMOKE_MESSAGE"] = "Begin a story"
     repo_env["DESKCHAT_QUIT_AFTER_MS"] = "1500"
-    assert_clean(await run_gui(repo_env, "--base-url", wordpress))
+    assert_clean(await run_gui(repo_env, "--provider", "chatgptfree", "--base-url", wordpress))
     with Store(database_path()) as s:
         [conversation] = s.list_conversations()
         path = s.current_path(conversation.id)

@@ -225,6 +225,7 @@ async def test_a_proxy_password_goes_to_the_keyring_and_back_into_the_provider(
     qtbot, wordpress: str, memory_keyring: MemoryKeyring
 ) -> None:
     settings = Settings.load(settings_path())
+    settings.provider = "chatgptfree"  # a provider the factory builds (auto is found instead)
     built: list[str | None] = []
     async with aiohttp.ClientSession() as session:
         build = _provider_factory(session)
@@ -334,3 +335,49 @@ def test_settings_that_cannot_be_saved_say_why_and_stay_open(qtbot, tmp_path: Pa
     assert text.startswith("DeskChat could not save the settings (")
     assert text.endswith("; check that the data folder is writable.")
     dialog.close()
+
+
+def test_the_built_in_engines_settings_are_saved(qtbot, tmp_path: Path) -> None:
+    dialog = SettingsDialog(Settings(tmp_path / "settings.json"))
+    qtbot.addWidget(dialog)
+    dialog.open()
+    # 0 reads as what it means.
+    assert dialog.context_box.text() == "Automatic (fits this computer's memory)"
+    assert dialog.idle_box.value() == 10
+    assert dialog.gpu_box.currentData() == "auto"
+    dialog.context_box.setValue(8192)
+    choose(dialog.gpu_box, "none")
+    dialog.idle_box.setValue(0)
+    assert dialog.idle_box.text() == "Never (keep the model loaded)"
+    save(dialog)
+    saved = json.loads((tmp_path / "settings.json").read_text(encoding="utf-8"))
+    assert (saved["engine_context"], saved["engine_gpu_layers"], saved["engine_idle_minutes"]) == (
+        8192,
+        "none",
+        0,
+    )
+
+
+def test_auto_and_the_built_in_engine_are_offered_and_a_choice_ends_the_setup(
+    qtbot, tmp_path: Path
+) -> None:
+    path = tmp_path / "settings.json"
+    dialog = SettingsDialog(Settings(path))
+    qtbot.addWidget(dialog)
+    dialog.open()
+    assert dialog.provider_box.itemData(0) == "auto"
+    assert dialog.provider_id == "auto"
+    assert dialog.provider_box.findData("local") >= 0
+    assert not dialog.api_key_edit.isVisibleTo(dialog)
+    # Saving other settings with auto as it came is no setup choice.
+    save(dialog)
+    assert "setup_choice" not in json.loads(path.read_text(encoding="utf-8"))
+    dialog.open()
+    choose(dialog.provider_box, "ollama")
+    save(dialog)
+    assert json.loads(path.read_text(encoding="utf-8"))["setup_choice"] == "settings"
+    dialog.open()
+    choose(dialog.provider_box, "auto")
+    save(dialog)
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert (saved["provider"], saved["setup_choice"]) == ("auto", "auto")

@@ -169,6 +169,12 @@ def test_extra_headers_round_trip_and_ignore_junk(tmp_path) -> None:
     assert Settings.load(path).extra_headers == {}
 
 
+def test_the_default_provider_is_auto_and_no_setup_choice_is_made(tmp_path: Path) -> None:
+    s = Settings.load(tmp_path / "settings.json")
+    assert s.provider == "auto"
+    assert s.setup_choice == ""
+
+
 def test_setup_choice_round_trip_and_unknown_values(tmp_path: Path) -> None:
     path = tmp_path / "settings.json"
     s = Settings.load(path)

@@ -1,0 +1,62 @@
+"""Run the window as ``python -m deskchat`` does, and print what had loaded when.
+
+Used by test_startup_order.py in a child process (a fresh interpreter, so
+``sys.modules`` tells what start-up imported). Prints one JSON line on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from PySide6.QtCore import QEvent, QObject
+
+from deskchat.chat.session import ChatSession
+from deskchat.gui import app, main_window
+
+WATCHED = ("aiohttp", "deskchat.library", "deskchat.chat.connection", "huggingface_hub")
+seen: dict[str, object] = {"paints": 0}
+
+
+def loaded() -> list[str]:
+    return [m for m in WATCHED if m in sys.modules]
+
+
+class Paints(QObject):
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Paint:
+            seen["paints"] = int(seen["paints"]) + 1  # type: ignore[call-overload]
+        return False
+
+
+paints = Paints()
+show = main_window.MainWindow.show
+begin = main_window.MainWindow._begin_setup
+send = ChatSession.send
+
+
+def patched_show(self: main_window.MainWindow) -> None:
+    seen["before show"] = loaded()
+    seen["connection before show"] = self.connection is not None
+    self.installEventFilter(paints)
+    show(self)
+
+
+def patched_begin(self: main_window.MainWindow) -> None:
+    seen["paints before setup"] = seen["paints"]
+    seen["at setup"] = loaded()
+    begin(self)
+
+
+def patched_send(self: ChatSession, text: str) -> bool:
+    seen["provider when sent"] = self.provider_id
+    return send(self, text)
+
+
+main_window.MainWindow.show = patched_show  # type: ignore[method-assign]
+main_window.MainWindow._begin_setup = patched_begin  # type: ignore[method-assign]
+ChatSession.send = patched_send  # type: ignore[method-assign]
+code = app.main(sys.argv[1:])
+seen["at exit"] = loaded()
+sys.stdout.write(json.dumps(seen) + "\n")
+sys.exit(code)

@@ -1,0 +1,48 @@
+"""Start-up order: the window is shown before anything network-related loads, and a message
+given at start waits for the provider rather than going into a void."""
+
+from __future__ import annotations
+
+import json
+
+from tests.fakes.wordpress import FakeWordPress
+from tests.gui.conftest import GUI_TESTS, until
+from tests.gui.test_app_process import REPO, assert_clean
+
+PROBE = GUI_TESTS / "startup_order_probe.py"
+
+
+async def test_the_window_shows_and_paints_before_the_network_is_set_up(
+    repo_env: dict[str, str], wordpress: str, fake_site: FakeWordPress, tmp_path
+) -> None:
+    import subprocess
+    import sys
+
+    repo_env["DESKCHAT_SMOKE_MESSAGE"] = "Hello"
+    repo_env["DESKCHAT_QUIT_AFTER_MS"] = "2500"
+    args = ["--provider", "chatgptfree", "--base-url", wordpress, "--data-dir", str(tmp_path)]
+    # Popen, then poll: this loop keeps serving the fake site meanwhile.
+    child = subprocess.Popen(  # noqa: ASYNC220
+        [sys.executable, str(PROBE), *args],
+        cwd=REPO,
+        env=repo_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        await until(lambda: child.poll() is not None, seconds=60, what="the window to exit")
+    finally:
+        if child.poll() is None:
+            child.kill()
+    stdout, stderr = child.communicate()
+    assert_clean(subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr))
+    seen = json.loads(stdout.strip().splitlines()[-1])
+    assert seen["before show"] == []
+    assert seen["connection before show"] is False
+    assert seen["paints before setup"] >= 1
+    assert seen["at setup"] == []
+    assert "aiohttp" in seen["at exit"]
+    # The smoke message went out once the provider was set up, and was answered.
+    assert seen["provider when sent"] == "chatgptfree"
+    assert len(fake_site.posts) == 1
