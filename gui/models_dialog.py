@@ -138,7 +138,7 @@ class ModelsDialog(QDialog):
 
     def _build(self, offers: Sequence[setup.Offer], machine: library.Machine) -> None:
         self.catalogue = QTreeWidget()
-        self.catalogue.setHeaderLabels(["Model", "Download", "RAM needed", ""])
+        self.catalogue.setHeaderLabels(["Model", "Download", "RAM needed", "On this computer"])
         self.catalogue.setRootIsDecorated(False)
         free = library.format_size(machine.available_ram)
         for offer in offers:
