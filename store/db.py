@@ -16,10 +16,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import sqlite3
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import DiskError, DiskFullError, MigrationError
 from .failures import is_unwritable, store_error
@@ -56,6 +59,38 @@ class Opened:
     backup: Path | None = None
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _mend(text: str) -> str:
+    """``text`` with each UTF-16 surrogate pair as its character and each lone half U+FFFD."""
+    if _SURROGATE.search(text) is None:
+        return text
+    # In UTF-16 surrogates mean something: a pair decodes to its character, a half to U+FFFD.
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def _mended(parameters: Any) -> Any:
+    if isinstance(parameters, Mapping):
+        return {k: _mend(v) if isinstance(v, str) else v for k, v in parameters.items()}
+    return tuple(_mend(v) if isinstance(v, str) else v for v in parameters)
+
+
+class _Connection(sqlite3.Connection):
+    """A connection that mends text UTF-8 cannot encode instead of raising.
+
+    Surrogate halves reach the store from JSON escapes split across events
+    and from command-line bytes that are not UTF-8 ("\\udcff"); SQLite would
+    refuse the whole statement. Only a statement that failed so pays for it.
+    """
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except UnicodeEncodeError:
+            return super().execute(sql, _mended(parameters))
+
+
 class _Corrupt(Exception):
     """The file failed its check; internal signal to move it aside."""
 
@@ -69,9 +104,14 @@ def _connect(
 ) -> sqlite3.Connection:
     if read_only or immutable:
         query = "mode=ro&immutable=1" if immutable else "mode=ro"
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True, isolation_level=None)
+        conn = sqlite3.connect(
+            f"{path.resolve().as_uri()}?{query}",
+            uri=True,
+            isolation_level=None,
+            factory=_Connection,
+        )
     else:
-        conn = sqlite3.connect(path, isolation_level=None)
+        conn = sqlite3.connect(path, isolation_level=None, factory=_Connection)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {busy_ms:d}")
     conn.execute("PRAGMA foreign_keys = ON")
