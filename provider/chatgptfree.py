@@ -29,6 +29,7 @@ from .http import (
     raise_for_status,
     read_text,
     session_scope,
+    with_scheme,
 )
 from .sse import LineDecoder
 
@@ -259,7 +260,7 @@ class ChatgptFree:
         idle_timeout: float = IDLE_TIMEOUT,
         connect_timeout: float = CONNECT_TIMEOUT,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = with_scheme(base_url).rstrip("/")
         self.session = session
         self.proxy = proxy
         self.idle_timeout = idle_timeout

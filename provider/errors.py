@@ -30,6 +30,7 @@ Hierarchy::
         │   └── ServerReportedError     an error object in place of the reply
         ├── ProtocolError               the answer was not what the protocol promises
         │   ├── MalformedResponseError  not even valid HTTP (framing, status line, headers)
+        │   ├── RefusedRedirectError    a redirect to something other than http(s)
         │   ├── WidgetNotFoundError
         │   └── EmptyReplyError
         │       └── ContextOverflowError  accepted, then closed with nothing in it
@@ -81,6 +82,7 @@ __all__ = [
     "ProtocolError",
     "ProviderError",
     "RateLimitError",
+    "RefusedRedirectError",
     "SecretStoreError",
     "ServerError",
     "ServerReportedError",
@@ -252,6 +254,10 @@ class ProtocolError(ProviderError):
 
 class MalformedResponseError(ProtocolError):
     """The answer broke HTTP's own rules: its status line, headers or chunked framing."""
+
+
+class RefusedRedirectError(ProtocolError):
+    """A redirect DeskChat does not follow: to ``file:``, ``data:``, or no address at all."""
 
 
 class WidgetNotFoundError(ProtocolError):

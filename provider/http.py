@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import ipaddress
 import json
 import logging
 import math
@@ -30,6 +31,7 @@ from yarl import URL
 
 from . import errors
 from .errors import clip
+from .secrets import redact
 
 if TYPE_CHECKING:
     import aiohttp
@@ -38,6 +40,8 @@ __all__ = [
     "CONNECT_TIMEOUT",
     "IDLE_TIMEOUT",
     "IdleWatchdog",
+    "MAX_REDIRECTS",
+    "check_address",
     "USER_AGENT",
     "client_timeout",
     "display_host",
@@ -50,6 +54,7 @@ __all__ = [
     "read_text",
     "redact_url",
     "session_scope",
+    "with_scheme",
 ]
 
 log = logging.getLogger("deskchat.network")
@@ -121,6 +126,80 @@ def display_host(url: str | URL) -> str:
     return parsed.host
 
 
+_LOCAL_NAMES = frozenset({"localhost", "0.0.0.0"})
+_SCHEME_TYPO = re.compile(r"(?i)(https?)(?::/{0,1}|/{1,3})(?!/)")
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 10
+"""Redirects followed for one request before it is called a loop."""
+_CREDENTIALS = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
+def with_scheme(base_url: str) -> str:
+    """``base_url`` with ``http://`` in front when it names this machine or the local network.
+
+    ``127.0.0.1:8080/v1`` and ``localhost:11434`` are common typos for local
+    servers, which speak plain HTTP; any other address without a scheme is
+    left as it is, for :func:`check_address` to refuse with advice.
+    """
+    text = base_url.strip()
+    if "://" in text or not text:
+        return text
+    authority = text.split("/", 1)[0].rpartition("@")[2]
+    if authority.startswith("["):
+        host = authority[1:].partition("]")[0]
+    else:
+        name, colon, port = authority.rpartition(":")
+        host = name if colon and port.isdigit() else authority
+    return f"http://{text}" if _is_local(host) else text
+
+
+def _is_local(host: str) -> bool:
+    host = host.lower()
+    if host in _LOCAL_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local
+
+
+def check_address(url: str) -> None:
+    """Refuse, with a sentence, an address that is no ``http://`` or ``https://`` URL.
+
+    Raises:
+        errors.ConfigurationError: no scheme, another scheme, or no server named.
+    """
+    try:
+        parsed = URL(url)
+    except (ValueError, TypeError):
+        parsed = None
+    if parsed is not None and parsed.scheme in ("http", "https") and parsed.host:
+        return
+    # The address may hold a password: never shown as typed.
+    shown = clip(redact(redact_url(url) if parsed is not None else url), 80)
+    if typo := _SCHEME_TYPO.match(url):
+        fixed = f"{typo.group(1).lower()}://{url[typo.end() :]}"
+        raise errors.ConfigurationError(
+            f"The address {shown} looks mistyped; write it as {clip(redact(fixed), 80)}."
+        )
+    if "://" not in url:
+        raise errors.ConfigurationError(
+            f"The address {shown} has no http:// or https:// in front; write it as "
+            f"https://{shown} (or http:// for a server on your own network)."
+        )
+    if parsed is None:
+        raise errors.ConfigurationError(
+            f"The address {shown} is not a valid address; check the base URL."
+        )
+    if parsed.scheme not in ("http", "https"):
+        raise errors.ConfigurationError(
+            f"DeskChat talks to servers over http:// or https:// only, and "
+            f"{clip(parsed.scheme, 20)}:// is neither; check the base URL."
+        )
+    raise errors.ConfigurationError(f"The address {shown} names no server; check the base URL.")
+
+
 @asynccontextmanager
 async def open_request(
     session: aiohttp.ClientSession,
@@ -129,6 +208,7 @@ async def open_request(
     *,
     proxy: str | None = None,
     idle: float = IDLE_TIMEOUT,
+    headers: Mapping[str, str] | None = None,
     **kwargs: Any,
 ) -> AsyncIterator[aiohttp.ClientResponse]:
     """Send a request; yield the response, and always release it on exit.
@@ -136,23 +216,101 @@ async def open_request(
     Args:
         idle: the ``sock_read`` limit the request is sent with, for the message
             when the server accepts the connection but never answers.
+        headers: sent with the request; credentials among them
+            (``Authorization``, ``Cookie``) are dropped on a redirect to
+            another origin.
 
+    Redirects are followed here, not by aiohttp, so that each one is checked:
+    only to ``http:`` or ``https:`` addresses, at most :data:`MAX_REDIRECTS`.
     Connection failures become :class:`errors.APIConnectionError` subclasses
-    whose text names the host (never the proxy's credentials).
+    whose text names the host (never the proxy's credentials); an answer that
+    breaks HTTP, :class:`errors.MalformedResponseError`.
     """
+    check_address(url)
+    sent = dict(headers or {})
+    host = display_host(url)
+    started = time.monotonic()
+    redirects = 0
+    while True:
+        response = await _send(session, method, url, proxy, idle, headers=sent, **kwargs)
+        location = response.headers.get("Location") if response.status in _REDIRECTS else None
+        if location is None:
+            break
+        try:
+            target = _redirect_target(host, response.url, location)
+            redirects += 1
+            if redirects > MAX_REDIRECTS:
+                raise errors.APIConnectionError(
+                    f"{host} redirected too many times (a redirect loop); check the base URL."
+                )
+        except BaseException:
+            response.close()
+            raise
+        log.debug("%s redirects to %s", redact_url(response.url), redact_url(target))
+        if response.url.origin() != target.origin():
+            # The next server is someone else: it gets no credentials meant for this one.
+            sent = {k: v for k, v in sent.items() if k.lower() not in _CREDENTIALS}
+        if (response.status == 303 and method != "HEAD") or (
+            response.status in (301, 302) and method == "POST"
+        ):
+            # As browsers (and aiohttp) do: the next request is a GET without the body.
+            method = "GET"
+            kwargs = {k: v for k, v in kwargs.items() if k not in ("json", "data")}
+        response.release()
+        url = str(target)
+    log.debug(
+        "%s %s -> %s in %.0f ms",
+        method,
+        redact_url(url),
+        response.status,
+        (time.monotonic() - started) * 1000,
+    )
+    try:
+        yield response
+    finally:
+        # Release the connection at once, also on cancel and early exit;
+        # close() rather than release() since a half-read body cannot be reused.
+        if not response.closed:
+            response.close()
+
+
+def _redirect_target(host: str, current: URL, location: str) -> URL:
+    """Where a redirect leads, resolved against ``current``; refused unless http(s)."""
+    try:
+        target = URL(location)
+        if target.scheme and target.scheme not in ("http", "https"):
+            raise errors.RefusedRedirectError(
+                f"{host} redirected to a {clip(target.scheme, 20)}: address, which DeskChat "
+                "never follows (only http: and https:); check the base URL."
+            )
+        if not target.absolute or (target.scheme == current.scheme and not target.host):
+            target = current.join(target)
+        target.origin()  # a URL without a usable origin raises here
+    except (ValueError, TypeError):
+        raise errors.RefusedRedirectError(
+            f"{host} sent a redirect to something that is not an address, so DeskChat "
+            "stopped there; check the base URL."
+        ) from None
+    return target
+
+
+async def _send(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    proxy: str | None,
+    idle: float,
+    **kwargs: Any,
+) -> aiohttp.ClientResponse:
+    """One request, no redirect followed; aiohttp's exceptions become provider errors."""
     import aiohttp
 
     host = display_host(url)
-    started = time.monotonic()
     try:
-        response = await session.request(method, url, proxy=proxy, **kwargs)
+        return await session.request(method, url, proxy=proxy, allow_redirects=False, **kwargs)
     except aiohttp.InvalidURL as exc:
         raise errors.ConfigurationError(
             f"{redact_url(str(exc.url))} is not a valid address; check the base URL."
-        ) from exc
-    except aiohttp.TooManyRedirects as exc:
-        raise errors.APIConnectionError(
-            f"{host} redirected too many times (a redirect loop); check the base URL."
         ) from exc
     except aiohttp.ClientProxyConnectionError as exc:
         raise errors.APIConnectionError(
@@ -177,26 +335,53 @@ async def open_request(
         raise errors.ConnectTimeoutError(
             f"{host} did not answer in time; check your connection or try again later."
         ) from exc
-    except aiohttp.ClientConnectionError as exc:
-        # The exception's own text names library classes; it goes to the log only.
-        log.debug("connection to %s failed: %r", host, exc)
+    except aiohttp.ClientResponseError as exc:
+        raise _malformed_answer(host, exc) from exc
+    except aiohttp.ClientError as exc:
+        # Connection errors and anything aiohttp adds later: its own text names
+        # library classes, so it goes to the log only.
+        log.debug("request to %s failed: %r", host, exc)
         raise errors.APIConnectionError(
             f"The connection to {host} failed before it answered; try again."
         ) from exc
-    log.debug(
-        "%s %s -> %s in %.0f ms",
-        method,
-        redact_url(url),
-        response.status,
-        (time.monotonic() - started) * 1000,
-    )
-    try:
-        yield response
-    finally:
-        # Release the connection at once, also on cancel and early exit;
-        # close() rather than release() since a half-read body cannot be reused.
-        if not response.closed:
-            response.close()
+
+
+def _malformed_answer(host: str, exc: BaseException) -> errors.MalformedResponseError:
+    """The sentence for a status line or headers aiohttp could not read."""
+    from aiohttp import http_exceptions
+
+    log.debug("unreadable answer from %s: %r", host, exc)
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(
+        cause,
+        (
+            http_exceptions.ContentEncodingError,
+            http_exceptions.LineTooLong,
+            http_exceptions.BadStatusLine,
+        ),
+    ):
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, http_exceptions.ContentEncodingError):
+        why = (
+            "compressed its answer in a way DeskChat did not ask for and cannot read; "
+            "check the server, or a proxy between"
+        )
+    elif isinstance(cause, http_exceptions.LineTooLong):
+        why = (
+            "sent a header line longer than DeskChat accepts, so its answer cannot be "
+            "read; check the base URL, or a proxy between"
+        )
+    elif isinstance(cause, http_exceptions.BadStatusLine):
+        why = (
+            "did not answer in HTTP (its first line is no HTTP status line); check the "
+            "address and the port, and whether it should start with https://"
+        )
+    else:
+        why = (
+            "sent headers that break the rules of HTTP (too many of them, or malformed), "
+            "so its answer cannot be read; check the base URL, or a proxy between"
+        )
+    return errors.MalformedResponseError(f"{host} {why}.")
 
 
 class IdleWatchdog:

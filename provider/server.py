@@ -33,6 +33,7 @@ from .http import (
     raise_for_status,
     read_text,
     session_scope,
+    with_scheme,
 )
 from .secrets import redact
 
@@ -115,7 +116,8 @@ class ServerProvider:
         default_model: str | None = None,
         requires_api_key: bool = False,
     ) -> None:
-        self.base_url = self.normalize_base_url(base_url or self.default_base_url)
+        # "127.0.0.1:8080/v1" is a common typo for a local server: http:// is meant.
+        self.base_url = self.normalize_base_url(with_scheme(base_url or self.default_base_url))
         self.session = session
         self.proxy = proxy
         self.extra_headers = dict(extra_headers or {})
