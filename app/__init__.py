@@ -3,8 +3,10 @@
 The packages below this one, bottom floor first (each imports only those under it):
 
 - :mod:`deskchat.errors`: the one error root every package's errors derive from.
-- :mod:`deskchat.provider` and :mod:`deskchat.store`: talking to model servers;
-  keeping the history. Neither imports the other, and neither imports Qt.
+- :mod:`deskchat.gguf`: the GGUF header reader the library and the engine share.
+- :mod:`deskchat.provider`, :mod:`deskchat.store` and :mod:`deskchat.library`:
+  talking to model servers; keeping the history; the model files. None imports
+  another, and none imports Qt.
 - :mod:`deskchat.chat`: the chat core (conversations, sending, saving, options);
   no Qt.
 - :mod:`deskchat.cli` and :mod:`deskchat.gui`: the command line and the window.

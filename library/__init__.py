@@ -2,12 +2,15 @@
 
 The one door: the window, the command line and the engine import from here,
 never from ``deskchat.library._x``. The modules, bottom floor first: errors,
-header (GGUF reader), names (specs, quantisations), paths, models, progress,
-formatting; then added, sources (discovery), hub, transfer, catalogue; then
-pulling (pull), lookup (resolve), remove.
+names (specs, quantisations), paths, models, progress, formatting; then added,
+sources (discovery), hub, transfer, catalogue; then pulling (pull), lookup
+(resolve), remove. The GGUF header reader is :mod:`deskchat.gguf`, shared with
+the built-in engine; its names are re-exported here.
 """
 
 from __future__ import annotations
+
+from deskchat.gguf import FILE_TYPES, GGUFError, GGUFInfo, is_gguf, read_gguf_info
 
 from .added import add_model_file, forget_model_file
 from .catalogue import (
@@ -39,7 +42,6 @@ from .formatting import (
     format_progress,
     format_size,
 )
-from .header import FILE_TYPES, GGUFError, GGUFInfo, is_gguf, read_gguf_info
 from .hub import Hub, RemoteFile, RepoListing
 from .lookup import find_local, resolve
 from .models import SOURCE_LABELS, SOURCES, LocalModelInfo, Source

@@ -12,8 +12,9 @@ import os
 import tempfile
 from pathlib import Path
 
+from deskchat.gguf import GGUFError, read_gguf_info
+
 from .errors import LibraryError
-from .header import GGUFError, read_gguf_info
 from .paths import added_models_path
 
 __all__ = ["add_model_file", "forget_model_file", "read_added"]

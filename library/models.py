@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
-from .header import GGUFInfo
+from deskchat.gguf import GGUFInfo
 
 __all__ = ["SOURCE_LABELS", "SOURCES", "LocalModelInfo", "Source"]
 

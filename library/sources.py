@@ -12,8 +12,9 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from deskchat.gguf import GGUFError, read_gguf_info
+
 from .added import read_added
-from .header import GGUFError, read_gguf_info
 from .models import LocalModelInfo, Source
 from .names import group_gguf_files, quant_from_filename, split_part
 from .paths import Locations

@@ -1,6 +1,6 @@
 """How big a context, how many threads, and how much memory a local model needs.
 
-Pure arithmetic on a :class:`~deskchat.provider.gguf_header.GGUFInfo` and a
+Pure arithmetic on a :class:`~deskchat.gguf.GGUFInfo` and a
 memory reading, so the built-in engine can refuse a model that will not fit
 before it loads it, with the numbers. The estimate is llama.cpp's own layout:
 the weights (memory-mapped, they become resident as they are used), an f16
@@ -14,7 +14,7 @@ import functools
 import os
 from dataclasses import dataclass
 
-from .gguf_header import GGUFInfo
+from deskchat.gguf import GGUFInfo
 
 __all__ = [
     "DEFAULT_MAX_CONTEXT",
@@ -97,7 +97,7 @@ def estimate_memory(info: GGUFInfo, n_ctx: int, *, gpu_layers: int = 0) -> Memor
     return MemoryEstimate(
         weights=int(info.file_size * in_ram),
         kv_cache=int(info.kv_bytes_per_token * n_ctx * in_ram),
-        working=_BASE_OVERHEAD + _BATCH * info.vocab_size * 4,
+        working=_BASE_OVERHEAD + _BATCH * (info.vocab_size or 0) * 4,
         n_ctx=n_ctx,
     )
 

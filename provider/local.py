@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deskchat.gguf import GGUFError, GGUFInfo, NotGGUFError, read_gguf_info
+
 from .base import Message
 from .errors import (
     ConfigurationError,
@@ -41,7 +43,6 @@ from .errors import (
     ProtocolError,
 )
 from .events import Event, FinishEvent, LoadProgress, UsageEvent
-from .gguf_header import GGUFInfo, has_gguf_magic, read_gguf_info
 from .llama_protocol import (
     Cancel,
     Cancelled,
@@ -563,16 +564,15 @@ class LocalProvider:
             key = (path, stat.st_mtime_ns, stat.st_size)
             if key in self._headers:
                 return self._headers[key]
-            if not has_gguf_magic(path):
-                raise NotAGGUFError(
-                    f"{path.name} is not a GGUF model file (it does not start with the GGUF "
-                    "magic bytes); the built-in engine runs .gguf files only."
-                )
             info = read_gguf_info(path)
-        except ValueError as exc:
+        except NotGGUFError:
+            raise NotAGGUFError(
+                f"{path.name} is not a GGUF model file (it does not start with the GGUF "
+                "magic bytes); the built-in engine runs .gguf files only."
+            ) from None
+        except GGUFError as exc:
             raise CorruptModelError(
-                f"{path.name} is a damaged GGUF file ({exc}); it may not have finished "
-                "downloading. Download it again."
+                f"{exc.text()} It may not have finished downloading. Download it again."
             ) from None
         except OSError as exc:
             raise ModelFileNotFoundError(

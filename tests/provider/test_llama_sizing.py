@@ -1,13 +1,8 @@
-"""Reading a GGUF header, and sizing a model's context and memory from it."""
+"""Sizing a model's context and memory from its GGUF header (read in tests/test_gguf.py)."""
 
 from __future__ import annotations
 
-import struct
-from dataclasses import replace
-
-import pytest
-
-from deskchat.provider.gguf_header import GGUFInfo, has_gguf_magic, read_gguf_info
+from deskchat.gguf import GGUFArray, GGUFInfo
 from deskchat.provider.llama_sizing import (
     DEFAULT_MAX_CONTEXT,
     MIN_CONTEXT,
@@ -17,70 +12,22 @@ from deskchat.provider.llama_sizing import (
     fit_context,
 )
 
-pytest.importorskip("gguf", reason="pip install gguf to write the test model")
-from tests.fakes.tiny_gguf import write_tiny_model  # noqa: E402
-
 GB = 1_000_000_000
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    path = tmp_path_factory.mktemp("models") / "tiny.gguf"
-    return write_tiny_model(path, n_ctx=2048, n_embd=64, n_layer=2, name="Tiny Test 1B")
-
-
-def test_header_fields_of_a_written_model(tiny):
-    info = read_gguf_info(tiny)
-    assert info.architecture == "llama"
-    assert info.name == "Tiny Test 1B"
-    assert (info.context_length, info.block_count, info.embedding_length) == (2048, 2, 64)
-    assert (info.head_count, info.head_count_kv) == (4, 4)
-    assert info.vocab_size == 264
-    assert info.file_size == tiny.stat().st_size
-    # 2 layers x 4 heads x (16 + 16) dims x 2 bytes (f16).
-    assert info.kv_bytes_per_token == 2 * 4 * 32 * 2
-
-
-def test_not_a_gguf(tmp_path):
-    path = tmp_path / "model.gguf"
-    path.write_bytes(b"<html>Not found</html>")
-    assert not has_gguf_magic(path)
-    with pytest.raises(ValueError, match="magic"):
-        read_gguf_info(path)
-
-
-@pytest.mark.parametrize("keep", [4, 10, 24, 200])
-def test_a_header_cut_short(tiny, tmp_path, keep):
-    path = tmp_path / "cut.gguf"
-    path.write_bytes(tiny.read_bytes()[:keep])
-    with pytest.raises(ValueError, match="cut short"):
-        read_gguf_info(path)
-
-
-def test_a_header_with_nonsense_counts(tmp_path):
-    path = tmp_path / "bad.gguf"
-    path.write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 0, 2**62))
-    with pytest.raises(ValueError, match="claims"):
-        read_gguf_info(path)
-
-
-def _info(**changes: int) -> GGUFInfo:
+def _info(context_length: int = 32768) -> GGUFInfo:
     """A 7B-like model: 4 GB of weights, 32 layers, 8 KV heads of 128 (GQA)."""
-    base = GGUFInfo(
-        version=3,
-        architecture="llama",
-        name="Big",
-        context_length=32768,
-        block_count=32,
-        embedding_length=4096,
-        head_count=32,
-        head_count_kv=8,
-        key_length=0,
-        value_length=0,
-        vocab_size=32000,
-        file_size=4 * GB,
-    )
-    return replace(base, **changes)
+    metadata = {
+        "general.architecture": "llama",
+        "general.name": "Big",
+        "llama.context_length": context_length,
+        "llama.block_count": 32,
+        "llama.embedding_length": 4096,
+        "llama.attention.head_count": 32,
+        "llama.attention.head_count_kv": 8,
+        "tokenizer.ggml.tokens": GGUFArray(8, 32000),
+    }
+    return GGUFInfo(3, metadata, tensor_count=0, parameter_count=0, file_size=4 * GB)
 
 
 def test_estimate_adds_weights_cache_and_working_space():

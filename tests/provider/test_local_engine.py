@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from deskchat.gguf import read_gguf_info
 from deskchat.provider import llama_protocol as lp
 from deskchat.provider.events import FinishEvent, LoadProgress, ReasoningDelta, UsageEvent
-from deskchat.provider.gguf_header import read_gguf_info
 from deskchat.provider.llama_sizing import MemoryReading, estimate_memory
 from deskchat.provider.local import (
     ContextFullError,
