@@ -60,10 +60,14 @@ from .secrets import (
     RedactingFilter,
     delete_api_key,
     get_api_key,
+    is_secret_header,
     keyring_available,
+    load_secret_headers,
     redact,
+    save_extra_headers,
     set_api_key,
     set_session_key,
+    split_secret_headers,
 )
 from .sse import LineDecoder, ServerSentEvent, SSEDecoder
 
@@ -134,13 +138,17 @@ __all__ = [
     "format_prompt",
     "get_api_key",
     "get_provider_info",
+    "is_secret_header",
     "keyring_available",
     "list_models",
+    "load_secret_headers",
     "provider_ids",
     "redact",
     "redact_url",
+    "save_extra_headers",
     "set_api_key",
     "set_session_key",
+    "split_secret_headers",
     "stream_events",
     "with_retries",
 ]

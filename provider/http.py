@@ -21,7 +21,7 @@ import math
 import re
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Collection, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC
 from types import TracebackType
@@ -209,6 +209,7 @@ async def open_request(
     proxy: str | None = None,
     idle: float = IDLE_TIMEOUT,
     headers: Mapping[str, str] | None = None,
+    secret_headers: Collection[str] = (),
     **kwargs: Any,
 ) -> AsyncIterator[aiohttp.ClientResponse]:
     """Send a request; yield the response, and always release it on exit.
@@ -217,8 +218,9 @@ async def open_request(
         idle: the ``sock_read`` limit the request is sent with, for the message
             when the server accepts the connection but never answers.
         headers: sent with the request; credentials among them
-            (``Authorization``, ``Cookie``) are dropped on a redirect to
-            another origin.
+            (``Authorization``, ``Cookie`` and ``secret_headers``) are dropped
+            on a redirect to another origin.
+        secret_headers: names of more headers that carry credentials.
 
     Redirects are followed here, not by aiohttp, so that each one is checked:
     only to ``http:`` or ``https:`` addresses, at most :data:`MAX_REDIRECTS`.
@@ -228,6 +230,7 @@ async def open_request(
     """
     check_address(url)
     sent = dict(headers or {})
+    credentials = _CREDENTIALS | {name.lower() for name in secret_headers}
     host = display_host(url)
     started = time.monotonic()
     redirects = 0
@@ -249,7 +252,7 @@ async def open_request(
         log.debug("%s redirects to %s", redact_url(response.url), redact_url(target))
         if response.url.origin() != target.origin():
             # The next server is someone else: it gets no credentials meant for this one.
-            sent = {k: v for k, v in sent.items() if k.lower() not in _CREDENTIALS}
+            sent = {k: v for k, v in sent.items() if k.lower() not in credentials}
         if (response.status == 303 and method != "HEAD") or (
             response.status in (301, 302) and method == "POST"
         ):

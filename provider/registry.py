@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -39,12 +39,17 @@ class Capabilities:
 
     Attributes:
         needs_api_key: requests fail without a key.
+        accepts_api_key: a key is sent when there is one (keyring, environment,
+            session); true for every provider that needs one, and for a
+            server that may or may not (``openai-compatible``). The settings
+            show the key field when this is true.
         lists_models: ``models`` asks the server (else it is a fixed list).
         local: runs on this machine (no data leaves it).
         streaming: the reply arrives piece by piece.
     """
 
     needs_api_key: bool = False
+    accepts_api_key: bool = False
     lists_models: bool = True
     local: bool = False
     streaming: bool = True
@@ -71,7 +76,7 @@ class ProviderInfo:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
-_HOSTED = Capabilities(needs_api_key=True)
+_HOSTED = Capabilities(needs_api_key=True, accepts_api_key=True)
 _LOCAL = Capabilities(local=True)
 
 PROVIDERS: dict[str, ProviderInfo] = {
@@ -88,6 +93,7 @@ PROVIDERS: dict[str, ProviderInfo] = {
             "OpenAI-compatible server",
             OpenAICompatible,
             "http://127.0.0.1:8080/v1",
+            Capabilities(accepts_api_key=True),
         ),
         ProviderInfo(
             "openai",
@@ -151,6 +157,7 @@ def create(
     proxy: str | None = None,
     session: aiohttp.ClientSession | None = None,
     extra_headers: Mapping[str, str] | None = None,
+    secret_headers: Iterable[str] = (),
     idle_timeout: float = IDLE_TIMEOUT,
 ) -> Provider:
     """Build the provider ``provider_id`` names.
@@ -158,13 +165,16 @@ def create(
     Args:
         base_url: the server's address; None for the entry's default.
         api_key: None looks it up with :func:`provider.secrets.get_api_key`
-            (keyring, environment, session) for providers that need one.
+            (keyring, environment, session) for providers that take one.
+        secret_headers: names of ``extra_headers`` the user marked secret
+            (see :func:`provider.secrets.is_secret_header`).
         proxy, session, extra_headers, idle_timeout: passed on when the class
             takes them; settings a class does not take are ignored (logged).
     """
     info = get_info(provider_id)
     cls = info.provider_class
-    if api_key is None and info.capabilities.needs_api_key:
+    caps = info.capabilities
+    if api_key is None and (caps.needs_api_key or caps.accepts_api_key):
         api_key = get_api_key(info.id)
     wanted: dict[str, Any] = {
         "base_url": base_url or info.base_url,
@@ -172,6 +182,7 @@ def create(
         "api_key": api_key,
         "proxy": proxy,
         "extra_headers": extra_headers,
+        "secret_headers": tuple(secret_headers) or None,
         "idle_timeout": idle_timeout,
         # For classes that serve several entries (the OpenAI-compatible presets).
         "name": info.id,

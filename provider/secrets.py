@@ -8,10 +8,17 @@ username = provider id), then the provider's environment variable (or
 ``DESKCHAT_API_KEY``), then keys set for this session only.
 Every key this module hands out or stores is remembered so that
 :func:`redact` and :class:`RedactingFilter` can hide it from texts and logs.
+
+Extra HTTP headers that carry credentials (``Authorization``, ``X-Api-Key``,
+anything named like a key, token or secret, and any header the user marks
+secret) live here too, as one keyring entry (:data:`HEADERS_ID`), never in
+``settings.json``: :func:`save_extra_headers` stores them and returns the rest
+for the settings file, :func:`load_secret_headers` gives them back.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -22,17 +29,22 @@ from .errors import KeyringUnavailableError, SecretStoreError
 
 __all__ = [
     "ENV_VARS",
+    "HEADERS_ID",
     "SERVICE",
     "RedactingFilter",
     "clear_session_keys",
     "delete_api_key",
     "get_api_key",
+    "is_secret_header",
     "keyring_available",
     "known_secrets",
+    "load_secret_headers",
     "redact",
     "remember_secret",
+    "save_extra_headers",
     "set_api_key",
     "set_session_key",
+    "split_secret_headers",
 ]
 
 log = logging.getLogger("deskchat.secrets")
@@ -48,6 +60,12 @@ ENV_VARS: Mapping[str, str] = {
 """Environment variables read for a provider's key; ``DESKCHAT_API_KEY`` serves all."""
 
 GENERIC_ENV_VAR = "DESKCHAT_API_KEY"
+
+HEADERS_ID = "extra-headers"
+"""The keyring username the secret extra headers are stored under (one JSON object)."""
+
+# Named like a credential: any of these words anywhere in the (lowercased) name.
+_SECRET_WORDS = ("key", "token", "secret", "passw", "auth", "cookie", "credential")
 
 _session_keys: dict[str, str] = {}
 _known: set[str] = set()
@@ -148,17 +166,21 @@ def set_api_key(provider_id: str, key: str) -> None:
         SecretStoreError: the keyring refused (locked, access denied).
     """
     remember_secret(key)
+    _store(provider_id, key, "the API key")
+
+
+def _store(username: str, secret: str, what: str) -> None:
     keyring, errors_mod = _keyring_modules()
     if not keyring_available():
-        raise _unavailable()
+        raise _unavailable(what)
     try:
-        keyring.set_password(SERVICE, provider_id, key)
+        keyring.set_password(SERVICE, username, secret)
     except errors_mod.NoKeyringError as exc:
-        raise _unavailable() from exc
+        raise _unavailable(what) from exc
     except errors_mod.KeyringError as exc:
         raise SecretStoreError(
-            "The system keyring refused to store the API key (it may be locked); "
-            "unlock it and try again, or keep the key for this session only."
+            f"The system keyring refused to store {what} (it may be locked); "
+            "unlock it and try again, or keep it for this session only."
         ) from exc
 
 
@@ -217,8 +239,82 @@ def _keyring_modules() -> tuple[Any, Any]:
     return keyring, keyring.errors
 
 
-def _unavailable() -> KeyringUnavailableError:
+def _unavailable(what: str = "the API key") -> KeyringUnavailableError:
     return KeyringUnavailableError(
-        "This system has no keyring to store the API key safely; "
+        f"This system has no keyring to store {what} safely; "
         "DeskChat can keep it for this session only."
     )
+
+
+def is_secret_header(name: str, marked: Iterable[str] = ()) -> bool:
+    """True for a header that carries a credential: named like one, or marked by the user.
+
+    Args:
+        marked: header names the user marked secret (compared without case).
+    """
+    lower = name.strip().lower()
+    if lower in {m.strip().lower() for m in marked}:
+        return True
+    return any(word in lower for word in _SECRET_WORDS)
+
+
+def split_secret_headers(
+    headers: Mapping[str, str], marked: Iterable[str] = ()
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(plain headers, secret headers) of ``headers``; see :func:`is_secret_header`."""
+    marked = tuple(marked)
+    plain: dict[str, str] = {}
+    secret: dict[str, str] = {}
+    for name, value in headers.items():
+        (secret if is_secret_header(name, marked) else plain)[name] = value
+    return plain, secret
+
+
+def save_extra_headers(
+    headers: Mapping[str, str], marked: Iterable[str] = (), *, session_only: bool = False
+) -> dict[str, str]:
+    """Keep the secret ones of ``headers`` in the keyring; return the rest, for ``settings.json``.
+
+    The secret headers replace those stored before (none: the entry is
+    deleted). With ``session_only`` they are held in memory until DeskChat
+    quits, as :func:`set_session_key` holds a key.
+
+    Raises:
+        KeyringUnavailableError: no keyring exists (nothing was kept); call again
+            with ``session_only=True`` to keep them for this session.
+        SecretStoreError: the keyring refused (locked, access denied).
+    """
+    plain, secret = split_secret_headers(headers, marked)
+    for value in secret.values():
+        remember_secret(value)
+    if not secret:
+        delete_api_key(HEADERS_ID)
+        return plain
+    payload = json.dumps(secret, ensure_ascii=False, sort_keys=True)
+    if session_only:
+        set_session_key(HEADERS_ID, payload)
+        return plain
+    _store(HEADERS_ID, payload, "the secret headers")
+    _session_keys.pop(HEADERS_ID, None)
+    return plain
+
+
+def load_secret_headers() -> dict[str, str]:
+    """The secret extra headers from the keyring (or this session); {} when none or unreadable.
+
+    Never raises: a missing or locked keyring gives {} like an empty one.
+    """
+    payload = _from_keyring(HEADERS_ID) or _session_keys.get(HEADERS_ID)
+    if not payload:
+        return {}
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        log.warning("the secret headers in the keyring are unreadable; they are ignored")
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    headers = {str(k): str(v) for k, v in data.items() if isinstance(v, str)}
+    for value in headers.values():
+        remember_secret(value)
+    return headers

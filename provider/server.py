@@ -14,6 +14,7 @@ from collections.abc import (
     AsyncIterator,
     Awaitable,
     Callable,
+    Iterable,
     Mapping,
     Sequence,
 )
@@ -35,7 +36,7 @@ from .http import (
     session_scope,
     with_scheme,
 )
-from .secrets import redact
+from .secrets import is_secret_header, redact, remember_secret
 
 if TYPE_CHECKING:
     import aiohttp
@@ -88,7 +89,11 @@ class ServerProvider:
             when omitted.
         api_key: sent as ``Authorization: Bearer``; never shown in messages.
         proxy: an HTTP proxy URL for every request.
-        extra_headers: sent with every request.
+        extra_headers: sent with every request. Those that carry credentials
+            (named like a key, token or secret, or listed in ``secret_headers``)
+            are never shown in messages, and are dropped on a redirect to
+            another origin, as the key is.
+        secret_headers: names of extra headers the user marked secret.
         idle_timeout: seconds the server may stay silent mid-reply.
         connect_timeout: seconds allowed to open a connection.
         name, display_name, default_model: override the class's own (for
@@ -109,6 +114,7 @@ class ServerProvider:
         api_key: str | None = None,
         proxy: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        secret_headers: Iterable[str] = (),
         idle_timeout: float = IDLE_TIMEOUT,
         connect_timeout: float = CONNECT_TIMEOUT,
         name: str | None = None,
@@ -121,6 +127,13 @@ class ServerProvider:
         self.session = session
         self.proxy = proxy
         self.extra_headers = dict(extra_headers or {})
+        marked = tuple(secret_headers)
+        self._secret_headers = frozenset(
+            name.lower() for name in self.extra_headers if is_secret_header(name, marked)
+        )
+        for name, value in self.extra_headers.items():
+            if name.lower() in self._secret_headers:
+                remember_secret(value)
         self.idle_timeout = idle_timeout
         self.requires_api_key = requires_api_key
         self._api_key = api_key or None
@@ -167,8 +180,15 @@ class ServerProvider:
             async with session_scope(self.session) as session:
                 return await action(session)
         except errors.ProviderError as exc:
-            scrub_error(exc, self._api_key)
+            self._scrub(exc)
             raise
+
+    def _scrub(self, exc: errors.ProviderError) -> None:
+        """Hide the key and the secret headers' values, should a server have echoed them."""
+        scrub_error(exc, self._api_key)
+        for name, value in self.extra_headers.items():
+            if name.lower() in self._secret_headers:
+                scrub_error(exc, value)
 
     async def get_text(self, session: aiohttp.ClientSession, path: str) -> str:
         """A small answer (a model list) as text; HTTP errors raised as ProviderErrors."""
@@ -194,6 +214,7 @@ class ServerProvider:
             method,
             f"{self.base_url}{path}",
             headers=self.headers(accept),
+            secret_headers=self._secret_headers,
             proxy=proxy or self.proxy,
             idle=self.idle_timeout,
             timeout=client_timeout(connect=self.connect_timeout, idle=self.idle_timeout),
@@ -226,5 +247,5 @@ class ServerProvider:
                 async for event in events:
                     yield event
         except errors.ProviderError as exc:
-            scrub_error(exc, self._api_key)
+            self._scrub(exc)
             raise
