@@ -3,7 +3,8 @@
 The packages below this one, bottom floor first (each imports only those under it):
 
 - :mod:`deskchat.errors`: the one error root every package's errors derive from.
-- :mod:`deskchat.gguf`: the GGUF header reader the library and the engine share.
+- :mod:`deskchat.gguf` and :mod:`deskchat.paths`: the GGUF header reader the library
+  and the engine share; the data folder the store and the library share.
 - :mod:`deskchat.provider`, :mod:`deskchat.store` and :mod:`deskchat.library`:
   talking to model servers; keeping the history; the model files. None imports
   another, and none imports Qt.

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import platformdirs
+from deskchat.paths import data_dir
 
 __all__ = [
     "ADDED_MODELS_NAME",
@@ -25,20 +25,6 @@ __all__ = [
 
 MODELS_DIR_NAME = "models"
 ADDED_MODELS_NAME = "added-models.json"
-
-
-def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
-    """DeskChat's data folder: ``override``, else $DESKCHAT_DATA_DIR, else the OS's.
-
-    The same rule as ``deskchat.store.data_dir``, repeated here because the
-    library sits on the same floor as the store and may not import it.
-    """
-    if override is not None and str(override):
-        return Path(override).expanduser()
-    env = os.environ.get("DESKCHAT_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
-    return Path(platformdirs.user_data_dir("DeskChat", appauthor=False))
 
 
 def models_dir(data: str | os.PathLike[str] | None = None) -> Path:

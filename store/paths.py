@@ -1,30 +1,18 @@
-"""Where DeskChat keeps its data: the history database and the settings file."""
+"""The history database and the settings file, in the data folder of :mod:`deskchat.paths`.
+
+Nothing is created here; the store and the settings create the folder when they write.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import platformdirs
+from deskchat.paths import data_dir
 
 __all__ = ["DATABASE_NAME", "SETTINGS_NAME", "data_dir", "database_path", "settings_path"]
 
 DATABASE_NAME = "deskchat.sqlite3"
 SETTINGS_NAME = "settings.json"
-_ENV = "DESKCHAT_DATA_DIR"
-
-
-def data_dir(override: str | Path | None = None) -> Path:
-    """The data folder: ``override``, else $DESKCHAT_DATA_DIR, else the OS user data folder.
-
-    Nothing is created here; the store and the settings create it when they write.
-    """
-    if override is not None and str(override):
-        return Path(override).expanduser()
-    env = os.environ.get(_ENV)
-    if env:
-        return Path(env).expanduser()
-    return Path(platformdirs.user_data_dir("DeskChat", appauthor=False))
 
 
 def database_path(override: str | Path | None = None) -> Path:

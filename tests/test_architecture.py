@@ -143,8 +143,9 @@ _ABOVE_THE_BOTTOM = {
         ("deskchat.provider", {"deskchat.cli", "deskchat.gui", "deskchat.chat", "deskchat.store"}),
         ("deskchat.store", {"deskchat.cli", "deskchat.gui", "deskchat.chat", "deskchat.provider"}),
         ("deskchat.library", {"deskchat.cli", "deskchat.gui", "deskchat.chat", "deskchat.store"}),
-        ("deskchat.gguf", {*_ABOVE_THE_BOTTOM}),
-        ("deskchat.errors", {*_ABOVE_THE_BOTTOM, "deskchat.gguf"}),
+        ("deskchat.gguf", {*_ABOVE_THE_BOTTOM, "deskchat.paths"}),
+        ("deskchat.paths", {*_ABOVE_THE_BOTTOM, "deskchat.gguf", "deskchat.errors"}),
+        ("deskchat.errors", {*_ABOVE_THE_BOTTOM, "deskchat.gguf", "deskchat.paths"}),
     ],
 )
 def test_each_floor_imports_only_downward(package: str, forbidden: set[str]) -> None:
@@ -164,6 +165,7 @@ def test_each_floor_imports_only_downward(package: str, forbidden: set[str]) -> 
         "deskchat.store",
         "deskchat.errors",
         "deskchat.gguf",
+        "deskchat.paths",
     ],
 )
 def test_qt_free_packages_never_import_qt(package: str) -> None:
