@@ -7,26 +7,28 @@ on the caller's loop, so the GUI thread never waits for the disk.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .errors import StoreError
 from .export import export_json, to_markdown, write_export
 from .importers import ImportResult, import_file
-from .models import Conversation, Message, SearchHit
+from .models import Message
 from .reply import ReplyWriter
-from .search import HIGHLIGHT_END, HIGHLIGHT_START
 from .store import LEAF, ParentRef, Store
 
 __all__ = ["AsyncReplyWriter", "AsyncStore"]
 
 log = logging.getLogger("deskchat.store")
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
 _Job = tuple[Callable[[Store], Any], asyncio.Future[Any] | None, asyncio.AbstractEventLoop | None]
 
 
@@ -81,6 +83,23 @@ class _Worker(threading.Thread):
         except RuntimeError:
             # The caller's loop closed while we worked; nobody is waiting any more.
             log.debug("store result dropped: event loop closed")
+
+
+def _on_worker(
+    method: Callable[Concatenate[Store, P], R],
+) -> Callable[Concatenate[AsyncStore, P], Coroutine[Any, Any, R]]:
+    """``method`` of :class:`Store` as an :class:`AsyncStore` coroutine: run on the worker, awaited.
+
+    The arguments go to the worker as they are: a method that takes an iterable
+    materialises it first (see ``add_messages_bulk``), never a lazy one across threads.
+    """
+
+    @functools.wraps(method)
+    async def run(self: AsyncStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return await self.call(lambda store: method(store, *args, **kwargs))
+
+    run.__qualname__ = f"AsyncStore.{method.__name__}"
+    return run
 
 
 class AsyncStore:
@@ -161,110 +180,32 @@ class AsyncStore:
             self._worker.jobs.put(None)
 
     # -- the Store's methods, as coroutines ---------------------------------
+    # Each runs the Store's method on the worker, with the Store's own signature.
 
-    async def create_conversation(
-        self,
-        title: str = "",
-        *,
-        provider: str | None = None,
-        model: str | None = None,
-        system_prompt: str | None = None,
-        params: Mapping[str, Any] | None = None,
-        source: str = "deskchat",
-        source_id: str | None = None,
-        created_at: float | None = None,
-    ) -> Conversation:
-        return await self.call(
-            lambda s: s.create_conversation(
-                title,
-                provider=provider,
-                model=model,
-                system_prompt=system_prompt,
-                params=params,
-                source=source,
-                source_id=source_id,
-                created_at=created_at,
-            )
-        )
-
-    async def get_conversation(self, conversation_id: int) -> Conversation:
-        return await self.call(lambda s: s.get_conversation(conversation_id))
-
-    async def list_conversations(
-        self, *, limit: int | None = None, offset: int = 0
-    ) -> list[Conversation]:
-        return await self.call(lambda s: s.list_conversations(limit=limit, offset=offset))
-
-    async def deleted_conversations(self) -> list[Conversation]:
-        return await self.call(lambda s: s.deleted_conversations())
-
-    async def rename(self, conversation_id: int, title: str) -> Conversation:
-        return await self.call(lambda s: s.rename(conversation_id, title))
-
-    async def update_conversation(
-        self,
-        conversation_id: int,
-        *,
-        provider: str | None = None,
-        model: str | None = None,
-        system_prompt: str | None = None,
-        params: Mapping[str, Any] | None = None,
-    ) -> Conversation:
-        return await self.call(
-            lambda s: s.update_conversation(
-                conversation_id,
-                provider=provider,
-                model=model,
-                system_prompt=system_prompt,
-                params=params,
-            )
-        )
-
-    async def delete_conversation(self, conversation_id: int) -> None:
-        await self.call(lambda s: s.delete_conversation(conversation_id))
-
-    async def restore_conversation(self, conversation_id: int) -> None:
-        await self.call(lambda s: s.restore_conversation(conversation_id))
-
-    async def purge_conversation(self, conversation_id: int) -> None:
-        await self.call(lambda s: s.purge_conversation(conversation_id))
-
-    async def purge_deleted(self, older_than: float | None = None) -> int:
-        return await self.call(lambda s: s.purge_deleted(older_than))
-
-    async def get_message(self, message_id: int) -> Message:
-        return await self.call(lambda s: s.get_message(message_id))
-
-    async def add_message(
-        self,
-        conversation_id: int,
-        role: str,
-        content: str,
-        *,
-        parent_id: ParentRef = LEAF,
-        status: str = "complete",
-        provider: str | None = None,
-        model: str | None = None,
-        prompt_tokens: int | None = None,
-        completion_tokens: int | None = None,
-        error: str | None = None,
-        created_at: float | None = None,
-    ) -> Message:
-        return await self.call(
-            lambda s: s.add_message(
-                conversation_id,
-                role,
-                content,
-                parent_id=parent_id,
-                status=status,
-                provider=provider,
-                model=model,
-                prompt_tokens=prompt_tokens,
-                completion_tokens=completion_tokens,
-                error=error,
-                created_at=created_at,
-            )
-        )
+    create_conversation = _on_worker(Store.create_conversation)
+    get_conversation = _on_worker(Store.get_conversation)
+    list_conversations = _on_worker(Store.list_conversations)
+    deleted_conversations = _on_worker(Store.deleted_conversations)
+    rename = _on_worker(Store.rename)
+    update_conversation = _on_worker(Store.update_conversation)
+    delete_conversation = _on_worker(Store.delete_conversation)
+    restore_conversation = _on_worker(Store.restore_conversation)
+    purge_conversation = _on_worker(Store.purge_conversation)
+    purge_deleted = _on_worker(Store.purge_deleted)
+    get_message = _on_worker(Store.get_message)
+    add_message = _on_worker(Store.add_message)
+    current_path = _on_worker(Store.current_path)
+    current_leaf = _on_worker(Store.current_leaf)
+    siblings = _on_worker(Store.siblings)
+    all_messages = _on_worker(Store.all_messages)
+    select_version = _on_worker(Store.select_version)
+    edit_user_message = _on_worker(Store.edit_user_message)
+    delete_message = _on_worker(Store.delete_message)
+    set_status = _on_worker(Store.set_status)
+    interrupted_replies = _on_worker(Store.interrupted_replies)
+    search = _on_worker(Store.search)
+    children = _on_worker(Store.children)
+    find_conversation = _on_worker(Store.find_conversation)
 
     async def add_messages_bulk(
         self,
@@ -277,49 +218,6 @@ class AsyncStore:
         return await self.call(
             lambda s: s.add_messages_bulk(conversation_id, items, parent_id=parent_id)
         )
-
-    async def current_path(self, conversation_id: int) -> list[Message]:
-        return await self.call(lambda s: s.current_path(conversation_id))
-
-    async def current_leaf(self, conversation_id: int) -> Message | None:
-        return await self.call(lambda s: s.current_leaf(conversation_id))
-
-    async def siblings(self, message_id: int) -> list[Message]:
-        return await self.call(lambda s: s.siblings(message_id))
-
-    async def all_messages(self, conversation_id: int) -> list[Message]:
-        return await self.call(lambda s: s.all_messages(conversation_id))
-
-    async def select_version(self, message_id: int) -> list[Message]:
-        return await self.call(lambda s: s.select_version(message_id))
-
-    async def edit_user_message(self, message_id: int, new_text: str) -> Message:
-        return await self.call(lambda s: s.edit_user_message(message_id, new_text))
-
-    async def delete_message(self, message_id: int) -> None:
-        await self.call(lambda s: s.delete_message(message_id))
-
-    async def set_status(self, message_id: int, status: str, error: str | None = None) -> None:
-        await self.call(lambda s: s.set_status(message_id, status, error))
-
-    async def interrupted_replies(self) -> list[Message]:
-        return await self.call(lambda s: s.interrupted_replies())
-
-    async def search(
-        self,
-        query: str,
-        limit: int = 50,
-        *,
-        start: str = HIGHLIGHT_START,
-        end: str = HIGHLIGHT_END,
-    ) -> list[SearchHit]:
-        return await self.call(lambda s: s.search(query, limit, start=start, end=end))
-
-    async def children(self, message_id: int) -> list[Message]:
-        return await self.call(lambda s: s.children(message_id))
-
-    async def find_conversation(self, source: str, source_id: str) -> Conversation | None:
-        return await self.call(lambda s: s.find_conversation(source, source_id))
 
     async def import_file(self, path: str | Path) -> ImportResult:
         """Import a DeskChat or ChatGPT export (see ``store.import_file``)."""
