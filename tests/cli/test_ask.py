@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import signal
 import sys
-from pathlib import Path
 
 import pytest
 
 from deskchat.chat.options import Options
 from deskchat.cli.main import ask
+from tests.child import REPO, child_env
 from tests.fakes.scripted import serving
 from tests.fakes.wordpress import FakeWordPress, Script, sse_body, stream
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 async def test_ask_prints_the_reply(wordpress: str, fake_site: FakeWordPress) -> None:
@@ -54,12 +51,6 @@ async def test_ask_unknown_model_lists_models(capsys: pytest.CaptureFixture[str]
     assert "gpt-4o-mini-2024-07-18" in err
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
 # `python -m deskchat ARGS` with SIGINT back at its default. A child inherits an ignored
 # SIGINT (suites started under nohup, `cmd &` or some CI wrappers), and Python installs
 # its KeyboardInterrupt handler only when SIGINT is at the default; exec keeps SIG_DFL.
@@ -77,7 +68,7 @@ async def _spawn(*args: str) -> asyncio.subprocess.Process:
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env=_env(),
+        env=child_env(),
         cwd=REPO,
     )
 

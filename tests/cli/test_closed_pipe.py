@@ -15,17 +15,9 @@ from pathlib import Path
 import pytest
 
 from deskchat import store
+from tests.child import REPO, child_env
 from tests.fakes.openai_server import FakeOpenAI, chunk, sse, stream_reply
 from tests.fakes.scripted import serving
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _env(data_dir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    env["DESKCHAT_DATA_DIR"] = str(data_dir)
-    return env
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +60,7 @@ async def _into_closed_pipe(args: list[str], env: dict[str, str]) -> tuple[int, 
     ids=["list", "markdown", "json"],
 )
 async def test_export_into_a_closed_pipe_is_quiet(history: Path, args: list[str]) -> None:
-    code, err = await _into_closed_pipe(args, _env(history))
+    code, err = await _into_closed_pipe(args, child_env(history))
     assert err == b""
     assert code == 0
 
@@ -79,7 +71,7 @@ async def test_export_list_piped_into_head(history: Path) -> None:
         f"{sys.executable} -m deskchat export --list | head -n 2; exit ${{PIPESTATUS[0]}}",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env=_env(history),
+        env=child_env(history),
         cwd=REPO,
         executable="/bin/bash",
     )
@@ -92,7 +84,7 @@ async def test_export_list_piped_into_head(history: Path) -> None:
 
 async def test_models_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
     code, err = await _into_closed_pipe(
-        ["models", "--provider", "chatgptfree", "--no-discover"], _env(tmp_path / "data")
+        ["models", "--provider", "chatgptfree", "--no-discover"], child_env(tmp_path / "data")
     )
     assert err == b""
     assert code == 0
@@ -103,7 +95,7 @@ async def test_ask_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
     fake.reply_with(stream_reply(sse([chunk("a reply nobody reads")])))
     async with serving(fake.app, "/v1") as base:
         args = ["ask", "--provider", "openai-compatible", "--base-url", base, "--model", "m"]
-        code, err = await _into_closed_pipe([*args, "hi"], _env(tmp_path / "data"))
+        code, err = await _into_closed_pipe([*args, "hi"], child_env(tmp_path / "data"))
     assert err == b""
     assert code == 0
 

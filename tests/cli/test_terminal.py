@@ -27,10 +27,9 @@ import pytest
 
 from deskchat import store
 from deskchat.cli import terminal
+from tests.child import REPO, ask_args, child_env
 from tests.fakes.openai_server import FakeOpenAI, chunk, json_reply, sse, stream_reply
 from tests.fakes.scripted import serving
-
-REPO = Path(__file__).resolve().parents[2]
 
 HOSTILE = [
     "OSC 52: \x1b]52;c;cm0gLXJmIH4=\x07|",
@@ -97,15 +96,6 @@ def test_crlf_is_a_line_end_even_split() -> None:
 # -- deskchat on a pseudo-terminal ----------------------------------------------------------
 
 
-def _env(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    env["DESKCHAT_DATA_DIR"] = str(data_dir)
-    env.pop("DESKCHAT_OUTPUT", None)
-    env.update(extra)
-    return env
-
-
 async def _run(
     args: list[str], env: dict[str, str], *, tty_out: bool = True, tty_err: bool = False
 ) -> tuple[int, bytes, bytes]:
@@ -167,23 +157,12 @@ async def hostile_server():
 
 
 def _ask(base: str, *flags: str) -> list[str]:
-    return [
-        "ask",
-        "--provider",
-        "openai-compatible",
-        "--base-url",
-        base,
-        "--model",
-        "m",
-        "--no-save",
-        *flags,
-        "hi",
-    ]
+    return ask_args(base, "--no-save", *flags)
 
 
 async def test_ask_on_a_terminal_shows_the_sequences(hostile_server, tmp_path: Path) -> None:
     _fake, base = hostile_server
-    code, out, err = await _run(_ask(base), _env(tmp_path / "data"))
+    code, out, err = await _run(_ask(base), child_env(tmp_path / "data"))
     assert code == 0, err
     _no_controls(out)
     assert out.decode() == "".join(SHOWN)
@@ -191,28 +170,28 @@ async def test_ask_on_a_terminal_shows_the_sequences(hostile_server, tmp_path: P
 
 async def test_ask_piped_keeps_the_text_as_it_is(hostile_server, tmp_path: Path) -> None:
     _fake, base = hostile_server
-    code, out, err = await _run(_ask(base), _env(tmp_path / "data"), tty_out=False)
+    code, out, err = await _run(_ask(base), child_env(tmp_path / "data"), tty_out=False)
     assert code == 0, err
     assert out.decode() == "".join(HOSTILE)
 
 
 async def test_raw_keeps_the_sequences_on_a_terminal(hostile_server, tmp_path: Path) -> None:
     _fake, base = hostile_server
-    code, out, _err = await _run(_ask(base, "--raw"), _env(tmp_path / "data"))
+    code, out, _err = await _run(_ask(base, "--raw"), child_env(tmp_path / "data"))
     assert code == 0
     assert out.decode() == "".join(HOSTILE)
 
 
 async def test_safe_neutralises_piped_output(hostile_server, tmp_path: Path) -> None:
     _fake, base = hostile_server
-    code, out, _err = await _run(_ask(base, "--safe"), _env(tmp_path / "data"), tty_out=False)
+    code, out, _err = await _run(_ask(base, "--safe"), child_env(tmp_path / "data"), tty_out=False)
     assert code == 0
     assert out.decode() == "".join(SHOWN)
 
 
 async def test_the_environment_can_ask_for_safe_output(hostile_server, tmp_path: Path) -> None:
     _fake, base = hostile_server
-    env = _env(tmp_path / "data", DESKCHAT_OUTPUT="safe")
+    env = child_env(tmp_path / "data", DESKCHAT_OUTPUT="safe")
     code, out, _err = await _run(_ask(base), env, tty_out=False)
     assert code == 0
     assert out.decode() == "".join(SHOWN)
@@ -222,7 +201,7 @@ async def test_a_servers_error_text_on_a_terminal_is_shown(tmp_path: Path) -> No
     fake = FakeOpenAI()
     fake.reply_with(json_reply({"error": {"message": "no \x1b]0;owned\x07 way"}}, status=400))
     async with serving(fake.app, "/v1") as base:
-        code, out, err = await _run(_ask(base), _env(tmp_path / "data"), tty_err=True)
+        code, out, err = await _run(_ask(base), child_env(tmp_path / "data"), tty_err=True)
     assert code == 1
     assert out == b""
     _no_controls(err)
@@ -242,7 +221,7 @@ def hostile_history(tmp_path: Path) -> Path:
 async def test_export_list_on_a_terminal_shows_the_sequences(
     hostile_history: Path, tmp_path: Path
 ) -> None:
-    code, out, err = await _run(["export", "--list"], _env(hostile_history))
+    code, out, err = await _run(["export", "--list"], child_env(hostile_history))
     assert code == 0, err
     _no_controls(out)
     assert out.decode().rstrip("\n").endswith("\tNice ^[]52;c;cm0gLXJmIH4=^Gtitle<U+009B>2J")
@@ -250,7 +229,7 @@ async def test_export_list_on_a_terminal_shows_the_sequences(
 
 @pytest.mark.parametrize("fmt", ["markdown", "json"])
 async def test_export_on_a_terminal_shows_the_sequences(hostile_history: Path, fmt: str) -> None:
-    code, out, err = await _run(["export", "--format", fmt], _env(hostile_history))
+    code, out, err = await _run(["export", "--format", fmt], child_env(hostile_history))
     assert code == 0, err
     _no_controls(out)
     text = out.decode()
@@ -260,14 +239,14 @@ async def test_export_on_a_terminal_shows_the_sequences(hostile_history: Path, f
 
 
 async def test_export_piped_keeps_the_text_as_it_is(hostile_history: Path) -> None:
-    code, out, err = await _run(["export"], _env(hostile_history), tty_out=False)
+    code, out, err = await _run(["export"], child_env(hostile_history), tty_out=False)
     assert code == 0, err
     assert "question \x1b[2J" in out.decode()
 
 
 async def test_export_to_a_file_is_never_changed(hostile_history: Path, tmp_path: Path) -> None:
     target = tmp_path / "out.md"
-    code, _out, err = await _run(["export", "-o", str(target)], _env(hostile_history))
+    code, _out, err = await _run(["export", "-o", str(target)], child_env(hostile_history))
     assert code == 0, err
     assert "question \x1b[2J" in target.read_text(encoding="utf-8")
 
@@ -289,7 +268,7 @@ async def test_a_terminal_that_cannot_show_a_character_gets_a_question_mark(
 ) -> None:
     fake = FakeOpenAI()
     fake.reply_with(stream_reply(sse([chunk("caf\u00e9 "), chunk("\U0001f600 ok")])))
-    env = _env(tmp_path / "data", PYTHONIOENCODING="ascii")
+    env = child_env(tmp_path / "data", PYTHONIOENCODING="ascii")
     async with serving(fake.app, "/v1") as base:
         code, out, err = await _run(_ask(base), env, tty_out=False)
     assert b"Traceback" not in err, err

@@ -9,9 +9,6 @@ cannot be encoded as UTF-8 (to a terminal, or into SQLite).
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -26,11 +23,11 @@ from deskchat.provider import (
     stream_events,
 )
 from deskchat.store import AsyncStore, Store, database_path
+from tests.child import ask_args, child_env, run_deskchat
 from tests.fakes.openai_server import FakeOpenAI, chunk, sse, stream_reply
 from tests.fakes.scripted import Reply, serving
 from tests.reliability.servers import HELLO, KINDS, collect, serve
 
-REPO = Path(__file__).resolve().parents[2]
 GRIN = "\U0001f600"
 
 # (pieces as the server sends them, one JSON string each) -> the text the user must get
@@ -121,14 +118,6 @@ def test_reply_state_reasoning_is_clean() -> None:
     assert state.reasoning == f"a{GRIN}\ufffd"
 
 
-def _env(data_dir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    env["DESKCHAT_DATA_DIR"] = str(data_dir)
-    env["PYTHONIOENCODING"] = "utf-8"
-    return env
-
-
 @pytest.mark.parametrize(
     ("pieces", "expected"),
     [
@@ -144,26 +133,11 @@ async def test_deskchat_ask_prints_and_saves_the_whole_reply(
     fake.reply_with(stream_reply(sse([chunk(p) for p in pieces] + [chunk(finish="stop")])))
     data = tmp_path / "data"
     async with serving(fake.app, "/v1") as base:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "deskchat",
-            "ask",
-            "--provider",
-            "openai-compatible",
-            "--base-url",
-            base,
-            "--model",
-            "m",
-            "hi",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=_env(data),
-            cwd=REPO,
+        code, out, err = await run_deskchat(
+            *ask_args(base), env=child_env(data, PYTHONIOENCODING="utf-8")
         )
-        out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert b"Traceback" not in err, err.decode(errors="replace")
-    assert proc.returncode == 0, err
+    assert code == 0, err
     assert out.decode("utf-8") == expected + "\n"
     with Store(database_path(str(data))) as db:
         (conversation,) = db.list_conversations()

@@ -11,10 +11,7 @@ exports) is then searched for the key and the password.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,29 +20,12 @@ from aiohttp.test_utils import TestServer
 from deskchat import store
 from deskchat.provider import OpenAICompatible, errors
 from deskchat.store import Settings
+from tests.child import child_env, run_deskchat
 from tests.fakes.openai_server import FakeOpenAI, Reply, chunk, sse, stream_reply
 from tests.reliability.servers import free_port
 
-REPO = Path(__file__).resolve().parents[2]
 KEY = "sk-test-Zq8Vn3Lw7Rt2Yx5Pb9Kd"
 PASSWORD = "pa55Wq7-secret"
-
-
-async def deskchat(*args: str, env: dict[str, str]) -> tuple[int, bytes, bytes]:
-    """Run ``python -m deskchat`` with ``args``; return its exit code, stdout and stderr."""
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "deskchat",
-        *args,
-        cwd=REPO,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(child.communicate(), 60)
-    assert child.returncode is not None
-    return child.returncode, out, err
 
 
 def assert_clean(name: str, data: bytes) -> None:
@@ -70,18 +50,12 @@ async def test_key_and_proxy_password_appear_in_no_output_or_file(tmp_path: Path
     await server.start_server()
     base = str(server.make_url("/v1"))
     proxy = f"http://user:{PASSWORD}@127.0.0.1:{free_port()}"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "DESKCHAT_DATA_DIR": str(data_dir),
-        "DESKCHAT_API_KEY": KEY,
-        "OPENAI_API_KEY": KEY,
-    }
+    env = child_env(data_dir, DESKCHAT_API_KEY=KEY, OPENAI_API_KEY=KEY)
     common = ["--provider", "openai", "--base-url", base, "--model", "m"]
     try:
-        ok = await deskchat("ask", "-v", *common, "Hello", env=env)
-        via_proxy = await deskchat("ask", "-v", *common, "--proxy", proxy, "Hello", env=env)
-        refused = await deskchat("ask", "-v", *common, "Hello again", env=env)
+        ok = await run_deskchat("ask", "-v", *common, "Hello", env=env)
+        via_proxy = await run_deskchat("ask", "-v", *common, "--proxy", proxy, "Hello", env=env)
+        refused = await run_deskchat("ask", "-v", *common, "Hello again", env=env)
     finally:
         await server.close()
 
@@ -111,7 +85,7 @@ async def test_key_and_proxy_password_appear_in_no_output_or_file(tmp_path: Path
             writer.finish("error" if error else "complete", error=error)
     exports = [tmp_path / "history.md", tmp_path / "history.json"]
     for target in exports:
-        done = await deskchat("export", "-v", "-o", str(target), env=env)
+        done = await run_deskchat("export", "-v", "-o", str(target), env=env)
         assert done[0] == 0, done[2].decode()
         assert_clean(f"export {target.name} output", done[1] + done[2])
 

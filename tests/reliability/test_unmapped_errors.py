@@ -10,8 +10,6 @@ status line and an encoding nobody asked for are played by raw servers on
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +18,13 @@ import aiohttp
 import pytest
 
 from deskchat.provider import errors
+from tests.child import ask_args, child_env, run_deskchat
 from tests.fakes.openai_server import FakeOpenAI, chunk, sse, stream_reply
 from tests.fakes.raw_http import RawRequest, raw_server
 from tests.fakes.scripted import serving
 from tests.reliability.servers import KINDS, Target, collect
 from tests.reliability.test_faults import assert_one_sentence
 
-REPO = Path(__file__).resolve().parents[2]
 MODEL = {"chatgptfree": None, "openai": "m", "ollama": "qwen3:0.6b"}
 
 
@@ -190,34 +188,8 @@ async def test_a_model_list_that_breaks_http_is_one_sentence(broken: Broken) -> 
 # -- the same through `deskchat ask` ---------------------------------------------------------
 
 
-def _env(data_dir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    env["DESKCHAT_DATA_DIR"] = str(data_dir)
-    return env
-
-
-async def _ask(base_url: str, data_dir: Path) -> tuple[int | None, bytes, bytes]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "deskchat",
-        "ask",
-        "--provider",
-        "openai-compatible",
-        "--base-url",
-        base_url,
-        "--model",
-        "m",
-        "--no-save",
-        "hi",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=_env(data_dir),
-        cwd=REPO,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    return proc.returncode, out, err
+async def _ask(base_url: str, data_dir: Path) -> tuple[int, bytes, bytes]:
+    return await run_deskchat(*ask_args(base_url, "--no-save"), env=child_env(data_dir))
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/v1", "api.example.invalid"])
