@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import inspect
 import pkgutil
 import re
 
@@ -12,32 +11,19 @@ import pytest
 import deskchat.provider as provider
 from deskchat.errors import DeskChatError
 from deskchat.provider import errors
+from tests.error_classes import errors_defined_in
 
 
 def _error_classes_by_module() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for info in pkgutil.iter_modules(provider.__path__):
         module = importlib.import_module(f"deskchat.provider.{info.name}")
-        for name, obj in vars(module).items():
-            if (
-                inspect.isclass(obj)
-                and issubclass(obj, BaseException)
-                and obj.__module__ == module.__name__
-            ):
-                found.setdefault(module.__name__, set()).add(name)
+        for cls in errors_defined_in(module):
+            found.setdefault(module.__name__, set()).add(cls.__name__)
     return found
 
 
-ERROR_CLASSES = sorted(
-    (
-        obj
-        for obj in vars(errors).values()
-        if inspect.isclass(obj)
-        and issubclass(obj, BaseException)
-        and obj.__module__ == errors.__name__
-    ),
-    key=lambda c: c.__name__,
-)
+ERROR_CLASSES = errors_defined_in(errors)
 
 
 def test_every_provider_error_is_defined_in_provider_errors():

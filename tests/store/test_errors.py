@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import inspect
 import pkgutil
 import re
 
@@ -13,17 +12,9 @@ import deskchat.provider
 import deskchat.store as store
 from deskchat.errors import DeskChatError
 from deskchat.store import errors
+from tests.error_classes import errors_defined_in
 
-ERROR_CLASSES = sorted(
-    (
-        obj
-        for obj in vars(errors).values()
-        if inspect.isclass(obj)
-        and issubclass(obj, BaseException)
-        and obj.__module__ == errors.__name__
-    ),
-    key=lambda c: c.__name__,
-)
+ERROR_CLASSES = errors_defined_in(errors)
 
 
 def test_public_errors_are_defined_in_store_errors():
@@ -32,11 +23,10 @@ def test_public_errors_are_defined_in_store_errors():
         module = importlib.import_module(f"deskchat.store.{info.name}")
         if module is errors:
             continue
-        for name, obj in vars(module).items():
-            if inspect.isclass(obj) and issubclass(obj, BaseException):
-                assert obj.__module__ != module.__name__ or name.startswith("_"), (
-                    f"{module.__name__}.{name} belongs in deskchat.store.errors"
-                )
+        for cls in errors_defined_in(module):
+            assert cls.__name__.startswith("_"), (
+                f"{module.__name__}.{cls.__name__} belongs in deskchat.store.errors"
+            )
 
 
 @pytest.mark.parametrize("cls", ERROR_CLASSES, ids=lambda c: c.__name__)
