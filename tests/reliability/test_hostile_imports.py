@@ -351,29 +351,27 @@ def test_a_file_too_big_for_memory_is_refused_by_size(store: Store, tmp_path: Pa
     assert "too large" in refused(store, path)
 
 
-def test_a_zip_member_too_big_for_memory_is_refused_while_reading(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A zip bomb: 20 MB of JSON in a small zip; the limit is set low to keep the test quick."""
+@pytest.fixture
+def zip_bomb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """20 MB of JSON in a small zip; the import limit is set low (5 MB) to keep tests quick."""
     import zipfile
 
     monkeypatch.setattr("deskchat.store.import_files.MAX_IMPORT_BYTES", 5 << 20, raising=False)
     path = tmp_path / "bomb.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("conversations.json", "[" + " " * (20 << 20) + "]")
-    assert path.stat().st_size < 1 << 20
-    assert "too large" in refused(store, path)
+    return path
 
 
-def test_a_zip_lying_about_its_size_is_still_bounded(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_zip_member_too_big_for_memory_is_refused_while_reading(
+    store: Store, zip_bomb: Path
 ) -> None:
-    monkeypatch.setattr("deskchat.store.import_files.MAX_IMPORT_BYTES", 5 << 20, raising=False)
-    path = tmp_path / "liar.zip"
-    import zipfile
+    assert zip_bomb.stat().st_size < 1 << 20
+    assert "too large" in refused(store, zip_bomb)
 
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("conversations.json", "[" + " " * (20 << 20) + "]")
+
+def test_a_zip_lying_about_its_size_is_still_bounded(store: Store, zip_bomb: Path) -> None:
+    path = zip_bomb
     raw = bytearray(path.read_bytes())
     central = raw.index(b"PK\x01\x02")
     local = raw.index(b"PK\x03\x04")
