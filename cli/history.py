@@ -6,8 +6,6 @@ import argparse
 import datetime as dt
 import re
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -65,29 +63,13 @@ def add_commands(
     imp.set_defaults(func=run_import)
 
 
-def _reports_store_errors(command: Callable[..., int]) -> Callable[..., int]:
-    """A store failure becomes one line on stderr and exit code 1."""
-
-    @wraps(command)
-    def run(*args: object, **kwargs: object) -> int:
-        from deskchat import store  # Only the history commands pay for loading the store.
-
-        try:
-            return command(*args, **kwargs)
-        except store.StoreError as exc:
-            terminal.say(exc.text())
-            return 1
-
-    return run
-
-
 def _open(args: argparse.Namespace) -> store.Store:
     from deskchat import store
 
     return store.Store(store.database_path(getattr(args, "data_dir", None)))
 
 
-@_reports_store_errors
+@terminal.reports_errors
 def run_export(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Write the export (or the list) to ``out``; on a terminal, control characters are
     shown, not obeyed (see :mod:`deskchat.cli.terminal`)."""
@@ -114,7 +96,7 @@ def run_export(args: argparse.Namespace, out: TextIO | None = None) -> int:
     return 0
 
 
-@_reports_store_errors
+@terminal.reports_errors
 def run_import(args: argparse.Namespace) -> int:
     from deskchat import store
 

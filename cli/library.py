@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-from collections.abc import Callable
-from functools import wraps
 from typing import TYPE_CHECKING, TextIO
+
+from . import terminal
 
 if TYPE_CHECKING:
     from deskchat import library
@@ -65,23 +65,7 @@ def add_commands(
     add.set_defaults(func=run_add)
 
 
-def _reports_library_errors(command: Callable[..., int]) -> Callable[..., int]:
-    """A library failure becomes one line on stderr and exit code 1."""
-
-    @wraps(command)
-    def run(*args: object, **kwargs: object) -> int:
-        from deskchat import library  # Only the library commands pay for loading it.
-
-        try:
-            return command(*args, **kwargs)
-        except library.LibraryError as exc:
-            _error(exc.text())
-            return EXIT_ERROR
-
-    return run
-
-
-@_reports_library_errors
+@terminal.reports_errors
 def run_pull(args: argparse.Namespace) -> int:
     from deskchat import library
 
@@ -149,7 +133,7 @@ def _write_catalogue(stream: TextIO) -> None:
     stream.write("* recommended here, - fits, x needs more free memory than there is now.\n")
 
 
-@_reports_library_errors
+@terminal.reports_errors
 def run_rm(args: argparse.Namespace) -> int:
     from deskchat import library
 
@@ -163,7 +147,7 @@ def run_rm(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_reports_library_errors
+@terminal.reports_errors
 def run_add(args: argparse.Namespace) -> int:
     from deskchat import library
 
@@ -206,7 +190,3 @@ def _isatty(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
-
-
-def _error(text: str) -> None:
-    sys.stderr.write(f"deskchat: {text}\n")

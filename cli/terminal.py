@@ -24,11 +24,14 @@ they let displayed text read differently from what it is ("Trojan Source").
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from typing import Literal, TextIO, TypeAlias
+from typing import Literal, ParamSpec, TextIO, TypeAlias
+
+from deskchat.errors import DeskChatError
 
 __all__ = [
     "OUTPUT_ENV",
@@ -40,12 +43,14 @@ __all__ = [
     "output_mode",
     "quiet_on_closed_pipe",
     "reader_gone",
+    "reports_errors",
     "say",
     "wants_neutral",
     "writer_for",
 ]
 
 OutputMode: TypeAlias = Literal["auto", "raw", "safe"]
+P = ParamSpec("P")
 
 OUTPUT_ENV = "DESKCHAT_OUTPUT"
 """``safe`` or ``raw``: the default for ``--safe`` / ``--raw`` (the flags win)."""
@@ -204,6 +209,24 @@ def say(text: str) -> None:
         stream.flush()
     except (BrokenPipeError, ValueError):
         pass  # Nobody reads stderr any more: there is nowhere left to say it.
+
+
+def reports_errors(command: Callable[P, int]) -> Callable[P, int]:
+    """``command`` with a :class:`DeskChatError` it raises said in one line (exit code 1).
+
+    For the subcommands, which are also run without ``main`` (in tests): the
+    same as ``main`` does for every command.
+    """
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> int:
+        try:
+            return command(*args, **kwargs)
+        except DeskChatError as exc:
+            say(exc.text())
+            return 1
+
+    return run
 
 
 def reader_gone() -> int:

@@ -27,6 +27,7 @@ import pytest
 
 from deskchat import store
 from deskchat.cli import terminal
+from deskchat.library import LibraryError
 from tests.child import REPO, ask_args, child_env
 from tests.fakes.openai_server import FakeOpenAI, chunk, json_reply, sse, stream_reply
 from tests.fakes.scripted import serving
@@ -91,6 +92,20 @@ def test_crlf_is_a_line_end_even_split() -> None:
     assert stream.feed("one\r") == "one"
     assert stream.feed("\ntwo") == "\r\ntwo"
     assert stream.finish() == ""
+
+
+def test_a_subcommands_error_is_one_line_shown_not_obeyed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pull, rm, add, export and import report through the same door as main."""
+
+    @terminal.reports_errors
+    def command(name: str) -> int:
+        raise LibraryError(f"There is no file at {name}.")
+
+    monkeypatch.setenv("DESKCHAT_OUTPUT", "safe")
+    assert command("\x1b]52;c;aGk=\x07x.gguf") == 1
+    assert capsys.readouterr().err == "deskchat: There is no file at ^[]52;c;aGk=^Gx.gguf.\n"
 
 
 # -- deskchat on a pseudo-terminal ----------------------------------------------------------
