@@ -16,12 +16,19 @@ from typing import Any
 
 from deskchat import provider
 from deskchat.errors import DeskChatError
-from deskchat.provider import Event, Message
+from deskchat.provider import Event, LoadProgress, Message
 from deskchat.store import LEAF, AsyncReplyWriter, AsyncStore, ParentRef
 
 from .conversation import ChatMessage, Conversation
 
-__all__ = ["CONTINUE_PROMPT", "FLUSH_SECONDS", "Plan", "ReplyRun", "mark_saved"]
+__all__ = [
+    "CONTINUE_PROMPT",
+    "FLUSH_SECONDS",
+    "Plan",
+    "ReplyRun",
+    "loading_status",
+    "mark_saved",
+]
 
 log = logging.getLogger("deskchat.chat")
 
@@ -130,6 +137,9 @@ class ReplyRun:
         try:
             writer = await self._prepare(conversation, plan, system_prompt)
             async for event in self._events(messages, params or {}):
+                if isinstance(event, LoadProgress):
+                    self._status(loading_status(event))
+                    continue
                 added = reply.handle(event)
                 if added:
                     if writer is not None:
@@ -238,6 +248,15 @@ class ReplyRun:
 
 
 WAITING = "Waiting for the first reply…"
+
+
+def loading_status(event: LoadProgress) -> str:
+    """The status line while the built-in engine loads a model: "Loading Qwen2.5 1.5B… 40 %"."""
+    if event.done:
+        return WAITING
+    if event.fraction is None:
+        return f"Loading {event.model}…"
+    return f"Loading {event.model}… {round(event.fraction * 100)} %"
 
 
 async def _flush_every(writer: AsyncReplyWriter | None, seconds: float) -> None:

@@ -11,7 +11,7 @@ import pytest
 from deskchat.chat.conversation import ShownConversation
 from deskchat.chat.session import ChatSession
 from deskchat.chat.streaming import CONTINUE_PROMPT
-from deskchat.provider import ServerError, StreamInterruptedError, UsageEvent
+from deskchat.provider import LoadProgress, ServerError, StreamInterruptedError, UsageEvent
 from deskchat.store import AsyncStore, Message, Store
 from tests.chat.fakes import HANG, QueuedProvider
 
@@ -291,3 +291,27 @@ async def until(condition: object, seconds: float = 5.0) -> None:
         if asyncio.get_running_loop().time() > deadline:
             pytest.fail("timed out")
         await asyncio.sleep(0.01)
+
+
+async def test_loading_a_model_is_said_in_the_status_line_and_is_not_reply_text() -> None:
+    chat = QueuedProvider(
+        [
+            LoadProgress("Tiny Chat", 0.0),
+            LoadProgress("Tiny Chat", 0.4),
+            LoadProgress("Tiny Chat", None),
+            LoadProgress("Tiny Chat", 1.0, done=True),
+            "hi",
+        ]
+    )
+    session = make(chat)
+    heard = Recorder(session)
+    reply = await session.ask("q")
+    assert reply is not None
+    assert reply.content == "hi"
+    statuses = [args[0] for args in heard.of("status_changed")]
+    assert "Loading Tiny Chat… 0 %" in statuses
+    assert "Loading Tiny Chat… 40 %" in statuses
+    assert "Loading Tiny Chat…" in statuses
+    # The load's end hands over to the usual waiting line, then the reply arrives.
+    done = statuses.index("Loading Tiny Chat…") + 1
+    assert statuses[done] == "Waiting for the first reply…"
