@@ -6,9 +6,11 @@ it as ``FooterRole``.
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from .conversation import ChatMessage
 
-__all__ = ["INTERRUPTED", "STOPPED", "WAITING", "footer"]
+__all__ = ["INTERRUPTED", "STOPPED", "WAITING", "footer", "model_label"]
 
 WAITING = "Waiting for the first reply…"
 STOPPED = "Stopped — the reply above is partial."
@@ -59,4 +61,13 @@ def footer(message: ChatMessage) -> str:
     else:
         facts = ""
     # Name the model that wrote it: the picker may show another one by now.
-    return " · ".join(part for part in (message.model, facts) if part)
+    return " · ".join(part for part in (model_label(message.model), facts) if part)
+
+
+def model_label(model: str | None) -> str:
+    """A model as a person reads it: the built-in engine's are files, shown by their name."""
+    if not model:
+        return ""
+    if model.endswith(".gguf"):
+        return PurePath(model).name.removesuffix(".gguf")
+    return model

@@ -137,7 +137,8 @@ def describe_local_model(model: library.LocalModelInfo) -> str:
     parts = [shown, library.format_size(model.size)]
     if model.quantization:
         parts.append(model.quantization)
-    parts.append(f"from {model.source_label}")
+    # "added by you" reads as it is; the other sources are where the file came from.
+    parts.append(model.source_label if model.source == "added" else f"from {model.source_label}")
     return " · ".join(parts)
 
 

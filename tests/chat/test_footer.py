@@ -93,3 +93,13 @@ def test_a_finished_reply_names_the_model_that_wrote_it() -> None:
     # Read back from the history: the model alone when nothing else is known.
     stored = ChatMessage("assistant", reply=reply, model="llama3.2")
     assert footer(stored) == "llama3.2 · 4 tokens"
+
+
+def test_a_model_file_is_named_by_its_file_name() -> None:
+    reply = ReplyState()
+    reply.handle("hi")
+    reply.complete()
+    message = ChatMessage(
+        "assistant", reply=reply, model="/home/me/models/Qwen2.5-0.5B-Q4_K_M.gguf"
+    )
+    assert footer(message) == "Qwen2.5-0.5B-Q4_K_M"
