@@ -36,7 +36,7 @@ AUTO = "auto"
 LOCAL = "local"
 """The built-in engine's provider id."""
 
-RECOMMENDED_PULL = "Qwen/Qwen2.5-1.5B-Instruct-GGUF:Q4_K_M"
+RECOMMENDED_PULL = "bartowski/Qwen2.5-1.5B-Instruct-GGUF:Q4_K_M"
 """What the help suggests downloading: small enough for a CPU, good enough to be useful."""
 
 NO_ROUTE_HELP = f"""\

@@ -75,3 +75,9 @@ async def test_nothing_at_all_is_said_with_the_three_ways() -> None:
     assert f"deskchat pull {RECOMMENDED_PULL}" in NO_ROUTE_HELP
     assert "ollama serve" in NO_ROUTE_HELP
     assert "OPENAI_API_KEY" in NO_ROUTE_HELP
+
+
+def test_the_model_the_help_suggests_is_in_the_catalogue() -> None:
+    from deskchat import library
+
+    assert RECOMMENDED_PULL in {entry.spec for entry in library.CATALOGUE}

@@ -119,7 +119,7 @@ async def test_with_nothing_to_answer_ask_prints_the_three_ways_and_exits_1(
     assert out.getvalue() == ""
     err = capsys.readouterr().err
     assert "Three ways to get a reply" in err
-    assert "deskchat pull Qwen/Qwen2.5-1.5B-Instruct-GGUF:Q4_K_M" in err
+    assert "deskchat pull bartowski/Qwen2.5-1.5B-Instruct-GGUF:Q4_K_M" in err
 
 
 async def test_auto_uses_a_server_found_running(
