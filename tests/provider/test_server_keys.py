@@ -10,8 +10,6 @@ another origin, as ``Authorization`` is.
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -21,12 +19,12 @@ from keyring.backends import fail
 
 from deskchat.provider import errors, registry, secrets
 from deskchat.provider.openai_compat import OpenAICompatible
+from tests.child import ask_args, child_env, run_deskchat
 from tests.fakes.openai_server import FakeOpenAI, chunk, json_reply, sse, stream_reply
 from tests.fakes.raw_http import RawRequest, raw_server
 from tests.fakes.scripted import serving
 from tests.provider.test_secrets import MemoryKeyring
 
-REPO = Path(__file__).resolve().parents[2]
 HELLO = [{"role": "user", "content": "hi"}]
 
 
@@ -109,29 +107,9 @@ async def test_without_a_key_nothing_is_sent_and_nothing_is_refused(fake) -> Non
 
 async def test_deskchat_ask_sends_the_key(fake, tmp_path: Path) -> None:
     server, base = fake
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    env["DESKCHAT_DATA_DIR"] = str(tmp_path / "data")
-    env["DESKCHAT_API_KEY"] = "sk-ask-4"
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "deskchat",
-        "ask",
-        "--provider",
-        "openai-compatible",
-        "--base-url",
-        base,
-        "--model",
-        "m",
-        "hi",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-        cwd=REPO,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode == 0, err
+    env = child_env(tmp_path / "data", DESKCHAT_API_KEY="sk-ask-4")
+    code, out, err = await run_deskchat(*ask_args(base), env=env)
+    assert code == 0, err
     assert out == b"ok\n"
     assert _sent(server)["Authorization"] == "Bearer sk-ask-4"
     assert b"sk-ask-4" not in out + err
