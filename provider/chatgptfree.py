@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors
 from .base import Message, format_prompt
-from .errors import clip, quoted, said
+from .errors import LineTooLongError, clip, quoted, said
 from .http import (
     CONNECT_TIMEOUT,
     IDLE_TIMEOUT,
@@ -31,7 +31,7 @@ from .http import (
     session_scope,
     with_scheme,
 )
-from .sse import LineDecoder
+from .sse import MAX_LINE, LineDecoder
 
 if TYPE_CHECKING:
     import aiohttp
@@ -68,8 +68,9 @@ class ChatgptFreeReplyParser:
         self.host = host
         self.done = False
         self.text_seen = False
-        self._lines = LineDecoder()
+        self._lines = LineDecoder(what=host)
         self._kept: list[str] = []
+        self._kept_size = 0
         self._first_line = True
         # An error met after text in the same chunk waits here, so the text
         # before it still reaches the user (see _handle).
@@ -127,6 +128,15 @@ class ChatgptFreeReplyParser:
             return self._data(payload) if payload else None
         if not line or line.startswith(":") or _SSE_FIELD.match(line):
             return None
+        self._kept_size += len(line)
+        if self._kept_size > MAX_LINE:
+            # The kept lines are one JSON answer: as limited as one line.
+            self._kept.clear()
+            raise LineTooLongError(
+                f"{self.host} sent an answer of more than {MAX_LINE // (1024 * 1024)} MiB of "
+                "text, far more than any reply needs, so the reply was stopped; the text "
+                "received so far is kept."
+            )
         self._kept.append(line)
         return None
 

@@ -31,6 +31,7 @@ Hierarchy::
         ├── ProtocolError               the answer was not what the protocol promises
         │   ├── MalformedResponseError  not even valid HTTP (framing, status line, headers)
         │   ├── RefusedRedirectError    a redirect to something other than http(s)
+        │   ├── LineTooLongError        a line or event past provider.sse.MAX_LINE
         │   ├── WidgetNotFoundError
         │   └── EmptyReplyError
         │       └── ContextOverflowError  accepted, then closed with nothing in it
@@ -71,6 +72,7 @@ __all__ = [
     "IdleTimeoutError",
     "IncompleteReplyError",
     "KeyringUnavailableError",
+    "LineTooLongError",
     "LlamaNotInstalledError",
     "LocalEngineError",
     "MalformedResponseError",
@@ -258,6 +260,10 @@ class MalformedResponseError(ProtocolError):
 
 class RefusedRedirectError(ProtocolError):
     """A redirect DeskChat does not follow: to ``file:``, ``data:``, or no address at all."""
+
+
+class LineTooLongError(ProtocolError):
+    """A line (or one event) longer than any real event: the server never ended it."""
 
 
 class WidgetNotFoundError(ProtocolError):

@@ -95,7 +95,7 @@ class OllamaStreamParser:
         self.what = what
         self.done = False
         self.received = 0
-        self._lines = LineDecoder()
+        self._lines = LineDecoder(what=what)
         # An error met after events in the same chunk waits here, so the text
         # before it still reaches the user; finish() raises it.
         self._pending: errors.ProviderError | None = None

@@ -147,8 +147,8 @@ class ChatCompletionStreamParser:
         self.received = 0
         self.finished = False
         self.pending_error: errors.ProviderError | None = None
-        self._lines = LineDecoder()
-        self._sse = SSEDecoder()
+        self._lines = LineDecoder(what=what)
+        self._sse = SSEDecoder(what=what)
         # An error met after events in the same chunk waits here, so the text
         # before it still reaches the user; finish() raises it.
         self._held: errors.ProviderError | None = None

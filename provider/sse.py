@@ -7,7 +7,10 @@ wherever the network split them, and gets back whole lines or whole events.
   CR, and any of them may be split across chunks, as may a multi-byte UTF-8
   character. Only those three end a line (``str.splitlines`` would also break
   on U+2028, U+0085 and friends, which are ordinary text in a reply). A line
-  has no length limit and costs time linear in its length however it arrives.
+  costs time linear in its length however it arrives, and may be up to
+  :data:`MAX_LINE` characters long: a server that never ends one (200 MB
+  without a newline) is refused with :class:`~provider.errors.LineTooLongError`
+  rather than held in memory whole.
 - :class:`SSEDecoder` turns lines into :class:`ServerSentEvent` values by the
   WHATWG rules: https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
 """
@@ -19,9 +22,38 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["LineDecoder", "SSEDecoder", "ServerSentEvent", "iter_events", "iter_lines"]
+from .errors import LineTooLongError
+
+__all__ = [
+    "MAX_LINE",
+    "LineDecoder",
+    "SSEDecoder",
+    "ServerSentEvent",
+    "iter_events",
+    "iter_lines",
+]
+
+MAX_LINE = 16 * 1024 * 1024
+"""The most characters a line, or one event's data, may hold.
+
+Far above any real event: a whole reply of several megabytes sent as one
+JSON object (a server that ignores ``stream: true``) fits, and a streamed
+delta is a few characters. Past it the reply stops with a sentence.
+"""
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def _amount(limit: int) -> str:
+    mib = 1024 * 1024
+    return f"{limit // mib} MiB of text" if limit % mib == 0 else f"{limit:,} characters"
+
+
+def _too_long(what: str, kind: str, limit: int) -> LineTooLongError:
+    return LineTooLongError(
+        f"{what} sent {kind} of more than {_amount(limit)} without ending it, far more than "
+        "any reply needs, so the reply was stopped; the text received so far is kept."
+    )
 
 
 class LineDecoder:
@@ -29,26 +61,56 @@ class LineDecoder:
 
     Invalid UTF-8 becomes U+FFFD rather than an exception: a reply with one
     bad byte is still worth reading.
+
+    Args:
+        max_line: the most characters a line may hold (see :data:`MAX_LINE`).
+        what: how to name the server in the error, e.g. "llama.cpp (127.0.0.1:8080)".
+
+    Raises:
+        LineTooLongError: from :meth:`feed` or :meth:`finish`, once the line
+            being received is longer than ``max_line``. The lines a chunk
+            completed before are handed out first, the error comes with the
+            next call.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_line: int = MAX_LINE, what: str = "The server") -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._parts: list[str] = []
+        self._pending = 0  # characters in _parts
+        self._max_line = max_line
+        self._what = what
+        self._too_long: LineTooLongError | None = None
         # The previous chunk ended in CR: a LF at the start of the next one
         # belongs to the same CRLF and must not end an empty line.
         self._after_cr = False
 
     def feed(self, data: bytes) -> list[str]:
         """Take the next chunk of bytes; return the lines it completes."""
-        return self._split(self._decoder.decode(data))
+        if self._too_long is not None:
+            raise self._too_long
+        return self._checked(self._split(self._decoder.decode(data)))
 
     def finish(self) -> list[str]:
         """End of stream: return the last line if it had no line ending."""
-        lines = self._split(self._decoder.decode(b"", final=True))
+        if self._too_long is not None:
+            raise self._too_long
+        lines = self._checked(self._split(self._decoder.decode(b"", final=True)))
         if self._parts:
             lines.append("".join(self._parts))
             self._parts.clear()
+            self._pending = 0
         return lines
+
+    def _checked(self, lines: list[str]) -> list[str]:
+        if self._pending <= self._max_line:
+            return lines
+        # What a server sends past the limit is never needed: drop it now.
+        self._parts.clear()
+        self._pending = 0
+        self._too_long = _too_long(self._what, "a line", self._max_line)
+        if lines:
+            return lines  # handed out first; the error comes with the next call
+        raise self._too_long
 
     def _split(self, text: str) -> list[str]:
         if not text:
@@ -60,12 +122,20 @@ class LineDecoder:
         start = 0
         for match in _LINE_END.finditer(text):
             self._parts.append(text[start : match.start()])
-            lines.append("".join(self._parts))
+            line = "".join(self._parts)
             self._parts.clear()
+            self._pending = 0
+            if len(line) > self._max_line:
+                # A whole line in one piece: as refused as one that keeps coming.
+                self._parts.append(line)
+                self._pending = len(line)
+                return lines
+            lines.append(line)
             start = match.end()
         rest = text[start:]
         if rest:
             self._parts.append(rest)
+            self._pending += len(rest)
         elif text.endswith("\r"):
             self._after_cr = True
         return lines
@@ -106,10 +176,23 @@ class SSEDecoder:
             before its blank line. A chat reply cut that way still carries
             text the user paid for, so by default it is dispatched; pass
             False for the strict behaviour.
+        max_event: the most characters of data one event may gather from its
+            ``data:`` lines (see :data:`MAX_LINE`); past it
+            :class:`~provider.errors.LineTooLongError`.
+        what: how to name the server in that error.
     """
 
-    def __init__(self, *, dispatch_unterminated: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        dispatch_unterminated: bool = True,
+        max_event: int = MAX_LINE,
+        what: str = "The server",
+    ) -> None:
         self._dispatch_unterminated = dispatch_unterminated
+        self._max_event = max_event
+        self._what = what
+        self._size = 0
         self._first_line = True
         self._data: list[str] = []
         self._event = ""
@@ -141,6 +224,10 @@ class SSEDecoder:
 
     def _process_field(self, field: str, value: str) -> None:
         if field == "data":
+            self._size += len(value) + 1
+            if self._size > self._max_event:
+                self._reset()
+                raise _too_long(self._what, "an event", self._max_event)
             self._data.append(value)
         elif field == "event":
             self._event = value
@@ -167,6 +254,7 @@ class SSEDecoder:
 
     def _reset(self) -> None:
         self._data = []
+        self._size = 0
         self._event = ""
         self._retry = None
 

@@ -25,7 +25,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def mend_surrogates(text: str) -> str:
     """``text`` with each surrogate pair as its character and each lone half as U+FFFD."""
-    if _SURROGATE.search(text) is None:
+    if text.isascii() or _SURROGATE.search(text) is None:
         return text
     # UTF-16 is where surrogates mean something: encoded as they stand, a pair
     # decodes to its character and a lone half to one U+FFFD.
@@ -35,8 +35,9 @@ def mend_surrogates(text: str) -> str:
 class SurrogateJoiner:
     """Mends text that arrives in pieces; see the module docstring.
 
-    The common case costs one scan of the piece for a surrogate, in C; only a
-    piece that holds one is re-coded.
+    An ASCII piece costs nothing (CPython records that a string is ASCII);
+    any other costs one scan for a surrogate, in C; only a piece that holds
+    one is re-coded.
     """
 
     def __init__(self) -> None:
@@ -49,6 +50,8 @@ class SurrogateJoiner:
 
     def feed(self, piece: str) -> str:
         """The mended text of ``piece``; a high half at its end waits for the next one."""
+        if piece.isascii() and not self._high:
+            return piece  # CPython knows this without a scan: the common case is free
         if self._high:
             piece = self._high + piece
             self._high = ""
