@@ -81,7 +81,7 @@ class Route:
     label: str = ""
 
 
-Discover = Callable[["aiohttp.ClientSession"], Awaitable[Sequence[provider.FoundServer]]]
+Discover = Callable[["aiohttp.ClientSession"], Awaitable[Sequence["provider.FoundServer"]]]
 
 
 async def find_route(

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from deskchat import provider
-from deskchat.provider import FoundServer
 
 if TYPE_CHECKING:
     import aiohttp
+
+    from deskchat.provider import FoundServer
 
 __all__ = ["PROBES", "TIMEOUT", "LocalModel", "LocalServers"]
 

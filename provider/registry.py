@@ -1,10 +1,11 @@
 """Every provider DeskChat knows, with what it can do, and one factory to build any of them.
 
-Each entry holds its class, so mypy checks that every one is a
-:class:`~provider.base.Provider` and the table's imports are plain ones that
-tools follow. Importing this module touches no network and no keyring, and
-loads no aiohttp: the provider modules import it only when a provider is
-built or a request is made. Adding a provider is one new module plus one
+Each entry holds a loader of its class: a function whose plain import runs
+when the class is first wanted, typed ``type[Provider]`` so mypy checks that
+every one is a :class:`~provider.base.Provider`. Importing this module loads
+no provider module (the window needs the ids and names before its first
+paint, not the classes), touches no network and no keyring, and loads no
+aiohttp. Adding a provider is one new module, one loader and one
 :data:`PROVIDERS` line.
 """
 
@@ -12,17 +13,12 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .base import Provider
-from .chatgptfree import ChatgptFree
 from .errors import ConfigurationError
-from .http import IDLE_TIMEOUT
-from .local import LocalProvider
-from .ollama import Ollama
-from .openai_compat import OpenAICompatible
 from .secrets import get_api_key
 
 if TYPE_CHECKING:
@@ -62,7 +58,8 @@ class ProviderInfo:
     Attributes:
         id: the stable name used in settings and on the command line.
         display_name: the name shown to people.
-        provider_class: the implementation; :func:`create` builds it.
+        load: returns the implementation, importing its module the first time
+            (:attr:`provider_class`).
         base_url: the default server address; None when the class has its own.
         capabilities: see :class:`Capabilities`.
         options: extra keyword arguments for the class (a preset's default model).
@@ -70,10 +67,44 @@ class ProviderInfo:
 
     id: str
     display_name: str
-    provider_class: type[Provider]
+    load: Callable[[], type[Provider]]
     base_url: str | None = None
     capabilities: Capabilities = field(default_factory=Capabilities)
     options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def provider_class(self) -> type[Provider]:
+        """The implementation; :func:`create` builds it."""
+        return self.load()
+
+
+# The loaders. Plain imports inside functions: the provider modules (aiohttp's
+# helpers, yarl, the engine's protocol, ~40 ms together) load when a provider is
+# built, after the window's first paint, not when the registry is read.
+
+
+def _chatgptfree() -> type[Provider]:
+    from .chatgptfree import ChatgptFree
+
+    return ChatgptFree
+
+
+def _openai_compatible() -> type[Provider]:
+    from .openai_compat import OpenAICompatible
+
+    return OpenAICompatible
+
+
+def _ollama() -> type[Provider]:
+    from .ollama import Ollama
+
+    return Ollama
+
+
+def _local() -> type[Provider]:
+    from .local import LocalProvider
+
+    return LocalProvider
 
 
 _HOSTED = Capabilities(needs_api_key=True, accepts_api_key=True)
@@ -85,20 +116,20 @@ PROVIDERS: dict[str, ProviderInfo] = {
         ProviderInfo(
             "chatgptfree",
             "ChatgptFree (chatgptfree.ai)",
-            ChatgptFree,
+            _chatgptfree,
             capabilities=Capabilities(lists_models=False),
         ),
         ProviderInfo(
             "openai-compatible",
             "OpenAI-compatible server",
-            OpenAICompatible,
+            _openai_compatible,
             "http://127.0.0.1:8080/v1",
             Capabilities(accepts_api_key=True),
         ),
         ProviderInfo(
             "openai",
             "OpenAI",
-            OpenAICompatible,
+            _openai_compatible,
             "https://api.openai.com/v1",
             _HOSTED,
             {"default_model": "gpt-4o-mini"},
@@ -106,7 +137,7 @@ PROVIDERS: dict[str, ProviderInfo] = {
         ProviderInfo(
             "openrouter",
             "OpenRouter",
-            OpenAICompatible,
+            _openai_compatible,
             "https://openrouter.ai/api/v1",
             _HOSTED,
             {"default_model": "openai/gpt-4o-mini"},
@@ -114,19 +145,23 @@ PROVIDERS: dict[str, ProviderInfo] = {
         ProviderInfo(
             "groq",
             "Groq",
-            OpenAICompatible,
+            _openai_compatible,
             "https://api.groq.com/openai/v1",
             _HOSTED,
             {"default_model": "llama-3.1-8b-instant"},
         ),
-        ProviderInfo("lmstudio", "LM Studio", OpenAICompatible, "http://127.0.0.1:1234/v1", _LOCAL),
-        ProviderInfo("llamacpp", "llama.cpp", OpenAICompatible, "http://127.0.0.1:8080/v1", _LOCAL),
-        ProviderInfo("vllm", "vLLM", OpenAICompatible, "http://127.0.0.1:8000/v1", _LOCAL),
-        ProviderInfo("ollama", "Ollama", Ollama, "http://127.0.0.1:11434", _LOCAL),
+        ProviderInfo(
+            "lmstudio", "LM Studio", _openai_compatible, "http://127.0.0.1:1234/v1", _LOCAL
+        ),
+        ProviderInfo(
+            "llamacpp", "llama.cpp", _openai_compatible, "http://127.0.0.1:8080/v1", _LOCAL
+        ),
+        ProviderInfo("vllm", "vLLM", _openai_compatible, "http://127.0.0.1:8000/v1", _LOCAL),
+        ProviderInfo("ollama", "Ollama", _ollama, "http://127.0.0.1:11434", _LOCAL),
         ProviderInfo(
             "local",
             "Built-in engine (llama.cpp)",
-            LocalProvider,
+            _local,
             capabilities=Capabilities(local=True),
         ),
     )
@@ -158,7 +193,7 @@ def create(
     session: aiohttp.ClientSession | None = None,
     extra_headers: Mapping[str, str] | None = None,
     secret_headers: Iterable[str] = (),
-    idle_timeout: float = IDLE_TIMEOUT,
+    idle_timeout: float | None = None,
 ) -> Provider:
     """Build the provider ``provider_id`` names.
 
@@ -168,9 +203,15 @@ def create(
             (keyring, environment, session) for providers that take one.
         secret_headers: names of ``extra_headers`` the user marked secret
             (see :func:`provider.secrets.is_secret_header`).
-        proxy, session, extra_headers, idle_timeout: passed on when the class
-            takes them; settings a class does not take are ignored (logged).
+        idle_timeout: None for :data:`provider.http.IDLE_TIMEOUT`.
+        proxy, session, extra_headers: passed on when the class takes them,
+            as ``idle_timeout`` is; settings a class does not take are ignored
+            (logged).
     """
+    from .http import IDLE_TIMEOUT  # With the provider's own module, not at import.
+
+    if idle_timeout is None:
+        idle_timeout = IDLE_TIMEOUT
     info = get_info(provider_id)
     cls = info.provider_class
     caps = info.capabilities
