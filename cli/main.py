@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 from deskchat import provider
 from deskchat.chat.logs import configure_logging
 from deskchat.chat.options import Options, add_common_arguments, make_provider, resolve
-from deskchat.chat.version import version
+from deskchat.chat.version import VersionAction
 from deskchat.errors import DeskChatError
 
 from . import history, library, terminal
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Without a command it opens the window.",
         parents=[common],
     )
-    parser.add_argument("--version", action="version", version=f"DeskChat {version()}")
+    parser.add_argument("--version", action=VersionAction)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     gui = commands.add_parser("gui", parents=[common], help="open the window (the default)")
