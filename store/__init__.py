@@ -2,9 +2,17 @@
 
 This package is the one door the GUI and the CLI use: import names from here,
 not from the modules behind it. Nothing here imports Qt.
+
+Export and import (:data:`_LATER`) are imported the first time one of their
+names is read: the window opens the store before its first paint and needs
+neither then. mypy and other tools see them as plain imports (the
+``TYPE_CHECKING`` block).
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 from .aio import AsyncReplyWriter, AsyncStore
 from .errors import (
@@ -17,16 +25,6 @@ from .errors import (
     ReadOnlyError,
     StoreError,
 )
-from .export import (
-    EXPORT_FORMAT,
-    EXPORT_VERSION,
-    export_json,
-    export_markdown,
-    to_json_data,
-    to_markdown,
-    write_export,
-)
-from .importers import ImportResult, import_chatgpt, import_deskchat, import_file
 from .models import Conversation, Message, MessageStatus, Role, SearchHit
 from .paths import DATABASE_NAME, SETTINGS_NAME, data_dir, database_path, settings_path
 from .reply import ReplyWriter
@@ -34,6 +32,52 @@ from .schema import SCHEMA_VERSION
 from .search import HIGHLIGHT_END, HIGHLIGHT_START, fts_query
 from .settings import SEND_KEYS, THEMES, Settings, join_proxy_password, split_proxy_password
 from .store import LEAF, LOCK_WAIT, ParentRef, Store, make_title
+
+if TYPE_CHECKING:
+    from .export import (
+        EXPORT_FORMAT,
+        EXPORT_VERSION,
+        export_json,
+        export_markdown,
+        to_json_data,
+        to_markdown,
+        write_export,
+    )
+    from .importers import ImportResult, import_chatgpt, import_deskchat, import_file
+
+_LATER = {
+    **dict.fromkeys(
+        (
+            "EXPORT_FORMAT",
+            "EXPORT_VERSION",
+            "export_json",
+            "export_markdown",
+            "to_json_data",
+            "to_markdown",
+            "write_export",
+        ),
+        ".export",
+    ),
+    **dict.fromkeys(
+        ("ImportResult", "import_chatgpt", "import_deskchat", "import_file"), ".importers"
+    ),
+}
+"""Names imported on first use, and the module of each (the TYPE_CHECKING block above)."""
+
+
+def __getattr__(name: str) -> object:
+    """A name of :data:`_LATER`, its module imported now (then kept, as a plain import would)."""
+    module = _LATER.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LATER})
+
 
 __all__ = [
     "DATABASE_NAME",

@@ -14,14 +14,15 @@ import threading
 import time
 from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from .errors import StoreError
-from .export import export_json, to_markdown, write_export
-from .importers import ImportResult, import_file
 from .models import Message
 from .reply import ReplyWriter
 from .store import LEAF, ParentRef, Store
+
+if TYPE_CHECKING:
+    from .importers import ImportResult
 
 __all__ = ["AsyncReplyWriter", "AsyncStore"]
 
@@ -221,6 +222,9 @@ class AsyncStore:
 
     async def import_file(self, path: str | Path) -> ImportResult:
         """Import a DeskChat or ChatGPT export (see ``store.import_file``)."""
+        # Here, not at import: the window opens the store before its first paint.
+        from .importers import import_file
+
         return await self.call(lambda s: import_file(s, path))
 
     async def write_export(
@@ -231,14 +235,20 @@ class AsyncStore:
         fmt: str | None = None,
     ) -> Path:
         """Write a JSON or Markdown export file (see ``store.write_export``)."""
+        from .export import write_export
+
         ids = None if conversation_ids is None else list(conversation_ids)
         return await self.call(lambda s: write_export(s, path, ids, fmt=fmt))
 
     async def export_json(self, conversation_ids: Iterable[int] | None = None) -> str:
+        from .export import export_json
+
         ids = None if conversation_ids is None else list(conversation_ids)
         return await self.call(lambda s: export_json(s, ids))
 
     async def to_markdown(self, conversation_ids: Iterable[int] | None = None) -> str:
+        from .export import to_markdown
+
         ids = None if conversation_ids is None else list(conversation_ids)
         return await self.call(lambda s: to_markdown(s, ids))
 
