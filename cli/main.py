@@ -247,7 +247,12 @@ async def _open_history(options: Options) -> AsyncStore | None:
 def _run_models(args: argparse.Namespace) -> int:
     options = resolve(args)
     return asyncio.run(
-        _models(options, sys.stdout, discover=not getattr(args, "no_discover", False))
+        _models(
+            options,
+            # Model names come from servers and file names: shown, not obeyed, on a terminal.
+            terminal.text_stream(sys.stdout),
+            discover=not getattr(args, "no_discover", False),
+        )
     )
 
 

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import argparse
 import functools
+import io
 import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from typing import Literal, ParamSpec, TextIO, TypeAlias
+from typing import Literal, ParamSpec, TextIO, TypeAlias, cast
 
 from deskchat.errors import DeskChatError
 
@@ -45,6 +46,7 @@ __all__ = [
     "reader_gone",
     "reports_errors",
     "say",
+    "text_stream",
     "wants_neutral",
     "writer_for",
 ]
@@ -123,6 +125,11 @@ class TerminalWriter:
         self.stream = stream
         self._neutralizer = Neutralizer() if neutral else None
 
+    @property
+    def neutral(self) -> bool:
+        """Control characters are shown, not written as they are."""
+        return self._neutralizer is not None
+
     def write(self, text: str) -> None:
         """Write one piece (BrokenPipeError goes on to the caller)."""
         if self._neutralizer is not None:
@@ -137,6 +144,32 @@ class TerminalWriter:
 
     def flush(self) -> None:
         self.stream.flush()
+
+
+class _NeutralStream(io.TextIOBase):
+    """A text stream writing through a :class:`TerminalWriter`, for code that takes a TextIO."""
+
+    def __init__(self, writer: TerminalWriter) -> None:
+        super().__init__()
+        self._writer = writer
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._writer.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self._writer.flush()
+
+
+def text_stream(stream: TextIO, mode: OutputMode = "auto") -> TextIO:
+    """``stream`` as a TextIO whose writes are neutralised as :func:`writer_for` decides."""
+    writer = writer_for(stream, mode)
+    if not writer.neutral:
+        return stream
+    return cast(TextIO, _NeutralStream(writer))
 
 
 def _write_encodable(stream: TextIO, text: str) -> None:

@@ -289,3 +289,18 @@ async def test_a_terminal_that_cannot_show_a_character_gets_a_question_mark(
     assert b"Traceback" not in err, err
     assert code == 0, err
     assert out == b"caf? ? ok\n"
+
+
+async def test_models_on_a_terminal_shows_the_sequences(tmp_path: Path) -> None:
+    """Model names come from the server too."""
+    fake = FakeOpenAI()
+    fake.listing = json_reply({"data": [{"id": "tiny\x1b]0;owned\x07.gguf"}, {"id": "plain"}]})
+    async with serving(fake.app, "/v1") as base:
+        args = ["models", "--provider", "openai-compatible", "--base-url", base, "--no-discover"]
+        code, out, err = await _run(args, child_env(tmp_path / "data"))
+    assert code == 0, err
+    _no_controls(out)
+    assert out.decode().splitlines() == [
+        "openai-compatible\ttiny^[]0;owned^G.gguf",
+        "openai-compatible\tplain",
+    ]
