@@ -118,12 +118,18 @@ class BubbleDelegate(QStyledItemDelegate):
     # -- pointing and clicking ---------------------------------------------
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        """A pointing hand over links and Copy buttons; markdown preloads at the first paint."""
+        """A pointing hand over links and Copy buttons; markdown preloads at the first paint
+        with a message on it."""
         # The event type first: while the view is destroyed, other events still
         # pass through here, and the view must not be touched then.
         if event.type() == QEvent.Type.Paint:
-            # The window is up: import the markdown parser before the first reply needs it.
-            markdown.preload_in_background()
+            # The window is up and holds a message (a chat opened, or a question
+            # sent, its reply on the way): import the markdown parser before the
+            # reply needs it. Not for an empty chat: an idle window does not keep
+            # the parser and highlighter (~5 MB) it may never use.
+            model = self._view.model()
+            if model is not None and model.rowCount() > 0:
+                markdown.preload_in_background()
         elif event.type() == QEvent.Type.MouseMove and isinstance(event, QMouseEvent):
             if watched is self._viewport and not event.buttons():
                 position = event.position().toPoint()
