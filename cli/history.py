@@ -107,6 +107,8 @@ def run_import(args: argparse.Namespace) -> int:
         f"Imported {len(result.imported)} conversation(s); "
         f"skipped {result.skipped} already imported.\n"
     )
+    for note in result.notes:  # e.g. which of several conversations.json was read
+        terminal.say(note)
     return 0
 
 

@@ -530,3 +530,22 @@ def test_without_a_top_level_export_the_newest_nested_one_is_read(
     (note,) = result.notes
     assert "2024/conversations.json" in note
     assert "newest" in note
+
+
+def test_the_command_line_says_which_conversations_json_it_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from deskchat.cli.main import main
+
+    path = _zip(
+        tmp_path / "export.zip",
+        [
+            ("old-export/conversations.json", (2023, 1, 1, 0, 0, 0), []),
+            ("conversations.json", (2024, 5, 29, 0, 0, 0), [chatgpt_conv("new-1")]),
+        ],
+    )
+    assert main(["--data-dir", str(tmp_path / "data"), "import", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("Imported 1 conversation(s)")
+    assert "old-export/conversations.json" in captured.err
+    assert captured.err.startswith("deskchat: ")
