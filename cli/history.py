@@ -101,6 +101,9 @@ def run_import(args: argparse.Namespace) -> int:
     from deskchat import store
 
     with _open(args) as db:
+        if db.read_only_reason:  # said once: the import would only say it again
+            terminal.say(db.read_only_reason)
+            return 1
         _report_notices(db)
         result = store.import_file(db, args.file)
     sys.stdout.write(
