@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
@@ -170,9 +170,17 @@ def effective_options(options: Options, settings: Settings) -> Options:
 
 
 def make_provider(
-    options: Options, session: aiohttp.ClientSession | None = None
+    options: Options,
+    session: aiohttp.ClientSession | None = None,
+    *,
+    secret_headers: Iterable[str] = (),
 ) -> provider.Provider:
     """Build the provider the options name, sharing ``session``.
+
+    Args:
+        secret_headers: names of ``options.extra_headers`` that carry credentials
+            (those kept in the keyring): they are dropped on a redirect to
+            another origin and hidden in messages, as ``Authorization`` is.
 
     Raises:
         provider.ConfigurationError: an unknown provider id (the message lists them).
@@ -183,4 +191,5 @@ def make_provider(
         proxy=options.proxy,
         session=session,
         extra_headers=dict(options.extra_headers) or None,
+        secret_headers=secret_headers,
     )

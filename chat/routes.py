@@ -9,7 +9,7 @@ settings. A model for the built-in engine may be named as ``OWNER/REPO:QUANT``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -59,12 +59,15 @@ def build(
     http: aiohttp.ClientSession | None,
     *,
     local_options: Mapping[str, Any] | None = None,
+    secret_headers: Iterable[str] = (),
 ) -> Built:
     """The provider ``route`` names, sharing ``http``.
 
     Args:
         local_options: keyword arguments for the built-in engine (context size,
             GPU layers, idle unload), from the settings.
+        secret_headers: names of ``options.extra_headers`` kept in the keyring
+            (see :func:`options.make_provider`).
 
     Raises:
         provider.ConfigurationError: the route is "none", or an unknown provider.
@@ -77,7 +80,8 @@ def build(
         chat = local_provider(model, options.data_dir, local_options)
         return Built(chat, LOCAL, str(chat.default_model) or None, route)
     chosen = replace(options, provider=route.provider_id, base_url=route.base_url)
-    return Built(make_provider(chosen, http), route.provider_id, route.model, route)
+    chat = make_provider(chosen, http, secret_headers=secret_headers)
+    return Built(chat, route.provider_id, route.model, route)
 
 
 def local_provider(
