@@ -86,6 +86,7 @@ class Connection:
         self._engines: list[provider.Provider] = []
         self._machine = machine
         self.catalogue = tuple(catalogue) if catalogue is not None else library.CATALOGUE
+        self._headers_moved = False
 
     @property
     def machine(self) -> library.Machine:
@@ -144,10 +145,73 @@ class Connection:
 
     # -- building providers ---------------------------------------------------
 
+    def secret_headers(self) -> dict[str, str]:
+        """The extra headers kept in the keyring (or this session); {} when none.
+
+        The first call also moves secret-looking headers an older version left
+        in ``settings.json`` into the keyring (see :meth:`move_secret_headers`).
+        It reads the keyring, so it runs only when a provider is built: after
+        the window's first paint.
+        """
+        if not self._headers_moved:
+            self._headers_moved = True
+            self.move_secret_headers()
+        return provider.load_secret_headers()
+
+    def move_secret_headers(self) -> bool:
+        """Move the secret-looking extra headers of the settings into the keyring, once.
+
+        Returns whether they moved (and the settings were saved without them).
+        Without a keyring, or with one that refuses, they stay in the file
+        (logged): dropping them would lose them at the next start.
+        """
+        saved = self.settings.extra_headers
+        _plain, secret = provider.split_secret_headers(saved)
+        if not secret:
+            return False
+        stored = provider.load_secret_headers()
+        try:
+            plain = provider.save_extra_headers({**saved, **stored}, marked=stored)
+        except provider.KeyringUnavailableError:
+            log.info("no keyring: the secret extra headers stay in the settings file")
+            return False
+        except provider.SecretStoreError as exc:
+            log.warning("the secret extra headers stay in the settings file: %s", exc.text())
+            return False
+        self.settings.extra_headers = plain
+        try:
+            self.settings.save()
+        except OSError as exc:
+            # The keyring has them now; the file keeps its copy until a save works.
+            log.warning("could not save the settings without the secret headers: %s", exc)
+            return False
+        log.info("moved %d secret extra header(s) into the keyring", len(secret))
+        return True
+
+    def _with_secret_headers(self, options: Options) -> tuple[Options, tuple[str, ...]]:
+        """``options`` with the keyring's headers added, and their names.
+
+        Headers given for this run (``--header``) replace the saved ones, the
+        keyring's included, as :func:`options.effective_options` does for the
+        plain ones.
+        """
+        if "extra_headers" in options.given:
+            return options, ()
+        secret = self.secret_headers()
+        if not secret:
+            return options, ()
+        headers = {**dict(options.extra_headers), **secret}
+        return replace(options, extra_headers=tuple(headers.items())), tuple(secret)
+
     def build(self, route: Route) -> routes.Built:
         """The provider ``route`` names (raises ``provider.ProviderError``, ``LibraryError``)."""
+        options, secret = self._with_secret_headers(self.options)
         built = routes.build(
-            route, self.options, self.http, local_options=engine_options(self.settings)
+            route,
+            options,
+            self.http,
+            local_options=engine_options(self.settings),
+            secret_headers=secret,
         )
         if built.provider_id == LOCAL:
             self._engines.append(built.chat)
@@ -186,13 +250,18 @@ class Connection:
             )
             self._engines.append(chat)
             return chat
+        # The keyring's headers belong with the saved ones: a fallback built from
+        # other settings talks to its own address and gets neither.
+        headers = dict(settings.extra_headers)
+        secret = self.secret_headers() if settings is self.settings else {}
+        headers.update(secret)
         chosen = Options(
             provider=settings.provider,
             base_url=settings.base_url or None,
             proxy=proxy.with_password(settings.proxy or None),
-            extra_headers=tuple(settings.extra_headers.items()),
+            extra_headers=tuple(headers.items()),
         )
-        return make_provider(chosen, self.http)
+        return make_provider(chosen, self.http, secret_headers=tuple(secret))
 
     async def retire(self, chat: provider.Provider) -> None:
         """Stop a built-in engine no longer used (its child and the model's memory go)."""
