@@ -4,14 +4,16 @@ Open it with ``.open()`` (never ``.exec()``): the loop keeps running, so a
 reply keeps streaming behind it. Settings go to ``settings.json`` through
 :class:`store.Settings`; an API key goes to the OS keyring through
 ``provider.set_api_key`` and never into a file or the history, and so does a
-password typed in the proxy address (:mod:`gui.proxy`).
+password typed in the proxy address (:mod:`gui.proxy`) and every extra header
+that carries a credential (named like one, or ticked secret): those go to the
+keyring through ``provider.save_extra_headers`` and are shown masked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -20,6 +22,8 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QSpinBox,
     QVBoxLayout,
@@ -51,6 +55,12 @@ NO_KEYRING = (
     "This system has no keyring to store the key safely, "
     "so DeskChat keeps it for this session only."
 )
+NO_KEYRING_HEADERS = (
+    "This system has no keyring to store the secret headers safely, "
+    "so DeskChat keeps them for this session only."
+)
+MASK = "\u2022" * 8
+"""What a secret header's value shows as; saving it unchanged keeps the stored value."""
 
 
 class SettingsDialog(QDialog):
@@ -100,10 +110,23 @@ class SettingsDialog(QDialog):
         self.headers_edit = QPlainTextEdit()
         self.headers_edit.setPlaceholderText("One per line, e.g. X-Title: DeskChat")
         self.headers_edit.setToolTip(
-            "Sent with every request. Put API keys in the API key field, not here: "
-            "headers are saved in the settings file."
+            "Sent with every request. Headers that carry a credential (named like a key, "
+            "token or secret, or ticked below) are kept in the system keyring and shown "
+            "masked; the others are saved in the settings file."
         )
         self.headers_edit.setFixedHeight(56)
+        self.secret_list = QListWidget()
+        self.secret_list.setToolTip(
+            "Tick a header to keep it in the system keyring instead of the settings file"
+        )
+        self.secret_list.setFixedHeight(56)
+        self.headers_note = QLabel(NO_KEYRING_HEADERS)
+        self.headers_note.setWordWrap(True)
+        self.headers_note.hide()
+        # The stored values of the headers shown masked, and the names ticked secret
+        # (lowercase: header names ignore case).
+        self._hidden: dict[str, str] = {}
+        self._marked: set[str] = set()
         self.system_prompt_edit = QPlainTextEdit()
         self.system_prompt_edit.setPlaceholderText("Instructions sent before every conversation")
         self.system_prompt_edit.setFixedHeight(80)
@@ -151,6 +174,8 @@ class SettingsDialog(QDialog):
         form.addRow(self.api_key_label, self.api_key_edit)
         form.addRow("", self.key_note)
         form.addRow("Extra headers:", self.headers_edit)
+        form.addRow("Keep secret:", self.secret_list)
+        form.addRow("", self.headers_note)
         form.addRow("System prompt:", self.system_prompt_edit)
         form.addRow("Temperature:", self.temperature_box)
         form.addRow("Font size:", self.font_size_box)
@@ -171,6 +196,8 @@ class SettingsDialog(QDialog):
         self.buttons.accepted.connect(self.on_buttons_accepted)
         self.buttons.rejected.connect(self.reject)
         self.provider_box.currentIndexChanged.connect(self.on_provider_box_changed)
+        self.headers_edit.textChanged.connect(self.on_headers_edit_changed)
+        self.secret_list.itemChanged.connect(self.on_secret_list_changed)
         self.load()
 
     def load(self) -> None:
@@ -184,8 +211,19 @@ class SettingsDialog(QDialog):
         self.proxy_edit.setText(s.proxy)
         # A proxy user without a keyring: its password (if any) lasts this session only.
         self.proxy_note.setVisible("@" in s.proxy and not provider.keyring_available())
+        secret = provider.load_secret_headers()
+        shown = {**s.extra_headers, **secret}
+        self._hidden = {
+            name: value
+            for name, value in shown.items()
+            if name in secret or provider.is_secret_header(name)
+        }
+        self._marked = {name.lower() for name in secret if not provider.is_secret_header(name)}
         self.headers_edit.setPlainText(
-            "\n".join(f"{name}: {value}" for name, value in s.extra_headers.items())
+            "\n".join(
+                f"{name}: {MASK if name in self._hidden else value}"
+                for name, value in shown.items()
+            )
         )
         self.system_prompt_edit.setPlainText(s.system_prompt)
         self.temperature_box.setValue(s.temperature)
@@ -207,7 +245,7 @@ class SettingsDialog(QDialog):
         index = self.provider_box.findData(provider_id)
         if index >= 0:
             self.provider_box.setCurrentIndex(index)
-        if self.needs_api_key():
+        if self.takes_api_key():
             self.api_key_edit.setFocus()
             # A dialog being opened focuses its first field; this one goes first instead.
             QTimer.singleShot(0, self.api_key_edit.setFocus)
@@ -219,20 +257,67 @@ class SettingsDialog(QDialog):
         except provider.ConfigurationError:
             return None
 
-    def needs_api_key(self) -> bool:
-        """Whether the chosen provider asks for a key (the key field shows only then)."""
+    def takes_api_key(self) -> bool:
+        """Whether the chosen provider sends a key (the key field shows only then).
+
+        Hosted providers need one; an OpenAI-compatible server may take one.
+        """
         info = self._info()
-        return info is not None and info.capabilities.needs_api_key
+        return info is not None and info.capabilities.accepts_api_key
 
     @Slot()
     def on_provider_box_changed(self) -> None:
         info = self._info()
         own = info.base_url if info is not None else None
         self.base_url_edit.setPlaceholderText(own or "the provider's own")
-        needs_key = self.needs_api_key()
-        self.api_key_label.setVisible(needs_key)
-        self.api_key_edit.setVisible(needs_key)
-        self.key_note.setVisible(needs_key and not provider.keyring_available())
+        takes_key = self.takes_api_key()
+        self.api_key_label.setVisible(takes_key)
+        self.api_key_edit.setVisible(takes_key)
+        self.key_note.setVisible(takes_key and not provider.keyring_available())
+
+    @Slot()
+    def on_headers_edit_changed(self) -> None:
+        """List the typed headers' names, each with a box to keep it secret."""
+        names: dict[str, None] = {}
+        for line in self.headers_edit.toPlainText().splitlines():
+            try:
+                name, _value = parse_header(line)
+            except provider.ConfigurationError:
+                continue  # Said when saving; a line being typed is no header yet.
+            names[name] = None
+        self.secret_list.blockSignals(True)
+        self.secret_list.clear()
+        for name in names:
+            item = QListWidgetItem(name)
+            if provider.is_secret_header(name):
+                # Named like a credential: always kept in the keyring.
+                item.setFlags(Qt.ItemFlag.NoItemFlags)
+                item.setCheckState(Qt.CheckState.Checked)
+                item.setToolTip("Named like a credential: always kept in the keyring")
+            else:
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+                checked = name.lower() in self._marked
+                item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+            self.secret_list.addItem(item)
+        self.secret_list.blockSignals(False)
+
+    @Slot(QListWidgetItem)
+    def on_secret_list_changed(self, item: QListWidgetItem) -> None:
+        name = item.text().lower()
+        if item.checkState() == Qt.CheckState.Checked:
+            self._marked.add(name)
+        else:
+            self._marked.discard(name)
+
+    def marked_headers(self) -> list[str]:
+        """The names of the shown headers ticked secret by the user."""
+        items = (self.secret_list.item(i) for i in range(self.secret_list.count()))
+        return [
+            item.text()
+            for item in items
+            if item.flags() & Qt.ItemFlag.ItemIsUserCheckable
+            and item.checkState() == Qt.CheckState.Checked
+        ]
 
     @Slot()
     def on_buttons_accepted(self) -> None:
@@ -250,10 +335,15 @@ class SettingsDialog(QDialog):
             )
         except provider.ConfigurationError as exc:
             show_error(problems.append, exc, doing="read the extra headers")
+        headers = self._unmasked(headers, problems.append)
         if problems:
             self._show_problem(problems[0])
             return
-        self.notice = kept.note
+        plain, headers_note = self._store_headers(headers, problems.append)
+        if plain is None:
+            self._show_problem(problems[0])
+            return
+        self.notice = kept.note or headers_note
         self.proxy_edit.setText(kept.proxy)
         s = self.settings
         previous = s.provider
@@ -262,7 +352,7 @@ class SettingsDialog(QDialog):
         s.model = self.model_edit.text().strip()
         s.base_url = self.base_url_edit.text().strip()
         s.proxy = kept.proxy
-        s.extra_headers = headers
+        s.extra_headers = plain
         s.system_prompt = self.system_prompt_edit.toPlainText().strip()
         s.temperature = round(self.temperature_box.value(), 2)
         s.font_size = self.font_size_box.value()
@@ -294,10 +384,48 @@ class SettingsDialog(QDialog):
         self.error_label.setText(text)
         self.error_label.show()
 
+    def _unmasked(
+        self, headers: dict[str, str], problem: Callable[[str], object]
+    ) -> dict[str, str]:
+        """``headers`` with each masked value left unchanged replaced by the stored one."""
+        stored = {name.lower(): value for name, value in self._hidden.items()}
+        out: dict[str, str] = {}
+        for name, value in headers.items():
+            if value == MASK:
+                if name.lower() not in stored:
+                    problem(f"Type the value of the header {name}: it has none stored.")
+                    continue
+                value = stored[name.lower()]
+            out[name] = value
+        return out
+
+    def _store_headers(
+        self, headers: dict[str, str], problem: Callable[[str], object]
+    ) -> tuple[dict[str, str] | None, str | None]:
+        """Put the secret headers in the keyring (or this session).
+
+        Returns the plain headers, for the settings file (None after a problem,
+        said to ``problem``), and a note for the window (or None).
+        """
+        marked = self.marked_headers()
+        try:
+            plain = provider.save_extra_headers(headers, marked=marked)
+        except provider.KeyringUnavailableError:
+            # As for the key: no keyring is no error, the note says how long they last.
+            plain = provider.save_extra_headers(headers, marked=marked, session_only=True)
+            secret = len(plain) < len(headers)
+            self.headers_note.setVisible(secret)
+            return plain, NO_KEYRING_HEADERS if secret else None
+        except provider.SecretStoreError as exc:
+            show_error(problem, exc, doing="store the secret headers")
+            return None, None
+        self.headers_note.hide()
+        return plain, None
+
     def _store_key(self, problem: Callable[[str], object]) -> None:
         """Put a typed key in the keyring (or this session); say a problem to ``problem``."""
         key = self.api_key_edit.text().strip()
-        if not key or not self.needs_api_key():
+        if not key or not self.takes_api_key():
             return
         try:
             provider.set_api_key(self.provider_id, key)

@@ -10,6 +10,7 @@ from pathlib import Path
 import aiohttp
 import keyring
 import keyring.backend
+import keyring.errors
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
@@ -20,9 +21,9 @@ from deskchat.chat.options import Options, effective_options
 from deskchat.chat.proxy import with_password
 from deskchat.gui.app import _provider_factory, move_proxy_password
 from deskchat.gui.main_window import MainWindow
-from deskchat.gui.settings_dialog import SettingsDialog
+from deskchat.gui.settings_dialog import MASK, SettingsDialog
 from deskchat.gui.theme import apply_theme
-from deskchat.provider.secrets import clear_session_keys
+from deskchat.provider.secrets import HEADERS_ID, clear_session_keys
 from deskchat.store import Settings, data_dir, settings_path
 from tests.gui.conftest import until
 from tests.gui.history_helpers import (
@@ -381,3 +382,138 @@ def test_auto_and_the_built_in_engine_are_offered_and_a_choice_ends_the_setup(
     save(dialog)
     saved = json.loads(path.read_text(encoding="utf-8"))
     assert (saved["provider"], saved["setup_choice"]) == ("auto", "auto")
+
+
+HEADER_SECRET = "hk-DO-NOT-STORE-24680"
+
+
+def secret_item(dialog: SettingsDialog, name: str):  # noqa: ANN201 - a QListWidgetItem
+    found = dialog.secret_list.findItems(name, Qt.MatchFlag.MatchExactly)
+    assert len(found) == 1, name
+    return found[0]
+
+
+def test_the_key_field_shows_for_an_openai_compatible_server(
+    qtbot, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    dialog = SettingsDialog(Settings(tmp_path / "settings.json"))
+    qtbot.addWidget(dialog)
+    dialog.open()
+    choose(dialog.provider_box, "openai-compatible")
+    assert dialog.api_key_edit.isVisibleTo(dialog)
+    dialog.api_key_edit.setText(SECRET)
+    save(dialog)
+    assert memory_keyring.passwords[("deskchat", "openai-compatible")] == SECRET
+    assert files_containing(SECRET, tmp_path) == []
+
+
+def test_secret_headers_go_to_the_keyring_and_come_back_masked(
+    qtbot, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    path = tmp_path / "settings.json"
+    dialog = SettingsDialog(Settings(path))
+    qtbot.addWidget(dialog)
+    dialog.open()
+    dialog.headers_edit.setPlainText(
+        f"X-Api-Key: {HEADER_SECRET}\nX-Org: org-135\nX-Title: DeskChat"
+    )
+    names = [dialog.secret_list.item(i).text() for i in range(dialog.secret_list.count())]
+    assert names == ["X-Api-Key", "X-Org", "X-Title"]
+    # Named like a credential: ticked, and not to be unticked.
+    api_key = secret_item(dialog, "X-Api-Key")
+    assert api_key.checkState() == Qt.CheckState.Checked
+    assert not api_key.flags() & Qt.ItemFlag.ItemIsUserCheckable
+    assert secret_item(dialog, "X-Title").checkState() == Qt.CheckState.Unchecked
+    secret_item(dialog, "X-Org").setCheckState(Qt.CheckState.Checked)  # the user's choice
+    save(dialog)
+
+    stored = json.loads(memory_keyring.passwords[("deskchat", HEADERS_ID)])
+    assert stored == {"X-Api-Key": HEADER_SECRET, "X-Org": "org-135"}
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert saved["extra_headers"] == {"X-Title": "DeskChat"}
+    assert files_containing(HEADER_SECRET, tmp_path) == []
+    assert files_containing("org-135", tmp_path) == []
+
+    # Opened again: the secret values are masked, the ticks kept.
+    dialog.open()
+    dialog.load()
+    text = dialog.headers_edit.toPlainText()
+    assert HEADER_SECRET not in text
+    assert "org-135" not in text
+    assert "X-Title: DeskChat" in text
+    assert f"X-Api-Key: {MASK}" in text
+    assert secret_item(dialog, "X-Org").checkState() == Qt.CheckState.Checked
+    # Saved unchanged: the mask is never stored, the stored values stay.
+    save(dialog)
+    stored = json.loads(memory_keyring.passwords[("deskchat", HEADERS_ID)])
+    assert stored == {"X-Api-Key": HEADER_SECRET, "X-Org": "org-135"}
+    assert MASK not in path.read_text(encoding="utf-8")
+    assert json.loads(path.read_text(encoding="utf-8"))["extra_headers"] == {"X-Title": "DeskChat"}
+
+    # Unticked, X-Org is a plain header again: the file gets it, the keyring loses it.
+    dialog.open()
+    secret_item(dialog, "X-Org").setCheckState(Qt.CheckState.Unchecked)
+    save(dialog)
+    stored = json.loads(memory_keyring.passwords[("deskchat", HEADERS_ID)])
+    assert stored == {"X-Api-Key": HEADER_SECRET}
+    assert json.loads(path.read_text(encoding="utf-8"))["extra_headers"] == {
+        "X-Org": "org-135",
+        "X-Title": "DeskChat",
+    }
+
+
+def test_a_mask_with_nothing_stored_behind_it_is_refused(
+    qtbot, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    path = tmp_path / "settings.json"
+    dialog = SettingsDialog(Settings(path))
+    qtbot.addWidget(dialog)
+    dialog.open()
+    dialog.headers_edit.setPlainText(f"X-New-Token: {MASK}")
+    save(dialog)
+    assert dialog.isVisible()
+    assert "X-New-Token" in dialog.error_label.text()
+    assert memory_keyring.passwords == {}
+    assert not path.exists()
+    dialog.close()
+
+
+def test_without_a_keyring_secret_headers_last_this_session_and_say_so(
+    qtbot, tmp_path: Path
+) -> None:
+    assert not provider.keyring_available()
+    path = tmp_path / "settings.json"
+    dialog = SettingsDialog(Settings(path))
+    qtbot.addWidget(dialog)
+    dialog.open()
+    dialog.headers_edit.setPlainText(f"Authorization: Bearer {HEADER_SECRET}\nX-Title: DeskChat")
+    save(dialog)
+    assert not dialog.isVisible()
+    assert dialog.notice is not None
+    assert "session only" in dialog.notice
+    assert provider.load_secret_headers() == {"Authorization": f"Bearer {HEADER_SECRET}"}
+    assert json.loads(path.read_text(encoding="utf-8"))["extra_headers"] == {"X-Title": "DeskChat"}
+    assert files_containing(HEADER_SECRET, tmp_path) == []
+
+
+class _RefusingKeyring(MemoryKeyring):
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise keyring.errors.KeyringLocked("locked")
+
+
+def test_a_keyring_that_refuses_the_headers_keeps_the_dialog_open(qtbot, tmp_path: Path) -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(_RefusingKeyring())
+    try:
+        path = tmp_path / "settings.json"
+        dialog = SettingsDialog(Settings(path))
+        qtbot.addWidget(dialog)
+        dialog.open()
+        dialog.headers_edit.setPlainText(f"X-Api-Key: {HEADER_SECRET}")
+        save(dialog)
+        assert dialog.isVisible()
+        assert "keyring refused" in dialog.error_label.text()
+        assert not path.exists()
+        dialog.close()
+    finally:
+        keyring.set_keyring(previous)
