@@ -120,7 +120,7 @@ async def find_route(
 
 
 async def _discover(http: aiohttp.ClientSession) -> Sequence[provider.FoundServer]:
-    return await provider.discover_local(http)
+    return await provider.discover_local()
 
 
 def _where(base_url: str) -> str:

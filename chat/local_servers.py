@@ -7,7 +7,7 @@ The window asks once it is shown, in the background, with short timeouts
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -53,14 +53,15 @@ class LocalServers:
     """Finds local model servers and builds providers for them.
 
     Args:
-        session: the app's session (discovery and the providers use it).
+        session: the session the providers share, or a function making it when first
+            needed (looking for servers needs none: it reads their listings itself).
         probes: where to look; None for :data:`PROBES`, then the provider's defaults.
         timeout: seconds each probe may take.
     """
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        session: aiohttp.ClientSession | Callable[[], aiohttp.ClientSession],
         *,
         probes: Sequence[Any] | None = None,
         timeout: float = TIMEOUT,
@@ -75,13 +76,14 @@ class LocalServers:
         options: dict[str, Any] = {"timeout": self._timeout}
         if probes is not None:
             options["probes"] = probes
-        found = await provider.discover_local(self._session, **options)
+        found = await provider.discover_local(**options)
         for server in found:
             log.info("found %s at %s", server.display_name, server.base_url)
         return [LocalModel(server, name) for server in found for name in server.models]
 
-    def create(self, server: FoundServer) -> Any:
+    def create(self, server: FoundServer) -> provider.Provider:
         """A provider talking to ``server`` (raises ``provider.ProviderError``)."""
+        session = self._session() if callable(self._session) else self._session
         return provider.create_provider(
-            server.provider_id, base_url=server.base_url, session=self._session
+            server.provider_id, base_url=server.base_url, session=session
         )

@@ -265,7 +265,7 @@ async def _models(options: Options, out: TextIO, *, discover: bool) -> int:
 
     listed = 0
     async with aiohttp.ClientSession(timeout=provider.client_timeout()) as session:
-        found = asyncio.ensure_future(provider.discover_local(session)) if discover else None
+        found = asyncio.ensure_future(provider.discover_local()) if discover else None
         if options.provider not in (AUTO, "local"):
             chat = make_provider(options, session)
             try:

@@ -110,7 +110,7 @@ def test_help_names_the_history_options(capsys: pytest.CaptureFixture[str]) -> N
 async def test_with_nothing_to_answer_ask_prints_the_three_ways_and_exits_1(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def nothing(_http: object, **_kw: object) -> list[object]:
+    async def nothing(**_kw: object) -> list[object]:
         return []
 
     monkeypatch.setattr("deskchat.provider.discover_local", nothing)
@@ -129,7 +129,7 @@ async def test_auto_uses_a_server_found_running(
     fake.reply_with(stream_reply(sse([chunk("from the found server")])))
     from deskchat.provider import FoundServer
 
-    async def found(_http: object, **_kw: object) -> list[FoundServer]:
+    async def found(**_kw: object) -> list[FoundServer]:
         return [FoundServer("llamacpp", "llama.cpp", options.base_url, ("tiny.gguf",))]
 
     monkeypatch.setattr("deskchat.provider.discover_local", found)

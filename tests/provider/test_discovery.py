@@ -63,8 +63,7 @@ async def test_finds_the_servers_that_answer(servers):
         Probe("vllm", "vLLM", web_page, "/v1/models", "/v1", parse_models),
         Probe("ollama", "Ollama", hanging, "/api/tags", "", parse_tags),
     ]
-    async with aiohttp.ClientSession() as session:
-        found = await discover_local(session, timeout=0.3, probes=probes)
+    found = await discover_local(timeout=0.3, probes=probes)
     assert found == [
         FoundServer(
             "ollama", "Ollama", f"http://127.0.0.1:{ollama}", ("qwen3:0.6b", "llama3.2:1b")
@@ -75,8 +74,7 @@ async def test_finds_the_servers_that_answer(servers):
 
 async def test_nothing_listening_gives_an_empty_list():
     probes = [Probe("ollama", "Ollama", free_port(), "/api/tags", "", parse_tags)]
-    async with aiohttp.ClientSession() as session:
-        assert await discover_local(session, timeout=0.3, probes=probes) == []
+    assert await discover_local(timeout=0.3, probes=probes) == []
 
 
 def test_default_probes_cover_the_three_local_servers():

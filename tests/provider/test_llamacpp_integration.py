@@ -158,7 +158,7 @@ async def test_prompt_longer_than_the_context_says_so(llama_server, session):
 async def test_discovery_finds_it(llama_server, session):
     port = int(llama_server.rsplit(":", 1)[1].split("/")[0])
     probe = Probe("llamacpp", "llama.cpp", port, "/v1/models", "/v1", parse_models)
-    found = await discover_local(session, timeout=2.0, probes=[probe])
+    found = await discover_local(timeout=2.0, probes=[probe])
     assert [(f.provider_id, f.base_url, f.models) for f in found] == [
         ("llamacpp", llama_server, (ALIAS,))
     ]
