@@ -12,12 +12,9 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Literal, Protocol
 
 from deskchat import provider
-
-if TYPE_CHECKING:
-    import aiohttp
 
 __all__ = [
     "AUTO",
@@ -81,12 +78,11 @@ class Route:
     label: str = ""
 
 
-Discover = Callable[["aiohttp.ClientSession"], Awaitable[Sequence["provider.FoundServer"]]]
+Discover = Callable[[], Awaitable[Sequence["provider.FoundServer"]]]
 
 
 async def find_route(
     chosen: str,
-    http: aiohttp.ClientSession,
     *,
     local_models: Callable[[], Sequence[LocalFile]],
     model: str | None = None,
@@ -97,7 +93,6 @@ async def find_route(
 
     Args:
         chosen: the provider id the user chose, or :data:`AUTO`.
-        http: the session to look for local servers with (loopback only).
         local_models: the model files on this computer, best first.
         model, base_url: what the user gave for this run (kept for a chosen provider;
             with ``auto``, a model picks among the servers' and files' models).
@@ -105,7 +100,7 @@ async def find_route(
     """
     if chosen != AUTO:
         return Route("chosen", chosen, base_url, model, _label_of(chosen, model))
-    servers = await (discover or _discover)(http)
+    servers = await (discover or provider.discover_local)()
     for server in servers:
         if not server.models:
             continue
@@ -117,10 +112,6 @@ async def find_route(
         picked = next((f for f in files if model and model in (f.name, str(f.path))), files[0])
         return Route("model", LOCAL, None, str(picked.path), f"{picked.name} — built-in engine")
     return Route("none")
-
-
-async def _discover(http: aiohttp.ClientSession) -> Sequence[provider.FoundServer]:
-    return await provider.discover_local()
 
 
 def _where(base_url: str) -> str:

@@ -82,7 +82,10 @@ class Connection:
         self._probes = probes
         self._timeout = timeout
         self._http: aiohttp.ClientSession | None = None
-        self.local_servers: LocalServers | None = None
+        # Looking for servers needs no aiohttp; building a provider for one does (lazily).
+        self.local_servers: LocalServers | None = LocalServers(
+            lambda: self.http, probes=probes, timeout=timeout
+        )
         self._engines: list[provider.Provider] = []
         self._machine = machine
         self.catalogue = tuple(catalogue) if catalogue is not None else library.CATALOGUE
@@ -109,9 +112,6 @@ class Connection:
             import aiohttp
 
             self._http = aiohttp.ClientSession()
-            self.local_servers = LocalServers(
-                self._http, probes=self._probes, timeout=self._timeout
-            )
         return self._http
 
     async def local_models(self) -> list[library.LocalModelInfo]:
@@ -120,7 +120,6 @@ class Connection:
 
     async def survey(self) -> Survey:
         """Look for servers (and, for ``auto``, model files) and find the route."""
-        http = self.http
         assert self.local_servers is not None
         auto = self.options.provider == AUTO
         servers, models = await asyncio.gather(
@@ -129,13 +128,12 @@ class Connection:
         )
         found = list(dict.fromkeys(m.server for m in servers))
 
-        async def discover(_http: aiohttp.ClientSession) -> list[provider.FoundServer]:
+        async def discover() -> list[provider.FoundServer]:
             return found
 
         engine = engine_available()
         route = await find_route(
             self.options.provider,
-            http,
             local_models=lambda: models if engine else [],
             model=self.options.model,
             base_url=self.options.base_url,
@@ -209,7 +207,8 @@ class Connection:
         built = routes.build(
             route,
             options,
-            self.http,
+            # The built-in engine talks over pipes: no aiohttp for it.
+            None if route.provider_id == LOCAL else self.http,
             local_options=engine_options(self.settings),
             secret_headers=secret,
         )

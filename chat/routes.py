@@ -42,11 +42,10 @@ class Built:
     route: Route
 
 
-async def route_for(options: Options, http: aiohttp.ClientSession) -> Route:
+async def route_for(options: Options) -> Route:
     """Where replies come from for ``options`` (see :func:`deskchat.chat.auto.find_route`)."""
     return await find_route(
         options.provider,
-        http,
         local_models=lambda: library.local_models(options.data_dir),
         model=options.model,
         base_url=options.base_url,

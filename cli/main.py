@@ -167,7 +167,7 @@ async def ask(
     from deskchat.chat.session import ChatSession  # Only ask pays for the core and the store.
 
     async with aiohttp.ClientSession(timeout=provider.client_timeout()) as http:
-        route = await routes.route_for(options, http)
+        route = await routes.route_for(options)
         if route.kind == "none":
             sys.stderr.write(NO_ROUTE_HELP + "\n")
             return EXIT_ERROR

@@ -24,7 +24,7 @@ ON_DISK = [File(Path("/m/qwen.gguf"), "Qwen2.5 1.5B Instruct Q4_K_M"), File(Path
 def servers(*found: FoundServer):
     asked: list[bool] = []
 
-    async def discover(_http: object) -> Sequence[FoundServer]:
+    async def discover() -> Sequence[FoundServer]:
         asked.append(True)
         return found
 
@@ -34,7 +34,7 @@ def servers(*found: FoundServer):
 async def test_a_chosen_provider_wins_and_nothing_is_probed() -> None:
     discover, asked = servers(OLLAMA)
     route = await find_route(
-        "openai", None, local_models=lambda: ON_DISK, model="gpt-4o", discover=discover
+        "openai", local_models=lambda: ON_DISK, model="gpt-4o", discover=discover
     )
     assert (route.kind, route.provider_id, route.model) == ("chosen", "openai", "gpt-4o")
     assert route.label == "gpt-4o — OpenAI"
@@ -43,7 +43,7 @@ async def test_a_chosen_provider_wins_and_nothing_is_probed() -> None:
 
 async def test_a_server_found_running_comes_before_a_model_on_disk() -> None:
     discover, _ = servers(EMPTY, OLLAMA)
-    route = await find_route(AUTO, None, local_models=lambda: ON_DISK, discover=discover)
+    route = await find_route(AUTO, local_models=lambda: ON_DISK, discover=discover)
     assert route.kind == "server"
     assert (route.provider_id, route.base_url, route.model) == (
         "ollama",
@@ -52,24 +52,22 @@ async def test_a_server_found_running_comes_before_a_model_on_disk() -> None:
     )
     assert route.label == "llama3.2 — Ollama (127.0.0.1:11434)"
     # A model the user named is taken when the server has it.
-    named = await find_route(AUTO, None, local_models=list, model="qwen2.5", discover=discover)
+    named = await find_route(AUTO, local_models=list, model="qwen2.5", discover=discover)
     assert named.model == "qwen2.5"
 
 
 async def test_with_no_server_a_model_on_disk_runs_in_the_built_in_engine() -> None:
     discover, _ = servers(EMPTY)
-    route = await find_route(AUTO, None, local_models=lambda: ON_DISK, discover=discover)
+    route = await find_route(AUTO, local_models=lambda: ON_DISK, discover=discover)
     assert (route.kind, route.provider_id, route.model) == ("model", "local", "/m/qwen.gguf")
     assert route.label == "Qwen2.5 1.5B Instruct Q4_K_M — built-in engine"
-    picked = await find_route(
-        AUTO, None, local_models=lambda: ON_DISK, model="B", discover=discover
-    )
+    picked = await find_route(AUTO, local_models=lambda: ON_DISK, model="B", discover=discover)
     assert picked.model == "/m/b.gguf"
 
 
 async def test_nothing_at_all_is_said_with_the_three_ways() -> None:
     discover, _ = servers()
-    route = await find_route(AUTO, None, local_models=list, discover=discover)
+    route = await find_route(AUTO, local_models=list, discover=discover)
     assert route.kind == "none"
     assert route.provider_id is None
     assert f"deskchat pull {RECOMMENDED_PULL}" in NO_ROUTE_HELP

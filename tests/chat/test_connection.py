@@ -79,9 +79,10 @@ async def test_a_server_found_running_is_the_route_and_answers(
 ) -> None:
     fake, probes = ollama
     conn = connection(tmp_path, locations, probes)
-    assert conn.local_servers is None
     try:
         survey = await conn.survey()
+        # Looking for servers and files made no aiohttp session: only a provider does.
+        assert conn._http is None
         assert survey.route.kind == "server"
         assert (survey.route.provider_id, survey.route.model) == ("ollama", "qwen3:0.6b")
         assert [m.model for m in survey.servers] == ["qwen3:0.6b", "llama3.2:1b"]
