@@ -17,7 +17,7 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -35,10 +35,8 @@ from deskchat.chat.options import (
     Options,
     add_common_arguments,
     effective_options,
-    make_provider,
     resolve,
 )
-from deskchat.provider import Provider
 from deskchat.store import (
     AsyncStore,
     Settings,
@@ -54,8 +52,6 @@ from .errors import install_excepthook, show_error
 from .main_window import MainWindow
 
 if TYPE_CHECKING:
-    import aiohttp
-
     from deskchat.chat.connection import Connection
 
 __all__ = ["main", "move_proxy_password", "open_history", "parse_options"]
@@ -97,19 +93,6 @@ def main(argv: Sequence[str] | None = None, options: Options | None = None) -> i
     app.setQuitOnLastWindowClosed(False)
     with asyncio.Runner(loop_factory=lambda: QEventLoop(app)) as runner:
         return runner.run(_run(options))
-
-
-def _provider_factory(session: aiohttp.ClientSession) -> Callable[[Settings], Provider]:
-    def build(settings: Settings) -> Provider:
-        chosen = Options(
-            provider=settings.provider,
-            base_url=settings.base_url or None,
-            proxy=proxy.with_password(settings.proxy or None),
-            extra_headers=tuple(settings.extra_headers.items()),
-        )
-        return make_provider(chosen, session)
-
-    return build
 
 
 async def open_history(options: Options) -> tuple[AsyncStore | None, str | None]:

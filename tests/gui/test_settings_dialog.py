@@ -7,7 +7,6 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
-import aiohttp
 import keyring
 import keyring.backend
 import keyring.errors
@@ -19,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from deskchat import provider
 from deskchat.chat.options import Options, effective_options
 from deskchat.chat.proxy import with_password
-from deskchat.gui.app import _provider_factory, move_proxy_password
+from deskchat.gui.app import move_proxy_password
 from deskchat.gui.main_window import MainWindow
 from deskchat.gui.settings_dialog import MASK, SettingsDialog
 from deskchat.gui.theme import apply_theme
@@ -228,8 +227,12 @@ async def test_a_proxy_password_goes_to_the_keyring_and_back_into_the_provider(
     settings = Settings.load(settings_path())
     settings.provider = "chatgptfree"  # a provider the factory builds (auto is found instead)
     built: list[str | None] = []
-    async with aiohttp.ClientSession() as session:
-        build = _provider_factory(session)
+    from deskchat.chat.connection import Connection
+    from deskchat.chat.options import Options
+
+    connection = Connection(Options(), settings)
+    try:
+        build = connection.provider_for
 
         def factory(chosen: Settings) -> object:
             made = build(chosen)
@@ -243,6 +246,8 @@ async def test_a_proxy_password_goes_to_the_keyring_and_back_into_the_provider(
             dialog.proxy_edit.setText(f"http://me:{PROXY_PASSWORD}@127.0.0.1:3128")
             save(dialog)
             assert not dialog.isVisible()
+    finally:
+        await connection.aclose()
 
     assert memory_keyring.passwords[("deskchat", "proxy")] == PROXY_PASSWORD
     saved = json.loads(settings_path().read_text(encoding="utf-8"))
