@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import socket
 
-import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
