@@ -73,6 +73,41 @@ def repeats(default: int) -> int:
     return int(os.environ.get("BENCH_REPEATS", default))
 
 
+def _cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def cpu_busy(seconds: float) -> float:
+    """The fraction of all CPUs busy (any process) over the next ``seconds``."""
+    import time
+
+    busy0, total0 = _cpu_times()
+    time.sleep(seconds)
+    busy1, total1 = _cpu_times()
+    return (busy1 - busy0) / max(1, total1 - total0)
+
+
+def wait_quiet(max_busy: float = 0.15, max_wait: float = 180.0) -> float:
+    """Wait (up to ``max_wait`` s) for a second in which other work used at most
+    ``max_busy`` of the CPUs; return the last second's busy fraction.
+
+    The machine is shared: a start-up measured while tests run on both cores
+    measures them. ``BENCH_QUIET=0`` skips the wait.
+    """
+    import time
+
+    if os.environ.get("BENCH_QUIET") == "0":
+        return cpu_busy(0.2)
+    deadline = time.monotonic() + max_wait
+    while True:
+        busy = cpu_busy(1.0)
+        if busy <= max_busy or time.monotonic() > deadline:
+            return busy
+
+
 def frozen_exe() -> Path | None:
     """The PyInstaller build to measure, if one exists (DESKCHAT_FROZEN_DIR or dist/)."""
     folder = Path(os.environ.get("DESKCHAT_FROZEN_DIR", REPO / "dist" / "DeskChat"))
