@@ -29,6 +29,9 @@ BENCHES = [
     "first_chunk",
     "open_conversation",
     "search",
+    "local_engine",
+    "stream_memory",
+    "store_scale",
 ]
 
 
