@@ -12,8 +12,9 @@ plain imports (the ``TYPE_CHECKING`` block).
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from deskchat.lazy import on_first_use
 
 from .base import Message, Provider, format_prompt, list_models, stream_events
 from .errors import (
@@ -99,18 +100,7 @@ _LATER = {
 """Names imported on first use, and the module of each (the TYPE_CHECKING block above)."""
 
 
-def __getattr__(name: str) -> object:
-    """A name of :data:`_LATER`, its module imported now (then kept, as a plain import would)."""
-    module = _LATER.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LATER})
+__getattr__, __dir__ = on_first_use(__name__, _LATER, globals())
 
 
 __all__ = [

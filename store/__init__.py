@@ -11,8 +11,9 @@ neither then. mypy and other tools see them as plain imports (the
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from deskchat.lazy import on_first_use
 
 from .aio import AsyncReplyWriter, AsyncStore
 from .errors import (
@@ -65,18 +66,7 @@ _LATER = {
 """Names imported on first use, and the module of each (the TYPE_CHECKING block above)."""
 
 
-def __getattr__(name: str) -> object:
-    """A name of :data:`_LATER`, its module imported now (then kept, as a plain import would)."""
-    module = _LATER.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LATER})
+__getattr__, __dir__ = on_first_use(__name__, _LATER, globals())
 
 
 __all__ = [
