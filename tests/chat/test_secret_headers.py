@@ -13,7 +13,6 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import pytest
 from keyring.backends import fail
 
@@ -21,10 +20,10 @@ from deskchat.chat.connection import Connection
 from deskchat.chat.options import Options
 from deskchat.provider import TextDelta, secrets, stream_events
 from deskchat.store import Settings
+from tests.fakes.keyrings import MemoryKeyring, isolated_secrets, use_memory_keyring
 from tests.fakes.openai_server import FakeOpenAI, chunk, sse, stream_reply
 from tests.fakes.raw_http import RawRequest, raw_server
 from tests.fakes.scripted import serving
-from tests.provider.test_secrets import MemoryKeyring
 
 HELLO = [{"role": "user", "content": "hi"}]
 OLD_KEY = "k-old-DO-NOT-KEEP-4711"
@@ -32,20 +31,13 @@ OLD_KEY = "k-old-DO-NOT-KEEP-4711"
 
 @pytest.fixture(autouse=True)
 def _clean(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("DESKCHAT_API_KEY", raising=False)
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    secrets.clear_session_keys()
-    yield
-    secrets.clear_session_keys()
-    keyring.set_keyring(previous)
+    with isolated_secrets(monkeypatch, env=("DESKCHAT_API_KEY",), backend=fail.Keyring()):
+        yield
 
 
 @pytest.fixture
 def memory() -> MemoryKeyring:
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    return backend
+    return use_memory_keyring()
 
 
 def old_settings(path: Path, base_url: str = "http://127.0.0.1:9/v1") -> Settings:

@@ -11,27 +11,7 @@ import pytest
 from keyring.backends import fail
 
 from deskchat.provider import errors, secrets
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring that lives in a dict, for tests."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.store:
-            raise keyring.errors.PasswordDeleteError("no such password")
-        del self.store[(service, username)]
+from tests.fakes.keyrings import MemoryKeyring, isolated_secrets, use_memory_keyring
 
 
 class LockedKeyring(MemoryKeyring):
@@ -44,20 +24,13 @@ class LockedKeyring(MemoryKeyring):
 
 @pytest.fixture(autouse=True)
 def _clean(monkeypatch):
-    for name in ("OPENAI_API_KEY", "OPENROUTER_API_KEY", "GROQ_API_KEY", "DESKCHAT_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    previous = keyring.get_keyring()
-    secrets.clear_session_keys()
-    yield
-    secrets.clear_session_keys()
-    keyring.set_keyring(previous)
+    with isolated_secrets(monkeypatch):
+        yield
 
 
 @pytest.fixture
 def memory() -> MemoryKeyring:
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    return backend
+    return use_memory_keyring()
 
 
 def test_set_and_get_through_the_keyring(memory):

@@ -10,41 +10,33 @@ another origin, as ``Authorization`` is.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
-import keyring
 import pytest
 from keyring.backends import fail
 
 from deskchat.provider import errors, registry, secrets
 from deskchat.provider.openai_compat import OpenAICompatible
 from tests.child import ask_args, child_env, run_deskchat
+from tests.fakes.keyrings import MemoryKeyring, isolated_secrets, use_memory_keyring
 from tests.fakes.openai_server import FakeOpenAI, chunk, json_reply, sse, stream_reply
 from tests.fakes.raw_http import RawRequest, raw_server
 from tests.fakes.scripted import serving
-from tests.provider.test_secrets import MemoryKeyring
 
 HELLO = [{"role": "user", "content": "hi"}]
 
 
 @pytest.fixture(autouse=True)
-def _clean(monkeypatch):
-    for name in ("OPENAI_API_KEY", "OPENROUTER_API_KEY", "GROQ_API_KEY", "DESKCHAT_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    secrets.clear_session_keys()
-    yield
-    secrets.clear_session_keys()
-    keyring.set_keyring(previous)
+def _clean(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    with isolated_secrets(monkeypatch, backend=fail.Keyring()):
+        yield
 
 
 @pytest.fixture
 def memory() -> MemoryKeyring:
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    return backend
+    return use_memory_keyring()
 
 
 @pytest.fixture
