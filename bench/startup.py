@@ -6,25 +6,35 @@ window takes on the same machine in the same run; idle RSS < 100 MB 3 s later.
     python bench/startup.py                      # .venv/bin/deskchat (and dist/DeskChat if built)
     python bench/startup.py [LABEL=]SCRIPT ...   # other console scripts (another venv, a build)
     python bench/startup.py --no-offscreen       # skip the in-process first-paint rows
-    python bench/startup.py --profile            # import times and a profile: profiles/startup.txt
+    python bench/startup.py --profile [--python PY]  # time line, imports, profile: profiles/
 
 How: one Xvfb on a free display for the whole run. Each round spawns, one after
 the other, the bare window (``_bare_window.py``: a QMainWindow with a list and a
-text box, on this interpreter) and every DeskChat given, each DeskChat with a
-new empty ``--data-dir`` and ``--base-url`` pointing at a local fake
-chatgptfree site (so nothing leaves the machine). The time is taken from just
-before the spawn to the MapNotify of the window titled ``DeskChat``, as an X
-event delivered to a watching client (_xwatch.py; no polling); "drawn" is the
+text box, on this interpreter) and every DeskChat given, each with a new empty
+``--data-dir`` and ``--base-url`` pointing at a local fake chatgptfree site (a
+provider chosen by default, as chatgptfree was before, talks to it; under
+``auto``, today's default, it is unused and the window surveys this machine as
+a user's does; nothing leaves the machine either way). The time is taken from
+just before the spawn to the MapNotify of the window titled ``DeskChat``, an X
+event delivered to a watching client (_xwatch.py; no polling, unlike
+``xdotool search --sync``, which sleeps 0.5 s between looks); "drawn" is the
 first DAMAGE report on that window after the map (its pixels on the screen).
-Then the program idles 3 s and its VmRSS is read from /proc (of the process that
-owns the window by _NET_WM_PID; a frozen build's bootloader parent is added in
-``rss_tree_mib``). Round 0 warms the file cache and is reported alone
-(``first_run``); the rest give the medians. The ratio is DeskChat's median over
-the bare window's, and also the median of the ratio within each round (less
-sensitive to other load drifting during the run).
+At the map the program's own CPU time and run-queue wait are read from
+/proc/PID/task/*/schedstat: the CPU time is far less disturbed by other load,
+the wait says how much other load there was. Then the program idles 3 s and its
+VmRSS is read from /proc (of the process that owns the window by _NET_WM_PID; a
+frozen build's bootloader parent is added in ``rss_tree_mib``).
 
-The app runs with the user's environment except that QT_QPA_PLATFORM=xcb,
-DISPLAY is the Xvfb and PYTHON_KEYRING_BACKEND is removed (a user has none set).
+Each start waits for a quiet second first (_common.wait_quiet) and is redone
+(up to 3 times) when the machine was more than 70 % busy while it started (a
+start alone keeps one core of two busy: 50 %). Round 0 warms the file cache
+(and writes .pyc files) and is reported alone (``first_run``); the rest give
+the medians. The ratio is DeskChat's median over the bare window's; also given
+as the median of the ratio within each round, and on CPU time.
+
+The app runs with this environment except that QT_QPA_PLATFORM=xcb, DISPLAY is
+the Xvfb, and PYTHON_KEYRING_BACKEND and PYTHONDONTWRITEBYTECODE are removed (a
+user has neither set).
 """
 
 from __future__ import annotations
