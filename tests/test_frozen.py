@@ -122,21 +122,17 @@ def test_bundle_keeps_resources_where_resources_path_looks(frozen_exe: Path) -> 
     assert not list(qt.glob("plugins/platformthemes/libqgtk3*"))
 
 
+async def _ask_the_site(exe: Path, site: str, cwd: Path) -> tuple[int, str, str]:
+    """``DeskChat ask hi`` to the fake chatgptfree site (the default provider is auto)."""
+    args = ("ask", "--provider", "chatgptfree", "--base-url", site, "hi")
+    return await _run(exe, *args, env=_env(), cwd=cwd)
+
+
 async def test_ask_streams_the_reply(
     frozen_exe: Path, wordpress: str, fake_site: FakeWordPress, tmp_path: Path
 ) -> None:
     fake_site.reply = stream(["Frozen ", "and ", "streaming ", "fine."], seed=7)
-    code, out, err = await _run(
-        frozen_exe,
-        "ask",
-        "--provider",
-        "chatgptfree",
-        "--base-url",
-        wordpress,
-        "hi",
-        env=_env(),
-        cwd=tmp_path,
-    )
+    code, out, err = await _ask_the_site(frozen_exe, wordpress, tmp_path)
     assert (code, out) == (0, "Frozen and streaming fine.\n"), err
     assert "Traceback" not in err
     assert fake_site.posts, "the frozen app never reached the server"
@@ -146,17 +142,7 @@ async def test_ask_reports_a_server_error_in_one_sentence(
     frozen_exe: Path, wordpress: str, fake_site: FakeWordPress, tmp_path: Path
 ) -> None:
     fake_site.page_status = 503
-    code, out, err = await _run(
-        frozen_exe,
-        "ask",
-        "--provider",
-        "chatgptfree",
-        "--base-url",
-        wordpress,
-        "hi",
-        env=_env(),
-        cwd=tmp_path,
-    )
+    code, out, err = await _ask_the_site(frozen_exe, wordpress, tmp_path)
     assert code == 1
     assert out == ""
     assert err.startswith("deskchat: ")
