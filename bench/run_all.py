@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 BENCHES = [
     "startup",
     "memory_idle",
+    "memory_reply",
     "stream_provider",
     "stream_gui",
     "first_chunk",
@@ -100,6 +101,12 @@ def table(results: dict[str, Any]) -> str:
                 memory["one_reply"]["rss_mib"],
                 100,
             )
+    row(
+        "window 3 s after a reply from the built-in engine (MiB RSS; child apart)",
+        "< 100",
+        get("memory_reply", "results", "plain", "rss_3s_after_reply_mib"),
+        100,
+    )
     for size in ("100KB", "1MB", "4MB"):
         row(
             f"provider-only stream {size}: longest loop stall, CPU (ms)",
