@@ -9,6 +9,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 # Headless machines have no keyring backend; tests use an in-memory one or none.
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+# The tests read English: the language is pinned over the setting and the locale
+# (child processes inherit it). Russian tests switch with the `russian` fixture.
+os.environ["DESKCHAT_LANGUAGE"] = "en"
 
 import aiohttp  # noqa: E402
 import pytest  # noqa: E402
@@ -28,6 +31,16 @@ def _isolated_data_dir(tmp_path, monkeypatch):
     monkeypatch.setattr("deskchat.library.paths._home", lambda: tmp_path / "home")
     for name in ("DESKCHAT_BASE_URL", "DESKCHAT_PROXY", "DESKCHAT_MODEL", "DESKCHAT_PROVIDER"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def russian():
+    """Strings in Russian for the test, English again after it."""
+    from deskchat import i18n
+
+    i18n.use("ru")
+    yield
+    i18n.use("en")
 
 
 @pytest.fixture

@@ -146,6 +146,10 @@ _ABOVE_THE_BOTTOM = {
         ("deskchat.gguf", {*_ABOVE_THE_BOTTOM, "deskchat.paths"}),
         ("deskchat.paths", {*_ABOVE_THE_BOTTOM, "deskchat.gguf", "deskchat.errors"}),
         ("deskchat.errors", {*_ABOVE_THE_BOTTOM, "deskchat.gguf", "deskchat.paths"}),
+        (
+            "deskchat.i18n",
+            {*_ABOVE_THE_BOTTOM, "deskchat.gguf", "deskchat.paths", "deskchat.errors"},
+        ),
     ],
 )
 def test_each_floor_imports_only_downward(package: str, forbidden: set[str]) -> None:
@@ -165,6 +169,7 @@ def test_each_floor_imports_only_downward(package: str, forbidden: set[str]) -> 
         "deskchat.store",
         "deskchat.errors",
         "deskchat.gguf",
+        "deskchat.i18n",
         "deskchat.paths",
     ],
 )

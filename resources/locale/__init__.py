@@ -1,0 +1,1 @@
+"""The translation catalogues: ``<language>.po`` (edited) and ``<language>.mo`` (compiled)."""
