@@ -127,6 +127,8 @@ class SettingsDialog(QDialog):
         # (lowercase: header names ignore case).
         self._hidden: dict[str, str] = {}
         self._marked: set[str] = set()
+        # The names of the headers the keyring holds once saved (noted in the settings).
+        self._keyring_headers: tuple[str, ...] = ()
         self.system_prompt_edit = QPlainTextEdit()
         self.system_prompt_edit.setPlaceholderText("Instructions sent before every conversation")
         self.system_prompt_edit.setFixedHeight(80)
@@ -353,6 +355,7 @@ class SettingsDialog(QDialog):
         s.base_url = self.base_url_edit.text().strip()
         s.proxy = kept.proxy
         s.extra_headers = plain
+        s.keyring_headers = self._keyring_headers
         s.system_prompt = self.system_prompt_edit.toPlainText().strip()
         s.temperature = round(self.temperature_box.value(), 2)
         s.font_size = self.font_size_box.value()
@@ -413,12 +416,15 @@ class SettingsDialog(QDialog):
         except provider.KeyringUnavailableError:
             # As for the key: no keyring is no error, the note says how long they last.
             plain = provider.save_extra_headers(headers, marked=marked, session_only=True)
+            self._keyring_headers = ()
             secret = len(plain) < len(headers)
             self.headers_note.setVisible(secret)
             return plain, NO_KEYRING_HEADERS if secret else None
         except provider.SecretStoreError as exc:
             show_error(problem, exc, doing="store the secret headers")
             return None, None
+        # Noted in the settings, so that no start reads the keyring for nothing.
+        self._keyring_headers = tuple(name for name in headers if name not in plain)
         self.headers_note.hide()
         return plain, None
 

@@ -299,12 +299,18 @@ def save_extra_headers(
     return plain
 
 
-def load_secret_headers() -> dict[str, str]:
+def load_secret_headers(*, session_only: bool = False) -> dict[str, str]:
     """The secret extra headers from the keyring (or this session); {} when none or unreadable.
 
     Never raises: a missing or locked keyring gives {} like an empty one.
+
+    Args:
+        session_only: read only those kept for this session, without touching the
+            keyring (its backend's discovery imports ~12 MB of modules): for callers
+            that know the keyring holds none.
     """
-    payload = _from_keyring(HEADERS_ID) or _session_keys.get(HEADERS_ID)
+    payload = None if session_only else _from_keyring(HEADERS_ID)
+    payload = payload or _session_keys.get(HEADERS_ID)
     if not payload:
         return {}
     try:

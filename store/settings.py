@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, urlsplit, urlunsplit
@@ -78,6 +79,9 @@ class Settings:
         "engine_idle_minutes": 10,
     }
 
+    RECORDS = ("keyring_headers",)
+    """What DeskChat notes for itself in the file: not settings (not in :meth:`as_dict`)."""
+
     def __init__(self, path: str | Path | None = None, data: dict[str, Any] | None = None) -> None:
         self.path = Path(path) if path is not None else settings_path()
         self._data: dict[str, Any] = dict(data or {})
@@ -90,6 +94,8 @@ class Settings:
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
+            # Nothing was ever saved, so no extra header can be in the keyring either.
+            self.keyring_headers = ()
             return self
         except OSError as exc:
             log.warning("cannot read %s: %s", self.path, exc)
@@ -136,7 +142,8 @@ class Settings:
     @property
     def extra(self) -> dict[str, Any]:
         """Keys in the file this version does not know (kept on save)."""
-        return {k: v for k, v in self._data.items() if k not in self.DEFAULTS}
+        known = (*self.DEFAULTS, *self.RECORDS)
+        return {k: v for k, v in self._data.items() if k not in known}
 
     # -- typed accessors ------------------------------------------------------
 
@@ -199,6 +206,24 @@ class Settings:
     @extra_headers.setter
     def extra_headers(self, value: dict[str, str]) -> None:
         self._data["extra_headers"] = {str(k): str(v) for k, v in value.items()}
+
+    @property
+    def keyring_headers(self) -> tuple[str, ...] | None:
+        """The names of the extra headers kept in the keyring (never their values).
+
+        ``()`` says the keyring holds none, so it need not be asked (reading it
+        loads its backend, about 12 MB); None that it is not known: settings
+        written before DeskChat noted them (the keyring is asked once), or
+        made without a file. A record, not a setting (see :data:`RECORDS`).
+        """
+        value = self._data.get("keyring_headers")
+        if not isinstance(value, list):
+            return None
+        return tuple(str(name) for name in value)
+
+    @keyring_headers.setter
+    def keyring_headers(self, value: Sequence[str] | None) -> None:
+        self._data["keyring_headers"] = None if value is None else [str(n) for n in value]
 
     @property
     def system_prompt(self) -> str:

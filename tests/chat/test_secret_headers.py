@@ -13,9 +13,11 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
 import pytest
 from keyring.backends import fail
 
+from deskchat.chat.auto import LOCAL
 from deskchat.chat.connection import Connection
 from deskchat.chat.options import Options
 from deskchat.provider import TextDelta, secrets, stream_events
@@ -24,6 +26,7 @@ from tests.fakes.keyrings import MemoryKeyring, isolated_secrets, use_memory_key
 from tests.fakes.openai_server import FakeOpenAI, chunk, sse, stream_reply
 from tests.fakes.raw_http import RawRequest, raw_server
 from tests.fakes.scripted import serving
+from tests.fakes.tiny_gguf import write_tiny_model
 
 HELLO = [{"role": "user", "content": "hi"}]
 OLD_KEY = "k-old-DO-NOT-KEEP-4711"
@@ -158,3 +161,120 @@ async def test_a_fallback_gets_no_secret_headers(tmp_path: Path, memory: MemoryK
         await connection.aclose()
     assert main.extra_headers == {"X-Api-Key": "k-24"}  # type: ignore[attr-defined]
     assert "X-Api-Key" not in getattr(other, "extra_headers", {})
+
+
+class WatchedKeyring(MemoryKeyring):
+    """A keyring that counts how often it is read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.reads += 1
+        return super().get_password(service, username)
+
+
+@pytest.fixture
+def watched() -> WatchedKeyring:
+    backend = WatchedKeyring()
+    keyring.set_keyring(backend)
+    return backend
+
+
+def _server_settings(path: Path) -> Settings:
+    settings = Settings.load(path)
+    settings.provider = "ollama"
+    settings.extra_headers = {"X-Title": "DeskChat"}
+    return settings
+
+
+async def test_a_fresh_data_folder_builds_providers_without_reading_the_keyring(
+    tmp_path: Path, watched: WatchedKeyring
+) -> None:
+    # Something in the keyring the settings know nothing of (another data folder's).
+    watched.store[("deskchat", secrets.HEADERS_ID)] = json.dumps({"X-Api-Key": "k-other-30"})
+    settings = _server_settings(tmp_path / "settings.json")
+    connection = Connection(Options(data_dir=str(tmp_path)), settings)
+    try:
+        chat = connection.provider_for(settings)
+    finally:
+        await connection.aclose()
+    assert watched.reads == 0
+    assert chat.extra_headers == {"X-Title": "DeskChat"}  # type: ignore[attr-defined]
+
+
+async def test_headers_kept_for_this_session_still_come_without_the_keyring(
+    tmp_path: Path, watched: WatchedKeyring
+) -> None:
+    secrets.save_extra_headers({"X-Api-Key": "k-session-31"}, session_only=True)
+    settings = _server_settings(tmp_path / "settings.json")
+    connection = Connection(Options(data_dir=str(tmp_path)), settings)
+    try:
+        chat = connection.provider_for(settings)
+    finally:
+        await connection.aclose()
+    assert watched.reads == 0
+    assert chat.extra_headers == {"X-Title": "DeskChat", "X-Api-Key": "k-session-31"}  # type: ignore[attr-defined]
+
+
+async def test_headers_the_settings_name_are_read_from_the_keyring(
+    tmp_path: Path, watched: WatchedKeyring
+) -> None:
+    secrets.save_extra_headers({"X-Api-Key": "k-noted-32"})
+    settings = _server_settings(tmp_path / "settings.json")
+    settings.keyring_headers = ("X-Api-Key",)
+    connection = Connection(Options(data_dir=str(tmp_path)), settings)
+    try:
+        chat = connection.provider_for(settings)
+    finally:
+        await connection.aclose()
+    assert watched.reads == 1
+    assert chat.extra_headers["X-Api-Key"] == "k-noted-32"  # type: ignore[attr-defined]
+
+
+async def test_settings_from_before_the_record_ask_the_keyring_once_and_note_the_names(
+    tmp_path: Path, watched: WatchedKeyring
+) -> None:
+    secrets.save_extra_headers({"X-Api-Key": "k-older-33"})
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"provider": "ollama"}), encoding="utf-8")
+    settings = Settings.load(path)
+    assert settings.keyring_headers is None
+    connection = Connection(Options(data_dir=str(tmp_path)), settings)
+    try:
+        chat = connection.provider_for(settings)
+    finally:
+        await connection.aclose()
+    assert chat.extra_headers == {"X-Api-Key": "k-older-33"}  # type: ignore[attr-defined]
+    assert json.loads(path.read_text(encoding="utf-8"))["keyring_headers"] == ["X-Api-Key"]
+    assert Settings.load(path).keyring_headers == ("X-Api-Key",)
+
+
+async def test_the_built_in_engine_is_built_without_reading_the_keyring(
+    tmp_path: Path, watched: WatchedKeyring
+) -> None:
+    secrets.save_extra_headers({"X-Api-Key": "k-engine-34"})
+    model = tmp_path / "tiny.gguf"
+    write_tiny_model(model)
+    settings = Settings(tmp_path / "settings.json")  # not known: the keyring could hold some
+    connection = Connection(Options(data_dir=str(tmp_path)), settings)
+    try:
+        built = connection.build_model(str(model))
+    finally:
+        await connection.aclose()
+    assert built.provider_id == LOCAL
+    assert watched.reads == 0
+
+
+async def test_moved_headers_are_noted_in_the_settings(
+    tmp_path: Path, memory: MemoryKeyring
+) -> None:
+    path = tmp_path / "settings.json"
+    settings = old_settings(path)
+    connection = Connection(Options(data_dir=str(tmp_path)), settings)
+    try:
+        connection.provider_for(settings)
+    finally:
+        await connection.aclose()
+    assert json.loads(path.read_text(encoding="utf-8"))["keyring_headers"] == ["X-Api-Key"]

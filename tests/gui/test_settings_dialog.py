@@ -522,3 +522,36 @@ def test_a_keyring_that_refuses_the_headers_keeps_the_dialog_open(qtbot, tmp_pat
         dialog.close()
     finally:
         keyring.set_keyring(previous)
+
+
+def test_the_settings_note_which_headers_the_keyring_holds(
+    qtbot, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    path = tmp_path / "settings.json"
+    dialog = SettingsDialog(Settings.load(path))
+    qtbot.addWidget(dialog)
+    dialog.open()
+    dialog.headers_edit.setPlainText(f"X-Api-Key: {HEADER_SECRET}\nX-Title: DeskChat")
+    save(dialog)
+    # Noted by name only, so that a start reads the keyring only when it holds some.
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert saved["keyring_headers"] == ["X-Api-Key"]
+    dialog.open()
+    dialog.headers_edit.setPlainText("X-Title: DeskChat")
+    save(dialog)
+    assert json.loads(path.read_text(encoding="utf-8"))["keyring_headers"] == []
+    assert ("deskchat", HEADERS_ID) not in memory_keyring.passwords
+
+
+def test_headers_kept_for_this_session_are_not_noted_as_in_the_keyring(
+    qtbot, tmp_path: Path
+) -> None:
+    assert not provider.keyring_available()
+    path = tmp_path / "settings.json"
+    dialog = SettingsDialog(Settings.load(path))
+    qtbot.addWidget(dialog)
+    dialog.open()
+    dialog.headers_edit.setPlainText(f"X-Api-Key: {HEADER_SECRET}")
+    save(dialog)
+    assert json.loads(path.read_text(encoding="utf-8"))["keyring_headers"] == []
+    assert provider.load_secret_headers(session_only=True) == {"X-Api-Key": HEADER_SECRET}

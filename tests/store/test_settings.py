@@ -217,3 +217,21 @@ def test_engine_settings_refuse_and_ignore_bad_values(tmp_path: Path) -> None:
     )
     s = Settings.load(path)
     assert (s.engine_context, s.engine_gpu_layers, s.engine_idle_minutes) == (0, "auto", 10)
+
+
+def test_the_names_of_the_keyring_headers_are_a_record_not_a_setting(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    fresh = Settings.load(path)
+    # No file was ever written, so the keyring holds no extra header for it.
+    assert fresh.keyring_headers == ()
+    fresh.keyring_headers = ["X-Api-Key", "X-Org"]
+    fresh.save()
+    again = Settings.load(path)
+    assert again.keyring_headers == ("X-Api-Key", "X-Org")
+    assert "keyring_headers" not in again.as_dict()
+    assert again.extra == {}
+    # A file written before the names were noted: not known, the keyring must be asked.
+    path.write_text(json.dumps({"theme": "dark"}))
+    assert Settings.load(path).keyring_headers is None
+    path.write_text(json.dumps({"keyring_headers": "X-Api-Key"}))
+    assert Settings.load(path).keyring_headers is None
