@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--llama-worker"]:
-    # Keep in step with deskchat.provider.llama_worker.FROZEN_FLAG.
+    # Keep in step with deskchat.provider.llama_protocol.FROZEN_FLAG.
     from deskchat.provider.llama_worker import main as llama_worker
 
     sys.exit(llama_worker())

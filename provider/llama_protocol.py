@@ -25,6 +25,8 @@ from typing import Any, ClassVar, Literal, TypeAlias
 from .errors import ProtocolError
 
 __all__ = [
+    "FROZEN_FLAG",
+    "SAMPLING_PARAMS",
     "Cancel",
     "Cancelled",
     "Chat",
@@ -47,6 +49,33 @@ __all__ = [
     "decode",
     "encode",
 ]
+
+FROZEN_FLAG = "--llama-worker"
+"""The hidden argument that makes a frozen DeskChat executable run the child."""
+
+SAMPLING_PARAMS = frozenset(
+    {
+        "temperature",
+        "top_p",
+        "top_k",
+        "min_p",
+        "typical_p",
+        "max_tokens",
+        "seed",
+        "stop",
+        "repeat_penalty",
+        "presence_penalty",
+        "frequency_penalty",
+        "logit_bias",
+        "mirostat_mode",
+        "mirostat_tau",
+        "mirostat_eta",
+    }
+)
+"""``Chat.params`` the child passes to ``Llama.create_chat_completion``.
+
+Both live here, not in the child's module, so that the window never imports
+:mod:`~deskchat.provider.llama_worker` (ctypes and its own code, ~0.6 MB)."""
 
 FailureKind: TypeAlias = Literal["missing", "load", "generate", "request"]
 """What failed: llama-cpp-python cannot be imported, a model did not load, a

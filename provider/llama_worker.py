@@ -30,6 +30,8 @@ from typing import IO, Any
 
 from .errors import ProtocolError
 from .llama_protocol import (
+    FROZEN_FLAG,
+    SAMPLING_PARAMS,
     Cancel,
     Cancelled,
     Chat,
@@ -54,29 +56,6 @@ __all__ = ["FROZEN_FLAG", "SAMPLING_PARAMS", "Worker", "main"]
 
 log = logging.getLogger("deskchat.llama_worker")
 
-FROZEN_FLAG = "--llama-worker"
-"""The hidden argument that makes a frozen DeskChat executable run this child."""
-
-SAMPLING_PARAMS = frozenset(
-    {
-        "temperature",
-        "top_p",
-        "top_k",
-        "min_p",
-        "typical_p",
-        "max_tokens",
-        "seed",
-        "stop",
-        "repeat_penalty",
-        "presence_penalty",
-        "frequency_penalty",
-        "logit_bias",
-        "mirostat_mode",
-        "mirostat_tau",
-        "mirostat_eta",
-    }
-)
-"""``Chat.params`` the child passes to ``Llama.create_chat_completion``."""
 
 DELTA_INTERVAL = 0.008
 """Seconds between two Delta lines, at most: half a frame at 60 Hz."""

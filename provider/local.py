@@ -44,6 +44,8 @@ from .errors import (
 )
 from .events import Event, FinishEvent, LoadProgress, UsageEvent
 from .llama_protocol import (
+    FROZEN_FLAG,
+    SAMPLING_PARAMS,
     Cancel,
     Cancelled,
     Chat,
@@ -71,7 +73,6 @@ from .llama_sizing import (
     physical_cores,
     read_memory,
 )
-from .llama_worker import FROZEN_FLAG, SAMPLING_PARAMS
 from .reasoning import ReasoningSplitter
 
 __all__ = [
