@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TypeAlias
 
 from deskchat.errors import DeskChatError
+from deskchat.i18n import _
 
 __all__ = [
     "FILE_TYPES",
@@ -283,17 +284,23 @@ def _read_cached(path: str, size: int, _mtime_ns: int) -> GGUFInfo:
     with open(path, "rb") as file:
         # A prefix of the magic (an empty file above all) is a download cut short.
         if not MAGIC.startswith(file.read(4)):
-            raise NotGGUFError(f"{name} is not a GGUF model (it does not start with 'GGUF').")
+            raise NotGGUFError(
+                _("{name} is not a GGUF model (it does not start with 'GGUF').").format(name=name)
+            )
         if size < _PREAMBLE:
             raise GGUFError(
-                f"The GGUF header of {name} is cut short: the file is only {size} bytes long."
+                _(
+                    "The GGUF header of {name} is cut short: the file is only {size} bytes long."
+                ).format(name=name, size=size)
             )
         with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
             try:
                 return _Parser(memoryview(data)).parse(size)
             except (struct.error, IndexError, ValueError, OverflowError) as exc:
                 raise GGUFError(
-                    f"The GGUF header of {name} is damaged or cut short ({exc})."
+                    _("The GGUF header of {name} is damaged or cut short ({exc}).").format(
+                        name=name, exc=exc
+                    )
                 ) from None
 
 
@@ -313,7 +320,7 @@ class _Parser:
                 self.order = ">"
                 (version,) = struct.unpack_from(">I", self.data, self.pos)
             if version not in (1, 2, 3):
-                raise ValueError(f"unknown GGUF version {version}")
+                raise ValueError(_("unknown GGUF version {version}").format(version=version))
             self.pos += 4
             if version == 1:
                 self.count = "I"
@@ -321,14 +328,16 @@ class _Parser:
             kv_count = self._unsigned()
             if kv_count * _MIN_KV + tensor_count * _MIN_TENSOR > len(self.data):
                 raise ValueError(
-                    f"the header claims {kv_count} keys and {tensor_count} tensors, "
-                    f"more than {size} bytes hold"
+                    _(
+                        "the header claims {kv_count} keys and {tensor_count} tensors, more than "
+                        "{size} bytes hold"
+                    ).format(kv_count=kv_count, tensor_count=tensor_count, size=size)
                 )
             metadata: dict[str, Value] = {}
-            for _ in range(kv_count):
+            for _i in range(kv_count):
                 key = self._string()
                 metadata[key] = self._value(self._u32())
-            parameters = sum(self._tensor_elements() for _ in range(tensor_count))
+            parameters = sum(self._tensor_elements() for _i in range(tensor_count))
         finally:
             self.data.release()
         return GGUFInfo(version, metadata, tensor_count, parameters, size)
@@ -348,7 +357,7 @@ class _Parser:
         length = self._unsigned()
         end = self.pos + length
         if end > len(self.data):
-            raise ValueError("a string runs past the end of the file")
+            raise ValueError(_("a string runs past the end of the file"))
         text = bytes(self.data[self.pos : end]).decode("utf-8", errors="replace")
         self.pos = end
         return text
@@ -360,7 +369,7 @@ class _Parser:
             return self._array()
         fmt = _FIXED.get(kind)
         if fmt is None:
-            raise ValueError(f"unknown value type {kind}")
+            raise ValueError(_("unknown value type {kind}").format(kind=kind))
         return self._unpack(fmt)[0]
 
     def _array(self) -> Value:
@@ -373,29 +382,29 @@ class _Parser:
                 return self._unpack(f"{length}{fmt}")
             self.pos += width * length
             if self.pos > len(self.data):
-                raise ValueError("an array runs past the end of the file")
+                raise ValueError(_("an array runs past the end of the file"))
         elif item_type == _STRING:
             self._skip_strings(length)
         else:  # nested arrays: rare, walked item by item
-            for _ in range(length):
+            for _i in range(length):
                 self._value(item_type)
         return GGUFArray(item_type, length)
 
     def _skip_strings(self, length: int) -> None:
         data, pos, order, count = self.data, self.pos, self.order + self.count, self.count
         width = 4 if count == "I" else 8
-        for _ in range(length):
+        for _i in range(length):
             (size,) = struct.unpack_from(order, data, pos)
             pos += width + size
         if pos > len(data):
-            raise ValueError("a string array runs past the end of the file")
+            raise ValueError(_("a string array runs past the end of the file"))
         self.pos = pos
 
     def _tensor_elements(self) -> int:
         self._string()  # the tensor's name
         n_dims = self._u32()
         if n_dims > 8:
-            raise ValueError(f"a tensor with {n_dims} dimensions")
+            raise ValueError(_("a tensor with {n_dims} dimensions").format(n_dims=n_dims))
         dims = self._unpack(f"{n_dims}{self.count}")
         self.pos += 4 + 8  # its type and its offset in the data section
         return prod(int(d) for d in dims)

@@ -6,6 +6,8 @@ import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
+from deskchat.i18n import _
+
 from .errors import ConfigurationError
 from .events import Event, ReasoningDelta, TextDelta
 from .text import SurrogateJoiner
@@ -109,7 +111,7 @@ def format_prompt(messages: Sequence[Message]) -> str:
     ``Role: content`` line each, then ``Assistant:`` to ask for the reply.
     """
     if not messages:
-        raise ConfigurationError("There is no message to send.")
+        raise ConfigurationError(_("There is no message to send."))
     if len(messages) == 1:
         return messages[0]["content"]
     lines = [f"{m['role'].capitalize()}: {m['content']}" for m in messages]

@@ -15,6 +15,8 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from deskchat.i18n import _
+
 from . import errors
 from .base import Message, format_prompt
 from .errors import LineTooLongError, clip, quoted, said
@@ -87,8 +89,10 @@ class ChatgptFreeReplyParser:
         chunks.extend(self._final_json())
         if not chunks and not self.text_seen:
             raise errors.EmptyReplyError(
-                f"{self.host} ended the reply without any text. Try again; if it keeps "
-                "happening, the prompt may be too long for the model."
+                _(
+                    "{host} ended the reply without any text. Try again; if it keeps "
+                    "happening, the prompt may be too long for the model."
+                ).format(host=self.host)
             )
         return chunks
 
@@ -133,9 +137,11 @@ class ChatgptFreeReplyParser:
             # The kept lines are one JSON answer: as limited as one line.
             self._kept.clear()
             raise LineTooLongError(
-                f"{self.host} sent an answer of more than {MAX_LINE // (1024 * 1024)} MiB of "
-                "text, far more than any reply needs, so the reply was stopped; the text "
-                "received so far is kept."
+                _(
+                    "{host} sent an answer of more than {value} MiB of text, far more than "
+                    "any reply needs, so the reply was stopped; the text received so far is "
+                    "kept."
+                ).format(host=self.host, value=MAX_LINE // (1024 * 1024))
             )
         self._kept.append(line)
         return None
@@ -148,7 +154,9 @@ class ChatgptFreeReplyParser:
             chunk = json.loads(payload)
         except ValueError:
             raise errors.ProtocolError(
-                f"{self.host} sent a piece of the reply that is not valid JSON: {quoted(payload)}"
+                _("{host} sent a piece of the reply that is not valid JSON: {quoted}").format(
+                    host=self.host, quoted=quoted(payload)
+                )
             ) from None
         if not isinstance(chunk, dict):
             return None
@@ -169,17 +177,23 @@ class ChatgptFreeReplyParser:
         except ValueError:
             if "<html" in body.lower() or "<!doctype" in body.lower():
                 raise errors.ProtocolError(
-                    f"{self.host} answered with a web page instead of a reply; "
-                    "the site may have changed or be down."
+                    _(
+                        "{host} answered with a web page instead of a reply; the site may have "
+                        "changed or be down."
+                    ).format(host=self.host)
                 ) from None
             raise errors.ProtocolError(
-                f"{self.host} sent an answer DeskChat cannot read: {quoted(body)}"
+                _("{host} sent an answer DeskChat cannot read: {quoted}").format(
+                    host=self.host, quoted=quoted(body)
+                )
             ) from None
         if answer in (-1, 0) and not isinstance(answer, bool):
             if self.text_seen:
                 raise errors.StaleNonceError(
-                    f"{self.host} refused its security token (nonce) in the middle of the "
-                    "reply; the text so far is kept. Send the message again."
+                    _(
+                        "{host} refused its security token (nonce) in the middle of the reply; "
+                        "the text so far is kept. Send the message again."
+                    ).format(host=self.host)
                 )
             raise errors.StaleNonceError(_refused_message(self.host))
         if not isinstance(answer, dict):
@@ -206,16 +220,24 @@ def _raise_if_error(
     if obj.get("tokenLimitReached"):
         detail = f" ({_clip(message)})" if message else ""
         raise errors.ServiceError(
-            f"{host} says the free usage limit has been reached{detail}; "
-            "try again later or use another provider."
+            _(
+                "{host} says the free usage limit has been reached{detail}; try again "
+                "later or use another provider."
+            ).format(host=host, detail=detail)
         )
     if message is None:
         return
     if stale_ok and _EXPIRED.search(message):
         raise errors.StaleNonceError(
-            f"{host} said its security token (nonce) is no longer valid: {said(message, 200)}"
+            _("{host} said its security token (nonce) is no longer valid: {said}").format(
+                host=host, said=said(message, 200)
+            )
         )
-    raise errors.ServiceError(f"{host} said: {said(message or 'an error, without details', 200)}")
+    raise errors.ServiceError(
+        _("{host} said: {said}").format(
+            host=host, said=said(message or _("an error, without details"), 200)
+        )
+    )
 
 
 def _error_message(obj: dict[str, Any], *, nested: bool) -> str | None:
@@ -352,14 +374,19 @@ class ChatgptFree:
         if post_id is None or nonce is None:
             if _CHALLENGE.search(body):
                 raise errors.CloudflareChallengeError(
-                    f"{self.host} is behind a Cloudflare challenge that DeskChat cannot pass; "
-                    "set a proxy or another base URL.",
+                    _(
+                        "{host} is behind a Cloudflare challenge that DeskChat cannot pass; set "
+                        "a proxy or another base URL."
+                    ).format(host=self.host),
                     status_code=response.status,
                     body=body,
                 )
             raise errors.WidgetNotFoundError(
-                f"{self.host} has no chat widget on its home page (no post id or nonce), so "
-                "there is nothing to talk to. The site may have changed; try another base URL."
+                _(
+                    "{host} has no chat widget on its home page (no post id or nonce), so "
+                    "there is nothing to talk to. The site may have changed; try another "
+                    "base URL."
+                ).format(host=self.host)
             )
         self._post_id = post_id.group(1)
         self._nonce = nonce.group(1)
@@ -430,14 +457,16 @@ async def _read_page(response: aiohttp.ClientResponse, idle: float) -> str:
 
 
 def _refused_message(host: str) -> str:
-    return f"{host} refused its security token (nonce); load the page again for a fresh one."
+    return _(
+        "{host} refused its security token (nonce); load the page again for a fresh one."
+    ).format(host=host)
 
 
 def _stale_message(host: str) -> str:
-    return (
-        f"{host} refused its own security token (nonce) even after the page was loaded "
-        "again; the site may be blocking automated use. Try again later."
-    )
+    return _(
+        "{host} refused its own security token (nonce) even after the page was "
+        "loaded again; the site may be blocking automated use. Try again later."
+    ).format(host=host)
 
 
 def _is_stale_nonce_body(body: str) -> bool:

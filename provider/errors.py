@@ -52,6 +52,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from deskchat.errors import DeskChatError
+from deskchat.i18n import _
 
 if TYPE_CHECKING:
     from .llama_sizing import MemoryEstimate, MemoryReading
@@ -136,7 +137,11 @@ class UnknownModelError(ConfigurationError):
 
     def __init__(self, provider: str, model: str, available: list[str]) -> None:
         listing = ", ".join(available) if available else "none"
-        super().__init__(f"{provider} has no model named {model!r}. Available models: {listing}.")
+        super().__init__(
+            _("{provider} has no model named {model!r}. Available models: {listing}.").format(
+                provider=provider, model=model, listing=listing
+            )
+        )
         self.model = model
         self.available = list(available)
 
@@ -168,8 +173,10 @@ class IdleTimeoutError(APIConnectionError):
 
     def __init__(self, host: str, seconds: float) -> None:
         super().__init__(
-            f"{host} sent nothing for {seconds:g} seconds, so the reply was stopped. "
-            "The server may be overloaded; try again."
+            _(
+                "{host} sent nothing for {seconds:g} seconds, so the reply was stopped. "
+                "The server may be overloaded; try again."
+            ).format(host=host, seconds=seconds)
         )
         self.seconds = seconds
 

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from yarl import URL
 
+from deskchat.i18n import _
+
 from . import errors
 from .errors import clip
 from .secrets import redact
@@ -181,23 +183,31 @@ def check_address(url: str) -> None:
     if typo := _SCHEME_TYPO.match(url):
         fixed = f"{typo.group(1).lower()}://{url[typo.end() :]}"
         raise errors.ConfigurationError(
-            f"The address {shown} looks mistyped; write it as {clip(redact(fixed), 80)}."
+            _("The address {shown} looks mistyped; write it as {clip}.").format(
+                shown=shown, clip=clip(redact(fixed), 80)
+            )
         )
     if "://" not in url:
         raise errors.ConfigurationError(
-            f"The address {shown} has no http:// or https:// in front; write it as "
-            f"https://{shown} (or http:// for a server on your own network)."
+            _(
+                "The address {shown} has no http:// or https:// in front; write it as "
+                "https://{shown} (or http:// for a server on your own network)."
+            ).format(shown=shown)
         )
     if parsed is None:
         raise errors.ConfigurationError(
-            f"The address {shown} is not a valid address; check the base URL."
+            _("The address {shown} is not a valid address; check the base URL.").format(shown=shown)
         )
     if parsed.scheme not in ("http", "https"):
         raise errors.ConfigurationError(
-            f"DeskChat talks to servers over http:// or https:// only, and "
-            f"{clip(parsed.scheme, 20)}:// is neither; check the base URL."
+            _(
+                "DeskChat talks to servers over http:// or https:// only, and {clip}:// "
+                "is neither; check the base URL."
+            ).format(clip=clip(parsed.scheme, 20))
         )
-    raise errors.ConfigurationError(f"The address {shown} names no server; check the base URL.")
+    raise errors.ConfigurationError(
+        _("The address {shown} names no server; check the base URL.").format(shown=shown)
+    )
 
 
 @asynccontextmanager
@@ -244,7 +254,9 @@ async def open_request(
             redirects += 1
             if redirects > MAX_REDIRECTS:
                 raise errors.APIConnectionError(
-                    f"{host} redirected too many times (a redirect loop); check the base URL."
+                    _(
+                        "{host} redirected too many times (a redirect loop); check the base URL."
+                    ).format(host=host)
                 )
         except BaseException:
             response.close()
@@ -283,16 +295,20 @@ def _redirect_target(host: str, current: URL, location: str) -> URL:
         target = URL(location)
         if target.scheme and target.scheme not in ("http", "https"):
             raise errors.RefusedRedirectError(
-                f"{host} redirected to a {clip(target.scheme, 20)}: address, which DeskChat "
-                "never follows (only http: and https:); check the base URL."
+                _(
+                    "{host} redirected to a {clip}: address, which DeskChat never follows "
+                    "(only http: and https:); check the base URL."
+                ).format(host=host, clip=clip(target.scheme, 20))
             )
         if not target.absolute or (target.scheme == current.scheme and not target.host):
             target = current.join(target)
         target.origin()  # a URL without a usable origin raises here
     except (ValueError, TypeError):
         raise errors.RefusedRedirectError(
-            f"{host} sent a redirect to something that is not an address, so DeskChat "
-            "stopped there; check the base URL."
+            _(
+                "{host} sent a redirect to something that is not an address, so DeskChat "
+                "stopped there; check the base URL."
+            ).format(host=host)
         ) from None
     return target
 
@@ -313,22 +329,30 @@ async def _send(
         return await session.request(method, url, proxy=proxy, allow_redirects=False, **kwargs)
     except aiohttp.InvalidURL as exc:
         raise errors.ConfigurationError(
-            f"{redact_url(str(exc.url))} is not a valid address; check the base URL."
+            _("{redact_url} is not a valid address; check the base URL.").format(
+                redact_url=redact_url(str(exc.url))
+            )
         ) from exc
     except aiohttp.ClientProxyConnectionError as exc:
         raise errors.APIConnectionError(
-            f"Could not connect through the proxy {redact_url(proxy or '')}; "
-            "check the proxy address."
+            _("Could not connect through the proxy {redact_url}; check the proxy address.").format(
+                redact_url=redact_url(proxy or "")
+            )
         ) from exc
     except aiohttp.ClientConnectorDNSError as exc:
         raise errors.APIConnectionError(
-            f"Could not find the server {host}; check the address and your internet connection."
+            _(
+                "Could not find the server {host}; check the address and your internet connection."
+            ).format(host=host)
         ) from exc
     except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
         raise errors.APIConnectionError(_tls_message(host, exc)) from exc
     except aiohttp.ClientConnectorError as exc:
         raise errors.APIConnectionError(
-            f"Could not connect to {host}; the server may be down, or the address or port is wrong."
+            _(
+                "Could not connect to {host}; the server may be down, or the address or "
+                "port is wrong."
+            ).format(host=host)
         ) from exc
     except aiohttp.SocketTimeoutError as exc:
         # Connected, but the server sent no headers within the idle limit: the
@@ -336,7 +360,9 @@ async def _send(
         raise errors.IdleTimeoutError(host, idle) from exc
     except (TimeoutError, aiohttp.ConnectionTimeoutError) as exc:
         raise errors.ConnectTimeoutError(
-            f"{host} did not answer in time; check your connection or try again later."
+            _("{host} did not answer in time; check your connection or try again later.").format(
+                host=host
+            )
         ) from exc
     except aiohttp.ClientResponseError as exc:
         raise _malformed_answer(host, exc) from exc
@@ -345,7 +371,7 @@ async def _send(
         # library classes, so it goes to the log only.
         log.debug("request to %s failed: %r", host, exc)
         raise errors.APIConnectionError(
-            f"The connection to {host} failed before it answered; try again."
+            _("The connection to {host} failed before it answered; try again.").format(host=host)
         ) from exc
 
 
@@ -365,26 +391,26 @@ def _malformed_answer(host: str, exc: BaseException) -> errors.MalformedResponse
     ):
         cause = cause.__cause__ or cause.__context__
     if isinstance(cause, http_exceptions.ContentEncodingError):
-        why = (
-            "compressed its answer in a way DeskChat did not ask for and cannot read; "
-            "check the server, or a proxy between"
+        why = _(
+            "{host} compressed its answer in a way DeskChat did not ask for and cannot "
+            "read; check the server, or a proxy between."
         )
     elif isinstance(cause, http_exceptions.LineTooLong):
-        why = (
-            "sent a header line longer than DeskChat accepts, so its answer cannot be "
-            "read; check the base URL, or a proxy between"
+        why = _(
+            "{host} sent a header line longer than DeskChat accepts, so its answer cannot "
+            "be read; check the base URL, or a proxy between."
         )
     elif isinstance(cause, http_exceptions.BadStatusLine):
-        why = (
-            "did not answer in HTTP (its first line is no HTTP status line); check the "
-            "address and the port, and whether it should start with https://"
+        why = _(
+            "{host} did not answer in HTTP (its first line is no HTTP status line); check "
+            "the address and the port, and whether it should start with https://."
         )
     else:
-        why = (
-            "sent headers that break the rules of HTTP (too many of them, or malformed), "
-            "so its answer cannot be read; check the base URL, or a proxy between"
+        why = _(
+            "{host} sent headers that break the rules of HTTP (too many of them, or "
+            "malformed), so its answer cannot be read; check the base URL, or a proxy between."
         )
-    return errors.MalformedResponseError(f"{host} {why}.")
+    return errors.MalformedResponseError(why.format(host=host))
 
 
 class IdleWatchdog:
@@ -514,8 +540,10 @@ async def iter_chunks(
         raise _malformed_body(host, exc) from exc
     except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:
         raise errors.StreamInterruptedError(
-            f"The connection to {host} dropped in the middle of the reply; "
-            "the text received so far is kept."
+            _(
+                "The connection to {host} dropped in the middle of the reply; the text "
+                "received so far is kept."
+            ).format(host=host)
         ) from exc
 
 
@@ -533,8 +561,11 @@ def _malformed_body(host: str, exc: BaseException) -> errors.MalformedResponseEr
     # aiohttp's text quotes the bytes with a caret under them: for the log only.
     log.debug("malformed body from %s: %r", host, exc)
     return errors.MalformedResponseError(
-        f"{host} broke the rules of HTTP in the middle of the reply (its chunked framing "
-        "is malformed), so it was stopped; the text received so far is kept."
+        _(
+            "{host} broke the rules of HTTP in the middle of the reply (its chunked "
+            "framing is malformed), so it was stopped; the text received so far is "
+            "kept."
+        ).format(host=host)
     )
 
 
@@ -614,44 +645,58 @@ async def raise_for_status(
         body = await read_text(response)
     headers = response.headers
     detail = error_message_from_body(body)
-    said = f" The server said: {errors.said(detail)}" if detail else ""
+    said = _(" The server said: {said}").format(said=errors.said(detail)) if detail else ""
     if is_cloudflare_challenge(status, headers, body):
         raise errors.CloudflareChallengeError(
-            f"{what} is behind a Cloudflare challenge that DeskChat cannot pass; "
-            "set a proxy or another base URL.",
+            _(
+                "{what} is behind a Cloudflare challenge that DeskChat cannot pass; set "
+                "a proxy or another base URL."
+            ).format(what=what),
             status_code=status,
             body=body,
         )
     if status in (401, 403):
         raise errors.AuthenticationError(
-            f"{what} refused the request (HTTP {status}); check the API key or access rights."
+            _(
+                "{what} refused the request (HTTP {status}); check the API key or access rights."
+            ).format(what=what, status=status)
             + said,
             status_code=status,
             body=body,
         )
     if status == 404:
         raise errors.NotFoundError(
-            f"{what} has nothing at {redact_url(response.url)} (HTTP 404); "
-            "check the base URL and the model." + said,
+            _(
+                "{what} has nothing at {redact_url} (HTTP 404); check the base URL and the model."
+            ).format(what=what, redact_url=redact_url(response.url))
+            + said,
             status_code=status,
             body=body,
         )
     if status == 429:
         retry_after = parse_retry_after(headers.get("Retry-After"))
-        wait = f" Try again in {retry_after:.0f} seconds." if retry_after else " Wait a little."
+        wait = (
+            _(" Try again in {retry_after:.0f} seconds.").format(retry_after=retry_after)
+            if retry_after
+            else _(" Wait a little.")
+        )
         raise errors.RateLimitError(
-            f"{what} is limiting requests (HTTP 429).{wait}" + said,
+            _("{what} is limiting requests (HTTP 429).{wait}").format(what=what, wait=wait) + said,
             body=body,
             retry_after=retry_after,
         )
     if status >= 500:
         raise errors.ServerError(
-            f"{what} had an internal error (HTTP {status}); try again later." + said,
+            _("{what} had an internal error (HTTP {status}); try again later.").format(
+                what=what, status=status
+            )
+            + said,
             status_code=status,
             body=body,
         )
     raise errors.APIStatusError(
-        f"{what} rejected the request (HTTP {status})." + (said or f" {clip(body)}"),
+        _("{what} rejected the request (HTTP {status}).").format(what=what, status=status)
+        + (said or f" {clip(body)}"),
         status_code=status,
         body=body,
     )
@@ -700,19 +745,21 @@ def _tls_message(host: str, exc: aiohttp.ClientConnectorError) -> str:
     if isinstance(exc, aiohttp.ClientConnectorCertificateError) and isinstance(
         exc.certificate_error, ssl.SSLCertVerificationError
     ):
-        why = exc.certificate_error.verify_message or "it could not be verified"
-        return (
-            f"The secure connection to {host} failed because its certificate was refused "
-            f"({why}); the certificate may be wrong, or something on the network is "
-            "intercepting the connection."
-        )
+        why = exc.certificate_error.verify_message or _("it could not be verified")
+        return _(
+            "The secure connection to {host} failed because its certificate was "
+            "refused ({why}); the certificate may be wrong, or something on the "
+            "network is intercepting the connection."
+        ).format(host=host, why=why)
     cause = exc.os_error
     if isinstance(cause, ssl.SSLError) and cause.reason in _NOT_TLS:
-        return (
-            f"The secure connection to {host} failed because the server does not speak HTTPS "
-            "on that port; check whether the address should start with http:// instead."
-        )
-    return (
-        f"The secure connection to {host} failed during the handshake; the server's "
-        "certificate may be wrong, or something on the network is intercepting the connection."
-    )
+        return _(
+            "The secure connection to {host} failed because the server does not "
+            "speak HTTPS on that port; check whether the address should start with "
+            "http:// instead."
+        ).format(host=host)
+    return _(
+        "The secure connection to {host} failed during the handshake; the "
+        "server's certificate may be wrong, or something on the network is "
+        "intercepting the connection."
+    ).format(host=host)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from deskchat.gguf import GGUFError, GGUFInfo, NotGGUFError, read_gguf_info
+from deskchat.i18n import N_, _
 
 from .base import Message
 from .errors import (
@@ -216,24 +217,34 @@ class LlamaEngine:
         except TimeoutError:
             self.kill()
             raise EngineStoppedError(
-                f"The built-in engine's process did not start within {self._start_timeout:g} "
-                "seconds. Try again; the log has its output."
+                _(
+                    "The built-in engine's process did not start within {start_timeout:g} "
+                    "seconds. Try again; the log has its output."
+                ).format(start_timeout=self._start_timeout)
             ) from None
         except EngineStoppedError as exc:
             raise EngineStoppedError(
-                f"The built-in engine's process exited as it started{_exit_detail(self)}",
+                _("The built-in engine's process exited as it started{exit_detail}").format(
+                    exit_detail=_exit_detail(self)
+                ),
                 returncode=exc.returncode,
             ) from None
         finally:
             channel.close()
         if isinstance(message, Failed) and message.kind == "missing":
             raise LlamaNotInstalledError(
-                "The built-in engine needs llama-cpp-python, which is not installed: "
-                f"{INSTALL_HINT}. ({message.message})"
+                _(
+                    "The built-in engine needs llama-cpp-python, which is not installed: "
+                    "{INSTALL_HINT}. ({message})"
+                ).format(INSTALL_HINT=INSTALL_HINT, message=message.message)
             )
         if not isinstance(message, Ready):
             self.kill()
-            raise EngineStoppedError(f"The built-in engine's process failed to start: {message}.")
+            raise EngineStoppedError(
+                _("The built-in engine's process failed to start: {message}.").format(
+                    message=message
+                )
+            )
         self.ready = message
         log.info(
             "llama.cpp child ready: pid %d, llama-cpp-python %s, GPU offload %s",
@@ -308,13 +319,17 @@ class LlamaEngine:
         """The sentence for a child that ended while something waited for it."""
         if self._broken is not None:
             return EngineStoppedError(
-                "The model process sent something DeskChat does not understand and was "
-                f"stopped ({self._broken}). The next reply starts it again.",
+                _(
+                    "The model process sent something DeskChat does not understand and was "
+                    "stopped ({broken}). The next reply starts it again."
+                ).format(broken=self._broken),
                 returncode=self.returncode,
             )
         return EngineStoppedError(
-            "The model process stopped; it may have run out of memory."
-            f"{_exit_detail(self)} The reply so far is kept; the next one starts the model again.",
+            _(
+                "The model process stopped; it may have run out of memory.{exit_detail} "
+                "The reply so far is kept; the next one starts the model again."
+            ).format(exit_detail=_exit_detail(self)),
             returncode=self.returncode,
         )
 
@@ -405,10 +420,12 @@ def _exit_detail(engine: LlamaEngine) -> str:
         try:
             name = signal.Signals(-code).name
         except ValueError:
-            name = f"signal {-code}"
-        return f" (it was ended by {name})."
+            name = _("signal {n}").format(n=-code)
+        return _(" (it was ended by {name}).").format(name=name)
     last = engine.stderr_tail[-1] if engine.stderr_tail else ""
-    return f" (it exited with code {code}{': ' + last if last else ''})."
+    return _(" (it exited with code {code}{value}).").format(
+        code=code, value=": " + last if last else ""
+    )
 
 
 # -- the provider ------------------------------------------------------------
@@ -457,7 +474,8 @@ class LocalProvider:
     """
 
     name = "local"
-    display_name = "Built-in engine (llama.cpp)"
+
+    display_name = N_("Built-in engine (llama.cpp)")
 
     def __init__(
         self,
@@ -473,6 +491,7 @@ class LocalProvider:
         worker_command: Sequence[str] | None = None,
         worker_env: Mapping[str, str] | None = None,
     ) -> None:
+        self.display_name = _(self.display_name)  # marked above with N_
         self.models_dir = Path(models_dir).expanduser() if models_dir is not None else None
         self.default_model = default_model
         self.n_ctx = n_ctx
@@ -533,8 +552,10 @@ class LocalProvider:
         name = model or self.default_model
         if not name:
             raise ConfigurationError(
-                "The built-in engine needs a model file: choose one, or download one "
-                "with `deskchat pull`."
+                _(
+                    "The built-in engine needs a model file: choose one, or download one "
+                    "with `deskchat pull`."
+                )
             )
         path = Path(name).expanduser()
         if not path.is_absolute() and self.models_dir is not None:
@@ -543,7 +564,9 @@ class LocalProvider:
                 path = beside
         if not path.is_file():
             raise ModelFileNotFoundError(
-                f"There is no model file at {path}. Check the name, or download it again."
+                _("There is no model file at {path}. Check the name, or download it again.").format(
+                    path=path
+                )
             )
         return path.resolve()
 
@@ -568,16 +591,22 @@ class LocalProvider:
             info = read_gguf_info(path)
         except NotGGUFError:
             raise NotAGGUFError(
-                f"{path.name} is not a GGUF model file (it does not start with the GGUF "
-                "magic bytes); the built-in engine runs .gguf files only."
+                _(
+                    "{name} is not a GGUF model file (it does not start with the GGUF magic "
+                    "bytes); the built-in engine runs .gguf files only."
+                ).format(name=path.name)
             ) from None
         except GGUFError as exc:
             raise CorruptModelError(
-                f"{exc.text()} It may not have finished downloading. Download it again."
+                _("{text} It may not have finished downloading. Download it again.").format(
+                    text=exc.text()
+                )
             ) from None
         except OSError as exc:
             raise ModelFileNotFoundError(
-                f"The model file {path} cannot be read: {exc.strerror or exc}."
+                _("The model file {path} cannot be read: {value}.").format(
+                    path=path, value=exc.strerror or exc
+                )
             ) from None
         self._headers[key] = info
         return info
@@ -666,7 +695,7 @@ class LocalProvider:
             # Free the current model first: the memory check below then sees it free.
             await self._request(engine, Unload(engine.next_id()), Unloaded)
             self._loaded = None
-        _, asked, threads, layers = key
+        _model, asked, threads, layers = key
         if asked:
             n_ctx = fit_context(asked, info)
             if n_ctx != asked:
@@ -706,17 +735,25 @@ class LocalProvider:
                     await asyncio.sleep(0.05)
                     reason = engine.load_failure(stderr_before) or message.message
                     raise ModelLoadError(
-                        f"llama.cpp could not load {path.name}: {reason}. The file may be "
-                        "damaged, or made for a newer llama.cpp than the one installed."
+                        _(
+                            "llama.cpp could not load {name}: {reason}. The file may be "
+                            "damaged, or made for a newer llama.cpp than the one installed."
+                        ).format(name=path.name, reason=reason)
                     )
                 else:
                     finished = True
-                    raise GenerationError(f"The model process answered a load with {message}.")
+                    raise GenerationError(
+                        _("The model process answered a load with {message}.").format(
+                            message=message
+                        )
+                    )
         except EngineStoppedError as exc:
             self._forget(engine)
             raise EngineStoppedError(
-                f"The model process stopped while loading {name}; it may have run out of "
-                f"memory.{_exit_detail(engine)}",
+                _(
+                    "The model process stopped while loading {name}; it may have run out of "
+                    "memory.{exit_detail}"
+                ).format(name=name, exit_detail=_exit_detail(engine)),
                 returncode=exc.returncode,
             ) from None
         finally:
@@ -757,7 +794,11 @@ class LocalProvider:
                     raise _generation_error(message, loaded)
                 else:
                     finished = True
-                    raise GenerationError(f"The model process answered a reply with {message}.")
+                    raise GenerationError(
+                        _("The model process answered a reply with {message}.").format(
+                            message=message
+                        )
+                    )
         except EngineStoppedError:
             self._forget(engine)
             raise
@@ -772,22 +813,27 @@ class LocalProvider:
         memory = self._memory()
         if estimate.total <= memory.available:
             return
-        need = (
-            f"{name} needs about {_size(estimate.total)} of memory ({_size(estimate.weights)} "
-            f"for the model, {_size(estimate.kv_cache)} for a {n_ctx}-token context, "
-            f"{_size(estimate.working)} to work in)"
+        need = _(
+            "{name} needs about {size} of memory ({size2} for the model, {size3} for "
+            "a {n_ctx}-token context, {size4} to work in)"
+        ).format(
+            name=name,
+            size=_size(estimate.total),
+            size2=_size(estimate.weights),
+            size3=_size(estimate.kv_cache),
+            n_ctx=n_ctx,
+            size4=_size(estimate.working),
         )
         if estimate.total > memory.total:
-            have = f"but this computer has {_size(memory.total)} in all"
-            advice = "Choose a smaller model, or a smaller quantization of it."
+            have = _("but this computer has {size} in all").format(size=_size(memory.total))
+            advice = _("Choose a smaller model, or a smaller quantization of it.")
         else:
-            have = (
-                f"but only {_size(memory.available)} of this computer's "
-                f"{_size(memory.total)} are free"
+            have = _("but only {size} of this computer's {size2} are free").format(
+                size=_size(memory.available), size2=_size(memory.total)
             )
-            advice = (
-                "Close other programs, choose a smaller model or quantization, "
-                "or set a smaller context."
+            advice = _(
+                "Close other programs, choose a smaller model or quantization, or set a "
+                "smaller context."
             )
         raise NotEnoughMemoryError(f"{need}, {have}. {advice}", estimate=estimate, memory=memory)
 
@@ -797,7 +843,9 @@ class LocalProvider:
             await engine.send(request)
             while not isinstance(message := await channel.receive(), answer):
                 if isinstance(message, Failed):
-                    raise GenerationError(f"The model process failed: {message.message}.")
+                    raise GenerationError(
+                        _("The model process failed: {message}.").format(message=message.message)
+                    )
         except EngineStoppedError:
             self._forget(engine)
             raise
@@ -909,7 +957,7 @@ class LocalProvider:
 def _conversation(messages: Sequence[Message], params: Mapping[str, Any]) -> list[dict[str, str]]:
     """The messages for the child's chat template, ``params["system"]`` first."""
     if not messages:
-        raise ConfigurationError("There is no message to send.")
+        raise ConfigurationError(_("There is no message to send."))
     chat = [{"role": str(m["role"]), "content": str(m["content"])} for m in messages]
     system = params.get("system")
     if system:
@@ -920,11 +968,19 @@ def _conversation(messages: Sequence[Message], params: Mapping[str, Any]) -> lis
 def _generation_error(message: Failed, loaded: _LoadedModel) -> GenerationError:
     if "exceed context window" in message.message:
         return ContextFullError(
-            f"The conversation no longer fits in the model's context of {loaded.n_ctx} "
-            f"tokens ({message.message.split(': ', 1)[-1]}). Start a new chat, or set a "
-            f"larger context (this model was trained with up to {loaded.n_ctx_train})."
+            _(
+                "The conversation no longer fits in the model's context of {n_ctx} "
+                "tokens ({split}). Start a new chat, or set a larger context (this model "
+                "was trained with up to {n_ctx_train})."
+            ).format(
+                n_ctx=loaded.n_ctx,
+                split=message.message.split(": ", 1)[-1],
+                n_ctx_train=loaded.n_ctx_train,
+            )
         )
-    return GenerationError(f"The model failed while replying: {message.message}.")
+    return GenerationError(
+        _("The model failed while replying: {message}.").format(message=message.message)
+    )
 
 
 def _size(count: int) -> str:

@@ -13,6 +13,8 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from deskchat.i18n import _
+
 from . import errors
 from .base import Message
 from .errors import IncompleteReplyError, quoted
@@ -137,12 +139,16 @@ class OllamaStreamParser:
         except ValueError:
             if self.received == 0 and line.startswith("<"):
                 raise errors.ProtocolError(
-                    f"{self.what} answered with a web page instead of a reply; check that "
-                    "the address is an Ollama server (usually port 11434)."
+                    _(
+                        "{what} answered with a web page instead of a reply; check that the "
+                        "address is an Ollama server (usually port 11434)."
+                    ).format(what=self.what)
                 ) from None
             raise errors.ProtocolError(
-                f"{self.what} sent a line of the reply that is not valid JSON, so it cannot "
-                f"be shown: {quoted(line)}"
+                _(
+                    "{what} sent a line of the reply that is not valid JSON, so it cannot be "
+                    "shown: {quoted}"
+                ).format(what=self.what, quoted=quoted(line))
             ) from None
         self.received += 1
         error = error_from_payload(obj, self.what)
@@ -237,19 +243,25 @@ class Ollama(ServerProvider):
         names = await self._list_models(session)
         if not names:
             raise errors.ConfigurationError(
-                f"{self.what} has no models installed; run `ollama pull <model>` first."
+                _("{what} has no models installed; run `ollama pull <model>` first.").format(
+                    what=self.what
+                )
             )
         return names[0]
 
     def _cut_short(self, parser: OllamaStreamParser) -> errors.ProviderError:
         if parser.received == 0:
             return errors.EmptyReplyError(
-                f"{self.what} closed the reply without sending anything; try again, "
-                "and check the Ollama server's log if it keeps happening."
+                _(
+                    "{what} closed the reply without sending anything; try again, and check "
+                    "the Ollama server's log if it keeps happening."
+                ).format(what=self.what)
             )
         return IncompleteReplyError(
-            f"{self.what} stopped sending before the reply was finished; "
-            "the text received so far is kept. Try again for a complete reply."
+            _(
+                "{what} stopped sending before the reply was finished; the text received "
+                "so far is kept. Try again for a complete reply."
+            ).format(what=self.what)
         )
 
 
@@ -259,13 +271,17 @@ def parse_tags(body: str, what: str) -> list[str]:
         payload = json.loads(body)
     except ValueError:
         raise errors.ProtocolError(
-            f"{what} sent a model list that is not valid JSON; check that the address "
-            "is an Ollama server (usually port 11434)."
+            _(
+                "{what} sent a model list that is not valid JSON; check that the address "
+                "is an Ollama server (usually port 11434)."
+            ).format(what=what)
         ) from None
     items = payload.get("models") if isinstance(payload, dict) else None
     if not isinstance(items, list):
         raise errors.ProtocolError(
-            f"{what} did not send a model list; check that the address is an Ollama server."
+            _(
+                "{what} did not send a model list; check that the address is an Ollama server."
+            ).format(what=what)
         )
     names: list[str] = []
     for item in items:

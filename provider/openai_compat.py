@@ -29,6 +29,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
+from deskchat.i18n import N_, _
+
 from . import errors
 from .base import Message
 from .errors import (
@@ -73,13 +75,16 @@ def error_from_payload(payload: Any, what: str) -> ServerReportedError | None:
     error = payload["error"]
     code: str | None = None
     if isinstance(error, dict):
-        message = error.get("message") or error.get("type") or "an error without details"
+        message = error.get("message") or error.get("type") or _("an error without details")
         raw_code = error.get("code") or error.get("type")
         code = str(raw_code) if raw_code is not None else None
     else:
         message = error
     return ServerReportedError(
-        f"{what} reported an error instead of a reply: {said(str(message))}", code=code
+        _("{what} reported an error instead of a reply: {said}").format(
+            what=what, said=said(str(message))
+        ),
+        code=code,
     )
 
 
@@ -172,14 +177,18 @@ class ChatCompletionStreamParser:
             return events
         if self.received == 0:
             raise ContextOverflowError(
-                f"{self.what} closed the reply without sending anything. The prompt may "
-                "exceed the model's context length: shorten the conversation, start a new "
-                "one, or load the model with a larger context."
+                _(
+                    "{what} closed the reply without sending anything. The prompt may exceed "
+                    "the model's context length: shorten the conversation, start a new one, "
+                    "or load the model with a larger context."
+                ).format(what=self.what)
             )
         # Hand over what arrived first: the caller raises after yielding it.
         self.pending_error = IncompleteReplyError(
-            f"{self.what} stopped sending before the reply was finished; "
-            "the text received so far is kept. Try again for a complete reply."
+            _(
+                "{what} stopped sending before the reply was finished; the text received "
+                "so far is kept. Try again for a complete reply."
+            ).format(what=self.what)
         )
         return events
 
@@ -215,17 +224,23 @@ class ChatCompletionStreamParser:
         except ValueError:
             if event == "error":
                 raise ServerReportedError(
-                    f"{self.what} reported an error instead of a reply: {said(payload)}"
+                    _("{what} reported an error instead of a reply: {said}").format(
+                        what=self.what, said=said(payload)
+                    )
                 ) from None
             raise errors.ProtocolError(
-                f"{self.what} sent a piece of the reply that is not valid JSON, so it "
-                f"cannot be shown: {quoted(payload)}"
+                _(
+                    "{what} sent a piece of the reply that is not valid JSON, so it cannot "
+                    "be shown: {quoted}"
+                ).format(what=self.what, quoted=quoted(payload))
             ) from None
         self.received += 1
         error = error_from_payload(chunk, self.what)
         if error is None and event == "error":
             error = ServerReportedError(
-                f"{self.what} reported an error instead of a reply: {said(payload)}"
+                _("{what} reported an error instead of a reply: {said}").format(
+                    what=self.what, said=said(payload)
+                )
             )
         if error is not None:
             raise error
@@ -250,7 +265,7 @@ class OpenAICompatible(ServerProvider):
     """
 
     name = "openai-compatible"
-    display_name = "OpenAI-compatible server"
+    display_name = N_("OpenAI-compatible server")
     default_model = ""
     default_base_url = DEFAULT_BASE_URL
 
@@ -270,7 +285,9 @@ class OpenAICompatible(ServerProvider):
         names = await self._list_models(session)
         if not names:
             raise errors.ConfigurationError(
-                f"{self.what} lists no models; load a model on the server or name one."
+                _("{what} lists no models; load a model on the server or name one.").format(
+                    what=self.what
+                )
             )
         return names[0]
 
@@ -344,8 +361,10 @@ class OpenAICompatible(ServerProvider):
                 # A web page is no event stream; read as one it would pass for
                 # an empty reply and blame the prompt's length.
                 raise errors.ProtocolError(
-                    f"{self.what} answered with a web page instead of a reply; check the "
-                    "base URL (it usually ends in /v1)."
+                    _(
+                        "{what} answered with a web page instead of a reply; check the base URL "
+                        "(it usually ends in /v1)."
+                    ).format(what=self.what)
                 )
             if response.content_type == "application/json":
                 # The server ignored stream: true and sent the whole reply.
@@ -364,14 +383,18 @@ class OpenAICompatible(ServerProvider):
             payload = json.loads(text)
         except ValueError:
             raise errors.ProtocolError(
-                f"{self.what} sent an answer that is not valid JSON: {quoted(text)}"
+                _("{what} sent an answer that is not valid JSON: {quoted}").format(
+                    what=self.what, quoted=quoted(text)
+                )
             ) from None
         error = error_from_payload(payload, self.what)
         if error is not None:
             raise error
         events = events_from_completion(payload) if isinstance(payload, dict) else []
         if not events:
-            raise errors.EmptyReplyError(f"{self.what} answered without any reply; try again.")
+            raise errors.EmptyReplyError(
+                _("{what} answered without any reply; try again.").format(what=self.what)
+            )
         return events
 
 
@@ -381,15 +404,19 @@ def parse_models(body: str, what: str) -> list[str]:
         payload = json.loads(body)
     except ValueError:
         raise errors.ProtocolError(
-            f"{what} sent a model list that is not valid JSON; check the base URL "
-            "(it usually ends in /v1)."
+            _(
+                "{what} sent a model list that is not valid JSON; check the base URL (it "
+                "usually ends in /v1)."
+            ).format(what=what)
         ) from None
     items: Any = payload
     if isinstance(payload, dict):
         items = payload.get("data", payload.get("models"))
     if not isinstance(items, list):
         raise errors.ProtocolError(
-            f"{what} did not send a model list; check the base URL (it usually ends in /v1)."
+            _(
+                "{what} did not send a model list; check the base URL (it usually ends in /v1)."
+            ).format(what=what)
         )
     names: list[str] = []
     for item in items:

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from deskchat.i18n import N_, _
+
 from .base import Provider
 from .errors import ConfigurationError
 from .secrets import get_api_key
@@ -57,7 +59,8 @@ class ProviderInfo:
 
     Attributes:
         id: the stable name used in settings and on the command line.
-        display_name: the name shown to people.
+        label: the name shown to people, in English (marked with N_);
+            :attr:`display_name` is it in the current language.
         load: returns the implementation, importing its module the first time
             (:attr:`provider_class`).
         base_url: the default server address; None when the class has its own.
@@ -66,11 +69,16 @@ class ProviderInfo:
     """
 
     id: str
-    display_name: str
+    label: str
     load: Callable[[], type[Provider]]
     base_url: str | None = None
     capabilities: Capabilities = field(default_factory=Capabilities)
     options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def display_name(self) -> str:
+        """The name shown to people, in the current language."""
+        return _(self.label)
 
     @property
     def provider_class(self) -> type[Provider]:
@@ -121,7 +129,7 @@ PROVIDERS: dict[str, ProviderInfo] = {
         ),
         ProviderInfo(
             "openai-compatible",
-            "OpenAI-compatible server",
+            N_("OpenAI-compatible server"),
             _openai_compatible,
             "http://127.0.0.1:8080/v1",
             Capabilities(accepts_api_key=True),
@@ -160,7 +168,7 @@ PROVIDERS: dict[str, ProviderInfo] = {
         ProviderInfo("ollama", "Ollama", _ollama, "http://127.0.0.1:11434", _LOCAL),
         ProviderInfo(
             "local",
-            "Built-in engine (llama.cpp)",
+            N_("Built-in engine (llama.cpp)"),
             _local,
             capabilities=Capabilities(local=True),
         ),
@@ -180,7 +188,9 @@ def get_info(provider_id: str) -> ProviderInfo:
         return PROVIDERS[provider_id]
     except KeyError:
         raise ConfigurationError(
-            f"Unknown provider {provider_id!r}. Available providers: {', '.join(PROVIDERS)}."
+            _("Unknown provider {provider_id!r}. Available providers: {join}.").format(
+                provider_id=provider_id, join=", ".join(PROVIDERS)
+            )
         ) from None
 
 

@@ -21,6 +21,8 @@ from collections.abc import (
 from contextlib import aclosing, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from deskchat.i18n import N_, _
+
 from . import errors
 from .base import Message
 from .events import Event
@@ -60,7 +62,7 @@ class StreamParser(Protocol):
 def chat_messages(messages: Sequence[Message], params: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The conversation for a JSON body, with ``params["system"]`` sent first."""
     if not messages:
-        raise errors.ConfigurationError("There is no message to send.")
+        raise errors.ConfigurationError(_("There is no message to send."))
     chat: list[dict[str, Any]] = [dict(m) for m in messages]
     system = params.get("system")
     if system:
@@ -102,7 +104,7 @@ class ServerProvider:
     """
 
     name = "server"
-    display_name = "Model server"
+    display_name = N_("Model server")
     default_model = ""
     default_base_url = "http://127.0.0.1"
 
@@ -140,8 +142,8 @@ class ServerProvider:
         self.connect_timeout = connect_timeout
         if name:
             self.name = name
-        if display_name:
-            self.display_name = display_name
+        # The class's own name is marked with N_ and shown in the current language.
+        self.display_name = display_name or _(self.display_name)
         if default_model is not None:
             self.default_model = default_model
         self.host = display_host(self.base_url)
@@ -169,8 +171,10 @@ class ServerProvider:
     def check_key(self) -> None:
         if self.requires_api_key and not self._api_key:
             raise errors.ConfigurationError(
-                f"{self.display_name} needs an API key; add one in the settings "
-                "or set it in the environment."
+                _(
+                    "{display_name} needs an API key; add one in the settings or set it in "
+                    "the environment."
+                ).format(display_name=self.display_name)
             )
 
     async def with_session(self, action: Callable[[aiohttp.ClientSession], Awaitable[_T]]) -> _T:

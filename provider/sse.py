@@ -21,6 +21,9 @@ import codecs
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
+
+from deskchat.i18n import _, ngettext, number
 
 from .errors import LineTooLongError
 
@@ -46,14 +49,23 @@ _LINE_END = re.compile(r"\r\n|\r|\n")
 
 def _amount(limit: int) -> str:
     mib = 1024 * 1024
-    return f"{limit // mib} MiB of text" if limit % mib == 0 else f"{limit:,} characters"
+    if limit % mib == 0:
+        return _("{n} MiB of text").format(n=number(limit // mib))
+    return ngettext("{n} character", "{n} characters", limit).format(n=number(limit))
 
 
-def _too_long(what: str, kind: str, limit: int) -> LineTooLongError:
-    return LineTooLongError(
-        f"{what} sent {kind} of more than {_amount(limit)} without ending it, far more than "
-        "any reply needs, so the reply was stopped; the text received so far is kept."
-    )
+def _too_long(what: str, kind: Literal["line", "event"], limit: int) -> LineTooLongError:
+    if kind == "line":
+        text = _(
+            "{what} sent a line of more than {amount} without ending it, far more than any "
+            "reply needs, so the reply was stopped; the text received so far is kept."
+        )
+    else:
+        text = _(
+            "{what} sent an event of more than {amount} without ending it, far more than any "
+            "reply needs, so the reply was stopped; the text received so far is kept."
+        )
+    return LineTooLongError(text.format(what=what, amount=_amount(limit)))
 
 
 class LineDecoder:
@@ -107,7 +119,7 @@ class LineDecoder:
         # What a server sends past the limit is never needed: drop it now.
         self._parts.clear()
         self._pending = 0
-        self._too_long = _too_long(self._what, "a line", self._max_line)
+        self._too_long = _too_long(self._what, "line", self._max_line)
         if lines:
             return lines  # handed out first; the error comes with the next call
         raise self._too_long
@@ -227,7 +239,7 @@ class SSEDecoder:
             self._size += len(value) + 1
             if self._size > self._max_event:
                 self._reset()
-                raise _too_long(self._what, "an event", self._max_event)
+                raise _too_long(self._what, "event", self._max_event)
             self._data.append(value)
         elif field == "event":
             self._event = value
