@@ -5,18 +5,21 @@ conversations, the one reply streaming at a time (as an ``asyncio.Task`` that
 Stop cancels) and the history store; it tells its front end what happened
 through :class:`SessionEvents` and changes the conversation on show only
 through a :class:`~deskchat.chat.conversation.MessageList`. No Qt.
+
+asyncio is imported where it is used, not at the top: the window builds its
+session before the loop exists, to show its first frame before asyncio has
+loaded (tests/gui/test_startup_order.py keeps it so).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from deskchat import provider
 from deskchat.provider import Message, ProviderError, ReplyState
-from deskchat.store import LEAF, AsyncStore, ParentRef, SearchHit, StoreError
+from deskchat.store import LEAF, ParentRef, SearchHit, StoreError
 from deskchat.store import Message as StoredMessage
 
 from .conversation import (
@@ -28,7 +31,12 @@ from .conversation import (
     bubbles,
 )
 from .signals import Notice
-from .streaming import CONTINUE_PROMPT, WAITING, Plan, ReplyRun, Target
+from .streaming import CONTINUE_PROMPT, WAITING, Plan, ReplyRun, Target, pause
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from deskchat.store import AsyncStore
 
 __all__ = ["FINISHED", "ChatSession", "SessionEvents"]
 
@@ -125,7 +133,7 @@ class ChatSession:
         self.system_prompt = ""
         self.temperature: float | None = None
         self.fallback_provider: provider.Provider | None = None
-        self.retry_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
+        self.retry_sleep: Callable[[float], Awaitable[object]] = pause
         self.retry_attempts = 3
         self.conversations = conversations or Conversations()
         if not self.conversations.items:
@@ -166,6 +174,15 @@ class ChatSession:
         """The history store, or None when nothing is kept."""
         return self._history
 
+    def attach_history(self, history: AsyncStore) -> None:
+        """Keep conversations in ``history`` from now on (opened after the window showed).
+
+        Call it before anything is sent or loaded; :meth:`load_history` then reads it.
+        """
+        if self._history is not None:
+            raise RuntimeError("the session has a history already")
+        self._history = history
+
     @property
     def chat_provider(self) -> provider.Provider:
         """The provider the next reply comes from."""
@@ -179,6 +196,8 @@ class ChatSession:
         self.provider_id = str(provider_id or chat_provider.name)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        import asyncio
+
         task = asyncio.ensure_future(coroutine)
         # Keep a reference: the loop holds tasks only weakly.
         self._jobs.add(task)
@@ -419,6 +438,8 @@ class ChatSession:
         """Send ``text`` and wait for the whole reply; the reply's bubble, or None if not sent."""
         if not self.send(text):
             return None
+        import asyncio
+
         reply = self._streaming
         assert self._task is not None
         await asyncio.wait([self._task])
@@ -555,6 +576,8 @@ class ChatSession:
 
     async def aclose(self) -> None:
         """Cancel the streaming reply and wait until it is saved and its connection closed."""
+        import asyncio
+
         task = self._task
         if task is not None and not task.done():
             task.cancel()
@@ -607,6 +630,8 @@ class ChatSession:
         coroutine = run.run(
             conversation, message, history, plan, system_prompt=self.system_prompt, params=params
         )
+        import asyncio
+
         self._task = asyncio.ensure_future(coroutine)
         self._task.add_done_callback(self._on_task_done)
         self.events.retry_available.emit(False)

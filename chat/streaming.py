@@ -4,22 +4,29 @@
 conversation and the user's message first, streams the provider's events into
 the reply's state, saves the text as it grows (at most :data:`FLUSH_SECONDS`
 behind), and saves the end: complete, stopped or failed. No Qt.
+
+asyncio is imported where it is used: the window's session exists before the
+loop does (see :mod:`deskchat.chat.session`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deskchat import provider
 from deskchat.errors import DeskChatError
 from deskchat.provider import Event, LoadProgress, Message
-from deskchat.store import LEAF, AsyncReplyWriter, AsyncStore, ParentRef
+from deskchat.store import LEAF, ParentRef
 
 from .conversation import ChatMessage, Conversation
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from deskchat.store import AsyncReplyWriter, AsyncStore
 
 __all__ = [
     "CONTINUE_PROMPT",
@@ -28,6 +35,7 @@ __all__ = [
     "ReplyRun",
     "loading_status",
     "mark_saved",
+    "pause",
 ]
 
 log = logging.getLogger("deskchat.chat")
@@ -102,7 +110,7 @@ class ReplyRun:
         text_added: Callable[[ChatMessage, str], None],
         status: Callable[[str], None],
         retrying: Callable[[float], None],
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[object]] | None = None,
         attempts: int = 3,
     ) -> None:
         self.target = target
@@ -112,7 +120,7 @@ class ReplyRun:
         self._text_added = text_added
         self._status = status
         self._retrying = retrying
-        self._sleep = sleep
+        self._sleep = sleep or pause
         self._attempts = attempts
 
     async def run(
@@ -130,6 +138,8 @@ class ReplyRun:
         Cancelling the task running this is Stop: the text so far is kept and
         saved as stopped, then CancelledError goes on up.
         """
+        import asyncio
+
         reply = message.reply
         assert reply is not None
         writer: AsyncReplyWriter | None = None
@@ -259,12 +269,19 @@ def loading_status(event: LoadProgress) -> str:
     return f"Loading {event.model}… {round(event.fraction * 100)} %"
 
 
+async def pause(seconds: float) -> None:
+    """``asyncio.sleep``, imported when first needed (the default between retries)."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
 async def _flush_every(writer: AsyncReplyWriter | None, seconds: float) -> None:
     """Save the tail of the reply when chunks stall (the writer throttles the rest)."""
     if writer is None:
         return
     while True:
-        await asyncio.sleep(seconds)
+        await pause(seconds)
         writer.flush()
 
 

@@ -8,7 +8,6 @@ window, lazily.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Sequence
@@ -113,6 +112,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run_gui(args: argparse.Namespace) -> int:
+    import gc
+
+    # No collections until the first frame (gui.app.main turns them back on):
+    # importing Qt and the window allocates much and frees little.
+    gc.disable()
     from deskchat.gui.app import main as gui_main  # Qt loads only here.
 
     return gui_main(options=resolve(args))
@@ -126,6 +130,8 @@ def _run_ask(args: argparse.Namespace) -> int:
     if not question.strip():
         _error("The question is empty; type one after 'ask', or pipe it in with 'ask -'.")
         return EXIT_USAGE
+    import asyncio  # Here, not at the top: the window's start must not wait for it.
+
     try:
         return asyncio.run(
             ask(
@@ -245,6 +251,8 @@ async def _open_history(options: Options) -> AsyncStore | None:
 
 
 def _run_models(args: argparse.Namespace) -> int:
+    import asyncio
+
     options = resolve(args)
     return asyncio.run(
         _models(
@@ -259,6 +267,8 @@ def _run_models(args: argparse.Namespace) -> int:
 async def _models(options: Options, out: TextIO, *, discover: bool) -> int:
     """The chosen provider's models, then those of local servers found running; with
     ``auto`` (or ``local``), the model files on this computer for the built-in engine too."""
+    import asyncio
+
     import aiohttp
 
     from deskchat.chat.auto import AUTO, NO_ROUTE_HELP

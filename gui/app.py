@@ -1,9 +1,13 @@
-"""Start the window on a qasync loop and shut it down cleanly.
+"""Show the window, then run it on a qasync loop, and shut it down cleanly.
 
-The window is shown first, with nothing network-related loaded: aiohttp, the
-HTTP session, the local servers, the model library and the provider come
-after its first paint (:class:`~deskchat.chat.connection.Connection`, made by
-the window then). Until a provider is set up, Send waits.
+The window's first frame comes first: it is built and painted by Qt's own loop
+before asyncio, qasync and the history store have loaded (~80 ms a user would
+otherwise wait for, issue #9). Then the qasync loop starts, the history opens on
+its worker thread and fills the sidebar, and after that the network: aiohttp,
+the HTTP session, the local servers, the model library and the provider
+(:class:`~deskchat.chat.connection.Connection`, made by the window after its
+first paint). Until a provider is set up, Send waits. Garbage collection waits
+for the first frame too (the imports before it allocate much and free little).
 
 Environment, for smoke tests only (the test suite and screenshots use them):
     DESKCHAT_QUIT_AFTER_MS: close the window this many milliseconds after start.
@@ -13,7 +17,7 @@ Environment, for smoke tests only (the test suite and screenshots use them):
 from __future__ import annotations
 
 import argparse
-import asyncio
+import gc
 import logging
 import os
 import sys
@@ -21,11 +25,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
-
-# PySide6 is imported above, so qasync binds to it.
-from qasync import QEventLoop  # noqa: I001
 
 from deskchat import provider
 from deskchat.chat import proxy
@@ -38,7 +39,6 @@ from deskchat.chat.options import (
     resolve,
 )
 from deskchat.store import (
-    AsyncStore,
     Settings,
     StoreError,
     data_dir,
@@ -49,10 +49,12 @@ from deskchat.store import (
 
 from .about import app_icon
 from .errors import install_excepthook, show_error
+from .first_paint import after_first_paint
 from .main_window import MainWindow
 
 if TYPE_CHECKING:
     from deskchat.chat.connection import Connection
+    from deskchat.store import AsyncStore
 
 __all__ = ["main", "move_proxy_password", "open_history", "parse_options"]
 
@@ -80,19 +82,69 @@ def main(argv: Sequence[str] | None = None, options: Options | None = None) -> i
         argv: the arguments to parse when ``options`` is None.
         options: the options the command line already parsed (``deskchat``).
     """
-    if options is None:
-        options = parse_options(argv)
-    configure_logging()
-    install_excepthook()
-    app = QApplication.instance() or QApplication([sys.argv[0]])
-    assert isinstance(app, QApplication)
-    app.setApplicationName("DeskChat")
-    app.setDesktopFileName("deskchat")
-    app.setWindowIcon(app_icon())
-    # The window decides when to quit: closing it mid-stream first cancels the reply.
-    app.setQuitOnLastWindowClosed(False)
-    with asyncio.Runner(loop_factory=lambda: QEventLoop(app)) as runner:
-        return runner.run(_run(options))
+    gc.disable()
+    try:
+        if options is None:
+            options = parse_options(argv)
+        configure_logging()
+        install_excepthook()
+        app = QApplication.instance() or QApplication([sys.argv[0]])
+        assert isinstance(app, QApplication)
+        app.setApplicationName("DeskChat")
+        app.setDesktopFileName("deskchat")
+        app.setWindowIcon(app_icon())
+        # The window decides when to quit: closing it mid-stream first cancels the reply.
+        app.setQuitOnLastWindowClosed(False)
+        settings = Settings.load(settings_path(options.data_dir))
+        moved = move_proxy_password(settings)
+        options = effective_options(options, settings)
+        # The saved address has no password: the keyring's goes back in for this run.
+        options = replace(options, proxy=proxy.with_password(options.proxy))
+        unknown = _check_provider(options.provider)
+        if unknown:
+            log.error("%s", unknown)
+            return EXIT_CONFIG
+        window = _window(options, settings, settings.notice or moved)
+        closed: list[bool] = []
+        window.closed.connect(lambda: closed.append(True))
+        window.show()
+        _first_frame(window)
+    finally:
+        gc.enable()
+    # What start-up made stays: later collections need not walk it again.
+    gc.freeze()
+    import asyncio
+
+    # PySide6 is imported already, so qasync binds to it.
+    from qasync import QEventLoop as AsyncLoop
+
+    with asyncio.Runner(loop_factory=lambda: AsyncLoop(app)) as runner:
+        return runner.run(_run(window, options, closed=bool(closed)))
+
+
+def _window(options: Options, settings: Settings, notice: str | None) -> MainWindow:
+    """The window, built before the loop and the history (it gets them in :func:`_run`)."""
+
+    def connect() -> Connection:
+        # After the first paint: this is where aiohttp and the model library load.
+        from deskchat.chat.connection import Connection
+
+        return Connection(options, settings)
+
+    window = MainWindow(
+        None, model_name=options.model, notice=notice, settings=settings, connect=connect
+    )
+    window.data_dir = data_dir(options.data_dir)
+    return window
+
+
+def _first_frame(window: MainWindow) -> None:
+    """Run Qt's own loop until ``window`` has painted (or closed), so its first frame
+    is on the screen before asyncio, qasync and the history load."""
+    loop = QEventLoop()
+    after_first_paint(window, loop.quit)
+    window.closed.connect(loop.quit)
+    loop.exec()
 
 
 async def open_history(options: Options) -> tuple[AsyncStore | None, str | None]:
@@ -101,6 +153,8 @@ async def open_history(options: Options) -> tuple[AsyncStore | None, str | None]
     A history that cannot be opened at all does not stop DeskChat: the window
     then keeps this session's chats in memory and says so.
     """
+    from deskchat.store import AsyncStore
+
     try:
         history = await AsyncStore.open(database_path(options.data_dir))
     except (StoreError, OSError) as exc:
@@ -138,45 +192,32 @@ def _check_provider(provider_id: str) -> str | None:
     return None
 
 
-async def _run(options: Options) -> int:
-    settings = Settings.load(settings_path(options.data_dir))
-    moved = move_proxy_password(settings)
-    options = effective_options(options, settings)
-    # The saved address has no password: the keyring's goes back in for this run.
-    options = replace(options, proxy=proxy.with_password(options.proxy))
-    unknown = _check_provider(options.provider)
-    if unknown:
-        log.error("%s", unknown)
-        return EXIT_CONFIG
-    history, notice = await open_history(options)
+async def _run(window: MainWindow, options: Options, *, closed: bool) -> int:
+    """Open the history, give it to the shown window, and run until the window closes.
 
-    def connect() -> Connection:
-        # After the first paint: this is where aiohttp and the model library load.
-        from deskchat.chat.connection import Connection
+    Args:
+        closed: the window was closed already, before the loop ran.
+    """
+    import asyncio
 
-        return Connection(options, settings)
-
-    window: MainWindow | None = None
+    done = asyncio.Event()
+    window.closed.connect(done.set)
+    if closed:
+        done.set()
+    history: AsyncStore | None = None
     try:
-        window = MainWindow(
-            None,
-            model_name=options.model,
-            history=history,
-            notice=notice or settings.notice or moved,
-            settings=settings,
-            connect=connect,
-        )
-        window.data_dir = data_dir(options.data_dir)
-        closed = asyncio.Event()
-        window.closed.connect(closed.set)
-        window.show()
-        window.start()
-        _smoke_hooks(window)
-        await closed.wait()
+        history, notice = await open_history(options)
+        if not done.is_set():
+            if history is not None:
+                window.attach_history(history)
+            if notice:
+                window.statusBar().showMessage(notice)
+            window.start()
+            _smoke_hooks(window)
+        await done.wait()
     finally:
         # The window has cancelled and saved its reply before it emitted closed.
-        if window is not None:
-            await window.shutdown()
+        await window.shutdown()
         if history is not None:
             await history.close()
     return EXIT_OK

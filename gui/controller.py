@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, Signal
 
 from deskchat.chat.conversation import Conversations
 from deskchat.chat.session import ChatSession
 from deskchat.provider import Provider
-from deskchat.store import AsyncStore
 
 from .message_model import MessageModel
+
+if TYPE_CHECKING:
+    from deskchat.store import AsyncStore
 
 __all__ = ["ChatController"]
 

@@ -8,7 +8,6 @@ failure is not shown here: the chat core puts its sentence in the reply
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from collections.abc import Callable
@@ -42,7 +41,7 @@ def show_error(
         advice: for an ``OSError``, what the user can do about it, e.g.
             "choose another folder".
     """
-    if isinstance(exc, asyncio.CancelledError):
+    if _cancelled(exc):
         return
     if isinstance(exc, DeskChatError):
         log.info("could not %s: %s", doing, exc.text())
@@ -55,6 +54,13 @@ def show_error(
         return
     log.error("internal error while trying to %s", doing, exc_info=exc)
     show(f"DeskChat hit an internal error ({type(exc).__name__}: {exc}) and could not {doing}.")
+
+
+def _cancelled(exc: BaseException) -> bool:
+    # Read from sys.modules, not imported: the window shows its first frame
+    # before asyncio loads, and a CancelledError cannot exist before it has.
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and isinstance(exc, asyncio.CancelledError)
 
 
 def _log_unexpected(

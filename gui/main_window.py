@@ -1,8 +1,12 @@
-"""The main window: conversations on the left, messages and the input on the right."""
+"""The main window: conversations on the left, messages and the input on the right.
+
+The window is built and shown before asyncio and the history have loaded (its
+first frame comes first: :func:`deskchat.gui.app.main`), so asyncio is imported
+where tasks are made, and the history arrives through :meth:`MainWindow.attach_history`.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -24,7 +28,7 @@ from deskchat.chat.window_settings import (
 )
 from deskchat.errors import DeskChatError
 from deskchat.provider import Provider, ProviderError
-from deskchat.store import AsyncStore, Settings
+from deskchat.store import Settings
 
 from .about import AboutDialog, app_icon
 from .chat_pane import ChatPane
@@ -41,7 +45,10 @@ from .theme import apply_theme
 from .transfer import Transfer
 
 if TYPE_CHECKING:
+    import asyncio
+
     from deskchat.chat.connection import Connection
+    from deskchat.store import AsyncStore
 
     from .setup_flow import SetupFlow
 
@@ -118,7 +125,6 @@ class MainWindow(QMainWindow):
             self.message_model,
             model_name=model_name,
             conversations=conversations,
-            history=history,
             parent=self,
         )
         self.session = self.controller.session
@@ -128,22 +134,22 @@ class MainWindow(QMainWindow):
         self.settings_dialog: SettingsDialog | None = None
         self.about_dialog: AboutDialog | None = None
         self.data_dir: Path | None = None
-        self.transfer = Transfer(history, self, self._spawn) if history is not None else None
+        self.transfer: Transfer | None = None
         self.links = LinkOpener(self)
         self._closing = False
         self._closed = False
         self._background: set[asyncio.Task[Any]] = set()
         self._connect = connect
         self.setup: SetupFlow | None = None
-        self.menus = Menus(
-            self, can_configure=settings is not None, can_transfer=self.transfer is not None
-        )
+        self.menus = Menus(self, can_configure=settings is not None, can_transfer=False)
         self.model_picker = ModelPicker(self.provider_choice)
         self.model_picker.main_base_url = settings.base_url or None if settings else None
         self.chat = ChatPane(self.message_model, self.session, self.menus, self.model_picker)
         self.sidebar = Sidebar(self.session, self.menus, self._spawn)
         self._build()
         self._connect_signals()
+        if history is not None:
+            self.attach_history(history)
         self.sidebar.refresh()
         if settings is not None:
             self.apply_settings(settings, initial=True)
@@ -209,16 +215,20 @@ class MainWindow(QMainWindow):
         m.settings_action.triggered.connect(self.on_settings_action_triggered)
         m.models_action.triggered.connect(self.on_models_action_triggered)
         m.about_action.triggered.connect(self.on_about_action_triggered)
-        m.export_markdown_action.triggered.connect(lambda: self._export(True, "markdown"))
-        m.export_json_action.triggered.connect(lambda: self._export(True, "json"))
-        m.export_all_markdown_action.triggered.connect(lambda: self._export(False, "markdown"))
-        m.export_all_json_action.triggered.connect(lambda: self._export(False, "json"))
-        if self.transfer is not None:
-            m.import_action.triggered.connect(self.transfer.import_file)
-            self.transfer.finished.connect(self.on_controller_status_changed)
-            self.transfer.imported.connect(self.on_transfer_imported)
         hints = QGuiApplication.styleHints()
         hints.colorSchemeChanged.connect(self.on_style_hints_color_scheme_changed)
+
+    def attach_history(self, history: AsyncStore) -> None:
+        """Keep the conversations in ``history`` from now on, and offer export and import.
+
+        The window gets its history after its first frame (:func:`deskchat.gui.app.main`);
+        :meth:`start` then reads it.
+        """
+        self.session.attach_history(history)
+        transfer = self.transfer = Transfer(history, self, self._spawn)
+        self.menus.offer_transfer(transfer, lambda: self.session.conversation.store_id)
+        transfer.finished.connect(self.on_controller_status_changed)
+        transfer.imported.connect(self.on_transfer_imported)
 
     def start(self) -> None:
         """Finish starting once the loop runs: read the history, fill the model picker.
@@ -275,6 +285,8 @@ class MainWindow(QMainWindow):
             self.chat.source_label.setText(self.model_picker.source())
 
     def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        import asyncio
+
         task = asyncio.ensure_future(coroutine)
         # Keep a reference: the loop holds tasks only weakly.
         self._background.add(task)
@@ -402,15 +414,6 @@ class MainWindow(QMainWindow):
             show_error(say, exc, doing="use the fallback provider")
             return None
 
-    def _export(self, current: bool, fmt: str) -> None:
-        if self.transfer is None:
-            return
-        store_id = self.session.conversation.store_id
-        if current and store_id is None:
-            self.statusBar().showMessage("This conversation is empty; there is nothing to export.")
-            return
-        self.transfer.export(store_id if current else None, fmt)
-
     @Slot()
     def on_transfer_imported(self) -> None:
         self._spawn(self.session.load_history(show_newest=False))
@@ -439,6 +442,8 @@ class MainWindow(QMainWindow):
     async def shutdown(self) -> None:
         """After :attr:`closed`: stop the background jobs, the downloads and the engines,
         and close the network session."""
+        import asyncio
+
         tasks = [t for t in self._background if not t.done()]
         for task in tasks:
             task.cancel()

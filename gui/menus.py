@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow
+
+if TYPE_CHECKING:
+    from .transfer import Transfer
 
 __all__ = ["Menus"]
 
@@ -85,17 +91,36 @@ class Menus:
         made.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         return made
 
-    def _build_menus(self, can_transfer: bool) -> None:
-        menu = self._window.menuBar().addMenu("&File")
-        menu.addAction(self.new_chat_action)
-        menu.addSeparator()
-        for made in (
+    def offer_transfer(self, transfer: Transfer, shown_id: Callable[[], int | None]) -> None:
+        """Offer export and import through ``transfer`` (there is a history now).
+
+        Args:
+            shown_id: the store id of the conversation shown (None: not saved yet).
+        """
+        self.export_markdown_action.triggered.connect(
+            lambda: transfer.export_shown(shown_id(), "markdown")
+        )
+        self.export_json_action.triggered.connect(lambda: transfer.export_shown(shown_id(), "json"))
+        self.export_all_markdown_action.triggered.connect(lambda: transfer.export(None, "markdown"))
+        self.export_all_json_action.triggered.connect(lambda: transfer.export(None, "json"))
+        self.import_action.triggered.connect(transfer.import_file)
+        for made in self._transfer_actions():
+            made.setEnabled(True)
+
+    def _transfer_actions(self) -> tuple[QAction, ...]:
+        return (
             self.export_markdown_action,
             self.export_json_action,
             self.export_all_markdown_action,
             self.export_all_json_action,
             self.import_action,
-        ):
+        )
+
+    def _build_menus(self, can_transfer: bool) -> None:
+        menu = self._window.menuBar().addMenu("&File")
+        menu.addAction(self.new_chat_action)
+        menu.addSeparator()
+        for made in self._transfer_actions():
             made.setEnabled(can_transfer)
             menu.addAction(made)
         menu.addSeparator()

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from deskchat.store import AsyncStore, StoreError
+from deskchat.store import StoreError
 
 from .errors import show_error
+
+if TYPE_CHECKING:
+    from deskchat.store import AsyncStore
 
 __all__ = ["Transfer"]
 
@@ -74,6 +77,13 @@ class Transfer(QObject):
         dialog.fileSelected.connect(then)
         self.dialog = dialog
         dialog.open()
+
+    def export_shown(self, conversation_id: int | None, fmt: str) -> None:
+        """Export the conversation shown (its store id; None: not saved, nothing to export)."""
+        if conversation_id is None:
+            self.finished.emit("This conversation is empty; there is nothing to export.")
+            return
+        self.export(conversation_id, fmt)
 
     def export(self, conversation_id: int | None, fmt: str) -> None:
         """Ask where to save, then write ``fmt`` ("markdown"/"json"); None exports all."""

@@ -5,8 +5,8 @@ here, not from the private modules behind it.
 
 The provider classes and the network helpers (:data:`_LATER`) are imported
 the first time one of their names is read: the window reads this package
-before its first paint, and those modules (yarl, the engine's protocol, the
-discovery) cost ~40 ms it need not wait for. mypy and other tools see them as
+before its first paint, and those modules (asyncio, yarl, the engine's protocol,
+the discovery) cost ~80 ms it need not wait for. mypy and other tools see them as
 plain imports (the ``TYPE_CHECKING`` block).
 """
 
@@ -60,7 +60,6 @@ from .registry import PROVIDERS, Capabilities, ProviderInfo, provider_ids
 from .registry import create as create_provider
 from .registry import get_info as get_provider_info
 from .reply import ReplyState, ReplyStatus, error_text
-from .retry import with_retries
 from .secrets import (
     RedactingFilter,
     delete_api_key,
@@ -82,6 +81,7 @@ if TYPE_CHECKING:
     from .local import LocalProvider
     from .ollama import Ollama
     from .openai_compat import OpenAICompatible
+    from .retry import with_retries
     from .sse import LineDecoder, ServerSentEvent, SSEDecoder
 
 _LATER = {
@@ -93,6 +93,7 @@ _LATER = {
     "LocalProvider": ".local",
     "Ollama": ".ollama",
     "OpenAICompatible": ".openai_compat",
+    "with_retries": ".retry",
     "LineDecoder": ".sse",
     "ServerSentEvent": ".sse",
     "SSEDecoder": ".sse",

@@ -3,10 +3,10 @@
 This package is the one door the GUI and the CLI use: import names from here,
 not from the modules behind it. Nothing here imports Qt.
 
-Export and import (:data:`_LATER`) are imported the first time one of their
-names is read: the window opens the store before its first paint and needs
-neither then. mypy and other tools see them as plain imports (the
-``TYPE_CHECKING`` block).
+The asyncio front (:class:`AsyncStore`), export and import (:data:`_LATER`) are
+imported the first time one of their names is read: the window shows its first
+frame before asyncio has loaded and opens the store after it. mypy and other
+tools see them as plain imports (the ``TYPE_CHECKING`` block).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from deskchat.lazy import on_first_use
 
-from .aio import AsyncReplyWriter, AsyncStore
 from .errors import (
     BadImportFileError,
     DatabaseBusyError,
@@ -35,6 +34,7 @@ from .settings import SEND_KEYS, THEMES, Settings, join_proxy_password, split_pr
 from .store import LEAF, LOCK_WAIT, ParentRef, Store, make_title
 
 if TYPE_CHECKING:
+    from .aio import AsyncReplyWriter, AsyncStore
     from .export import (
         EXPORT_FORMAT,
         EXPORT_VERSION,
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from .importers import ImportResult, import_chatgpt, import_deskchat, import_file
 
 _LATER = {
+    **dict.fromkeys(("AsyncReplyWriter", "AsyncStore"), ".aio"),
     **dict.fromkeys(
         (
             "EXPORT_FORMAT",

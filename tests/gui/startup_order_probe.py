@@ -15,16 +15,19 @@ from deskchat.chat.session import ChatSession
 from deskchat.gui import app, main_window
 
 WATCHED = ("aiohttp", "deskchat.library", "deskchat.chat.connection", "huggingface_hub")
+FIRST_FRAME = ("asyncio", "qasync", "deskchat.store.aio")
+"""Not needed for the window's first frame: they load after it has painted."""
 seen: dict[str, object] = {"paints": 0}
 
 
-def loaded() -> list[str]:
-    return [m for m in WATCHED if m in sys.modules]
+def loaded(names: tuple[str, ...] = WATCHED) -> list[str]:
+    return [m for m in names if m in sys.modules]
 
 
 class Paints(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.Paint:
+            seen.setdefault("at first paint", loaded(FIRST_FRAME))
             seen["paints"] = int(seen["paints"]) + 1  # type: ignore[call-overload]
         return False
 
@@ -37,6 +40,7 @@ send = ChatSession.send
 
 def patched_show(self: main_window.MainWindow) -> None:
     seen["before show"] = loaded()
+    seen["first frame's before show"] = loaded(FIRST_FRAME)
     seen["connection before show"] = self.connection is not None
     self.installEventFilter(paints)
     show(self)

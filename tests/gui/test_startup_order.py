@@ -1,5 +1,6 @@
-"""Start-up order: the window is shown before anything network-related loads, and a message
-given at start waits for the provider rather than going into a void."""
+"""Start-up order: the window is shown and painted before asyncio and the history load, and
+before anything network-related loads; a message given at start waits for the provider
+rather than going into a void."""
 
 from __future__ import annotations
 
@@ -39,6 +40,9 @@ async def test_the_window_shows_and_paints_before_the_network_is_set_up(
     assert_clean(subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr))
     seen = json.loads(stdout.strip().splitlines()[-1])
     assert seen["before show"] == []
+    # The first frame is painted before asyncio, qasync and the history load.
+    assert seen["first frame's before show"] == []
+    assert seen["at first paint"] == []
     assert seen["connection before show"] is False
     assert seen["paints before setup"] >= 1
     assert seen["at setup"] == []
