@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from deskchat import provider
+from deskchat.i18n import N_, _
 
 __all__ = [
     "AUTO",
@@ -36,16 +37,26 @@ LOCAL = "local"
 RECOMMENDED_PULL = "bartowski/Qwen2.5-1.5B-Instruct-GGUF:Q4_K_M"
 """What the help suggests downloading: small enough for a CPU, good enough to be useful."""
 
-NO_ROUTE_HELP = f"""\
+_NO_ROUTE_HELP = N_("""\
 DeskChat has nothing to answer with yet. Three ways to get a reply:
   1. Download a small model for the built-in engine (about 1 GB, runs on the CPU):
-       deskchat pull {RECOMMENDED_PULL}
+       deskchat pull {model}
   2. Start a model server on this computer; DeskChat finds it by itself:
        ollama serve            (then: ollama pull llama3.2)
        llama-server -m MODEL.gguf
   3. Use a hosted provider with an API key:
        OPENAI_API_KEY=sk-... deskchat ask --provider openai "hi"
-     (or --provider openrouter with OPENROUTER_API_KEY, --provider groq with GROQ_API_KEY)"""
+     (or --provider openrouter with OPENROUTER_API_KEY, --provider groq with GROQ_API_KEY)""")
+
+NO_ROUTE_HELP: str
+"""The ways to get a reply, in the current language (read when it is imported or used)."""
+
+
+def __getattr__(name: str) -> str:
+    # Translated when read, not at import: the language is chosen after the imports.
+    if name == "NO_ROUTE_HELP":
+        return _(_NO_ROUTE_HELP).format(model=RECOMMENDED_PULL)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class LocalFile(Protocol):
@@ -110,7 +121,13 @@ async def find_route(
     files = list(local_models())
     if files:
         picked = next((f for f in files if model and model in (f.name, str(f.path))), files[0])
-        return Route("model", LOCAL, None, str(picked.path), f"{picked.name} — built-in engine")
+        return Route(
+            "model",
+            LOCAL,
+            None,
+            str(picked.path),
+            _("{name} — built-in engine").format(name=picked.name),
+        )
     return Route("none")
 
 

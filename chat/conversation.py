@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
+from deskchat.i18n import _
 from deskchat.provider import Message, ProviderError, ReplyState
 from deskchat.store import make_title
 
@@ -96,7 +97,7 @@ class Conversation:
         loaded: False while its messages are still in the store only.
     """
 
-    title: str = "New chat"
+    title: str = field(default_factory=lambda: _("New chat"))
     renamed: bool = False
     messages: list[ChatMessage] = field(default_factory=list)
     id: int = field(default_factory=lambda: next(_ids))
@@ -239,7 +240,7 @@ def from_stored(stored: StoredMessage) -> ChatMessage:
     reply.prompt_tokens = stored.prompt_tokens
     reply.completion_tokens = stored.completion_tokens
     if stored.status == "error":
-        reply.fail(ProviderError(stored.error or "The reply failed."))
+        reply.fail(ProviderError(stored.error or _("The reply failed.")))
     elif stored.status == "complete":
         reply.complete()
     else:

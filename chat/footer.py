@@ -8,17 +8,31 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
+from deskchat.i18n import N_, _, ngettext, number
+
 from .conversation import ChatMessage
 
 __all__ = ["INTERRUPTED", "STOPPED", "WAITING", "footer", "model_label"]
 
-WAITING = "Waiting for the first reply…"
-STOPPED = "Stopped — the reply above is partial."
-INTERRUPTED = "Interrupted when DeskChat closed — choose Continue (Ctrl+Shift+Enter) to finish it."
+WAITING = N_("Waiting for the first reply…")
+STOPPED = N_("Stopped — the reply above is partial.")
+INTERRUPTED = N_(
+    "Interrupted when DeskChat closed — choose Continue (Ctrl+Shift+Enter) to finish it."
+)
 
 
 def _seconds(value: float) -> str:
-    return f"{value:.1f} s" if value < 60 else f"{int(value // 60)} min {int(value % 60)} s"
+    if value < 60:
+        return _("{seconds} s").format(seconds=number(value, 1))
+    return _("{minutes} min {seconds} s").format(minutes=int(value // 60), seconds=int(value % 60))
+
+
+def _tokens(n: int) -> str:
+    return ngettext("{n} token", "{n} tokens", n).format(n=number(n))
+
+
+def _characters(n: int) -> str:
+    return ngettext("{n} character", "{n} characters", n).format(n=number(n))
 
 
 def _speed(message: ChatMessage) -> str:
@@ -28,15 +42,19 @@ def _speed(message: ChatMessage) -> str:
     elapsed = _seconds(reply.elapsed)
     tps = reply.tokens_per_second
     if tps is not None:
-        return f"{reply.completion_tokens} tokens · {tps:.1f} tokens/s · {elapsed}"
+        return _("{tokens} · {speed} tokens/s · {elapsed}").format(
+            tokens=_tokens(reply.completion_tokens or 0), speed=number(tps, 1), elapsed=elapsed
+        )
     chars = reply.length - message.prefix
     if reply.first_text_at is None or reply.finished_at is None or chars <= 0:
         return elapsed
     span = reply.finished_at - reply.first_text_at
     if span <= 0:
-        return f"{chars} characters · {elapsed}"
+        return f"{_characters(chars)} · {elapsed}"
     # No token count from the server: say characters, never pretend they are tokens.
-    return f"{chars} characters · {chars / span:.0f} characters/s · {elapsed}"
+    return _("{characters} · {speed} characters/s · {elapsed}").format(
+        characters=_characters(chars), speed=number(chars / span), elapsed=elapsed
+    )
 
 
 def footer(message: ChatMessage) -> str:
@@ -45,19 +63,19 @@ def footer(message: ChatMessage) -> str:
     if reply is None:
         return ""
     if message.interrupted:
-        return INTERRUPTED
+        return _(INTERRUPTED)
     if reply.status == "waiting":
-        return WAITING
+        return _(WAITING)
     if reply.status == "error":
-        return f"⚠ {reply.error}  Press Retry (Ctrl+R) to try again."
+        return _("⚠ {error}  Press Retry (Ctrl+R) to try again.").format(error=reply.error)
     if reply.status == "stopped":
-        return STOPPED
+        return _(STOPPED)
     if reply.status != "complete":
         return ""
     if message.live:
         facts = _speed(message)
     elif reply.completion_tokens:
-        facts = f"{reply.completion_tokens} tokens"
+        facts = _tokens(reply.completion_tokens)
     else:
         facts = ""
     # Name the model that wrote it: the picker may show another one by now.

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from deskchat import provider
+from deskchat.i18n import _
 
 if TYPE_CHECKING:
     import aiohttp
@@ -84,7 +85,10 @@ def parse_header(text: str) -> tuple[str, str]:
     name, value = name.strip(), value.strip()
     if not colon or not _HEADER_NAME.fullmatch(name) or "\n" in value or "\r" in value:
         raise provider.ConfigurationError(
-            "A header must be written as 'Name: value', with a name of letters, digits or dashes."
+            _(
+                "A header must be written as 'Name: value', with a name of letters, "
+                "digits or dashes."
+            )
         )
     return name, value
 
@@ -94,32 +98,44 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--provider",
         metavar="ID",
-        help=f"auto, or one of: {', '.join(provider.provider_ids())} (default {DEFAULT_PROVIDER}: "
-        f"a model server found running, else a model on disk; env {_ENV['provider']})",
+        help=_(
+            "auto, or one of: {join} (default {DEFAULT_PROVIDER}: a model server "
+            "found running, else a model on disk; env {_ENV})"
+        ).format(
+            join=", ".join(provider.provider_ids()),
+            DEFAULT_PROVIDER=DEFAULT_PROVIDER,
+            _ENV=_ENV["provider"],
+        ),
     )
     parser.add_argument(
         "--base-url",
         metavar="URL",
-        help=f"server address, e.g. a mirror or a local server (env {_ENV['base_url']})",
+        help=_("server address, e.g. a mirror or a local server (env {_ENV})").format(
+            _ENV=_ENV["base_url"]
+        ),
     )
     parser.add_argument(
-        "--proxy", metavar="URL", help=f"HTTP proxy, e.g. http://host:3128 (env {_ENV['proxy']})"
+        "--proxy",
+        metavar="URL",
+        help=_("HTTP proxy, e.g. http://host:3128 (env {_ENV})").format(_ENV=_ENV["proxy"]),
     )
     parser.add_argument(
         "--model",
-        help="model name or alias; for the built-in engine also OWNER/REPO:QUANT (as pulled) "
-        f"or a path to a .gguf file (default: the provider's; env {_ENV['model']})",
+        help=_(
+            "model name or alias; for the built-in engine also OWNER/REPO:QUANT (as "
+            "pulled) or a path to a .gguf file (default: the provider's; env {_ENV})"
+        ).format(_ENV=_ENV["model"]),
     )
     parser.add_argument(
         "--header",
         action="append",
         metavar="'NAME: VALUE'",
-        help="an extra HTTP header for every request (repeatable), e.g. 'X-Title: DeskChat'",
+        help=_("an extra HTTP header for every request (repeatable), e.g. 'X-Title: DeskChat'"),
     )
     parser.add_argument(
         "--data-dir",
         metavar="DIR",
-        help=f"where history and settings are kept (env {_ENV['data_dir']})",
+        help=_("where history and settings are kept (env {_ENV})").format(_ENV=_ENV["data_dir"]),
     )
 
 

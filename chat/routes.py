@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from deskchat import library, provider
+from deskchat.i18n import _
 
 from .auto import AUTO, LOCAL, Route, find_route
 from .options import Options, make_provider
@@ -73,7 +74,7 @@ def build(
         library.ModelNotFoundError: a model for the built-in engine that is not on disk.
     """
     if route.kind == "none" or route.provider_id is None:
-        raise provider.ConfigurationError("No provider or model is set up yet.")
+        raise provider.ConfigurationError(_("No provider or model is set up yet."))
     if route.provider_id == LOCAL:
         model = route.model or options.model
         chat = local_provider(model, options.data_dir, local_options)

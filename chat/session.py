@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from deskchat import provider
+from deskchat.i18n import N_, _, ngettext, number
 from deskchat.provider import Message, ProviderError, ReplyState
 from deskchat.store import LEAF, ParentRef, SearchHit, StoreError
 from deskchat.store import Message as StoredMessage
@@ -44,8 +45,8 @@ log = logging.getLogger("deskchat.chat")
 T = TypeVar("T")
 
 FINISHED = {
-    "stopped": "Stopped. The partial reply is kept.",
-    "error": "The reply failed; press Retry to send it again.",
+    "stopped": N_("Stopped. The partial reply is kept."),
+    "error": N_("The reply failed; press Retry to send it again."),
 }
 """The status line after a reply ended other than complete."""
 
@@ -232,7 +233,7 @@ class ChatSession:
         known = {c.store_id: c for c in self.conversations.items if c.store_id is not None}
         listed = [
             known.get(c.id)
-            or Conversation(title=c.title or "Untitled chat", store_id=c.id, loaded=False)
+            or Conversation(title=c.title or _("Untitled chat"), store_id=c.id, loaded=False)
             for c in stored
         ]
         shown = self._shown.conversation
@@ -259,12 +260,15 @@ class ChatSession:
         if not cut:
             return
         where = self.conversations.by_store_id(cut[-1].conversation_id)
-        title = where.title if where is not None else "a conversation"
-        count = "A reply was" if len(cut) == 1 else f"{len(cut)} replies were"
-        self.events.status_changed.emit(
-            f"{count} cut off when DeskChat last closed (latest in “{title}”); "
-            "open it and choose Continue to finish."
+        title = where.title if where is not None else _("a conversation")
+        text = ngettext(
+            "A reply was cut off when DeskChat last closed (in “{title}”); open it and "
+            "choose Continue to finish.",
+            "{n} replies were cut off when DeskChat last closed (latest in “{title}”); open "
+            "it and choose Continue to finish.",
+            len(cut),
         )
+        self.events.status_changed.emit(text.format(n=number(len(cut)), title=title))
 
     def new_conversation(self) -> Conversation:
         """Start an empty conversation and show it (reuses an empty one on top).
@@ -341,7 +345,7 @@ class ChatSession:
         if conversation is None:
             return False
         if self.busy and self._streaming in conversation.messages:
-            self.events.status_changed.emit("Stop the reply before deleting this conversation.")
+            self.events.status_changed.emit(_("Stop the reply before deleting this conversation."))
             return False
         index = self.conversations.items.index(conversation)
         self.conversations.items.remove(conversation)
@@ -637,7 +641,7 @@ class ChatSession:
         self.events.retry_available.emit(False)
         self.events.continue_available.emit(False)
         self.events.busy_changed.emit(True)
-        self.events.status_changed.emit(WAITING)
+        self.events.status_changed.emit(_(WAITING))
 
     def _on_task_done(self, task: asyncio.Task[None]) -> None:
         if task is not self._task:
@@ -650,7 +654,8 @@ class ChatSession:
         self.events.busy_changed.emit(False)
         # A history that failed during the reply keeps the last word: the reply is not kept.
         trouble, self._store_trouble = self._store_trouble, None
-        self.events.status_changed.emit(trouble or FINISHED.get(status, ""))
+        finished = FINISHED.get(status)
+        self.events.status_changed.emit(trouble or (_(finished) if finished else ""))
         self.events.reply_finished.emit(status)
         self._announce()
 

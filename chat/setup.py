@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 
 from deskchat import library, provider
+from deskchat.i18n import N_, _
 from deskchat.store import Settings
 
 from .auto import AUTO
@@ -32,11 +33,11 @@ __all__ = [
 ]
 
 CHATGPTFREE = "chatgptfree"
-CHATGPTFREE_NOTE = "free web widget from the seed document; often blocked by Cloudflare"
-ENGINE_MISSING = (
-    "The built-in engine is unavailable because llama-cpp-python is not installed: "
-    "run scripts/setup.sh again (it compiles llama.cpp, about 7 minutes on 2 cores) "
-    "or pip install 'deskchat[local]', then restart DeskChat."
+CHATGPTFREE_NOTE = N_("free web widget from the seed document; often blocked by Cloudflare")
+ENGINE_MISSING = N_(
+    "The built-in engine is unavailable because llama-cpp-python is not installed: run "
+    "scripts/setup.sh again (it compiles llama.cpp, about 7 minutes on 2 cores) or pip "
+    "install 'deskchat[local]', then restart DeskChat."
 )
 
 
@@ -118,16 +119,16 @@ def _recommend(
 def describe_offer(offer: Offer, machine: library.Machine | None = None) -> str:
     """``986 MB download · needs 1.64 GB of RAM``, and whether it is recommended or will not fit."""
     entry = offer.entry
-    text = (
-        f"{library.format_size(entry.size)} download · "
-        f"needs {library.format_size(entry.ram_needed())} of RAM"
+    text = _("{format_size} download · needs {format_size2} of RAM").format(
+        format_size=library.format_size(entry.size),
+        format_size2=library.format_size(entry.ram_needed()),
     )
     if offer.recommended:
-        return f"{text} · recommended for this computer"
+        return _("{text} · recommended for this computer").format(text=text)
     if not offer.fits:
         machine = machine or library.Machine.current()
         free = library.format_size(machine.available_ram)
-        return f"{text} · will not fit: {free} free now"
+        return _("{text} · will not fit: {free} free now").format(text=text, free=free)
     return text
 
 
@@ -138,7 +139,11 @@ def describe_local_model(model: library.LocalModelInfo) -> str:
     if model.quantization:
         parts.append(model.quantization)
     # "added by you" reads as it is; the other sources are where the file came from.
-    parts.append(model.source_label if model.source == "added" else f"from {model.source_label}")
+    parts.append(
+        model.source_label
+        if model.source == "added"
+        else _("from {source_label}").format(source_label=model.source_label)
+    )
     return " · ".join(parts)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from deskchat import provider
+from deskchat.i18n import N_, _
 
 from .auto import LOCAL
 
@@ -26,9 +27,9 @@ __all__ = [
     "reply_source",
 ]
 
-ENGINE_NAME = "Built-in engine"
-NOTHING_YET = "Choose how DeskChat answers first (the choices are above)."
-NOT_SET_UP = "Nothing set up yet"
+ENGINE_NAME = N_("Built-in engine")
+NOTHING_YET = N_("Choose how DeskChat answers first (the choices are above).")
+NOT_SET_UP = N_("Nothing set up yet")
 
 
 class NoProvider:
@@ -38,7 +39,7 @@ class NoProvider:
     """
 
     name = "none"
-    display_name = "Nothing set up yet"
+    display_name = NOT_SET_UP  # marked with N_; shown through _()
     default_model = ""
     models: Sequence[str] = ()
 
@@ -48,14 +49,14 @@ class NoProvider:
         messages: Sequence[Any],  # noqa: ARG002
         **params: Any,  # noqa: ARG002
     ) -> AsyncIterator[str]:
-        raise provider.ConfigurationError(NOTHING_YET)
+        raise provider.ConfigurationError(_(NOTHING_YET))
         yield ""  # pragma: no cover - makes this an async generator
 
 
 def provider_label(provider_id: str, base_url: str | None = None) -> str:
     """``Built-in engine``, ``Ollama (127.0.0.1:11434)``, ``OpenAI``."""
     if provider_id == LOCAL:
-        return ENGINE_NAME
+        return _(ENGINE_NAME)
     try:
         info = provider.get_provider_info(provider_id)
     except provider.ProviderError:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from deskchat import provider
 from deskchat.errors import DeskChatError
+from deskchat.i18n import N_, _
 from deskchat.provider import Event, LoadProgress, Message
 from deskchat.store import LEAF, ParentRef
 
@@ -158,7 +159,7 @@ class ReplyRun:
                 self._touched(message)
                 if flusher is None and reply.status != "waiting":
                     flusher = asyncio.ensure_future(_flush_every(writer, FLUSH_SECONDS))
-                    self._status("Receiving the reply…")
+                    self._status(_("Receiving the reply…"))
         except asyncio.CancelledError:
             reply.stop()
             self._touched(message)
@@ -188,9 +189,9 @@ class ReplyRun:
 
         async def wait(seconds: float) -> None:
             self._retrying(seconds)
-            self._status(f"Retrying in {seconds:g} s…")
+            self._status(_("Retrying in {seconds:g} s…").format(seconds=seconds))
             await self._sleep(seconds)
-            self._status(WAITING)
+            self._status(_(WAITING))
 
         return provider.with_retries(
             first,
@@ -257,16 +258,18 @@ class ReplyRun:
             mark_saved(message, saved)
 
 
-WAITING = "Waiting for the first reply…"
+WAITING = N_("Waiting for the first reply…")
 
 
 def loading_status(event: LoadProgress) -> str:
     """The status line while the built-in engine loads a model: "Loading Qwen2.5 1.5B… 40 %"."""
     if event.done:
-        return WAITING
+        return _(WAITING)
     if event.fraction is None:
-        return f"Loading {event.model}…"
-    return f"Loading {event.model}… {round(event.fraction * 100)} %"
+        return _("Loading {model}…").format(model=event.model)
+    return _("Loading {model}… {value} %").format(
+        model=event.model, value=round(event.fraction * 100)
+    )
 
 
 async def pause(seconds: float) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from deskchat.i18n import _
 from deskchat.provider import Provider
 from deskchat.store import Settings
 
@@ -100,7 +101,9 @@ class ProviderChoice:
             local = self.local_servers.create(entry.server)
             session.set_provider(local, entry.server.provider_id)
             session.set_model_name(entry.model)
-            return f"Replies now come from {entry.model} on {entry.server.display_name}."
+            return _("Replies now come from {model} on {display_name}.").format(
+                model=entry.model, display_name=entry.server.display_name
+            )
         main, main_id = self._main
         if session.chat_provider is not main:
             session.set_provider(main, main_id)
