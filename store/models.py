@@ -86,7 +86,11 @@ class SearchHit:
         message_id: None when the hit is the conversation title.
         snippet: the matching text with the search words between the start and
             end markers (``\\x02`` and ``\\x03`` unless asked otherwise).
-        rank: lower is better (FTS5 bm25).
+        rank: the hit's place among the hits of its search, lower first.
+        created_at: when the message was written (a title: when its
+            conversation last changed), seconds since 1970.
+        terms: the matched words as the snippet writes them (to find them
+            again in the message).
     """
 
     conversation_id: int
@@ -94,6 +98,8 @@ class SearchHit:
     title: str
     snippet: str
     rank: float
+    created_at: float = 0.0
+    terms: tuple[str, ...] = ()
 
 
 def conversation_from_row(row: sqlite3.Row) -> Conversation:

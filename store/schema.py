@@ -145,6 +145,61 @@ def _repair_times(conn: sqlite3.Connection) -> None:
     )
 
 
+# v5: search that knows word forms (store.search, store.terms). The FTS5 tables
+# hold each message's and title's words folded (case, ё, accents) and stemmed
+# (Russian, English) by Python, which SQL triggers cannot call: the triggers
+# note what changed in terms_pending, and the store indexes it before each commit.
+_V5 = """
+DROP TRIGGER IF EXISTS messages_fts_insert;
+DROP TRIGGER IF EXISTS messages_fts_delete;
+DROP TRIGGER IF EXISTS messages_fts_update;
+DROP TRIGGER IF EXISTS conversations_fts_insert;
+DROP TRIGGER IF EXISTS conversations_fts_delete;
+DROP TRIGGER IF EXISTS conversations_fts_update;
+DROP TABLE IF EXISTS messages_fts;
+DROP TABLE IF EXISTS conversations_fts;
+
+CREATE VIRTUAL TABLE message_terms USING fts5(words, stems, tokenize = 'ascii');
+CREATE VIRTUAL TABLE title_terms USING fts5(words, stems, tokenize = 'ascii');
+CREATE TABLE terms_pending (
+    kind TEXT NOT NULL CHECK (kind IN ('message', 'title')),
+    id   INTEGER NOT NULL,
+    PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
+
+CREATE TRIGGER message_terms_insert AFTER INSERT ON messages BEGIN
+    INSERT OR IGNORE INTO terms_pending (kind, id) VALUES ('message', new.id);
+END;
+CREATE TRIGGER message_terms_update AFTER UPDATE OF content ON messages BEGIN
+    DELETE FROM message_terms WHERE rowid = old.id;
+    INSERT OR IGNORE INTO terms_pending (kind, id) VALUES ('message', new.id);
+END;
+CREATE TRIGGER message_terms_delete AFTER DELETE ON messages BEGIN
+    DELETE FROM message_terms WHERE rowid = old.id;
+    DELETE FROM terms_pending WHERE kind = 'message' AND id = old.id;
+END;
+CREATE TRIGGER title_terms_insert AFTER INSERT ON conversations BEGIN
+    INSERT OR IGNORE INTO terms_pending (kind, id) VALUES ('title', new.id);
+END;
+CREATE TRIGGER title_terms_update AFTER UPDATE OF title ON conversations BEGIN
+    DELETE FROM title_terms WHERE rowid = old.id;
+    INSERT OR IGNORE INTO terms_pending (kind, id) VALUES ('title', new.id);
+END;
+CREATE TRIGGER title_terms_delete AFTER DELETE ON conversations BEGIN
+    DELETE FROM title_terms WHERE rowid = old.id;
+    DELETE FROM terms_pending WHERE kind = 'title' AND id = old.id;
+END;
+"""
+
+
+def _stemmed_search(conn: sqlite3.Connection) -> None:
+    _script(_V5)(conn)
+    # Imported here: the search modules are not needed to open an up-to-date file.
+    from .search import index_all
+
+    index_all(conn)
+
+
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     """A migration step that runs SQL statements one by one (inside our transaction).
 
@@ -170,6 +225,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(_V2),
     _script(_V3),
     _repair_times,
+    _stemmed_search,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

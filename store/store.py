@@ -214,6 +214,7 @@ class Store:
         self._in_tx = True
         try:
             yield conn
+            self._index_pending(conn)
             conn.execute("COMMIT")
         except BaseException:
             # On a full disk or an I/O error SQLite has rolled back already; a
@@ -224,6 +225,20 @@ class Store:
             raise
         finally:
             self._in_tx = False
+
+    @staticmethod
+    def _index_pending(conn: sqlite3.Connection) -> None:
+        """Put what this transaction wrote into the search index, before it commits.
+
+        A bug of ours in the indexing must not cost the user the message: it is
+        logged, the rows stay pending, and the write commits.
+        """
+        try:
+            _search.index_pending(conn)
+        except sqlite3.Error:
+            raise
+        except Exception:
+            log.exception("could not index the new text for search; it is left for later")
 
     def _begin(self, conn: sqlite3.Connection) -> None:
         """BEGIN IMMEDIATE, tried again while another program holds the lock, up to the wait.
@@ -713,9 +728,23 @@ class Store:
     ) -> list[SearchHit]:
         """Messages and titles matching every word of ``query`` (last word as a prefix).
 
-        Any text is a valid query: FTS syntax characters are treated as plain text.
+        Words match their other forms (Russian and English stems), case and
+        accents aside, ё as е; ``"a phrase"`` matches exactly, ``-word`` leaves
+        out. Any text is a valid query: FTS syntax is treated as plain text.
         """
+        self._catch_up()
         return _search.search(self._conn, query, limit=limit, start=start, end=end)
+
+    def _catch_up(self) -> None:
+        """Index text another program wrote straight into the file, if it can be written."""
+        if self.read_only or not _search.has_pending(self._conn):
+            return
+        try:
+            with self.transaction():
+                pass
+        except (sqlite3.Error, StoreError) as exc:
+            # Locked or full: search what is indexed; the rest is indexed at the next write.
+            log.info("could not index pending text before searching: %s", exc)
 
     # -- internals ---------------------------------------------------------
 

@@ -103,9 +103,11 @@ def test_operator_words_are_plain_words(filled: Store) -> None:
 
 
 def test_query_building() -> None:
-    assert fts_query("hello wor") == '"hello" "wor"*'
-    assert fts_query('"; DROP') == '"DROP"*'
+    assert fts_query("hello wor") == 'stems : "hello" AND (stems : "wor" * OR words : "wor" *)'
+    assert fts_query('"; DROP') == 'words : "drop" *'
+    assert fts_query('"Exact phrase" -Errors') == ('(words : "exact phrase") NOT (stems : "error")')
     assert fts_query("!!!") is None
+    assert fts_query("-only -unwanted") is None
 
 
 @settings(max_examples=150, deadline=None)

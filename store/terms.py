@@ -1,0 +1,152 @@
+"""Words as the search index keeps them: folded, and stemmed by their script.
+
+Text is split into words (letters and digits); each word is folded (NFKC,
+case folded for every alphabet, ё as е, accents off Latin letters) and then
+stemmed with Snowball: Cyrillic words by the Russian stemmer, Latin ones by the
+English stemmer, others are kept as folded. The index stores two aligned
+columns, the folded words (for exact phrases and prefixes) and their stems (so
+"репликацию" finds "репликация", "errors" finds "error"), written in a form
+FTS5's ``ascii`` tokenizer never splits: words of letters and digits, one
+space apart, lower case.
+
+The stems depend on the Snowball version: PyStemmer is pinned, and a new
+stemmer needs a migration that rebuilds the index (``store.schema``).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from typing import TYPE_CHECKING, NamedTuple
+
+from .plain import plain
+
+if TYPE_CHECKING:
+    import Stemmer
+
+__all__ = ["Terms", "Word", "fold", "index_terms", "split", "word"]
+
+# Letters and digits; "_" is a separator, as for FTS5.
+_WORD = re.compile(r"[^\W_]+")
+_CYRILLIC = re.compile("[\u0400-\u052f]")
+# Work is cut into pieces this long, so a long message does not hold the GIL
+# (and stall the window) for all of it at once.
+_PIECE = 32_768
+_CACHE_LIMIT = 200_000
+
+
+class Word(NamedTuple):
+    """One word as indexed: ``folded`` for exact matches, ``stem`` for its other forms."""
+
+    folded: str
+    stem: str
+
+
+class Terms(NamedTuple):
+    """The two index columns of one text, word for word aligned."""
+
+    words: str
+    stems: str
+
+
+class _Local(threading.local):
+    """Stemmers are not thread-safe: each thread has its own, and its own cache."""
+
+    def __init__(self) -> None:
+        self.stemmers: dict[str, Stemmer.Stemmer] = {}
+        self.cache: dict[str, Word] = {}
+
+
+_local = _Local()
+
+
+def _stemmer(language: str) -> Stemmer.Stemmer:
+    stemmer = _local.stemmers.get(language)
+    if stemmer is None:
+        # Imported on first use: the window starts without it.
+        import Stemmer
+
+        stemmer = _local.stemmers[language] = Stemmer.Stemmer(language)
+    return stemmer
+
+
+def fold(text: str) -> str:
+    """``text`` in the form words are compared in: NFKC, case folded, ё as е."""
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return text.casefold().replace("ё", "е")
+
+
+def _strip_accents(token: str) -> str:
+    decomposed = unicodedata.normalize("NFD", token)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", bare)
+
+
+def _make_word(token: str) -> Word:
+    """The folded form and stem of one already folded ``token``."""
+    if token.isascii():
+        return Word(token, _stem("english", token))
+    if _CYRILLIC.search(token):
+        # Not stripped: й is a letter of its own in Russian (ё was folded already).
+        return Word(token, _stem("russian", token))
+    bare = _strip_accents(token)
+    if not bare:
+        # Only marks: nothing a person types; keep it as it is.
+        return Word(token, token)
+    return Word(bare, _stem("english", bare) if bare.isascii() else bare)
+
+
+def _stem(language: str, token: str) -> str:
+    if token.isdigit():
+        return token
+    return _stemmer(language).stemWord(token) or token
+
+
+def word(token: str) -> Word:
+    """The index form of one folded token (cached)."""
+    cache = _local.cache
+    found = cache.get(token)
+    if found is None:
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        found = cache[token] = _make_word(token)
+    return found
+
+
+def split(text: str) -> list[str]:
+    """The folded tokens of ``text``, in order."""
+    return _WORD.findall(fold(text))
+
+
+def _pieces(text: str) -> list[str]:
+    """``text`` cut at white space into pieces of about :data:`_PIECE` characters."""
+    if len(text) <= _PIECE:
+        return [text]
+    pieces = []
+    start = 0
+    while start < len(text):
+        end = start + _PIECE
+        if end < len(text):
+            space = text.find(" ", end)
+            end = len(text) if space < 0 else space
+        pieces.append(text[start:end])
+        start = end
+    return pieces
+
+
+def index_terms(text: str) -> Terms:
+    """The words and stems columns of markdown ``text`` for the index.
+
+    The words a person reads are indexed: link addresses and marks are not.
+    """
+
+    words: list[str] = []
+    stems: list[str] = []
+    for piece in _pieces(text):
+        for token in split(plain(piece)):
+            w = word(token)
+            words.append(w.folded)
+            stems.append(w.stem)
+    return Terms(" ".join(words), " ".join(stems))
