@@ -12,6 +12,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from deskchat.chat.version import version
+from deskchat.i18n import _
 from deskchat.store import data_dir
 
 __all__ = ["AboutDialog", "app_icon"]
@@ -44,7 +45,7 @@ class AboutDialog(QDialog):
 
     def __init__(self, folder: Path | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("About DeskChat")
+        self.setWindowTitle(_("About DeskChat"))
         icon = app_icon()
         self.setWindowIcon(icon)
         self.icon_label = QLabel()
@@ -57,10 +58,16 @@ class AboutDialog(QDialog):
         self.text_label.setTextFormat(Qt.TextFormat.PlainText)
         self.text_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.text_label.setText(
-            f"DeskChat {self.version}\n\n"
-            f"Qt {qVersion()} (PySide6 {PySide6.__version__})\n"
-            f"Python {platform.python_version()}\n\n"
-            f"Data folder: {where}"
+            _(
+                "DeskChat {version}\n\nQt {qVersion} (PySide6 {version__})\nPython "
+                "{python_version}\n\nData folder: {where}"
+            ).format(
+                version=self.version,
+                qVersion=qVersion(),
+                version__=PySide6.__version__,
+                python_version=platform.python_version(),
+                where=where,
+            )
         )
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)

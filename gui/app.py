@@ -38,6 +38,7 @@ from deskchat.chat.options import (
     effective_options,
     resolve,
 )
+from deskchat.i18n import _
 from deskchat.store import (
     Settings,
     StoreError,
@@ -47,6 +48,7 @@ from deskchat.store import (
     split_proxy_password,
 )
 
+from . import translation
 from .about import app_icon
 from .errors import install_excepthook, show_error
 from .first_paint import after_first_paint
@@ -68,7 +70,7 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     """Options from the command line, then ``DESKCHAT_*`` variables (``python -m deskchat.gui``)."""
     parser = argparse.ArgumentParser(
         prog="python -m deskchat.gui",
-        description="Open DeskChat's window.",
+        description=_("Open DeskChat's window."),
         argument_default=argparse.SUPPRESS,
     )
     add_common_arguments(parser)
@@ -96,6 +98,7 @@ def main(argv: Sequence[str] | None = None, options: Options | None = None) -> i
         # The window decides when to quit: closing it mid-stream first cancels the reply.
         app.setQuitOnLastWindowClosed(False)
         settings = Settings.load(settings_path(options.data_dir))
+        translation.install(app, settings.language)
         moved = move_proxy_password(settings)
         options = effective_options(options, settings)
         # The saved address has no password: the keyring's goes back in for this run.
@@ -159,8 +162,10 @@ async def open_history(options: Options) -> tuple[AsyncStore | None, str | None]
         history = await AsyncStore.open(database_path(options.data_dir))
     except (StoreError, OSError) as exc:
         said: list[str] = []
-        show_error(said.append, exc, doing="open its chat history")
-        return None, f"{' '.join(said)} Chats from this session will not be kept."
+        show_error(said.append, exc, doing=_("open its chat history"))
+        return None, _("{join} Chats from this session will not be kept.").format(
+            join=" ".join(said)
+        )
     return history, history.read_only_reason or history.recovery_notice
 
 

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from deskchat.chat.conversation import ChatMessage
+from deskchat.i18n import _
 
 from . import markdown
 from .bubble_hits import BubbleHits
@@ -163,7 +164,7 @@ class BubbleDelegate(QStyledItemDelegate):
         elif hit.kind in ("link", "version"):
             QToolTip.showText(event.globalPos(), hit.value, view.viewport())
         else:
-            QToolTip.showText(event.globalPos(), "Copy this code", view.viewport())
+            QToolTip.showText(event.globalPos(), _("Copy this code"), view.viewport())
         return True
 
     def editorEvent(  # noqa: N802

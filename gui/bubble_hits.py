@@ -6,6 +6,7 @@ from PySide6.QtCore import QPoint, QPointF, QRect, QRectF
 from PySide6.QtWidgets import QAbstractItemView
 
 from deskchat.chat.conversation import ChatMessage
+from deskchat.i18n import _
 
 from . import markdown
 from .bubble_layouts import BubbleLayouts
@@ -88,8 +89,8 @@ class BubbleHits:
         if measure.nav is not None:
             previous, _label, following = nav_rects(rect, measure, message.role == "user")
             for step, arrow, name in (
-                (-1, previous, "Previous version"),
-                (1, following, "Next version"),
+                (-1, previous, _("Previous version")),
+                (1, following, _("Next version")),
             ):
                 # A dimmed arrow (first or last version, or a reply streaming) is no button.
                 if arrow.contains(QPointF(position)) and self.can_step(measure, step):

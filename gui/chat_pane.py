@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from deskchat.chat.conversation import ChatMessage
 from deskchat.chat.session import ChatSession
+from deskchat.i18n import _
 
 from .input_box import InputBox
 from .menus import Menus
@@ -80,21 +81,21 @@ class ChatPane(QWidget):
 
     def _build(self, model_picker: ModelPicker) -> None:
         top = QHBoxLayout()
-        top.addWidget(QLabel("Model:"))
+        top.addWidget(QLabel(_("Model:")))
         top.addWidget(model_picker)
         self.source_label = QLabel()
         self.source_label.setObjectName("sourceLabel")
-        self.source_label.setToolTip("The provider and model the next reply comes from")
+        self.source_label.setToolTip(_("The provider and model the next reply comes from"))
         self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         top.addWidget(self.source_label, 1)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.message_view)
 
-        self.retry_label = QLabel("The last reply failed.")
-        self.retry_button = QPushButton("Retry")
-        self.retry_button.setToolTip("Send the conversation again (Ctrl+R)")
-        self.continue_button = QPushButton("Continue")
-        self.continue_button.setToolTip("Ask the model to finish the reply (Ctrl+Shift+Enter)")
+        self.retry_label = QLabel(_("The last reply failed."))
+        self.retry_button = QPushButton(_("Retry"))
+        self.retry_button.setToolTip(_("Send the conversation again (Ctrl+R)"))
+        self.continue_button = QPushButton(_("Continue"))
+        self.continue_button.setToolTip(_("Ask the model to finish the reply (Ctrl+Shift+Enter)"))
         self.continue_button.hide()
         self.retry_bar = QWidget()
         bar = QHBoxLayout(self.retry_bar)
@@ -104,12 +105,14 @@ class ChatPane(QWidget):
         bar.addWidget(self.continue_button)
         self.retry_bar.hide()
 
-        self.edit_label = QLabel("Editing a message: Enter sends it as a new version, Esc cancels.")
+        self.edit_label = QLabel(
+            _("Editing a message: Enter sends it as a new version, Esc cancels.")
+        )
         self.edit_label.hide()
 
         self.input_box = InputBox()
         self.input_box.setFixedHeight(self.input_box.fontMetrics().lineSpacing() * 3 + 18)
-        self.send_button = QPushButton("Send")
+        self.send_button = QPushButton(_("Send"))
         self.send_button.setDefault(True)
         self.send_button.setMinimumWidth(80)
         bottom = QHBoxLayout()
@@ -163,7 +166,7 @@ class ChatPane(QWidget):
     def _refuse(self) -> bool:
         """True (and said) when nothing can be sent yet."""
         if not self.ready:
-            self.status_message.emit(self._not_ready or "No provider is set up yet.", 5000)
+            self.status_message.emit(self._not_ready or _("No provider is set up yet."), 5000)
         return not self.ready
 
     # -- sending -----------------------------------------------------------
@@ -220,7 +223,7 @@ class ChatPane(QWidget):
     @Slot(bool)
     def on_controller_busy_changed(self, busy: bool) -> None:
         self.send_button.setText("Stop" if busy else "Send")
-        self.send_button.setToolTip("Stop the reply (Esc)" if busy else "Send (Enter)")
+        self.send_button.setToolTip(_("Stop the reply (Esc)") if busy else _("Send (Enter)"))
         self.send_button.setEnabled(busy or self.ready)
         # Switching versions while a reply streams would pull the branch from under it.
         self.delegate.set_versions_enabled(not busy)
@@ -230,7 +233,7 @@ class ChatPane(QWidget):
         self._menus.retry_action.setEnabled(available)
         self.retry_button.setVisible(available)
         if available:
-            self.retry_label.setText("The last reply failed.")
+            self.retry_label.setText(_("The last reply failed."))
         self._update_retry_bar()
 
     @Slot(bool)
@@ -238,7 +241,7 @@ class ChatPane(QWidget):
         self._menus.continue_action.setEnabled(available)
         self.continue_button.setVisible(available)
         if available:
-            self.retry_label.setText("This reply was cut off when DeskChat closed.")
+            self.retry_label.setText(_("This reply was cut off when DeskChat closed."))
         self._update_retry_bar()
 
     def _update_retry_bar(self) -> None:
@@ -347,8 +350,8 @@ class ChatPane(QWidget):
         # without blocking the loop.
         box = QMessageBox(
             QMessageBox.Icon.Question,
-            "Delete message",
-            "Delete this message and everything after it on this branch? This cannot be undone.",
+            _("Delete message"),
+            _("Delete this message and everything after it on this branch? This cannot be undone."),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             self.window(),
         )

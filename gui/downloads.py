@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QObject, Signal
 
 from deskchat import library
+from deskchat.i18n import _
 
 from .errors import show_error
 
@@ -49,8 +50,10 @@ class Download:
         if self.progress is not None:
             return library.format_progress(self.progress)
         if self.plan is not None:
-            return f"{self.plan.filename}: starting ({library.format_size(self.plan.size)})…"
-        return f"{self.spec}: asking Hugging Face which file to download…"
+            return _("{filename}: starting ({format_size})…").format(
+                filename=self.plan.filename, format_size=library.format_size(self.plan.size)
+            )
+        return _("{spec}: asking Hugging Face which file to download…").format(spec=self.spec)
 
 
 class Downloads(QObject):
@@ -137,7 +140,7 @@ class Downloads(QObject):
             raise
         except Exception as exc:  # noqa: BLE001 - every failure becomes the row's sentence
             said: list[str] = []
-            show_error(said.append, exc, doing=f"download {spec}")
+            show_error(said.append, exc, doing=_("download {spec}").format(spec=spec))
             download.error = " ".join(said)
             download.task = None
             log.info("download of %s failed: %s", spec, download.error)

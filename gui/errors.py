@@ -14,6 +14,7 @@ from collections.abc import Callable
 from types import TracebackType
 
 from deskchat.errors import DeskChatError
+from deskchat.i18n import _
 
 __all__ = ["install_excepthook", "show_error"]
 
@@ -49,11 +50,17 @@ def show_error(
         return
     if isinstance(exc, OSError):
         log.warning("could not %s: %s", doing, exc)
-        line = f"DeskChat could not {doing} ({exc.strerror or exc})"
+        line = _("DeskChat could not {doing} ({value})").format(
+            doing=doing, value=exc.strerror or exc
+        )
         show(f"{line}; {advice}." if advice else f"{line}.")
         return
     log.error("internal error while trying to %s", doing, exc_info=exc)
-    show(f"DeskChat hit an internal error ({type(exc).__name__}: {exc}) and could not {doing}.")
+    show(
+        _("DeskChat hit an internal error ({name__}: {exc}) and could not {doing}.").format(
+            name__=type(exc).__name__, exc=exc, doing=doing
+        )
+    )
 
 
 def _cancelled(exc: BaseException) -> bool:
@@ -71,7 +78,7 @@ def _log_unexpected(
     if issubclass(kind, KeyboardInterrupt):
         sys.__excepthook__(kind, exc, tb)
         return
-    log.critical("unexpected error", exc_info=(kind, exc, tb))
+    log.critical(_("unexpected error"), exc_info=(kind, exc, tb))
 
 
 def install_excepthook() -> None:

@@ -6,11 +6,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
+from deskchat.i18n import N_, _
+
 __all__ = ["InputBox"]
 
 _PLACEHOLDERS = {
-    "enter": "Message DeskChat — Enter sends, Shift+Enter adds a line",
-    "ctrl+enter": "Message DeskChat — Ctrl+Enter sends, Enter adds a line",
+    "enter": N_("Message DeskChat — Enter sends, Shift+Enter adds a line"),
+    "ctrl+enter": N_("Message DeskChat — Ctrl+Enter sends, Enter adds a line"),
 }
 
 
@@ -27,7 +29,7 @@ class InputBox(QPlainTextEdit):
         super().__init__(parent)
         self.setTabChangesFocus(True)
         self._send_key = "enter"
-        self.setPlaceholderText(_PLACEHOLDERS["enter"])
+        self.setPlaceholderText(_(_PLACEHOLDERS["enter"]))
 
     @property
     def send_key(self) -> str:
@@ -37,7 +39,7 @@ class InputBox(QPlainTextEdit):
     @send_key.setter
     def send_key(self, value: str) -> None:
         self._send_key = value if value in _PLACEHOLDERS else "enter"
-        self.setPlaceholderText(_PLACEHOLDERS[self._send_key])
+        self.setPlaceholderText(_(_PLACEHOLDERS[self._send_key]))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         if event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter):

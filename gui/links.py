@@ -9,6 +9,8 @@ from PySide6.QtCore import QObject, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from deskchat.i18n import _
+
 __all__ = ["LinkOpener", "open_url"]
 
 log = logging.getLogger("deskchat.gui")
@@ -47,10 +49,10 @@ class LinkOpener(QObject):
             self.confirm_box.close()
         box = QMessageBox(self._parent.window())
         box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("Open link")
+        box.setWindowTitle(_("Open link"))
         # Plain text: the address is shown exactly as it is, never interpreted.
         box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setText(f"Open this address in your browser?\n\n{url}")
+        box.setText(_("Open this address in your browser?\n\n{url}").format(url=url))
         box.setStandardButtons(QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

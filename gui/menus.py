@@ -9,6 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow
 
+from deskchat.i18n import _
+
 if TYPE_CHECKING:
     from .transfer import Transfer
 
@@ -35,19 +37,19 @@ class Menus:
 
     def __init__(self, window: QMainWindow, *, can_configure: bool, can_transfer: bool) -> None:
         self._window = window
-        self.new_chat_action = self._global("New chat", QKeySequence.StandardKey.New)
+        self.new_chat_action = self._global(_("New chat"), QKeySequence.StandardKey.New)
         self.quit_action = self._global("Quit", "Ctrl+Q")
-        self.find_action = self._global("Search chats", QKeySequence.StandardKey.Find)
+        self.find_action = self._global(_("Search chats"), QKeySequence.StandardKey.Find)
         self.stop_action = self._global("Stop", "Esc")
         self.retry_action = self._global("Retry", "Ctrl+R")
         self.continue_action = self._global("Continue", "Ctrl+Shift+Return")
 
-        self.copy_action = self._local("Copy message", "Ctrl+C")
-        self.edit_action = self._local("Edit and resend", "F2")
+        self.copy_action = self._local(_("Copy message"), "Ctrl+C")
+        self.edit_action = self._local(_("Edit and resend"), "F2")
         self.regenerate_action = self._local("Regenerate", "Ctrl+Shift+R")
-        self.previous_version_action = self._local("Previous version", "Alt+Left")
-        self.next_version_action = self._local("Next version", "Alt+Right")
-        self.delete_message_action = self._local("Delete message", "Delete")
+        self.previous_version_action = self._local(_("Previous version"), "Alt+Left")
+        self.next_version_action = self._local(_("Next version"), "Alt+Right")
+        self.delete_message_action = self._local(_("Delete message"), "Delete")
         self.message_view_actions = (
             self.copy_action,
             self.edit_action,
@@ -57,7 +59,7 @@ class Menus:
             self.delete_message_action,
         )
         # F2 renames through the list's own edit trigger; the action only shows the key.
-        self.rename_action = QAction("Rename", window)
+        self.rename_action = QAction(_("Rename"), window)
         self.rename_action.setShortcut(QKeySequence("F2"))
         self.delete_conversation_action = self._local("Delete", "Delete")
         self.conversation_list_actions = (self.delete_conversation_action,)
@@ -66,16 +68,18 @@ class Menus:
         self.settings_action.setEnabled(can_configure)
         if self.settings_action.shortcut().isEmpty():
             self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
-        self.export_markdown_action = QAction("Export this conversation as Markdown…", window)
-        self.export_json_action = QAction("Export this conversation as JSON…", window)
-        self.export_all_markdown_action = QAction("Export all conversations as Markdown…", window)
-        self.export_all_json_action = QAction("Export all conversations as JSON…", window)
-        self.import_action = QAction("Import conversations…", window)
+        self.export_markdown_action = QAction(_("Export this conversation as Markdown…"), window)
+        self.export_json_action = QAction(_("Export this conversation as JSON…"), window)
+        self.export_all_markdown_action = QAction(
+            _("Export all conversations as Markdown…"), window
+        )
+        self.export_all_json_action = QAction(_("Export all conversations as JSON…"), window)
+        self.import_action = QAction(_("Import conversations…"), window)
         # On once the window has set its network up (after the first paint).
-        self.models_action = QAction("Models…", window)
-        self.models_action.setToolTip("Download models, add .gguf files, choose one to use")
+        self.models_action = QAction(_("Models…"), window)
+        self.models_action.setToolTip(_("Download models, add .gguf files, choose one to use"))
         self.models_action.setEnabled(False)
-        self.about_action = QAction("About DeskChat", window)
+        self.about_action = QAction(_("About DeskChat"), window)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self._build_menus(can_transfer)
 
@@ -117,7 +121,7 @@ class Menus:
         )
 
     def _build_menus(self, can_transfer: bool) -> None:
-        menu = self._window.menuBar().addMenu("&File")
+        menu = self._window.menuBar().addMenu(_("&File"))
         menu.addAction(self.new_chat_action)
         menu.addSeparator()
         for made in self._transfer_actions():
@@ -128,4 +132,4 @@ class Menus:
         menu.addAction(self.settings_action)
         menu.addSeparator()
         menu.addAction(self.quit_action)
-        self._window.menuBar().addMenu("&Help").addAction(self.about_action)
+        self._window.menuBar().addMenu(_("&Help")).addAction(self.about_action)

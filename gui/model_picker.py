@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QComboBox
 from deskchat.chat.local_servers import LocalModel
 from deskchat.chat.source import reply_source
 from deskchat.chat.window_settings import ProviderChoice
+from deskchat.i18n import _
 from deskchat.provider import ProviderError
 
 from .errors import show_error
@@ -41,7 +42,7 @@ class ModelPicker(QComboBox):
         self.choice = choice
         self.local_models: list[LocalModel] = []
         self.main_base_url: str | None = None
-        self.setToolTip("The model that answers")
+        self.setToolTip(_("The model that answers"))
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.currentIndexChanged.connect(self.on_model_picker_index_changed)
 
@@ -60,7 +61,9 @@ class ModelPicker(QComboBox):
         if found:
             names = sorted({m.server.display_name for m in found})
             self.status_message.emit(
-                f"Found {', '.join(names)} on this computer; its models are in the model list.",
+                _("Found {join} on this computer; its models are in the model list.").format(
+                    join=", ".join(names)
+                ),
                 5000,
             )
 
@@ -94,7 +97,9 @@ class ModelPicker(QComboBox):
         try:
             said = self.choice.choose(entry)
         except ProviderError as exc:
-            show_error(self._say, exc, doing=f"reach {self.itemText(index)}")
+            show_error(
+                self._say, exc, doing=_("reach {itemText}").format(itemText=self.itemText(index))
+            )
             return
         if said:
             self.status_message.emit(said, 5000)

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from deskchat import library
 from deskchat.chat import setup
+from deskchat.i18n import _
 
 from .downloads import Download, Downloads
 from .errors import show_error
@@ -62,7 +63,7 @@ class DownloadRow(QWidget):
         self.line.setWordWrap(True)
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(_("Cancel"))
         self.cancel_button.clicked.connect(lambda: self.cancel_requested.emit(self.spec))
         row = QHBoxLayout()
         row.addWidget(self.bar, 1)
@@ -80,7 +81,7 @@ class DownloadRow(QWidget):
         fraction = download.progress.fraction if download.progress is not None else None
         if download.error:
             self.bar.hide()
-            self.cancel_button.setText("Dismiss")
+            self.cancel_button.setText(_("Dismiss"))
         elif fraction is None:
             self.bar.setRange(0, 0)  # busy: the size is not known yet
         else:
@@ -122,7 +123,7 @@ class ModelsDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Models")
+        self.setWindowTitle(_("Models"))
         self.resize(760, 620)
         self._downloads = downloads
         self._locations = locations
@@ -138,7 +139,9 @@ class ModelsDialog(QDialog):
 
     def _build(self, offers: Sequence[setup.Offer], machine: library.Machine) -> None:
         self.catalogue = QTreeWidget()
-        self.catalogue.setHeaderLabels(["Model", "Download", "RAM needed", "On this computer"])
+        self.catalogue.setHeaderLabels(
+            ["Model", "Download", _("RAM needed"), _("On this computer")]
+        )
         self.catalogue.setRootIsDecorated(False)
         free = library.format_size(machine.available_ram)
         for offer in offers:
@@ -148,7 +151,7 @@ class ModelsDialog(QDialog):
                 if offer.recommended
                 else ""
                 if offer.fits
-                else (f"will not fit ({free} free)")
+                else (_("will not fit ({free} free)").format(free=free))
             )
             item = QTreeWidgetItem(
                 [
@@ -165,40 +168,40 @@ class ModelsDialog(QDialog):
         first = self.catalogue.topLevelItem(0)
         if first is not None:
             self.catalogue.setCurrentItem(first)
-        self.download_button = QPushButton("Download the chosen model")
+        self.download_button = QPushButton(_("Download the chosen model"))
         self.repo_edit = QLineEdit()
         self.repo_edit.setPlaceholderText(
-            "OWNER/REPO[:QUANT], e.g. Qwen/Qwen2.5-0.5B-Instruct-GGUF"
+            _("OWNER/REPO[:QUANT], e.g. Qwen/Qwen2.5-0.5B-Instruct-GGUF")
         )
-        self.repo_button = QPushButton("Download")
+        self.repo_button = QPushButton(_("Download"))
         self.downloads_box = QVBoxLayout()
 
         self.local_list = QTreeWidget()
         self.local_list.setHeaderLabels(["Name", "Size", "Quantisation", "From"])
         self.local_list.setRootIsDecorated(False)
-        self.use_button = QPushButton("Use")
-        self.remove_button = QPushButton("Remove")
-        self.remove_button.setToolTip("Delete a model DeskChat downloaded (never another app's)")
-        self.add_button = QPushButton("Add a .gguf file…")
+        self.use_button = QPushButton(_("Use"))
+        self.remove_button = QPushButton(_("Remove"))
+        self.remove_button.setToolTip(_("Delete a model DeskChat downloaded (never another app's)"))
+        self.add_button = QPushButton(_("Add a .gguf file…"))
         self.status = QLabel()
         self.status.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(_bold("Download a model (small instruct models that run on a CPU)"))
+        layout.addWidget(_bold(_("Download a model (small instruct models that run on a CPU)")))
         layout.addWidget(self.catalogue, 2)
         chosen = QHBoxLayout()
         chosen.addStretch(1)
         chosen.addWidget(self.download_button)
         layout.addLayout(chosen)
         row = QHBoxLayout()
-        row.addWidget(QLabel("Any Hugging Face repository:"))
+        row.addWidget(QLabel(_("Any Hugging Face repository:")))
         row.addWidget(self.repo_edit, 1)
         row.addWidget(self.repo_button)
         layout.addLayout(row)
         layout.addLayout(self.downloads_box)
-        layout.addWidget(_bold("On this computer"))
+        layout.addWidget(_bold(_("On this computer")))
         layout.addWidget(self.local_list, 2)
         actions = QHBoxLayout()
         actions.addWidget(self.use_button)
@@ -256,7 +259,7 @@ class ModelsDialog(QDialog):
         try:
             models = await asyncio.to_thread(library.local_models, locations=where)
         except Exception as exc:  # noqa: BLE001 - said in the dialog
-            show_error(self.status.setText, exc, doing="list the models on this computer")
+            show_error(self.status.setText, exc, doing=_("list the models on this computer"))
             return
         self.models = models
         self.local_list.clear()
@@ -304,13 +307,13 @@ class ModelsDialog(QDialog):
         try:
             library.parse_spec(spec)
         except library.LibraryError as exc:
-            show_error(self.status.setText, exc, doing=f"download {spec}")
+            show_error(self.status.setText, exc, doing=_("download {spec}").format(spec=spec))
             return
         self._start(spec, spec)
 
     def _start(self, spec: str, title: str) -> None:
         if not self._downloads.start(spec, title):
-            self.status.setText(f"{title} is already downloading.")
+            self.status.setText(_("{title} is already downloading.").format(title=title))
 
     def _row(self, download: Download) -> DownloadRow:
         row = self.rows.get(download.spec)
@@ -354,7 +357,7 @@ class ModelsDialog(QDialog):
         title = download.title if download is not None else spec
         self._downloads.forget(spec)
         self._drop_row(spec)
-        self.status.setText(f"Downloaded {title} to {path}.")
+        self.status.setText(_("Downloaded {title} to {path}.").format(title=title, path=path))
         self._spawn(self.refresh())
 
     @Slot(str, str)
@@ -370,8 +373,10 @@ class ModelsDialog(QDialog):
         self._downloads.forget(spec)
         self._drop_row(spec)
         self.status.setText(
-            f"The download of {title} was cancelled; what arrived is kept, so downloading "
-            "it again resumes."
+            _(
+                "The download of {title} was cancelled; what arrived is kept, so "
+                "downloading it again resumes."
+            ).format(title=title)
         )
 
     # -- the models on disk --------------------------------------------------------
@@ -381,13 +386,15 @@ class ModelsDialog(QDialog):
         model = self._chosen()
         if model is not None and model.problem is None:
             self.use_requested.emit(str(model.path))
-            self.status.setText(f"Replies now come from {model.name} (built-in engine).")
+            self.status.setText(
+                _("Replies now come from {name} (built-in engine).").format(name=model.name)
+            )
 
     @Slot()
     def on_add_button_clicked(self) -> None:
-        dialog = QFileDialog(self, "Add a .gguf model file")
+        dialog = QFileDialog(self, _("Add a .gguf model file"))
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
-        dialog.setNameFilter("GGUF models (*.gguf)")
+        dialog.setNameFilter(_("GGUF models (*.gguf)"))
         dialog.fileSelected.connect(self.on_file_dialog_file_selected)
         dialog.finished.connect(dialog.deleteLater)
         self.file_dialog = dialog
@@ -403,7 +410,7 @@ class ModelsDialog(QDialog):
         except (library.LibraryError, OSError) as exc:
             show_error(self.status.setText, exc, doing=f"add {path}")
             return
-        self.status.setText(f"Added {added}; DeskChat uses it where it is.")
+        self.status.setText(_("Added {added}; DeskChat uses it where it is.").format(added=added))
         self._spawn(self.refresh())
 
     @Slot()
@@ -413,8 +420,10 @@ class ModelsDialog(QDialog):
             return
         box = QMessageBox(
             QMessageBox.Icon.Question,
-            "Remove model",
-            f"Delete {model.name} ({library.format_size(model.size)}) from this computer?",
+            _("Remove model"),
+            _("Delete {name} ({format_size}) from this computer?").format(
+                name=model.name, format_size=library.format_size(model.size)
+            ),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             self,
         )
@@ -429,9 +438,13 @@ class ModelsDialog(QDialog):
         try:
             removal = library.remove_model(model.name, locations=self._locations())
         except (library.LibraryError, OSError) as exc:
-            show_error(self.status.setText, exc, doing=f"remove {model.name}")
+            show_error(self.status.setText, exc, doing=_("remove {name}").format(name=model.name))
             return
-        self.status.setText(f"Removed {model.name}; {library.format_size(removal.freed)} freed.")
+        self.status.setText(
+            _("Removed {name}; {format_size} freed.").format(
+                name=model.name, format_size=library.format_size(removal.freed)
+            )
+        )
         self._spawn(self.refresh())
 
 

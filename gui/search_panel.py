@@ -7,6 +7,7 @@ import html
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QFrame, QLabel, QListWidget, QListWidgetItem, QWidget
 
+from deskchat.i18n import _
 from deskchat.store import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit
 
 __all__ = ["SearchResults", "snippet_html"]
@@ -41,7 +42,7 @@ class SearchResults(QListWidget):
         self.clear()
         self.hits = list(hits)
         if not hits:
-            item = QListWidgetItem("No matches")
+            item = QListWidgetItem(_("No matches"))
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.addItem(item)
             return
@@ -50,7 +51,7 @@ class SearchResults(QListWidget):
             label.setTextFormat(Qt.TextFormat.RichText)
             label.setWordWrap(True)
             label.setContentsMargins(6, 4, 6, 4)
-            title = html.escape(hit.title or "Untitled chat", quote=False)
+            title = html.escape(hit.title or _("Untitled chat"), quote=False)
             label.setText(f"<small>{title}</small><br>{snippet_html(hit.snippet)}")
             item = QListWidgetItem()
             item.setToolTip(hit.title)

@@ -34,6 +34,7 @@ from deskchat import provider
 from deskchat.chat import proxy
 from deskchat.chat.auto import AUTO, LOCAL
 from deskchat.chat.options import parse_header
+from deskchat.i18n import LANGUAGES, N_, _
 from deskchat.store import Settings
 from deskchat.store.settings import GPU_LAYERS, MAX_ENGINE_CONTEXT, MAX_IDLE_MINUTES
 
@@ -41,23 +42,23 @@ from .errors import show_error
 
 __all__ = ["SettingsDialog"]
 
-_THEMES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
-_SEND_KEYS = {"enter": "Enter (Shift+Enter for a new line)", "ctrl+enter": "Ctrl+Enter"}
+_THEMES = {"system": N_("Follow the system"), "light": N_("Light"), "dark": N_("Dark")}
+_SEND_KEYS = {"enter": N_("Enter (Shift+Enter for a new line)"), "ctrl+enter": "Ctrl+Enter"}
 _GPU_LAYERS = {
-    "auto": "Automatic (all, when this llama.cpp can use a GPU)",
-    "none": "None (CPU only)",
-    "all": "All",
+    "auto": N_("Automatic (all, when this llama.cpp can use a GPU)"),
+    "none": N_("None (CPU only)"),
+    "all": N_("All"),
 }
 assert set(_GPU_LAYERS) == set(GPU_LAYERS)
-_AUTO_LABEL = "Automatic: a model server found running, else a model on disk"
-_LOCAL_LABEL = "Built-in engine (llama.cpp)"
-NO_KEYRING = (
-    "This system has no keyring to store the key safely, "
-    "so DeskChat keeps it for this session only."
+_AUTO_LABEL = N_("Automatic: a model server found running, else a model on disk")
+_LOCAL_LABEL = N_("Built-in engine (llama.cpp)")
+NO_KEYRING = N_(
+    "This system has no keyring to store the key safely, so DeskChat keeps "
+    "it for this session only."
 )
-NO_KEYRING_HEADERS = (
-    "This system has no keyring to store the secret headers safely, "
-    "so DeskChat keeps them for this session only."
+NO_KEYRING_HEADERS = N_(
+    "This system has no keyring to store the secret headers safely, so "
+    "DeskChat keeps them for this session only."
 )
 MASK = "\u2022" * 8
 """What a secret header's value shows as; saving it unchanged keeps the stored value."""
@@ -78,49 +79,53 @@ class SettingsDialog(QDialog):
 
     def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("DeskChat settings")
+        self.setWindowTitle(_("DeskChat settings"))
         self.settings = settings
         self.notice: str | None = None
         """A sentence for the window after the last save (e.g. a session-only password)."""
         self.provider_box = QComboBox()
-        self.provider_box.addItem(_AUTO_LABEL, AUTO)
+        self.provider_box.addItem(_(_AUTO_LABEL), AUTO)
         if LOCAL not in provider.PROVIDERS:
-            self.provider_box.addItem(_LOCAL_LABEL, LOCAL)
+            self.provider_box.addItem(_(_LOCAL_LABEL), LOCAL)
         for info in provider.PROVIDERS.values():
             self.provider_box.addItem(info.display_name, info.id)
         self.fallback_box = QComboBox()
         self.fallback_box.setToolTip(
-            "Asked when the chosen provider fails before it starts to reply"
+            _("Asked when the chosen provider fails before it starts to reply")
         )
-        self.fallback_box.addItem("None", "")
+        self.fallback_box.addItem(_("None"), "")
         for info in provider.PROVIDERS.values():
             self.fallback_box.addItem(info.display_name, info.id)
         self.model_edit = QLineEdit()
-        self.model_edit.setPlaceholderText("The provider's default")
+        self.model_edit.setPlaceholderText(_("The provider's default"))
         self.base_url_edit = QLineEdit()
         self.proxy_edit = QLineEdit()
-        self.proxy_edit.setPlaceholderText("none, e.g. http://host:3128")
+        self.proxy_edit.setPlaceholderText(_("none, e.g. http://host:3128"))
         self.proxy_edit.setToolTip(
-            "A password in the address (http://user:password@host:3128) is kept in the "
-            "system keyring, not in the settings file."
+            _(
+                "A password in the address (http://user:password@host:3128) is kept in "
+                "the system keyring, not in the settings file."
+            )
         )
-        self.proxy_note = QLabel(proxy.NO_KEYRING)
+        self.proxy_note = QLabel(_(proxy.NO_KEYRING))
         self.proxy_note.setWordWrap(True)
         self.proxy_note.hide()
         self.headers_edit = QPlainTextEdit()
-        self.headers_edit.setPlaceholderText("One per line, e.g. X-Title: DeskChat")
+        self.headers_edit.setPlaceholderText(_("One per line, e.g. X-Title: DeskChat"))
         self.headers_edit.setToolTip(
-            "Sent with every request. Headers that carry a credential (named like a key, "
-            "token or secret, or ticked below) are kept in the system keyring and shown "
-            "masked; the others are saved in the settings file."
+            _(
+                "Sent with every request. Headers that carry a credential (named like a "
+                "key, token or secret, or ticked below) are kept in the system keyring "
+                "and shown masked; the others are saved in the settings file."
+            )
         )
         self.headers_edit.setFixedHeight(56)
         self.secret_list = QListWidget()
         self.secret_list.setToolTip(
-            "Tick a header to keep it in the system keyring instead of the settings file"
+            _("Tick a header to keep it in the system keyring instead of the settings file")
         )
         self.secret_list.setFixedHeight(56)
-        self.headers_note = QLabel(NO_KEYRING_HEADERS)
+        self.headers_note = QLabel(_(NO_KEYRING_HEADERS))
         self.headers_note.setWordWrap(True)
         self.headers_note.hide()
         # The stored values of the headers shown masked, and the names ticked secret
@@ -130,7 +135,7 @@ class SettingsDialog(QDialog):
         # The names of the headers the keyring holds once saved (noted in the settings).
         self._keyring_headers: tuple[str, ...] = ()
         self.system_prompt_edit = QPlainTextEdit()
-        self.system_prompt_edit.setPlaceholderText("Instructions sent before every conversation")
+        self.system_prompt_edit.setPlaceholderText(_("Instructions sent before every conversation"))
         self.system_prompt_edit.setFixedHeight(80)
         self.temperature_box = QDoubleSpinBox()
         self.temperature_box.setRange(0.0, 2.0)
@@ -139,54 +144,60 @@ class SettingsDialog(QDialog):
         self.font_size_box.setRange(6, 72)
         self.theme_box = QComboBox()
         for key, label in _THEMES.items():
-            self.theme_box.addItem(label, key)
+            self.theme_box.addItem(_(label), key)
+        self.language_box = QComboBox()
+        self.language_box.addItem(_("Follow the system"), "")
+        for code, name in LANGUAGES.items():
+            self.language_box.addItem(name, code)  # each language named in itself
+        self.language_box.setToolTip(_("Takes effect the next time DeskChat starts"))
         self.send_key_box = QComboBox()
         for key, label in _SEND_KEYS.items():
-            self.send_key_box.addItem(label, key)
+            self.send_key_box.addItem(_(label), key)
         self.context_box = QSpinBox()
         self.context_box.setRange(0, MAX_ENGINE_CONTEXT)
         self.context_box.setSingleStep(1024)
-        self.context_box.setSuffix(" tokens")
-        self.context_box.setSpecialValueText("Automatic (fits this computer's memory)")
+        self.context_box.setSuffix(_(" tokens"))
+        self.context_box.setSpecialValueText(_("Automatic (fits this computer's memory)"))
         self.gpu_box = QComboBox()
         for key, label in _GPU_LAYERS.items():
-            self.gpu_box.addItem(label, key)
+            self.gpu_box.addItem(_(label), key)
         self.idle_box = QSpinBox()
         self.idle_box.setRange(0, MAX_IDLE_MINUTES)
-        self.idle_box.setSuffix(" min")
-        self.idle_box.setSpecialValueText("Never (keep the model loaded)")
-        self.idle_box.setToolTip("Free the model's memory after this long without a reply")
-        self.api_key_label = QLabel("API key:")
+        self.idle_box.setSuffix(_(" min"))
+        self.idle_box.setSpecialValueText(_("Never (keep the model loaded)"))
+        self.idle_box.setToolTip(_("Free the model's memory after this long without a reply"))
+        self.api_key_label = QLabel(_("API key:"))
         self.api_key_edit = QLineEdit()
         self.api_key_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.api_key_edit.setPlaceholderText("Leave empty to keep the stored key")
-        self.key_note = QLabel(NO_KEYRING)
+        self.api_key_edit.setPlaceholderText(_("Leave empty to keep the stored key"))
+        self.key_note = QLabel(_(NO_KEYRING))
         self.key_note.setWordWrap(True)
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.hide()
 
         form = QFormLayout()
-        form.addRow("Provider:", self.provider_box)
-        form.addRow("Fallback provider:", self.fallback_box)
-        form.addRow("Model:", self.model_edit)
-        form.addRow("Server address:", self.base_url_edit)
-        form.addRow("Proxy:", self.proxy_edit)
+        form.addRow(_("Provider:"), self.provider_box)
+        form.addRow(_("Fallback provider:"), self.fallback_box)
+        form.addRow(_("Model:"), self.model_edit)
+        form.addRow(_("Server address:"), self.base_url_edit)
+        form.addRow(_("Proxy:"), self.proxy_edit)
         form.addRow("", self.proxy_note)
         form.addRow(self.api_key_label, self.api_key_edit)
         form.addRow("", self.key_note)
-        form.addRow("Extra headers:", self.headers_edit)
-        form.addRow("Keep secret:", self.secret_list)
+        form.addRow(_("Extra headers:"), self.headers_edit)
+        form.addRow(_("Keep secret:"), self.secret_list)
         form.addRow("", self.headers_note)
-        form.addRow("System prompt:", self.system_prompt_edit)
-        form.addRow("Temperature:", self.temperature_box)
-        form.addRow("Font size:", self.font_size_box)
-        form.addRow("Theme:", self.theme_box)
-        form.addRow("Send with:", self.send_key_box)
-        form.addRow(_bold("Built-in engine"))
-        form.addRow("Context size:", self.context_box)
-        form.addRow("GPU layers:", self.gpu_box)
-        form.addRow("Unload after idle:", self.idle_box)
+        form.addRow(_("System prompt:"), self.system_prompt_edit)
+        form.addRow(_("Temperature:"), self.temperature_box)
+        form.addRow(_("Font size:"), self.font_size_box)
+        form.addRow(_("Theme:"), self.theme_box)
+        form.addRow(_("Send with:"), self.send_key_box)
+        form.addRow(_("Language:"), self.language_box)
+        form.addRow(_bold(_("Built-in engine")))
+        form.addRow(_("Context size:"), self.context_box)
+        form.addRow(_("GPU layers:"), self.gpu_box)
+        form.addRow(_("Unload after idle:"), self.idle_box)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -232,6 +243,7 @@ class SettingsDialog(QDialog):
         self.font_size_box.setValue(s.font_size)
         self.theme_box.setCurrentIndex(max(self.theme_box.findData(s.theme), 0))
         self.send_key_box.setCurrentIndex(max(self.send_key_box.findData(s.send_key), 0))
+        self.language_box.setCurrentIndex(max(self.language_box.findData(s.language), 0))
         self.context_box.setValue(s.engine_context)
         self.gpu_box.setCurrentIndex(max(self.gpu_box.findData(s.engine_gpu_layers), 0))
         self.idle_box.setValue(s.engine_idle_minutes)
@@ -271,7 +283,7 @@ class SettingsDialog(QDialog):
     def on_provider_box_changed(self) -> None:
         info = self._info()
         own = info.base_url if info is not None else None
-        self.base_url_edit.setPlaceholderText(own or "the provider's own")
+        self.base_url_edit.setPlaceholderText(own or _("the provider's own"))
         takes_key = self.takes_api_key()
         self.api_key_label.setVisible(takes_key)
         self.api_key_edit.setVisible(takes_key)
@@ -295,7 +307,7 @@ class SettingsDialog(QDialog):
                 # Named like a credential: always kept in the keyring.
                 item.setFlags(Qt.ItemFlag.NoItemFlags)
                 item.setCheckState(Qt.CheckState.Checked)
-                item.setToolTip("Named like a credential: always kept in the keyring")
+                item.setToolTip(_("Named like a credential: always kept in the keyring"))
             else:
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
                 checked = name.lower() in self._marked
@@ -336,7 +348,7 @@ class SettingsDialog(QDialog):
                 if line.strip()
             )
         except provider.ConfigurationError as exc:
-            show_error(problems.append, exc, doing="read the extra headers")
+            show_error(problems.append, exc, doing=_("read the extra headers"))
         headers = self._unmasked(headers, problems.append)
         if problems:
             self._show_problem(problems[0])
@@ -361,6 +373,7 @@ class SettingsDialog(QDialog):
         s.font_size = self.font_size_box.value()
         s.theme = str(self.theme_box.currentData())
         s.send_key = str(self.send_key_box.currentData())
+        s.language = str(self.language_box.currentData())
         s.engine_context = self.context_box.value()
         s.engine_gpu_layers = str(self.gpu_box.currentData())
         s.engine_idle_minutes = self.idle_box.value()
@@ -374,8 +387,8 @@ class SettingsDialog(QDialog):
             show_error(
                 self._show_problem,
                 exc,
-                doing="save the settings",
-                advice="check that the data folder is writable",
+                doing=_("save the settings"),
+                advice=_("check that the data folder is writable"),
             )
             return
         self.error_label.hide()
@@ -396,7 +409,11 @@ class SettingsDialog(QDialog):
         for name, value in headers.items():
             if value == MASK:
                 if name.lower() not in stored:
-                    problem(f"Type the value of the header {name}: it has none stored.")
+                    problem(
+                        _("Type the value of the header {name}: it has none stored.").format(
+                            name=name
+                        )
+                    )
                     continue
                 value = stored[name.lower()]
             out[name] = value
@@ -419,9 +436,9 @@ class SettingsDialog(QDialog):
             self._keyring_headers = ()
             secret = len(plain) < len(headers)
             self.headers_note.setVisible(secret)
-            return plain, NO_KEYRING_HEADERS if secret else None
+            return plain, _(NO_KEYRING_HEADERS) if secret else None
         except provider.SecretStoreError as exc:
-            show_error(problem, exc, doing="store the secret headers")
+            show_error(problem, exc, doing=_("store the secret headers"))
             return None, None
         # Noted in the settings, so that no start reads the keyring for nothing.
         self._keyring_headers = tuple(name for name in headers if name not in plain)
@@ -440,7 +457,7 @@ class SettingsDialog(QDialog):
             provider.set_session_key(self.provider_id, key)
             self.key_note.show()
         except provider.SecretStoreError as exc:
-            show_error(problem, exc, doing="store the API key")
+            show_error(problem, exc, doing=_("store the API key"))
             return
         self.api_key_edit.clear()
 

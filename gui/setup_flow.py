@@ -22,6 +22,7 @@ from deskchat.chat.auto import AUTO, LOCAL, Route
 from deskchat.chat.connection import Connection, Survey
 from deskchat.chat.local_servers import LocalModel
 from deskchat.chat.routes import Built
+from deskchat.i18n import _
 from deskchat.provider import Provider
 from deskchat.store import Settings
 
@@ -95,11 +96,11 @@ class SetupFlow(QObject):
     async def find(self) -> None:
         """Look at this computer; use the route found, or show the setup panel."""
         connection = self.connection
-        self.chat.set_ready(False, "Looking for a model…")
+        self.chat.set_ready(False, _("Looking for a model…"))
         try:
             survey = await connection.survey()
         except Exception as exc:  # noqa: BLE001 - any failure leaves the panel's choices
-            show_error(self._say, exc, doing="look for models on this computer")
+            show_error(self._say, exc, doing=_("look for models on this computer"))
             survey = Survey(Route("none"), engine=setup.engine_available())
         self.survey = survey
         self.model_picker.choice.local_servers = connection.local_servers
@@ -188,7 +189,7 @@ class SetupFlow(QObject):
     @Slot(object)
     def on_setup_panel_download_chosen(self, entry: library.CatalogueEntry) -> None:
         if not self.downloads.start(entry.spec, entry.title):
-            self._say(f"{entry.title} is already downloading.")
+            self._say(_("{title} is already downloading.").format(title=entry.title))
 
     @Slot(str, str)
     def on_downloads_finished(self, spec: str, path: str) -> None:
@@ -228,7 +229,7 @@ class SetupFlow(QObject):
             try:
                 settings.save()
             except OSError as exc:
-                show_error(self._say, exc, doing="save the choice in the settings")
+                show_error(self._say, exc, doing=_("save the choice in the settings"))
         self.use(built)
         self.finish()
 

@@ -28,19 +28,20 @@ from deskchat import library
 from deskchat.chat import setup
 from deskchat.chat.connection import Survey
 from deskchat.chat.local_servers import LocalModel
+from deskchat.i18n import N_, _
 from deskchat.provider import ProviderInfo
 
 from .downloads import Download
 
 __all__ = ["SetupPanel"]
 
-_NO_SERVER = (
-    "None is running now (Ollama, llama.cpp's server and LM Studio are looked for on "
-    "their usual ports)."
+_NO_SERVER = N_(
+    "None is running now (Ollama, llama.cpp's server and LM Studio are "
+    "looked for on their usual ports)."
 )
-_NO_MODEL = (
-    "No model files were found in DeskChat's folder, the Hugging Face cache, LM Studio, "
-    "GPT4All or Ollama."
+_NO_MODEL = N_(
+    "No model files were found in DeskChat's folder, the Hugging Face cache, "
+    "LM Studio, GPT4All or Ollama."
 )
 
 
@@ -107,15 +108,17 @@ class SetupPanel(QScrollArea):
     # -- building --------------------------------------------------------------
 
     def _heading(self) -> None:
-        title = QLabel("Set up DeskChat")
+        title = QLabel(_("Set up DeskChat"))
         font = title.font()
         font.setPointSizeF(font.pointSizeF() * 1.4)
         font.setBold(True)
         title.setFont(font)
         self._layout.addWidget(title)
         intro = QLabel(
-            "DeskChat needs something to answer with. Choose one below; "
-            "File → Settings changes it later."
+            _(
+                "DeskChat needs something to answer with. Choose one below; File → "
+                "Settings changes it later."
+            )
         )
         intro.setWordWrap(True)
         self._layout.addWidget(intro)
@@ -143,48 +146,49 @@ class SetupPanel(QScrollArea):
         return button
 
     def _servers(self, servers: Sequence[LocalModel]) -> None:
-        self._section("A model server running on this computer")
+        self._section(_("A model server running on this computer"))
         if not servers:
-            self._note(_NO_SERVER)
+            self._note(_(_NO_SERVER))
         for local in servers:
             button = self._choice(
                 f"Use {local.model}", f"{local.server.display_name} at {_where(local)}"
             )
-            button.clicked.connect(lambda _=False, m=local: self.server_chosen.emit(m))
+            button.clicked.connect(lambda _checked=False, m=local: self.server_chosen.emit(m))
 
     def _models(self, survey: Survey) -> None:
-        self._section("A model file on this computer (the built-in engine)")
+        self._section(_("A model file on this computer (the built-in engine)"))
         if not survey.engine:
             self.engine_note = self._note(setup.ENGINE_MISSING)
             return
         if not survey.models:
-            self._note(_NO_MODEL)
+            self._note(_(_NO_MODEL))
         for model in survey.models:
             if model.problem:
                 continue
             button = self._choice(f"Use {model.name}", setup.describe_local_model(model))
             button.setToolTip(str(model.path))
-            button.clicked.connect(lambda _=False, m=model: self.model_chosen.emit(m))
+            button.clicked.connect(lambda _checked=False, m=model: self.model_chosen.emit(m))
 
     def _downloads(
         self, engine: bool, offers: Sequence[setup.Offer], machine: library.Machine
     ) -> None:
-        self._section("Download a model that runs on this computer's CPU")
+        self._section(_("Download a model that runs on this computer's CPU"))
         if not engine:
             self._note(setup.ENGINE_MISSING)
             return
         for offer in offers:
             button = self._choice(
-                f"Download {offer.entry.title}", setup.describe_offer(offer, machine)
+                _("Download {title}").format(title=offer.entry.title),
+                setup.describe_offer(offer, machine),
             )
             button.setToolTip(f"{offer.entry.spec} ({offer.entry.licence})")
-            button.clicked.connect(lambda _=False, e=offer.entry: self._on_download(e))
+            button.clicked.connect(lambda _checked=False, e=offer.entry: self._on_download(e))
         self.progress_line = QLabel()
         self.progress_line.setWordWrap(True)
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setTextVisible(False)
-        self.cancel_button = QPushButton("Cancel download")
+        self.cancel_button = QPushButton(_("Cancel download"))
         self.cancel_button.clicked.connect(self._on_cancel)
         row = QHBoxLayout()
         row.addWidget(self.progress_bar, 1)
@@ -198,21 +202,25 @@ class SetupPanel(QScrollArea):
         self._layout.addWidget(self.progress_box)
 
     def _hosted(self, hosted: Sequence[ProviderInfo]) -> None:
-        self._section("A hosted provider, with your API key")
+        self._section(_("A hosted provider, with your API key"))
         row = QHBoxLayout()
         for info in hosted:
             button = QPushButton(f"{info.display_name}…")
-            button.setToolTip(f"Enter your {info.display_name} API key in the settings")
+            button.setToolTip(
+                _("Enter your {display_name} API key in the settings").format(
+                    display_name=info.display_name
+                )
+            )
             button.installEventFilter(self)
-            button.clicked.connect(lambda _=False, i=info.id: self.api_key_chosen.emit(i))
+            button.clicked.connect(lambda _checked=False, i=info.id: self.api_key_chosen.emit(i))
             self.choices.append(button)
             row.addWidget(button)
         row.addStretch(1)
         self._layout.addLayout(row)
 
     def _chatgptfree(self) -> None:
-        self._section("Or try the free web widget")
-        button = self._choice("Try chatgptfree", setup.CHATGPTFREE_NOTE)
+        self._section(_("Or try the free web widget"))
+        button = self._choice(_("Try chatgptfree"), setup.CHATGPTFREE_NOTE)
         button.clicked.connect(self.chatgptfree_chosen.emit)
 
     # -- keyboard --------------------------------------------------------------
@@ -247,7 +255,7 @@ class SetupPanel(QScrollArea):
 
     def _on_download(self, entry: library.CatalogueEntry) -> None:
         self.download_spec = entry.spec
-        self.progress_line.setText(f"Downloading {entry.title}…")
+        self.progress_line.setText(_("Downloading {title}…").format(title=entry.title))
         self.progress_bar.setValue(0)
         self.cancel_button.show()
         self.progress_box.show()
@@ -280,7 +288,7 @@ class SetupPanel(QScrollArea):
     def on_downloads_cancelled(self, spec: str) -> None:
         if spec == self.download_spec:
             self.progress_line.setText(
-                "Download cancelled; the part downloaded so far is kept for next time."
+                _("Download cancelled; the part downloaded so far is kept for next time.")
             )
             self.cancel_button.hide()
 

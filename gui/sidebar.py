@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from deskchat.chat.session import ChatSession
+from deskchat.i18n import _
 from deskchat.store import SearchHit
 
 from .menus import Menus
@@ -73,11 +74,10 @@ class Sidebar(QWidget):
         self._connect_signals()
 
     def _build(self) -> None:
-        self.new_chat_button = QPushButton("New chat")
-        self.new_chat_button.setToolTip("Start a new conversation (Ctrl+N)")
+        self.new_chat_button = QPushButton(_("New chat"))
+        self.new_chat_button.setToolTip(_("Start a new conversation (Ctrl+N)"))
         self.search_box = QLineEdit()
-        self.search_box.setPlaceholderText("Search chats (Ctrl+F)")
-        self.search_box.setClearButtonEnabled(True)
+        self.search_box.setPlaceholderText(_("Search chats (Ctrl+F)"))
         listing = self.conversation_list = QListWidget()
         listing.setFrameShape(QFrame.Shape.NoFrame)
         listing.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -103,8 +103,8 @@ class Sidebar(QWidget):
         side.addWidget(self.search_box)
         side.addWidget(listing, 1)
         side.addWidget(self.search_results, 1)
-        self.undo_button = QPushButton("Undo")
-        self.undo_button.setToolTip("Bring the deleted conversation back")
+        self.undo_button = QPushButton(_("Undo"))
+        self.undo_button.setToolTip(_("Bring the deleted conversation back"))
         self.undo_button.hide()
         self._undo_timer = QTimer(self)
         self._undo_timer.setSingleShot(True)
@@ -197,7 +197,7 @@ class Sidebar(QWidget):
     @Slot(int, str)
     def on_controller_conversation_deleted(self, conversation_id: int, title: str) -> None:
         self._undo_id = conversation_id
-        self.status_message.emit(f"Deleted “{title}”.", UNDO_MS)
+        self.status_message.emit(_("Deleted “{title}”.").format(title=title), UNDO_MS)
         self.undo_button.show()
         self._undo_timer.start()
 
@@ -205,7 +205,7 @@ class Sidebar(QWidget):
     def on_undo_button_clicked(self) -> None:
         if self._undo_id is not None:
             self._session.restore_conversation(self._undo_id)
-            self.status_message.emit("The conversation is back.", 3000)
+            self.status_message.emit(_("The conversation is back."), 3000)
         self.on_undo_timer_timeout()
 
     @Slot()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from deskchat.i18n import N_, _, ngettext, number
 from deskchat.store import StoreError
 
 from .errors import show_error
@@ -23,9 +24,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Transfer"]
 
-_FILTERS = {"markdown": "Markdown (*.md)", "json": "DeskChat JSON (*.json)"}
+_FILTERS = {"markdown": N_("Markdown (*.md)"), "json": N_("DeskChat JSON (*.json)")}
 _SUFFIX = {"markdown": "md", "json": "json"}
-_IMPORT_FILTER = "DeskChat or ChatGPT export (*.json)"
+_IMPORT_FILTER = N_("DeskChat or ChatGPT export (*.json)")
 
 
 class Transfer(QObject):
@@ -81,20 +82,22 @@ class Transfer(QObject):
     def export_shown(self, conversation_id: int | None, fmt: str) -> None:
         """Export the conversation shown (its store id; None: not saved, nothing to export)."""
         if conversation_id is None:
-            self.finished.emit("This conversation is empty; there is nothing to export.")
+            self.finished.emit(_("This conversation is empty; there is nothing to export."))
             return
         self.export(conversation_id, fmt)
 
     def export(self, conversation_id: int | None, fmt: str) -> None:
         """Ask where to save, then write ``fmt`` ("markdown"/"json"); None exports all."""
         ids = None if conversation_id is None else [conversation_id]
-        what = "this conversation" if ids else "all conversations"
+        what = _("this conversation") if ids else _("all conversations")
 
         @Slot(str)
         def chosen(path: str) -> None:
             self._spawn(self._export(Path(path), ids, fmt))
 
-        self._ask(f"Export {what}", True, _FILTERS[fmt], _SUFFIX[fmt], chosen)
+        self._ask(
+            _("Export {what}").format(what=what), True, _(_FILTERS[fmt]), _SUFFIX[fmt], chosen
+        )
 
     def import_file(self) -> None:
         """Ask for a DeskChat or ChatGPT export, then import it."""
@@ -103,27 +106,34 @@ class Transfer(QObject):
         def chosen(path: str) -> None:
             self._spawn(self._import(Path(path)))
 
-        self._ask("Import conversations", False, _IMPORT_FILTER, "json", chosen)
+        self._ask(_("Import conversations"), False, _(_IMPORT_FILTER), "json", chosen)
 
     async def _export(self, path: Path, ids: list[int] | None, fmt: str) -> None:
         try:
             written = await self._history.write_export(path, ids, fmt=fmt)
         except (StoreError, OSError) as exc:
             show_error(
-                self.finished.emit, exc, doing=f"write {path.name}", advice="choose another folder"
+                self.finished.emit,
+                exc,
+                doing=_("write {name}").format(name=path.name),
+                advice=_("choose another folder"),
             )
         else:
-            self.finished.emit(f"Exported to {written}.")
+            self.finished.emit(_("Exported to {written}.").format(written=written))
 
     async def _import(self, path: Path) -> None:
         try:
             result = await self._history.import_file(path)
         except (StoreError, OSError) as exc:
-            show_error(self.finished.emit, exc, doing=f"read {path.name}")
+            show_error(self.finished.emit, exc, doing=_("read {name}").format(name=path.name))
             return
         count = len(result.imported)
-        skipped = f"; {result.skipped} were already here" if result.skipped else ""
-        plural = "" if count == 1 else "s"
-        self.finished.emit(f"Imported {count} conversation{plural}{skipped}.")
+        text = ngettext("Imported {n} conversation.", "Imported {n} conversations.", count)
+        text = text.format(n=number(count))
+        if result.skipped:
+            text += " " + ngettext(
+                "{n} was already here.", "{n} were already here.", result.skipped
+            ).format(n=number(result.skipped))
+        self.finished.emit(text)
         if count:
             self.imported.emit()

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
+from deskchat.i18n import LANGUAGES
+
 from .paths import settings_path
 from .private import make_private_folder, write_private
 
@@ -77,6 +79,7 @@ class Settings:
         "engine_context": 0,
         "engine_gpu_layers": "auto",
         "engine_idle_minutes": 10,
+        "language": "",
     }
 
     RECORDS = ("keyring_headers",)
@@ -265,6 +268,18 @@ class Settings:
         if value not in THEMES:
             raise ValueError(f"theme must be one of {', '.join(THEMES)}")
         self._data["theme"] = value
+
+    @property
+    def language(self) -> str:
+        """The language DeskChat speaks ("en", "ru"), or "" to follow the system's locale."""
+        value = self._text("language")
+        return value if value in LANGUAGES else ""
+
+    @language.setter
+    def language(self, value: str) -> None:
+        if value and value not in LANGUAGES:
+            raise ValueError(f"language must be empty or one of {', '.join(LANGUAGES)}")
+        self._data["language"] = value
 
     @property
     def send_key(self) -> str:
