@@ -10,6 +10,8 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
+from deskchat.i18n import _
+
 __all__ = ["VersionAction", "version"]
 
 
@@ -29,6 +31,10 @@ class VersionAction(argparse._VersionAction):
     ``parser.add_argument("--version", action=VersionAction)``: argparse's own
     ``"version"`` action, which wants the text when the parser is built.
     """
+
+    def __init__(self, option_strings: Sequence[str], **kwargs: Any) -> None:
+        kwargs.setdefault("help", _("show DeskChat's version and exit"))
+        super().__init__(option_strings, **kwargs)
 
     def __call__(
         self,

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from deskchat.i18n import _, ngettext, number
+
 from . import terminal
 
 if TYPE_CHECKING:
@@ -27,12 +29,15 @@ def add_commands(
     export = commands.add_parser(
         "export",
         parents=[common],
-        help="export conversations to Markdown or JSON",
-        description="Export conversations (all, or those named with --id) to Markdown or "
-        "DeskChat JSON (schema: docs/export-format.md). Writes to stdout unless -o is given.",
+        help=_("export conversations to Markdown or JSON"),
+        description=_(
+            "Export conversations (all, or those named with --id) to Markdown or "
+            "DeskChat JSON (schema: docs/export-format.md). Writes to stdout unless "
+            "-o is given."
+        ),
     )
     export.add_argument(
-        "--format", choices=("markdown", "json"), help="default: from -o's suffix, else markdown"
+        "--format", choices=("markdown", "json"), help=_("default: from -o's suffix, else markdown")
     )
     export.add_argument(
         "--id",
@@ -40,13 +45,13 @@ def add_commands(
         action="append",
         dest="ids",
         metavar="ID",
-        help="a conversation id (repeatable); see --list",
+        help=_("a conversation id (repeatable); see --list"),
     )
-    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    export.add_argument("-o", "--output", metavar="FILE", help=_("write to FILE instead of stdout"))
     export.add_argument(
         "--list",
         action="store_true",
-        help="list conversations (id, last update, title), one line each, instead",
+        help=_("list conversations (id, last update, title), one line each, instead"),
     )
     terminal.add_output_arguments(export)
     export.set_defaults(func=run_export)
@@ -54,12 +59,14 @@ def add_commands(
     imp = commands.add_parser(
         "import",
         parents=[common],
-        help="import DeskChat JSON or a ChatGPT export",
-        description="Import a DeskChat JSON export, or a ChatGPT data export "
-        "(conversations.json or its zip). Conversations imported before are skipped; "
-        "a bad file changes nothing.",
+        help=_("import DeskChat JSON or a ChatGPT export"),
+        description=_(
+            "Import a DeskChat JSON export, or a ChatGPT data export "
+            "(conversations.json or its zip). Conversations imported before are "
+            "skipped; a bad file changes nothing."
+        ),
     )
-    imp.add_argument("file", help="the file to import")
+    imp.add_argument("file", help=_("the file to import"))
     imp.set_defaults(func=run_import)
 
 
@@ -86,7 +93,7 @@ def run_export(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
         if args.output:
             path = store.write_export(db, Path(args.output), args.ids, fmt=args.format)
-            sys.stderr.write(f"Exported to {path}\n")
+            sys.stderr.write(_("Exported to {path}\n").format(path=path))
             return 0
         if args.format == "json":
             writer.write(store.export_json(db, args.ids))
@@ -106,9 +113,13 @@ def run_import(args: argparse.Namespace) -> int:
             return 1
         _report_notices(db)
         result = store.import_file(db, args.file)
+    n = len(result.imported)
+    imported = ngettext("Imported {n} conversation", "Imported {n} conversations", n)
+    skipped = ngettext(
+        "skipped {n} already imported", "skipped {n} already imported", result.skipped
+    )
     sys.stdout.write(
-        f"Imported {len(result.imported)} conversation(s); "
-        f"skipped {result.skipped} already imported.\n"
+        f"{imported.format(n=number(n))}; {skipped.format(n=number(result.skipped))}.\n"
     )
     for note in result.notes:  # e.g. which of several conversations.json was read
         terminal.say(note)

@@ -7,6 +7,8 @@ import shutil
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from deskchat.i18n import _, ngettext, number
+
 from . import terminal
 
 if TYPE_CHECKING:
@@ -28,40 +30,48 @@ def add_commands(
     pull = commands.add_parser(
         "pull",
         parents=[common],
-        help="download a GGUF model from Hugging Face",
-        description="Download OWNER/REPO[:QUANT] from Hugging Face, as llama.cpp's -hf does: "
-        "the .gguf whose name contains QUANT (default Q4_K_M, else the smallest). A model "
-        "already on this machine is used where it is. The download resumes after an "
-        "interruption and is checked against the sha256 the Hub publishes. HF_ENDPOINT and "
-        "HF_TOKEN (or `hf auth login`) are honoured. Ctrl+C stops and keeps the part.",
+        help=_("download a GGUF model from Hugging Face"),
+        description=_(
+            "Download OWNER/REPO[:QUANT] from Hugging Face, as llama.cpp's -hf does: "
+            "the .gguf whose name contains QUANT (default Q4_K_M, else the "
+            "smallest). A model already on this machine is used where it is. The "
+            "download resumes after an interruption and is checked against the "
+            "sha256 the Hub publishes. HF_ENDPOINT and HF_TOKEN (or `hf auth login`) "
+            "are honoured. Ctrl+C stops and keeps the part."
+        ),
     )
-    pull.add_argument("model", nargs="?", metavar="OWNER/REPO[:QUANT]", help="what to download")
+    pull.add_argument("model", nargs="?", metavar="OWNER/REPO[:QUANT]", help=_("what to download"))
     pull.add_argument(
         "--list",
         action="store_true",
-        help="list small models that run on a CPU, and which fit this machine",
+        help=_("list small models that run on a CPU, and which fit this machine"),
     )
     pull.set_defaults(func=run_pull)
 
     rm = commands.add_parser(
         "rm",
         parents=[common],
-        help="delete a model DeskChat downloaded",
-        description="Delete a model DeskChat downloaded (its name as `deskchat models` lists "
-        "it, or its path). Models of other apps (the Hugging Face cache, LM Studio, "
-        "GPT4All, Ollama) are never deleted; a file you added is only taken off the list.",
+        help=_("delete a model DeskChat downloaded"),
+        description=_(
+            "Delete a model DeskChat downloaded (its name as `deskchat models` lists "
+            "it, or its path). Models of other apps (the Hugging Face cache, LM "
+            "Studio, GPT4All, Ollama) are never deleted; a file you added is only "
+            "taken off the list."
+        ),
     )
-    rm.add_argument("name", help="the model's name or path")
+    rm.add_argument("name", help=_("the model's name or path"))
     rm.set_defaults(func=run_rm)
 
     add = commands.add_parser(
         "add",
         parents=[common],
-        help="add a .gguf file to the local models",
-        description="Remember a .gguf file where it is, so it is listed and can be used by "
-        "name. Nothing is copied.",
+        help=_("add a .gguf file to the local models"),
+        description=_(
+            "Remember a .gguf file where it is, so it is listed and can be used by "
+            "name. Nothing is copied."
+        ),
     )
-    add.add_argument("file", help="the .gguf file")
+    add.add_argument("file", help=_("the .gguf file"))
     add.set_defaults(func=run_add)
 
 
@@ -73,7 +83,7 @@ def run_pull(args: argparse.Namespace) -> int:
     if getattr(args, "list", False) or not args.model:
         _write_catalogue(out if args.list else err)
         if not args.list:
-            err.write("Give one of them (or any OWNER/REPO[:QUANT]) to `deskchat pull`.\n")
+            err.write(_("Give one of them (or any OWNER/REPO[:QUANT]) to `deskchat pull`.\n"))
             return EXIT_USAGE
         return EXIT_OK
     data_dir = getattr(args, "data_dir", None)
@@ -82,7 +92,11 @@ def run_pull(args: argparse.Namespace) -> int:
         plan = library.plan_pull(args.model, data_dir)
         if plan.existing is not None:
             where = library.SOURCE_LABELS[plan.existing_source or "downloaded"]
-            err.write(f"{plan.name} is already on this machine ({where}); nothing to download.\n")
+            err.write(
+                _("{name} is already on this machine ({where}); nothing to download.\n").format(
+                    name=plan.name, where=where
+                )
+            )
             out.write(f"{plan.existing}\n")
             return EXIT_OK
         err.write(_taking(plan))
@@ -91,15 +105,21 @@ def run_pull(args: argparse.Namespace) -> int:
         line.finish()
         if line.done:
             err.write(
-                f"Stopped; the {library.format_size(line.done)} downloaded are kept: "
-                "run the same command again to resume.\n"
+                _(
+                    "Stopped; the {format_size} downloaded are kept: run the same command "
+                    "again to resume.\n"
+                ).format(format_size=library.format_size(line.done))
             )
         else:
             err.write("Stopped.\n")
         return EXIT_INTERRUPTED
     finally:
         line.finish()
-    err.write(f"Saved {plan.name} ({library.format_size(plan.size)}), sha256 checked.\n")
+    err.write(
+        _("Saved {name} ({format_size}), sha256 checked.\n").format(
+            name=plan.name, format_size=library.format_size(plan.size)
+        )
+    )
     out.write(f"{path}\n")
     return EXIT_OK
 
@@ -107,11 +127,16 @@ def run_pull(args: argparse.Namespace) -> int:
 def _taking(plan: library.PullPlan) -> str:
     from deskchat import library
 
-    text = f"Taking {plan.filename} ({library.format_size(plan.size)}) from {plan.repo}"
+    text = _("Taking {filename} ({size}) from {repo}").format(
+        filename=plan.filename, size=library.format_size(plan.size), repo=plan.repo
+    )
     if len(plan.files) > 1:
-        text += f", in {len(plan.files)} parts"
+        parts = len(plan.files)
+        text += ngettext(", in {n} part", ", in {n} parts", parts).format(n=number(parts))
     if plan.resumable:
-        text += f"; resuming with {library.format_size(plan.resumable)} already here"
+        text += _("; resuming with {size} already here").format(
+            size=library.format_size(plan.resumable)
+        )
     return text + ".\n"
 
 
@@ -121,16 +146,24 @@ def _write_catalogue(stream: TextIO) -> None:
     machine = library.Machine.current()
     best = library.recommend(machine)
     stream.write(
-        f"This machine: {library.format_size(machine.total_ram)} of RAM "
-        f"({library.format_size(machine.available_ram)} free), {machine.cores} cores.\n"
+        _("This machine: {format_size} of RAM ({format_size2} free), {cores} cores.\n").format(
+            format_size=library.format_size(machine.total_ram),
+            format_size2=library.format_size(machine.available_ram),
+            cores=machine.cores,
+        )
     )
     for entry in library.CATALOGUE:
         mark = "*" if entry is best else "-" if library.fits(entry, machine) else "x"
         stream.write(
-            f"{mark} {entry.spec}\t{library.format_size(entry.size)} download, "
-            f"{library.format_size(entry.ram_needed())} RAM\t{entry.title}\n"
+            _("{mark} {spec}\t{size} download, {ram} RAM\t{title}\n").format(
+                mark=mark,
+                spec=entry.spec,
+                size=library.format_size(entry.size),
+                ram=library.format_size(entry.ram_needed()),
+                title=entry.title,
+            )
         )
-    stream.write("* recommended here, - fits, x needs more free memory than there is now.\n")
+    stream.write(_("* recommended here, - fits, x needs more free memory than there is now.\n"))
 
 
 @terminal.reports_errors
@@ -141,9 +174,17 @@ def run_rm(args: argparse.Namespace) -> int:
     removal = library.remove_model(args.name, getattr(args, "data_dir", None))
     model = removal.model
     if not removal.deleted:
-        out.write(f"Took {model.name} off the list; the file {model.path} stays where it is.\n")
+        out.write(
+            _("Took {name} off the list; the file {path} stays where it is.\n").format(
+                name=model.name, path=model.path
+            )
+        )
     else:
-        out.write(f"Removed {model.name} ({library.format_size(removal.freed)} freed).\n")
+        out.write(
+            _("Removed {name} ({format_size} freed).\n").format(
+                name=model.name, format_size=library.format_size(removal.freed)
+            )
+        )
     return EXIT_OK
 
 
@@ -153,7 +194,7 @@ def run_add(args: argparse.Namespace) -> int:
 
     out = sys.stdout
     path = library.add_model_file(args.file, getattr(args, "data_dir", None))
-    out.write(f"Added {path.stem} ({path}); it stays where it is.\n")
+    out.write(_("Added {stem} ({path}); it stays where it is.\n").format(stem=path.stem, path=path))
     return EXIT_OK
 
 

@@ -13,11 +13,13 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from deskchat import provider
+from deskchat import i18n, provider
 from deskchat.chat.logs import configure_logging
 from deskchat.chat.options import Options, add_common_arguments, make_provider, resolve
 from deskchat.chat.version import VersionAction
 from deskchat.errors import DeskChatError
+from deskchat.i18n import _
+from deskchat.store.settings import saved_language
 
 from . import history, library, terminal
 
@@ -40,41 +42,45 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     add_common_arguments(common)
     common.add_argument(
-        "-v", "--verbose", action="store_true", help="log network activity to stderr"
+        "-v", "--verbose", action="store_true", help=_("log network activity to stderr")
     )
     parser = argparse.ArgumentParser(
         prog="deskchat",
-        description="DeskChat: a desktop chat client for language models. "
-        "Without a command it opens the window.",
+        description=_(
+            "DeskChat: a desktop chat client for language models. Without a command "
+            "it opens the window."
+        ),
         parents=[common],
     )
     parser.add_argument("--version", action=VersionAction)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    gui = commands.add_parser("gui", parents=[common], help="open the window (the default)")
+    gui = commands.add_parser("gui", parents=[common], help=_("open the window (the default)"))
     gui.set_defaults(func=_run_gui)
 
     ask = commands.add_parser(
         "ask",
         parents=[common],
-        help="ask one question and stream the reply to stdout",
-        description="Ask one question and stream the reply to stdout as it arrives. "
-        "Errors go to stderr; Ctrl+C stops.",
+        help=_("ask one question and stream the reply to stdout"),
+        description=_(
+            "Ask one question and stream the reply to stdout as it arrives. Errors "
+            "go to stderr; Ctrl+C stops."
+        ),
     )
-    ask.add_argument("question", nargs="+", help='the question; "-" reads it from stdin')
-    ask.add_argument("--system", metavar="TEXT", help="a system prompt to send first")
+    ask.add_argument("question", nargs="+", help=_('the question; "-" reads it from stdin'))
+    ask.add_argument("--system", metavar="TEXT", help=_("a system prompt to send first"))
     ask.add_argument(
         "-c",
         "--continue",
         dest="continue_latest",
         action="store_true",
-        help="continue the latest conversation in the history instead of starting one",
+        help=_("continue the latest conversation in the history instead of starting one"),
     )
     ask.add_argument(
         "--no-save",
         dest="save",
         action="store_false",
-        help="keep neither the question nor the reply in the history",
+        help=_("keep neither the question nor the reply in the history"),
     )
     terminal.add_output_arguments(ask)
     ask.set_defaults(func=_run_ask)
@@ -82,15 +88,20 @@ def build_parser() -> argparse.ArgumentParser:
     models = commands.add_parser(
         "models",
         parents=[common],
-        help="list the models: the provider's, local servers', and model files on disk",
-        description="List the chosen provider's models (PROVIDER<tab>MODEL), then the "
-        "models of local servers found running (Ollama on 11434, llama.cpp on 8080, "
-        "LM Studio on 1234) as PROVIDER<tab>MODEL<tab>BASE_URL. With --provider auto (the "
-        "default) or local, also the model files on this computer for the built-in engine "
-        "(downloaded by DeskChat, or found in the Hugging Face cache, LM Studio, GPT4All "
-        "and Ollama) as local<tab>NAME<tab>SIZE<tab>QUANT<tab>SOURCE<tab>PATH.",
+        help=_("list the models: the provider's, local servers', and model files on disk"),
+        description=_(
+            "List the chosen provider's models (PROVIDER<tab>MODEL), then the models "
+            "of local servers found running (Ollama on 11434, llama.cpp on 8080, LM "
+            "Studio on 1234) as PROVIDER<tab>MODEL<tab>BASE_URL. With --provider "
+            "auto (the default) or local, also the model files on this computer for "
+            "the built-in engine (downloaded by DeskChat, or found in the Hugging "
+            "Face cache, LM Studio, GPT4All and Ollama) as "
+            "local<tab>NAME<tab>SIZE<tab>QUANT<tab>SOURCE<tab>PATH."
+        ),
     )
-    models.add_argument("--no-discover", action="store_true", help="do not look for local servers")
+    models.add_argument(
+        "--no-discover", action="store_true", help=_("do not look for local servers")
+    )
     models.set_defaults(func=_run_models)
     history.add_commands(commands, common)
     library.add_commands(commands, common)
@@ -99,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run DeskChat; return the process exit code."""
+    # The language first: --help and argparse's own errors are in it too.
+    i18n.setup(saved_language())
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(getattr(args, "verbose", False))
@@ -128,7 +141,7 @@ def _run_ask(args: argparse.Namespace) -> int:
     if question == "-":
         question = sys.stdin.read()
     if not question.strip():
-        _error("The question is empty; type one after 'ask', or pipe it in with 'ask -'.")
+        _error(_("The question is empty; type one after 'ask', or pipe it in with 'ask -'."))
         return EXIT_USAGE
     import asyncio  # Here, not at the top: the window's start must not wait for it.
 
@@ -188,10 +201,12 @@ async def ask(
         session.system_prompt = system or ""
         printer = _Printer(out, session, output)
         session.events.text_added.connect(printer.write)
-        session.events.retrying.connect(lambda seconds: _error(f"retrying in {seconds:g} s…"))
+        session.events.retrying.connect(
+            lambda seconds: _error(_("retrying in {seconds:g} s…").format(seconds=seconds))
+        )
         try:
             if continue_latest and await session.open_latest() is None:
-                _error("There is no earlier conversation to continue; starting a new one.")
+                _error(_("There is no earlier conversation to continue; starting a new one."))
             message = await session.ask(question)
         finally:
             await session.aclose()
@@ -241,10 +256,14 @@ async def _open_history(options: Options) -> AsyncStore | None:
         history = await AsyncStore.open(database_path(options.data_dir))
     except (StoreError, OSError) as exc:
         text = exc.text() if isinstance(exc, StoreError) else str(exc)
-        _error(f"{text} This exchange will not be kept in the history.")
+        _error(_("{text} This exchange will not be kept in the history.").format(text=text))
         return None
     if history.read_only_reason:
-        _error(f"{history.read_only_reason} This exchange will not be kept in the history.")
+        _error(
+            _("{read_only_reason} This exchange will not be kept in the history.").format(
+                read_only_reason=history.read_only_reason
+            )
+        )
         await history.close()
         return None
     return history

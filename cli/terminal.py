@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping
 from typing import Literal, ParamSpec, TextIO, TypeAlias, cast
 
 from deskchat.errors import DeskChatError
+from deskchat.i18n import _
 
 __all__ = [
     "OUTPUT_ENV",
@@ -190,15 +191,19 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
         dest="output",
         action="store_const",
         const="raw",
-        help="write control characters as they are, also on a terminal "
-        f"(default: shown as ^[ on a terminal, kept when piped; env {OUTPUT_ENV}=raw)",
+        help=_(
+            "write control characters as they are, also on a terminal (default: "
+            "shown as ^[ on a terminal, kept when piped; env {OUTPUT_ENV}=raw)"
+        ).format(OUTPUT_ENV=OUTPUT_ENV),
     )
     group.add_argument(
         "--safe",
         dest="output",
         action="store_const",
         const="safe",
-        help=f"show control characters as ^[ even when the output is piped (env {OUTPUT_ENV}=safe)",
+        help=_(
+            "show control characters as ^[ even when the output is piped (env {OUTPUT_ENV}=safe)"
+        ).format(OUTPUT_ENV=OUTPUT_ENV),
     )
 
 

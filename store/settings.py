@@ -32,6 +32,7 @@ __all__ = [
     "THEMES",
     "Settings",
     "join_proxy_password",
+    "saved_language",
     "split_proxy_password",
 ]
 
@@ -50,6 +51,17 @@ MAX_IDLE_MINUTES = 24 * 60
 # Names that look like secrets are dropped on save: a key typed in by hand
 # must not sit in a plain file (DeskChat itself never writes one).
 _SECRET_HINTS = ("api_key", "apikey", "secret", "password", "token")
+
+
+def saved_language(path: str | Path | None = None) -> str:
+    """The Language setting ("" for the system's) read from the file without :meth:`Settings.load`'s
+    side effects (a broken file is left where it is): for the command line, before it parses."""
+    try:
+        data = json.loads(Path(path or settings_path()).read_bytes().decode("utf-8-sig"))
+    except (OSError, ValueError):
+        return ""
+    value = data.get("language") if isinstance(data, dict) else None
+    return value if isinstance(value, str) and value in LANGUAGES else ""
 
 
 class Settings:

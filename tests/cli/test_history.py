@@ -48,9 +48,9 @@ def test_json_round_trip_keeps_branches_and_skips_duplicates(
     assert data["format"] == "deskchat"
     fresh = tmp_path / "fresh"
     assert main(["import", "--data-dir", str(fresh), str(exported)]) == 0
-    assert "Imported 2 conversation(s); skipped 0" in capsys.readouterr().out
+    assert "Imported 2 conversations; skipped 0" in capsys.readouterr().out
     assert main(["import", "--data-dir", str(fresh), str(exported)]) == 0
-    assert "Imported 0 conversation(s); skipped 2" in capsys.readouterr().out
+    assert "Imported 0 conversations; skipped 2" in capsys.readouterr().out
     with store.Store(store.database_path(fresh)) as db:
         convs = {c.title: c for c in db.list_conversations()}
         path = db.current_path(convs["Say hi"].id)

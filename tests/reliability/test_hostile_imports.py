@@ -546,6 +546,6 @@ def test_the_command_line_says_which_conversations_json_it_read(
     )
     assert main(["--data-dir", str(tmp_path / "data"), "import", str(path)]) == 0
     captured = capsys.readouterr()
-    assert captured.out.startswith("Imported 1 conversation(s)")
+    assert captured.out.startswith("Imported 1 conversation;")
     assert "old-export/conversations.json" in captured.err
     assert captured.err.startswith("deskchat: ")
