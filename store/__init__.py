@@ -3,9 +3,10 @@
 This package is the one door the GUI and the CLI use: import names from here,
 not from the modules behind it. Nothing here imports Qt.
 
-The asyncio front (:class:`AsyncStore`), export and import (:data:`_LATER`) are
-imported the first time one of their names is read: the window shows its first
-frame before asyncio has loaded and opens the store after it. mypy and other
+The database itself (:class:`Store`, :class:`AsyncStore` with asyncio, the schema,
+search), export and import (:data:`_LATER`) are imported the first time one of
+their names is read: the window shows its first frame with the records, paths and
+settings only (no sqlite3, no asyncio) and opens the store after it. mypy and other
 tools see them as plain imports (the ``TYPE_CHECKING`` block).
 """
 
@@ -25,13 +26,20 @@ from .errors import (
     ReadOnlyError,
     StoreError,
 )
-from .models import Conversation, Message, MessageStatus, Role, SearchHit
+from .models import (
+    HIGHLIGHT_END,
+    HIGHLIGHT_START,
+    LEAF,
+    Conversation,
+    Message,
+    MessageStatus,
+    ParentRef,
+    Role,
+    SearchHit,
+    make_title,
+)
 from .paths import DATABASE_NAME, SETTINGS_NAME, data_dir, database_path, settings_path
-from .reply import ReplyWriter
-from .schema import SCHEMA_VERSION
-from .search import HIGHLIGHT_END, HIGHLIGHT_START, fts_query
 from .settings import SEND_KEYS, THEMES, Settings, join_proxy_password, split_proxy_password
-from .store import LEAF, LOCK_WAIT, ParentRef, Store, make_title
 
 if TYPE_CHECKING:
     from .aio import AsyncReplyWriter, AsyncStore
@@ -45,9 +53,17 @@ if TYPE_CHECKING:
         write_export,
     )
     from .importers import ImportResult, import_chatgpt, import_deskchat, import_file
+    from .reply import ReplyWriter
+    from .schema import SCHEMA_VERSION
+    from .search import fts_query
+    from .store import LOCK_WAIT, Store
 
 _LATER = {
     **dict.fromkeys(("AsyncReplyWriter", "AsyncStore"), ".aio"),
+    "ReplyWriter": ".reply",
+    "SCHEMA_VERSION": ".schema",
+    "fts_query": ".search",
+    **dict.fromkeys(("LOCK_WAIT", "Store"), ".store"),
     **dict.fromkeys(
         (
             "EXPORT_FORMAT",

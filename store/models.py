@@ -1,13 +1,49 @@
-"""The plain records the store hands out: conversations, messages, search hits."""
+"""The plain records the store hands out: conversations, messages, search hits, titles.
+
+No sqlite3 at import: the window reads these names before its first frame.
+"""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-__all__ = ["Conversation", "Message", "MessageStatus", "Role", "SearchHit"]
+if TYPE_CHECKING:
+    import sqlite3
+
+__all__ = [
+    "HIGHLIGHT_END",
+    "HIGHLIGHT_START",
+    "LEAF",
+    "Conversation",
+    "Message",
+    "MessageStatus",
+    "ParentRef",
+    "Role",
+    "SearchHit",
+    "make_title",
+]
+
+LEAF: Literal["leaf"] = "leaf"
+# Where a new message goes: after the current leaf, under a given message, or as a root.
+ParentRef: TypeAlias = int | None | Literal["leaf"]
+_TITLE_CHARS = 60
+
+
+def make_title(text: str) -> str:
+    """A conversation title from a message: its first line, at most ~60 characters."""
+    line = next((ln for ln in text.splitlines() if ln.strip()), "")
+    line = " ".join(line.split())
+    if len(line) <= _TITLE_CHARS:
+        return line
+    cut = line[:_TITLE_CHARS]
+    # Break at a word when one ends reasonably late, so titles don't end mid-word.
+    space = cut.rfind(" ")
+    if space > _TITLE_CHARS // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
 
 Role: TypeAlias = Literal["system", "user", "assistant"]
 MessageStatus: TypeAlias = Literal["complete", "streaming", "stopped", "error"]
@@ -76,6 +112,12 @@ class Message:
     def interrupted(self) -> bool:
         """True for a reply still marked streaming: the app stopped while writing it."""
         return self.status == "streaming"
+
+
+HIGHLIGHT_START = "\x02"
+"""Where a matched word begins in a hit's snippet."""
+HIGHLIGHT_END = "\x03"
+"""Where a matched word ends in a hit's snippet."""
 
 
 @dataclass(frozen=True, slots=True)

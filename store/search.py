@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import replace
 
-from .models import SearchHit
+from .models import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit
 from .query import parse
 from .snippets import Matcher, make_snippet
 from .terms import index_terms, split
@@ -32,8 +32,6 @@ __all__ = [
 
 log = logging.getLogger("deskchat.store")
 
-HIGHLIGHT_START = "\x02"
-HIGHLIGHT_END = "\x03"
 _SNIPPET_WORDS = 16
 _BATCH = 500
 

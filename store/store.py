@@ -16,19 +16,22 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Concatenate, Literal, ParamSpec, TypeAlias, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from . import search as _search
 from .db import open_database
 from .errors import NoSuchRecordError, ReadOnlyError, StoreError
 from .failures import is_busy, store_error
 from .models import (
+    LEAF,
     ROLES,
     STATUSES,
     Conversation,
     Message,
+    ParentRef,
     SearchHit,
     conversation_from_row,
+    make_title,
     message_from_row,
 )
 from .paths import database_path
@@ -46,10 +49,6 @@ LOCK_WAIT = 15.0
 _REPLY = "save the reply (the text so far stays on screen)"
 _READ = "read your chat history"
 
-LEAF: Literal["leaf"] = "leaf"
-# Where a new message goes: after the current leaf, under a given message, or as a root.
-ParentRef: TypeAlias = int | None | Literal["leaf"]
-_TITLE_CHARS = 60
 
 # A message row plus its 1-based position among its siblings and their count.
 # Per row, for a few rows (one message, the current path): each counts its own
@@ -110,20 +109,6 @@ def _reported(
         return run
 
     return decorate
-
-
-def make_title(text: str) -> str:
-    """A conversation title from a message: its first line, at most ~60 characters."""
-    line = next((ln for ln in text.splitlines() if ln.strip()), "")
-    line = " ".join(line.split())
-    if len(line) <= _TITLE_CHARS:
-        return line
-    cut = line[:_TITLE_CHARS]
-    # Break at a word when one ends reasonably late, so titles don't end mid-word.
-    space = cut.rfind(" ")
-    if space > _TITLE_CHARS // 2:
-        cut = cut[:space]
-    return cut.rstrip() + "…"
 
 
 class Store:
@@ -567,6 +552,21 @@ class Store:
                     (msg.conversation_id, msg.parent_id),
                 )
             self._touch(msg.conversation_id)
+
+    @_reported("replace the failed reply")
+    def drop_failed_reply(self, message_id: int) -> bool:
+        """Delete a failed reply that another one replaced (a Retry): an error is never a version.
+
+        Only a reply that failed, is not the selected version and has nothing
+        under it goes; anything else stays. Returns whether it went.
+        """
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "DELETE FROM messages WHERE id = ? AND role = 'assistant' AND status = 'error'"
+                " AND active = 0 AND NOT EXISTS (SELECT 1 FROM messages c WHERE c.parent_id = ?)",
+                (message_id, message_id),
+            )
+        return cur.rowcount > 0
 
     @_reported("save the message")
     def set_status(self, message_id: int, status: str, error: str | None = None) -> None:

@@ -15,7 +15,7 @@ from deskchat.chat.session import ChatSession
 from deskchat.gui import app, main_window
 
 WATCHED = ("aiohttp", "deskchat.library", "deskchat.chat.connection", "huggingface_hub")
-FIRST_FRAME = ("asyncio", "qasync", "deskchat.store.aio")
+FIRST_FRAME = ("asyncio", "qasync", "sqlite3", "deskchat.store.aio", "deskchat.store.store")
 """Not needed for the window's first frame: they load after it has painted."""
 seen: dict[str, object] = {"paints": 0}
 

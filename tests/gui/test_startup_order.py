@@ -40,7 +40,7 @@ async def test_the_window_shows_and_paints_before_the_network_is_set_up(
     assert_clean(subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr))
     seen = json.loads(stdout.strip().splitlines()[-1])
     assert seen["before show"] == []
-    # The first frame is painted before asyncio, qasync and the history load.
+    # The first frame is painted before asyncio, qasync, sqlite3 and the history load.
     assert seen["first frame's before show"] == []
     assert seen["at first paint"] == []
     assert seen["connection before show"] is False
