@@ -222,7 +222,7 @@ class ChatPane(QWidget):
 
     @Slot(bool)
     def on_controller_busy_changed(self, busy: bool) -> None:
-        self.send_button.setText("Stop" if busy else "Send")
+        self.send_button.setText(_("Stop") if busy else _("Send"))
         self.send_button.setToolTip(_("Stop the reply (Esc)") if busy else _("Send (Enter)"))
         self.send_button.setEnabled(busy or self.ready)
         # Switching versions while a reply streams would pull the branch from under it.

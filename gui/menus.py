@@ -38,15 +38,15 @@ class Menus:
     def __init__(self, window: QMainWindow, *, can_configure: bool, can_transfer: bool) -> None:
         self._window = window
         self.new_chat_action = self._global(_("New chat"), QKeySequence.StandardKey.New)
-        self.quit_action = self._global("Quit", "Ctrl+Q")
+        self.quit_action = self._global(_("Quit"), "Ctrl+Q")
         self.find_action = self._global(_("Search chats"), QKeySequence.StandardKey.Find)
-        self.stop_action = self._global("Stop", "Esc")
-        self.retry_action = self._global("Retry", "Ctrl+R")
-        self.continue_action = self._global("Continue", "Ctrl+Shift+Return")
+        self.stop_action = self._global(_("Stop"), "Esc")
+        self.retry_action = self._global(_("Retry"), "Ctrl+R")
+        self.continue_action = self._global(_("Continue"), "Ctrl+Shift+Return")
 
         self.copy_action = self._local(_("Copy message"), "Ctrl+C")
         self.edit_action = self._local(_("Edit and resend"), "F2")
-        self.regenerate_action = self._local("Regenerate", "Ctrl+Shift+R")
+        self.regenerate_action = self._local(_("Regenerate"), "Ctrl+Shift+R")
         self.previous_version_action = self._local(_("Previous version"), "Alt+Left")
         self.next_version_action = self._local(_("Next version"), "Alt+Right")
         self.delete_message_action = self._local(_("Delete message"), "Delete")
@@ -61,10 +61,10 @@ class Menus:
         # F2 renames through the list's own edit trigger; the action only shows the key.
         self.rename_action = QAction(_("Rename"), window)
         self.rename_action.setShortcut(QKeySequence("F2"))
-        self.delete_conversation_action = self._local("Delete", "Delete")
+        self.delete_conversation_action = self._local(_("Delete"), "Delete")
         self.conversation_list_actions = (self.delete_conversation_action,)
 
-        self.settings_action = self._global("Settings…", QKeySequence.StandardKey.Preferences)
+        self.settings_action = self._global(_("Settings…"), QKeySequence.StandardKey.Preferences)
         self.settings_action.setEnabled(can_configure)
         if self.settings_action.shortcut().isEmpty():
             self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
