@@ -30,13 +30,17 @@ from deskchat.errors import DeskChatError
 from deskchat.i18n import _
 
 __all__ = [
+    "ENGINE_OVERHEAD",
     "FILE_TYPES",
+    "LOGITS_ROWS",
     "GGUFArray",
     "GGUFError",
     "GGUFInfo",
+    "MemoryEstimate",
     "NotGGUFError",
     "Value",
     "is_gguf",
+    "model_memory",
     "read_gguf_info",
 ]
 
@@ -251,6 +255,67 @@ class GGUFInfo:
         if not (layers and kv_heads and key and value):
             return 0
         return layers * kv_heads * (key + value) * 2
+
+
+# -- the memory a model needs ---------------------------------------------------
+# Here, below the library and the engine, so that the catalogue's "needs N GB"
+# and the engine's refusal before loading are one computation.
+
+ENGINE_OVERHEAD = 128 * 1024 * 1024
+"""Bytes the engine's child process, llama.cpp's compute graph and scratch take
+besides the model's own buffers."""
+LOGITS_ROWS = 512
+"""llama-cpp-python's ``n_batch``: the rows of logits its working buffer holds."""
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryEstimate:
+    """What a model needs in RAM, in bytes.
+
+    Attributes:
+        weights: the part of the file kept in RAM (all of it without GPU offload).
+        kv_cache: the f16 key-value cache for the context.
+        working: llama.cpp's working buffers (one batch of logits) and the process.
+        n_ctx: the context the estimate is for.
+    """
+
+    weights: int
+    kv_cache: int
+    working: int
+    n_ctx: int
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.kv_cache + self.working
+
+
+def model_memory(
+    file_size: int,
+    kv_bytes_per_token: int,
+    n_ctx: int,
+    *,
+    vocab_size: int = 0,
+    in_ram: float = 1.0,
+) -> MemoryEstimate:
+    """RAM for a model of ``file_size`` bytes chatting with an ``n_ctx``-token context.
+
+    llama.cpp's layout: the weights (memory-mapped, resident as they are used),
+    an f16 key-value cache of ``n_ctx`` tokens, and a working buffer of
+    :data:`LOGITS_ROWS` rows of ``vocab_size`` float logits plus
+    :data:`ENGINE_OVERHEAD`.
+
+    Args:
+        kv_bytes_per_token: see :attr:`GGUFInfo.kv_bytes_per_token`.
+        vocab_size: tokens in the vocabulary; 0 if unknown.
+        in_ram: the share of the layers not offloaded to a GPU (their weights
+            and cache leave RAM).
+    """
+    return MemoryEstimate(
+        weights=int(file_size * in_ram),
+        kv_cache=int(kv_bytes_per_token * n_ctx * in_ram),
+        working=ENGINE_OVERHEAD + LOGITS_ROWS * vocab_size * 4,
+        n_ctx=n_ctx,
+    )
 
 
 def is_gguf(path: str | os.PathLike[str]) -> bool:

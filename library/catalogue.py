@@ -4,11 +4,13 @@ Each entry is a real Hugging Face repository and file, its size as the Hub
 lists it (the page named in ``source``), and the shape of its attention, from
 which the RAM it needs is estimated:
 
-    RAM = file size + KV cache + overhead
+    RAM = file size + KV cache + working buffers
     KV cache = 2 (K and V) x layers x KV heads x head size x 2 bytes (f16) x context
-    overhead = 512 MiB (llama.cpp's compute buffers, the runtime, the app)
+    working = 512 rows of float logits x vocabulary + 128 MiB (the engine's process)
 
-with the default context of 4096 tokens. The download itself is checked
+with the default context of 4096 tokens: :func:`deskchat.gguf.model_memory`,
+the estimate the built-in engine checks before it loads a model, so that a
+model marked as fitting is not then refused. The download itself is checked
 against the Hub at pull time; the sizes here are for choosing.
 """
 
@@ -17,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import psutil
+
+from deskchat.gguf import ENGINE_OVERHEAD, model_memory
 
 __all__ = [
     "CATALOGUE",
@@ -30,7 +34,7 @@ __all__ = [
 ]
 
 DEFAULT_CONTEXT = 4096
-OVERHEAD = 512 * 1024 * 1024
+OVERHEAD = ENGINE_OVERHEAD
 # Left for the desktop and the rest of the user's apps when recommending.
 _HEADROOM = 1024 * 1024 * 1024
 # Below this many physical cores a 3B model answers at a few words a second.
@@ -38,9 +42,11 @@ _SMALL_CPU_CORES = 4
 _SMALL_CPU_MAX_PARAMS = 2.0
 
 
-def estimate_ram(file_size: int, kv_bytes_per_token: int, context: int = DEFAULT_CONTEXT) -> int:
+def estimate_ram(
+    file_size: int, kv_bytes_per_token: int, context: int = DEFAULT_CONTEXT, *, vocab_size: int = 0
+) -> int:
     """Bytes of memory a model needs to chat: see the module docstring."""
-    return file_size + kv_bytes_per_token * context + OVERHEAD
+    return model_memory(file_size, kv_bytes_per_token, context, vocab_size=vocab_size).total
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,7 @@ class CatalogueEntry:
         head_dim: size of one head.
         licence: the model's licence, in a word or two.
         source: the Hub page the size was read from.
+        vocab: tokens in its vocabulary (the width of its logits).
     """
 
     title: str
@@ -72,6 +79,7 @@ class CatalogueEntry:
     head_dim: int
     licence: str
     source: str
+    vocab: int = 0
 
     @property
     def spec(self) -> str:
@@ -83,7 +91,7 @@ class CatalogueEntry:
         return 2 * self.layers * self.kv_heads * self.head_dim * 2
 
     def ram_needed(self, context: int = DEFAULT_CONTEXT) -> int:
-        return estimate_ram(self.size, self.kv_bytes_per_token, context)
+        return estimate_ram(self.size, self.kv_bytes_per_token, context, vocab_size=self.vocab)
 
 
 _MB = 1000 * 1000
@@ -96,36 +104,42 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
         "Qwen2.5-3B-Instruct-Q4_K_M.gguf", "Q4_K_M", 1930 * _MB, 3.1, 36, 2, 128,
         "Qwen research (non-commercial)",
         f"{_HF}/bartowski/Qwen2.5-3B-Instruct-GGUF/blob/e118764d9e73c6ee4b87fe7a367df84a985a99fc/Qwen2.5-3B-Instruct-Q4_K_M.gguf",
+        vocab=151936,
     ),
     CatalogueEntry(
         "Llama 3.2 3B Instruct", "bartowski/Llama-3.2-3B-Instruct-GGUF",
         "Llama-3.2-3B-Instruct-Q4_K_M.gguf", "Q4_K_M", 2020 * _MB, 3.2, 28, 8, 128,
         "Llama 3.2 Community",
         f"{_HF}/bartowski/Llama-3.2-3B-Instruct-GGUF/blob/c346bfc2029e79ba6d7edf026cf01fe44242db0d/Llama-3.2-3B-Instruct-Q4_K_M.gguf",
+        vocab=128256,
     ),
     CatalogueEntry(
         "Qwen2.5 1.5B Instruct", "bartowski/Qwen2.5-1.5B-Instruct-GGUF",
         "Qwen2.5-1.5B-Instruct-Q4_K_M.gguf", "Q4_K_M", 986 * _MB, 1.5, 28, 2, 128,
         "Apache-2.0",
         f"{_HF}/bartowski/Qwen2.5-1.5B-Instruct-GGUF/blob/85553858e3522ce5b531285b2202bdb40fab1624/Qwen2.5-1.5B-Instruct-Q4_K_M.gguf",
+        vocab=151936,
     ),
     CatalogueEntry(
         "Gemma 3 1B Instruct", "unsloth/gemma-3-1b-it-GGUF",
         "gemma-3-1b-it-Q4_K_M.gguf", "Q4_K_M", 806 * _MB, 1.0, 26, 1, 256,
         "Gemma",
         f"{_HF}/unsloth/gemma-3-1b-it-GGUF/tree/main",
+        vocab=262144,
     ),
     CatalogueEntry(
         "Llama 3.2 1B Instruct", "bartowski/Llama-3.2-1B-Instruct-GGUF",
         "Llama-3.2-1B-Instruct-Q4_K_M.gguf", "Q4_K_M", 808 * _MB, 1.2, 16, 8, 64,
         "Llama 3.2 Community",
         f"{_HF}/bartowski/Llama-3.2-1B-Instruct-GGUF/blob/d52af3776f99ddf220e5ffd3f93b2a4e4df105be/Llama-3.2-1B-Instruct-Q4_K_M.gguf",
+        vocab=128256,
     ),
     CatalogueEntry(
         "Qwen2.5 0.5B Instruct", "bartowski/Qwen2.5-0.5B-Instruct-GGUF",
         "Qwen2.5-0.5B-Instruct-Q4_K_M.gguf", "Q4_K_M", 398 * _MB, 0.5, 24, 2, 64,
         "Apache-2.0",
         f"{_HF}/bartowski/Qwen2.5-0.5B-Instruct-GGUF/blob/b26a58accf53b1a19fbc555d52fdb224bec473f5/Qwen2.5-0.5B-Instruct-Q4_K_M.gguf",
+        vocab=151936,
     ),
 )  # fmt: skip
 

@@ -2,10 +2,10 @@
 
 Pure arithmetic on a :class:`~deskchat.gguf.GGUFInfo` and a
 memory reading, so the built-in engine can refuse a model that will not fit
-before it loads it, with the numbers. The estimate is llama.cpp's own layout:
-the weights (memory-mapped, they become resident as they are used), an f16
-key-value cache of ``n_ctx`` tokens, and a working buffer that holds one
-batch's logits.
+before it loads it, with the numbers. The estimate is
+:func:`deskchat.gguf.model_memory`, the one the model library's catalogue
+uses too: llama.cpp's own layout (the weights, an f16 key-value cache of
+``n_ctx`` tokens, a working buffer that holds one batch's logits).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import functools
 import os
 from dataclasses import dataclass
 
-from deskchat.gguf import GGUFInfo
+from deskchat.gguf import GGUFInfo, MemoryEstimate, model_memory
 
 __all__ = [
     "DEFAULT_MAX_CONTEXT",
@@ -34,8 +34,6 @@ plenty for a chat, and the cache of a bigger one is resident from the start."""
 MIN_CONTEXT = 512
 """The smallest context chosen by default; below it a chat hardly fits."""
 
-_BATCH = 512  # llama-cpp-python's n_batch, the rows of logits in the working buffer
-_BASE_OVERHEAD = 128 * 1024 * 1024  # the child process, llama.cpp's graph, scratch
 _KV_SHARE = 0.5  # of the memory left after the weights, what a default context may take
 _ROUND = 256
 
@@ -64,27 +62,6 @@ def physical_cores() -> int:
     return psutil.cpu_count(logical=False) or os.cpu_count() or 1
 
 
-@dataclass(frozen=True, slots=True)
-class MemoryEstimate:
-    """What a model needs in RAM, in bytes.
-
-    Attributes:
-        weights: the part of the file kept in RAM (all of it without GPU offload).
-        kv_cache: the key-value cache for the context.
-        working: llama.cpp's working buffers and the process itself.
-        n_ctx: the context the estimate is for.
-    """
-
-    weights: int
-    kv_cache: int
-    working: int
-    n_ctx: int
-
-    @property
-    def total(self) -> int:
-        return self.weights + self.kv_cache + self.working
-
-
 def estimate_memory(info: GGUFInfo, n_ctx: int, *, gpu_layers: int = 0) -> MemoryEstimate:
     """RAM for ``info``'s model with an ``n_ctx`` context, ``gpu_layers`` of it on a GPU.
 
@@ -93,12 +70,12 @@ def estimate_memory(info: GGUFInfo, n_ctx: int, *, gpu_layers: int = 0) -> Memor
     """
     blocks = info.block_count or 1
     on_gpu = blocks if gpu_layers < 0 else min(gpu_layers, blocks)
-    in_ram = (blocks - on_gpu) / blocks
-    return MemoryEstimate(
-        weights=int(info.file_size * in_ram),
-        kv_cache=int(info.kv_bytes_per_token * n_ctx * in_ram),
-        working=_BASE_OVERHEAD + _BATCH * (info.vocab_size or 0) * 4,
-        n_ctx=n_ctx,
+    return model_memory(
+        info.file_size,
+        info.kv_bytes_per_token,
+        n_ctx,
+        vocab_size=info.vocab_size or 0,
+        in_ram=(blocks - on_gpu) / blocks,
     )
 
 

@@ -60,7 +60,7 @@ def test_the_recommended_model_comes_first_and_the_others_are_marked() -> None:
     assert marks == [(True, True), (False, False), (False, True)]
     assert setup.describe_offer(offers[0], machine).endswith("recommended for this computer")
     assert setup.describe_offer(offers[1], machine) == (
-        "6.00 GB download · needs 6.57 GB of RAM · will not fit: 3.00 GB free now"
+        "6.00 GB download · needs 6.17 GB of RAM · will not fit: 3.00 GB free now"
     )
     assert "will not fit" not in setup.describe_offer(offers[2], machine)
 

@@ -57,7 +57,7 @@ async def test_a_download_shows_progress_outlives_the_dialog_and_cancels(
         # The recommended model first, and the one that will not fit marked.
         assert cells(dialog.catalogue) == [
             ["Tiny Chat", "1.00 MB", library.format_size(TINY.ram_needed()), "recommended"],
-            ["Huge Chat", "100 GB", "102 GB", "will not fit (8.00 GB free)"],
+            ["Huge Chat", "100 GB", "101 GB", "will not fit (8.00 GB free)"],
         ]
         assert dialog.catalogue.currentItem() is dialog.catalogue.topLevelItem(0)
         # Enter on the chosen model downloads it (and leaves the dialog open).

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from deskchat.gguf import read_gguf_info
 from deskchat.library import (
     CATALOGUE,
     DEFAULT_CONTEXT,
@@ -16,6 +19,8 @@ from deskchat.library import (
     recommend,
 )
 from deskchat.library.catalogue import OVERHEAD
+from deskchat.provider.llama_sizing import estimate_memory
+from tests.fakes.tiny_gguf import write_tiny_model
 
 GiB = 1024**3
 
@@ -34,13 +39,32 @@ def test_every_entry_is_a_pullable_q4_k_m_file() -> None:
         assert item.parameters <= 3.5
 
 
-def test_ram_is_file_plus_kv_cache_plus_overhead() -> None:
+def test_ram_is_file_plus_kv_cache_plus_working_buffers() -> None:
     qwen = entry("Qwen2.5 0.5B Instruct")
     # 24 layers x 2 KV heads x 64 x (K and V) x 2 bytes = 12 KiB a token; 48 MiB for 4096.
     assert qwen.kv_bytes_per_token == 12288
-    assert qwen.ram_needed() == 398_000_000 + 12288 * 4096 + OVERHEAD
+    # Working: 512 rows of float logits over its 151,936 tokens (297 MiB), and the process.
+    logits = 512 * 151_936 * 4
+    assert qwen.ram_needed() == 398_000_000 + 12288 * 4096 + logits + OVERHEAD
     assert qwen.ram_needed(8192) - qwen.ram_needed() == 12288 * 4096
     assert estimate_ram(1000, 10, DEFAULT_CONTEXT) == 1000 + 40960 + OVERHEAD
+    assert (
+        estimate_ram(1000, 10, DEFAULT_CONTEXT, vocab_size=7)
+        == 1000 + 40960 + 512 * 7 * 4 + OVERHEAD
+    )
+
+
+def test_the_catalogue_and_the_engine_estimate_a_model_alike(tmp_path: Path) -> None:
+    # A model the catalogue says fits must not be refused by the engine's check.
+    info = read_gguf_info(write_tiny_model(tmp_path / "tiny.gguf", n_embd=128, n_layer=2))
+    assert info.vocab_size
+    assert info.kv_bytes_per_token
+    for n_ctx in (256, DEFAULT_CONTEXT):
+        engine = estimate_memory(info, n_ctx).total
+        catalogue = estimate_ram(
+            info.file_size, info.kv_bytes_per_token, n_ctx, vocab_size=info.vocab_size
+        )
+        assert catalogue == engine
 
 
 def test_fits_compares_with_the_memory_free_now() -> None:
@@ -55,8 +79,11 @@ def test_fits_compares_with_the_memory_free_now() -> None:
         (Machine(32 * GiB, 24 * GiB, 8), "Qwen2.5 3B Instruct"),
         # Two cores: a 3B model would crawl; the best small one.
         (Machine(32 * GiB, 24 * GiB, 2), "Qwen2.5 1.5B Instruct"),
-        # 2.5 GiB free: the 1.5B model with its 1 GiB to spare does not fit; Gemma 1B does.
-        (Machine(4 * GiB, int(2.5 * GiB), 4), "Gemma 3 1B Instruct"),
+        # 2.5 GiB free: the 1.5B model fits with its 1 GiB to spare.
+        (Machine(4 * GiB, int(2.5 * GiB), 4), "Qwen2.5 1.5B Instruct"),
+        # 2.3 GiB free: neither the 1.5B model nor Gemma 1B (the logits of its 262,144
+        # tokens) has 1 GiB to spare; Llama 3.2 1B does.
+        (Machine(4 * GiB, int(2.3 * GiB), 4), "Llama 3.2 1B Instruct"),
         # 1 GiB free: nothing fits with room to spare; the smallest that fits at all.
         (Machine(2 * GiB, 1 * GiB, 2), "Qwen2.5 0.5B Instruct"),
     ],
