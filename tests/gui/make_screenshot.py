@@ -29,7 +29,10 @@ from tests.fakes.wordpress import FakeWordPress, Script, sse_body, stream  # noq
 from tests.gui.conftest import until  # noqa: E402
 
 log = logging.getLogger("deskchat.screenshot")
-OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshot.png"
+# `--language ru` shows the window in Russian and writes docs/screenshot-ru.png.
+LANGUAGE = sys.argv[sys.argv.index("--language") + 1] if "--language" in sys.argv else "en"
+SUFFIX = "" if LANGUAGE == "en" else f"-{LANGUAGE}"
+OUT = Path(__file__).resolve().parents[2] / "docs" / f"screenshot{SUFFIX}.png"
 
 ANSWER = (
     "Sourdough rises because of a living culture of wild yeast and lactic acid bacteria.\n\n"
@@ -102,7 +105,11 @@ async def shoot() -> None:
 
 
 def main() -> int:
-    return run(shoot(), application())
+    app = application()
+    from deskchat.gui import translation
+
+    translation.install(app, LANGUAGE)
+    return run(shoot(), app)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from tests.fakes.hf_hub import FakeHub, FakeRepo, make_gguf  # noqa: E402
 from tests.fakes.ollama_server import FakeOllama  # noqa: E402
 from tests.fakes.scripted import serving  # noqa: E402
 from tests.gui.conftest import until  # noqa: E402
-from tests.gui.make_screenshot import application, run  # noqa: E402
+from tests.gui.make_screenshot import LANGUAGE, SUFFIX, application, run  # noqa: E402
 from tests.gui.setup_helpers import GB, MB, ollama_probe  # noqa: E402
 
 log = logging.getLogger("deskchat.screenshot")
@@ -81,7 +81,7 @@ async def shoot(folder: Path) -> None:
         window.start()
         await until(lambda: window.setup is not None and window.setup.panel is not None)
         await asyncio.sleep(0.2)
-        save(window.grab(), DOCS / "screenshot-setup.png")
+        save(window.grab(), DOCS / f"screenshot-setup{SUFFIX}.png")
 
         window.menus.models_action.trigger()
         assert window.setup is not None
@@ -99,7 +99,7 @@ async def shoot(folder: Path) -> None:
 
         await until(far_enough, seconds=60, what="a third of the download")
         await asyncio.sleep(0.1)
-        save(dialog.grab(), DOCS / "screenshot-download.png")
+        save(dialog.grab(), DOCS / f"screenshot-download{SUFFIX}.png")
         window.setup.downloads.cancel(DOWNLOADED.spec)
         window.close()
         await window.shutdown()
@@ -113,6 +113,9 @@ def save(pixmap, out: Path) -> None:  # noqa: ANN001 - a QPixmap
 
 def main() -> int:
     app = application()
+    from deskchat.gui import translation
+
+    translation.install(app, LANGUAGE)
     with tempfile.TemporaryDirectory(prefix="deskchat-shots-") as folder:
         return run(shoot(Path(folder)), app)
 
