@@ -153,7 +153,7 @@ class SetupFlow(QObject):
         if self.panel is not None:
             self.panel.deleteLater()
         self.panel = panel
-        self.chat.set_ready(False, source.NOTHING_YET, source.NOT_SET_UP)
+        self.chat.set_ready(False, _(source.NOTHING_YET), _(source.NOT_SET_UP))
         self.chat.show_panel(panel)
         panel.focus_first()
 

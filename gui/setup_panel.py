@@ -151,21 +151,26 @@ class SetupPanel(QScrollArea):
             self._note(_(_NO_SERVER))
         for local in servers:
             button = self._choice(
-                f"Use {local.model}", f"{local.server.display_name} at {_where(local)}"
+                _("Use {model}").format(model=local.model),
+                _("{server} at {where}").format(
+                    server=local.server.display_name, where=_where(local)
+                ),
             )
             button.clicked.connect(lambda _checked=False, m=local: self.server_chosen.emit(m))
 
     def _models(self, survey: Survey) -> None:
         self._section(_("A model file on this computer (the built-in engine)"))
         if not survey.engine:
-            self.engine_note = self._note(setup.ENGINE_MISSING)
+            self.engine_note = self._note(_(setup.ENGINE_MISSING))
             return
         if not survey.models:
             self._note(_(_NO_MODEL))
         for model in survey.models:
             if model.problem:
                 continue
-            button = self._choice(f"Use {model.name}", setup.describe_local_model(model))
+            button = self._choice(
+                _("Use {model}").format(model=model.name), setup.describe_local_model(model)
+            )
             button.setToolTip(str(model.path))
             button.clicked.connect(lambda _checked=False, m=model: self.model_chosen.emit(m))
 
@@ -174,7 +179,7 @@ class SetupPanel(QScrollArea):
     ) -> None:
         self._section(_("Download a model that runs on this computer's CPU"))
         if not engine:
-            self._note(setup.ENGINE_MISSING)
+            self._note(_(setup.ENGINE_MISSING))
             return
         for offer in offers:
             button = self._choice(
@@ -220,7 +225,7 @@ class SetupPanel(QScrollArea):
 
     def _chatgptfree(self) -> None:
         self._section(_("Or try the free web widget"))
-        button = self._choice(_("Try chatgptfree"), setup.CHATGPTFREE_NOTE)
+        button = self._choice(_("Try chatgptfree"), _(setup.CHATGPTFREE_NOTE))
         button.clicked.connect(self.chatgptfree_chosen.emit)
 
     # -- keyboard --------------------------------------------------------------
