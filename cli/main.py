@@ -21,7 +21,7 @@ from deskchat.errors import DeskChatError
 from deskchat.i18n import _
 from deskchat.store.settings import saved_language
 
-from . import history, library, terminal
+from . import history, library, search, terminal
 
 if TYPE_CHECKING:
     from deskchat.chat.conversation import ChatMessage
@@ -105,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     models.set_defaults(func=_run_models)
     history.add_commands(commands, common)
     library.add_commands(commands, common)
+    search.add_commands(commands, common)
     return parser
 
 

@@ -89,7 +89,8 @@ def make_snippet(
     region = plain(text[left:right])
     tokens = list(_TOKEN.finditer(region))
     first = next((i for i, t in enumerate(tokens) if matches(t.group())), 0)
-    first = max(0, first - _BEFORE)
+    # A match near the end shows more words before it: the snippet stays full.
+    first = max(0, min(first - _BEFORE, len(tokens) - words))
     shown = tokens[first : first + words]
     if not shown:
         return Snippet(region[: words * 8], ())
