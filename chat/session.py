@@ -144,6 +144,8 @@ class ChatSession:
         self._streaming: ChatMessage | None = None
         self._jobs: set[asyncio.Task[Any]] = set()
         self._wanted: int | None = None
+        self.found_words: tuple[str, ...] = ()
+        """The words the search hit opened last matched, to mark in its message."""
         self._deleted: dict[int, tuple[int, Conversation]] = {}
         self._store_trouble: str | None = None
         """The history's sentence from the reply streaming now, kept as its last word."""
@@ -380,9 +382,10 @@ class ChatSession:
         return await self._guard(self._history.search(text)) or []
 
     def open_hit(self, hit: SearchHit) -> None:
-        """Show the conversation of a search hit and scroll to its message."""
+        """Show the conversation of a search hit and scroll to its message (see found_words)."""
         conversation = self.conversations.by_store_id(hit.conversation_id)
         if conversation is not None:
+            self.found_words = hit.terms
             self.select_conversation(conversation.id, focus=hit.message_id)
 
     # -- models ------------------------------------------------------------

@@ -43,6 +43,7 @@ from . import markdown
 from .bubble_hits import BubbleHits
 from .bubble_layouts import BubbleLayouts
 from .bubble_parts import COPIED, COPY, GAP, Index, Measure, Piece, bubble_rect, nav_rects
+from .found_words import FoundWords
 from .message_model import FooterRole, MessageModel
 
 __all__ = ["BubbleDelegate"]
@@ -71,6 +72,7 @@ class BubbleDelegate(QStyledItemDelegate):
         layouts: the rows' measures (sizes, renders, their counters).
         hits: what is where in a row (links, Copy buttons, version arrows).
         painted_rows: every row painted since the last reset (for tests).
+        found: the words of the search hit shown, marked in their message, or None.
     """
 
     version_step_requested = Signal(int, int)
@@ -84,6 +86,7 @@ class BubbleDelegate(QStyledItemDelegate):
         self.layouts.size_hint_changed.connect(self.sizeHintChanged)
         self.hits = BubbleHits(view, self.layouts)
         self.painted_rows: list[int] = []
+        self.found: FoundWords | None = None
         # Paint state: the (message id, code block) whose button says "Copied".
         self._copied: tuple[int, int] | None = None
         self._copied_timer = QTimer(self)
@@ -243,7 +246,9 @@ class BubbleDelegate(QStyledItemDelegate):
             if piece.layout is not None:
                 painter.setPen(ink)
                 top = QPointF(origin.x(), origin.y() + piece.layout_top)
-                piece.layout.draw(painter, top, [], visible.translated(origin))
+                found = self._found_for(message)
+                marks = [] if found is None else found.ranges(piece.layout)
+                piece.layout.draw(painter, top, marks, visible.translated(origin))
         if measure.footer:
             footer_top = origin.y() + measure.body.height() + (GAP if measure.body.height() else 0)
             painter.setFont(self.layouts.small_font())
@@ -305,8 +310,16 @@ class BubbleDelegate(QStyledItemDelegate):
         context = QAbstractTextDocumentLayout.PaintContext()
         context.palette.setColor(QPalette.ColorRole.Text, ink)
         context.clip = clip
+        found = self._found_for(message)
+        if found is not None:
+            context.selections = found.selections(document)
         document.documentLayout().draw(painter, context)
         painter.restore()
+
+    def _found_for(self, message: ChatMessage) -> FoundWords | None:
+        """The search hit's words when ``message`` is the one it opened."""
+        found = self.found
+        return found if found is not None and found.message is message else None
 
     def _paint_copy_button(
         self, painter: QPainter, button: QRectF, look: markdown.Theme, copied: bool

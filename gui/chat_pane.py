@@ -251,7 +251,7 @@ class ChatPane(QWidget):
 
     @Slot(int)
     def on_controller_message_focused(self, row: int) -> None:
-        self.message_view.focus_row(row)
+        self.message_view.focus_row(row, self._session.found_words)
 
     # -- acting on one message ---------------------------------------------
 

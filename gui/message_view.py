@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QModelIndex, Qt, Slot
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView
 
+from deskchat.chat.conversation import ChatMessage
+
 from .bubble_delegate import BubbleDelegate
+from .found_words import FoundWords
 from .message_model import MessageModel
 
 __all__ = ["MessageView"]
@@ -69,12 +72,32 @@ class MessageView(QListView):
         self.stick_to_bottom = True
         self.scrollToBottom()
 
-    def focus_row(self, row: int) -> None:
-        """Select ``row`` and show it in the middle (a search hit); stop following."""
+    def focus_row(self, row: int, words: tuple[str, ...] = ()) -> None:
+        """Select ``row`` and show it in the middle (a search hit); stop following.
+
+        ``words`` (the hit's matched words) are marked in the message, and the
+        first of them is brought to the middle of a message taller than the view.
+        """
         index = self._model.index(row)
         self.stick_to_bottom = False
         self.setCurrentIndex(index)
         self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+        message = index.data(MessageModel.MessageRole)
+        found = FoundWords(message, words) if words and isinstance(message, ChatMessage) else None
+        self.delegate.found = found
+        self.viewport().update()
+        if found is not None:
+            self._centre_on(index, found)
+
+    def _centre_on(self, index: QModelIndex, found: FoundWords) -> None:
+        """Scroll so the first found word is in the middle, when the row is taller than the view."""
+        if self.visualRect(index).height() <= self.viewport().height():
+            return
+        measure, origin = self.delegate.hits.origin(self.visualRect(index), found.message)
+        top = found.first_top(measure)
+        if top is not None:
+            scroll = self.verticalScrollBar()
+            scroll.setValue(scroll.value() + int(origin.y() + top - self.viewport().height() / 2))
 
     def set_font_size(self, points: int) -> None:
         """Show the messages at ``points``; bubbles are measured again only if it changed."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QFrame, QLabel, QListWidget, QListWidgetItem, QWidget
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QListWidget, QListWidgetItem, QWidget
 
 from deskchat.i18n import _
 from deskchat.store import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit
 
-__all__ = ["SearchResults", "snippet_html"]
+__all__ = ["SearchBox", "SearchResults", "snippet_html"]
 
 
 def snippet_html(snippet: str) -> str:
@@ -18,6 +19,33 @@ def snippet_html(snippet: str) -> str:
     escaped = html.escape(" ".join(snippet.split()), quote=False)
     # The markers are control characters, so escaping leaves them alone.
     return escaped.replace(HIGHLIGHT_START, "<b>").replace(HIGHLIGHT_END, "</b>")
+
+
+class SearchBox(QLineEdit):
+    """The search field: Esc clears what was typed (and so the search) before it stops a reply.
+
+    With the field empty, Esc goes on to the window's Stop.
+    """
+
+    def event(self, event: QEvent) -> bool:
+        # The window's Esc shortcut would take the key first; the field claims it while it
+        # has text to clear.
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+            and self.text()
+        ):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Escape and self.text():
+            self.clear()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
 
 class SearchResults(QListWidget):

@@ -9,7 +9,6 @@ from PySide6.QtCore import QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMenu,
@@ -23,7 +22,7 @@ from deskchat.i18n import _
 from deskchat.store import SearchHit
 
 from .menus import Menus
-from .search_panel import SearchResults
+from .search_panel import SearchBox, SearchResults
 
 __all__ = ["SEARCH_DELAY_MS", "UNDO_MS", "Sidebar"]
 
@@ -76,7 +75,7 @@ class Sidebar(QWidget):
     def _build(self) -> None:
         self.new_chat_button = QPushButton(_("New chat"))
         self.new_chat_button.setToolTip(_("Start a new conversation (Ctrl+N)"))
-        self.search_box = QLineEdit()
+        self.search_box = SearchBox()
         self.search_box.setPlaceholderText(_("Search chats (Ctrl+F)"))
         listing = self.conversation_list = QListWidget()
         listing.setFrameShape(QFrame.Shape.NoFrame)
