@@ -91,7 +91,7 @@ def run_pull(args: argparse.Namespace) -> int:
     try:
         plan = library.plan_pull(args.model, data_dir)
         if plan.existing is not None:
-            where = library.SOURCE_LABELS[plan.existing_source or "downloaded"]
+            where = _(library.SOURCE_LABELS[plan.existing_source or "downloaded"])
             err.write(
                 _("{name} is already on this machine ({where}); nothing to download.\n").format(
                     name=plan.name, where=where

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from deskchat.gguf import GGUFError, read_gguf_info
+from deskchat.i18n import _
 
 from .errors import LibraryError
 from .paths import added_models_path
@@ -49,13 +50,17 @@ def add_model_file(
     """
     target = Path(file).expanduser().resolve()
     if not target.is_file():
-        raise LibraryError(f"There is no file at {target}.")
+        raise LibraryError(_("There is no file at {target}.").format(target=target))
     try:
         read_gguf_info(target)
     except GGUFError as exc:
-        raise LibraryError(f"{exc.text()} Only .gguf models can be added.") from None
+        raise LibraryError(
+            _("{text} Only .gguf models can be added.").format(text=exc.text())
+        ) from None
     except OSError as exc:
-        raise LibraryError(f"{target} cannot be read: {exc.strerror or exc}.") from None
+        raise LibraryError(
+            _("{target} cannot be read: {value}.").format(target=target, value=exc.strerror or exc)
+        ) from None
     store = added_models_path(data_dir)
     paths = read_added(store)
     if target not in paths:
@@ -88,5 +93,7 @@ def _write(store: Path, paths: list[Path]) -> None:
         os.replace(tmp, store)
     except OSError as exc:
         raise LibraryError(
-            f"The list of added models cannot be saved in {store.parent}: {exc.strerror or exc}."
+            _("The list of added models cannot be saved in {parent}: {value}.").format(
+                parent=store.parent, value=exc.strerror or exc
+            )
         ) from None

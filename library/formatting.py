@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from deskchat.i18n import N_, _, number
+
 from .models import LocalModelInfo
 from .progress import DownloadProgress
 
@@ -17,47 +19,55 @@ __all__ = [
 
 
 def format_size(count: float) -> str:
-    """Bytes in decimal units, as the Hub shows them: ``398 MB``, ``1.93 GB``, ``512 B``."""
+    """Bytes in decimal units, as the Hub shows them: ``398 MB``, ``1.93 GB``, ``512 B``
+    (in Russian ``398 МБ``, ``1,93 ГБ``)."""
     if count < 1000:
-        return f"{int(count)} B"
-    for unit in ("kB", "MB", "GB", "TB"):
+        return _("{n} B").format(n=int(count))
+    units = (N_("{n} kB"), N_("{n} MB"), N_("{n} GB"), N_("{n} TB"))
+    for unit in units:
         count /= 1000
-        if count < 999.5 or unit == "TB":
+        if count < 999.5 or unit == units[-1]:
             break
     digits = 0 if count >= 99.95 else 1 if count >= 9.995 else 2
-    return f"{count:.{digits}f} {unit}"
+    return _(unit).format(n=number(count, digits))
 
 
 def format_duration(seconds: float) -> str:
     """``8 s``, ``3 min 05 s``, ``2 h 10 min``."""
     whole = max(0, round(seconds))
     if whole < 60:
-        return f"{whole} s"
+        return _("{seconds} s").format(seconds=whole)
     minutes, secs = divmod(whole, 60)
     if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
+        return _("{minutes} min {secs:02d} s").format(minutes=minutes, secs=secs)
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+    return _("{hours} h {minutes:02d} min").format(hours=hours, minutes=minutes)
 
 
 def format_progress(progress: DownloadProgress) -> str:
     """One line: ``name  45%  180 MB of 398 MB  12.3 MB/s  18 s left``."""
     parts = [progress.filename]
     if progress.phase == "checking":
-        parts.append("checking the part downloaded before…")
+        parts.append(_("checking the part downloaded before…"))
     elif progress.phase == "verifying":
-        parts.append("checking the sha256…")
+        parts.append(_("checking the sha256…"))
     fraction = progress.fraction
     if fraction is not None:
         parts.append(f"{fraction * 100:3.0f}%")
-        parts.append(f"{format_size(progress.done)} of {format_size(progress.total)}")
+        parts.append(
+            _("{done} of {total}").format(
+                done=format_size(progress.done), total=format_size(progress.total)
+            )
+        )
     else:
         parts.append(format_size(progress.done))
     if progress.phase == "downloading":
         if progress.speed > 0:
-            parts.append(f"{format_size(progress.speed)}/s")
+            parts.append(_("{size}/s").format(size=format_size(progress.speed)))
         if progress.eta is not None:
-            parts.append(f"{format_duration(progress.eta)} left")
+            parts.append(
+                _("{format_duration} left").format(format_duration=format_duration(progress.eta))
+            )
     return "  ".join(parts)
 
 

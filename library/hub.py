@@ -13,6 +13,8 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from deskchat.i18n import _
+
 from .errors import (
     AccessDeniedError,
     DownloadError,
@@ -141,41 +143,62 @@ class Hub:
         if isinstance(exc, hf.GatedRepoError):
             if token:
                 return AccessDeniedError(
-                    f"Your Hugging Face token has no access to {repo} yet: accept its terms at "
-                    f"{page} (some repositories also need the author's approval), then try again."
+                    _(
+                        "Your Hugging Face token has no access to {repo} yet: accept its terms "
+                        "at {page} (some repositories also need the author's approval), then try "
+                        "again."
+                    ).format(repo=repo, page=page)
                 )
             return TokenRequiredError(
-                f"{repo} is a gated repository: it needs a Hugging Face token. Accept its terms "
-                f"at {page}, then give DeskChat your token with HF_TOKEN=hf_… or by running "
-                "`hf auth login`, and try again."
+                _(
+                    "{repo} is a gated repository: it needs a Hugging Face token. Accept its "
+                    "terms at {page}, then give DeskChat your token with HF_TOKEN=hf_… or by "
+                    "running `hf auth login`, and try again."
+                ).format(repo=repo, page=page)
             )
         if isinstance(exc, hf.DisabledRepoError):
-            return ModelNotFoundError(f"{repo} has been disabled on Hugging Face.")
+            return ModelNotFoundError(
+                _("{repo} has been disabled on Hugging Face.").format(repo=repo)
+            )
         if isinstance(exc, hf.RepositoryNotFoundError):
             hint = (
-                "or your token has no access to it"
+                _("or your token has no access to it")
                 if token
-                else "if it is private, give a token with HF_TOKEN or `hf auth login`"
+                else _("if it is private, give a token with HF_TOKEN or `hf auth login`")
             )
             return ModelNotFoundError(
-                f"{repo} was not found on {self.resolved_endpoint()} ({hint})."
+                _("{repo} was not found on {resolved_endpoint} ({hint}).").format(
+                    repo=repo, resolved_endpoint=self.resolved_endpoint(), hint=hint
+                )
             )
         if isinstance(exc, hf.RevisionNotFoundError | hf.RemoteEntryNotFoundError):
-            return ModelNotFoundError(f"{repo} changed on Hugging Face meanwhile; try again.")
+            return ModelNotFoundError(
+                _("{repo} changed on Hugging Face meanwhile; try again.").format(repo=repo)
+            )
         if isinstance(exc, hf.OfflineModeIsEnabled):
             return LibraryError(
-                "HF_HUB_OFFLINE is set, so DeskChat does not contact Hugging Face; "
-                "unset it to download."
+                _(
+                    "HF_HUB_OFFLINE is set, so DeskChat does not contact Hugging Face; unset "
+                    "it to download."
+                )
             )
         if isinstance(exc, hf.HfHubHTTPError):
-            status = exc.response.status_code if exc.response is not None else "an error"
+            status = exc.response.status_code if exc.response is not None else _("an error")
             return DownloadError(
-                f"Hugging Face answered {status} for {repo}; try again in a while."
+                _("Hugging Face answered {status} for {repo}; try again in a while.").format(
+                    status=status, repo=repo
+                )
             )
         if isinstance(exc, transport_errors(self.session())):
             return DownloadError(
-                f"Could not reach {self.resolved_endpoint()} ({exc.__class__.__name__}: {exc}). "
-                "Check the connection (and HF_ENDPOINT if it is set), then try again."
+                _(
+                    "Could not reach {resolved_endpoint} ({name__}: {exc}). Check the "
+                    "connection (and HF_ENDPOINT if it is set), then try again."
+                ).format(
+                    resolved_endpoint=self.resolved_endpoint(),
+                    name__=exc.__class__.__name__,
+                    exc=exc,
+                )
             )
         return exc
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from deskchat.i18n import _
+
 from .errors import ModelNotFoundError
 from .models import LocalModelInfo
 from .names import DEFAULT_QUANT, GGUFGroup, looks_like_repo_spec, parse_spec, pick_group
@@ -37,7 +39,7 @@ def resolve(
         if path.is_file():
             # absolute(), not resolve(): a cache's symlink keeps the name llama.cpp reads.
             return path.absolute()
-        raise ModelNotFoundError(f"There is no model file at {path}.")
+        raise ModelNotFoundError(_("There is no model file at {path}.").format(path=path))
     return find_local(text, data_dir, locations=locations).path
 
 
@@ -65,11 +67,15 @@ def find_local(
             return found
         quant = wanted.quant or DEFAULT_QUANT
         raise ModelNotFoundError(
-            f"{wanted.repo}:{quant} is not downloaded; run `deskchat pull {wanted.repo}:{quant}`."
+            _("{repo}:{quant} is not downloaded; run `deskchat pull {repo}:{quant}`.").format(
+                repo=wanted.repo, quant=quant
+            )
         )
     raise ModelNotFoundError(
-        f"No model on this machine is called '{text}'. `deskchat models` lists them; "
-        "`deskchat pull OWNER/REPO:QUANT` downloads one from Hugging Face."
+        _(
+            "No model on this machine is called '{text}'. `deskchat models` lists "
+            "them; `deskchat pull OWNER/REPO:QUANT` downloads one from Hugging Face."
+        ).format(text=text)
     )
 
 

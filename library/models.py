@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from deskchat.gguf import GGUFInfo
+from deskchat.i18n import N_, _
 
 __all__ = ["SOURCE_LABELS", "SOURCES", "LocalModelInfo", "Source"]
 
@@ -17,8 +18,8 @@ SOURCES: tuple[Source, ...] = get_args(Source)
 
 SOURCE_LABELS: dict[Source, str] = {
     "downloaded": "DeskChat",
-    "added": "added by you",
-    "huggingface": "the Hugging Face cache",
+    "added": N_("added by you"),
+    "huggingface": N_("the Hugging Face cache"),
     "lmstudio": "LM Studio",
     "gpt4all": "GPT4All",
     "ollama": "Ollama",
@@ -54,7 +55,7 @@ class LocalModelInfo:
     @property
     def source_label(self) -> str:
         """Who owns the file, for sentences: ``"LM Studio"``, ``"DeskChat"``..."""
-        return SOURCE_LABELS[self.source]
+        return _(SOURCE_LABELS[self.source])
 
     @property
     def removable(self) -> bool:

@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from deskchat.i18n import _
+
 from .errors import InvalidSpecError, QuantNotFoundError
 
 __all__ = [
@@ -70,8 +72,11 @@ def parse_spec(text: str) -> ModelSpec:
     match = _SPEC.fullmatch(_strip_prefix(text.strip()))
     if match is None:
         raise InvalidSpecError(
-            f"'{text}' does not name a Hugging Face repository; write it as OWNER/REPO or "
-            "OWNER/REPO:QUANT, e.g. bartowski/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M."
+            _(
+                "'{text}' does not name a Hugging Face repository; write it as "
+                "OWNER/REPO or OWNER/REPO:QUANT, e.g. "
+                "bartowski/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M."
+            ).format(text=text)
         )
     return ModelSpec(f"{match['owner']}/{match['repo']}", match["quant"] or None)
 
@@ -136,7 +141,7 @@ def group_gguf_files(files: Iterable[tuple[str, int]]) -> list[GGUFGroup]:
         else:
             stem, index, count = split
             parts.setdefault((stem, count), {})[index] = (path, size)
-    for (_, count), found in parts.items():
+    for (_stem, count), found in parts.items():
         if sorted(found) == list(range(1, count + 1)):
             ordered = [found[i] for i in range(1, count + 1)]
             whole.append(GGUFGroup(tuple(p for p, _ in ordered), sum(s for _, s in ordered)))
@@ -154,7 +159,7 @@ def pick_group(groups: Sequence[GGUFGroup], quant: str | None, repo: str) -> GGU
         QuantNotFoundError: no .gguf at all, or none matching ``quant``.
     """
     if not groups:
-        raise QuantNotFoundError(f"{repo} has no .gguf model files.")
+        raise QuantNotFoundError(_("{repo} has no .gguf model files.").format(repo=repo))
     wanted = (quant or DEFAULT_QUANT).upper()
     exact = [g for g in groups if g.quant == wanted]
     loose = [g for g in groups if wanted in g.name.upper()]
@@ -165,6 +170,8 @@ def pick_group(groups: Sequence[GGUFGroup], quant: str | None, repo: str) -> GGU
         return min(groups, key=lambda g: (g.size, g.name))
     available = tuple(dict.fromkeys(g.quant or g.name for g in groups))
     raise QuantNotFoundError(
-        f"{repo} has no .gguf file with '{quant}' in its name; it has: {', '.join(available)}.",
+        _("{repo} has no .gguf file with '{quant}' in its name; it has: {join}.").format(
+            repo=repo, quant=quant, join=", ".join(available)
+        ),
         available,
     )

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from deskchat.i18n import _
+
 from .errors import DownloadCancelled
 
 __all__ = ["CancelToken", "DownloadProgress", "ProgressCallback", "ProgressMeter"]
@@ -67,7 +69,7 @@ class CancelToken:
 
     def raise_if_cancelled(self) -> None:
         if self._event.is_set():
-            raise DownloadCancelled("The download was cancelled; run it again to resume.")
+            raise DownloadCancelled(_("The download was cancelled; run it again to resume."))
 
     def sleep(self, seconds: float) -> None:
         """Wait ``seconds``, or less if cancelled meanwhile (then raise)."""

@@ -23,6 +23,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from deskchat.i18n import _
+
 from .errors import DownloadCancelled, InvalidSpecError, LibraryError
 from .hub import Hub, RepoListing, transport_errors
 from .models import Source
@@ -127,7 +129,11 @@ def _request(hub: Hub, listing: RepoListing, path: str, where: Locations) -> Fil
     remote = listing.file(path)
     relative = PurePosixPath(path)
     if relative.is_absolute() or ".." in relative.parts:
-        raise InvalidSpecError(f"{listing.repo} lists a file with an unsafe path: {path}.")
+        raise InvalidSpecError(
+            _("{repo} lists a file with an unsafe path: {path}.").format(
+                repo=listing.repo, path=path
+            )
+        )
     dest = where.models_dir.joinpath(*listing.repo.split("/"), *relative.parts)
     url = hub.file_url(listing.repo, path, listing.commit)
     return FileRequest(listing.repo, path, url, remote.size, remote.sha256, dest)

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from deskchat.i18n import _
+
 from .added import forget_model_file
 from .errors import LibraryError, NotOurModelError
 from .lookup import find_local
@@ -54,8 +56,10 @@ def remove_model(
         return Removal(model, (), 0)
     if model.source != "downloaded":
         raise NotOurModelError(
-            f"{model.name} belongs to {model.source_label} ({model.path}); DeskChat only "
-            f"deletes models it downloaded itself. Remove it from {model.source_label} instead."
+            _(
+                "{name} belongs to {source_label} ({path}); DeskChat only deletes models "
+                "it downloaded itself. Remove it from {source_label} instead."
+            ).format(name=model.name, source_label=model.source_label, path=model.path)
         )
     deleted: list[Path] = []
     for part in model.parts or (model.path,):
@@ -76,8 +80,10 @@ def _delete(path: Path, model: LocalModelInfo) -> None:
         path.unlink(missing_ok=True)
     except OSError as exc:
         raise LibraryError(
-            f"{model.name} could not be deleted ({exc.strerror or exc}); if the engine is "
-            "using it, stop it first, then try again."
+            _(
+                "{name} could not be deleted ({value}); if the engine is using it, stop "
+                "it first, then try again."
+            ).format(name=model.name, value=exc.strerror or exc)
         ) from None
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from deskchat.gguf import GGUFError, read_gguf_info
+from deskchat.i18n import _
 
 from .added import read_added
 from .models import LocalModelInfo, Source
@@ -87,7 +88,10 @@ def describe(
     except GGUFError as exc:
         info, problem = None, exc.text()
     except OSError as exc:
-        info, problem = None, f"{path.name} cannot be read: {exc.strerror or exc}."
+        info, problem = (
+            None,
+            _("{name} cannot be read: {value}.").format(name=path.name, value=exc.strerror or exc),
+        )
     quant = (info.quantization if info else None) or quant_from_filename(path.name)
     return LocalModelInfo(name, path, size, source, quant, repo, parts, info, problem)
 
@@ -160,7 +164,7 @@ def _split_siblings(path: Path) -> tuple[Path, ...]:
     split = split_part(path.name)
     if split is None or split[1] != 1:
         return (path,)
-    stem, _, count = split
+    stem, _index, count = split
     return tuple(path.with_name(f"{stem}-{i:05d}-of-{count:05d}.gguf") for i in range(1, count + 1))
 
 
@@ -171,8 +175,8 @@ def find_hf_cache(cache: Path) -> Iterator[LocalModelInfo]:
     listed once. Links whose blob is missing (a download in progress) are skipped.
     """
     for folder in _subdirs(cache):
-        kind, _, rest = folder.name.partition("--")
-        owner, _, name = rest.partition("--")
+        kind, _sep, rest = folder.name.partition("--")
+        owner, _sep, name = rest.partition("--")
         if kind != "models" or not owner or not name:
             continue
         files: dict[str, Path] = {}
@@ -232,7 +236,7 @@ def find_ollama(roots: Iterable[Path]) -> Iterator[LocalModelInfo]:
 def _ollama_manifests(manifests: Path) -> list[Path]:
     found = [
         Path(folder, f)
-        for folder, _, files in os.walk(manifests, onerror=_log_walk_error)
+        for folder, _dirs, files in os.walk(manifests, onerror=_log_walk_error)
         for f in files
         if not f.startswith(".")
     ]

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from deskchat.i18n import _
+
 from .errors import ChecksumMismatchError, DownloadError, NotEnoughDiskSpaceError
 from .formatting import format_size
 from .progress import CancelToken, ProgressMeter
@@ -115,9 +117,17 @@ def check_disk_space(folder: Path, needed: int, what: str) -> None:
     free = shutil.disk_usage(probe).free
     if needed + DISK_RESERVE > free:
         raise NotEnoughDiskSpaceError(
-            f"Not enough free disk space for {what}: it needs {format_size(needed)} "
-            f"(and {format_size(DISK_RESERVE)} to spare) in {folder}, but only "
-            f"{format_size(free)} is free there. Free some space, or choose a smaller model."
+            _(
+                "Not enough free disk space for {what}: it needs {format_size} (and "
+                "{format_size2} to spare) in {folder}, but only {format_size3} is free "
+                "there. Free some space, or choose a smaller model."
+            ).format(
+                what=what,
+                format_size=format_size(needed),
+                format_size2=format_size(DISK_RESERVE),
+                folder=folder,
+                format_size3=format_size(free),
+            )
         )
 
 
@@ -195,7 +205,9 @@ class _Download:
                 block = existing.read(min(_HASH_CHUNK, left))
                 if not block:
                     raise DownloadError(
-                        f"{self.request.part.name} shrank while it was being read; try again."
+                        _("{name} shrank while it was being read; try again.").format(
+                            name=self.request.part.name
+                        )
                     )
                 self.digest.update(block)
                 left -= len(block)
@@ -219,10 +231,16 @@ class _Download:
                 failures = 0 if self.done > before else failures + 1
                 if failures >= _MAX_ATTEMPTS:
                     raise DownloadError(
-                        f"The download of {self.request.path} keeps failing "
-                        f"({exc.__class__.__name__}: {exc}); {format_size(self.done)} of "
-                        f"{format_size(self.request.size)} are kept. "
-                        "Run the same command again to resume."
+                        _(
+                            "The download of {path} keeps failing ({name__}: {exc}); {format_size} "
+                            "of {format_size2} are kept. Run the same command again to resume."
+                        ).format(
+                            path=self.request.path,
+                            name__=exc.__class__.__name__,
+                            exc=exc,
+                            format_size=format_size(self.done),
+                            format_size2=format_size(self.request.size),
+                        )
                     ) from None
                 log.warning(
                     "%s: connection lost at byte %d (%s); resuming",
@@ -282,11 +300,17 @@ def _verify_and_commit(request: FileRequest, got: str, meter: ProgressMeter) -> 
     request.part.unlink(missing_ok=True)
     request.record.unlink(missing_ok=True)
     if size != request.size:
-        what = f"has {size} bytes instead of the {request.size} the Hub lists"
+        what = _("has {size} bytes instead of the {size2} the Hub lists").format(
+            size=size, size2=request.size
+        )
     else:
-        what = f"has sha256 {got[:16]}… but the Hub publishes {expected and expected[:16]}…"
+        what = _("has sha256 {got}… but the Hub publishes {value}…").format(
+            got=got[:16], value=expected and expected[:16]
+        )
     raise ChecksumMismatchError(
-        f"The download of {request.path} from {request.repo} {what}, so it was deleted. "
-        "Run the same command again to download it anew; if it happens again, the file "
-        "on the Hub may be broken."
+        _(
+            "The download of {path} from {repo} {what}, so it was deleted. Run the "
+            "same command again to download it anew; if it happens again, the file "
+            "on the Hub may be broken."
+        ).format(path=request.path, repo=request.repo, what=what)
     )
