@@ -17,9 +17,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .ollama import parse_tags
-from .openai_compat import parse_models
-
 __all__ = ["DEFAULT_PROBES", "FoundServer", "Probe", "discover_local"]
 
 log = logging.getLogger("deskchat.provider.discovery")
@@ -63,10 +60,26 @@ class FoundServer:
     models: tuple[str, ...]
 
 
+# The readers live with their providers, which import yarl and the HTTP layer
+# (~3 MB): imported when a server answers, not for a look that finds none.
+
+
+def _ollama_tags(body: str, what: str) -> list[str]:
+    from .ollama import parse_tags
+
+    return parse_tags(body, what)
+
+
+def _openai_models(body: str, what: str) -> list[str]:
+    from .openai_compat import parse_models
+
+    return parse_models(body, what)
+
+
 DEFAULT_PROBES: tuple[Probe, ...] = (
-    Probe("ollama", "Ollama", 11434, "/api/tags", "", parse_tags),
-    Probe("llamacpp", "llama.cpp", 8080, "/v1/models", "/v1", parse_models),
-    Probe("lmstudio", "LM Studio", 1234, "/v1/models", "/v1", parse_models),
+    Probe("ollama", "Ollama", 11434, "/api/tags", "", _ollama_tags),
+    Probe("llamacpp", "llama.cpp", 8080, "/v1/models", "/v1", _openai_models),
+    Probe("lmstudio", "LM Studio", 1234, "/v1/models", "/v1", _openai_models),
 )
 
 
