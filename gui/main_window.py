@@ -12,8 +12,8 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QSplitter
 
 from deskchat.chat import source
@@ -42,7 +42,7 @@ from .message_model import MessageModel
 from .model_picker import ModelPicker
 from .settings_dialog import SettingsDialog
 from .sidebar import Sidebar
-from .theme import apply_theme
+from .theme import apply_appearance
 from .transfer import Transfer
 
 if TYPE_CHECKING:
@@ -216,8 +216,6 @@ class MainWindow(QMainWindow):
         m.settings_action.triggered.connect(self.on_settings_action_triggered)
         m.models_action.triggered.connect(self.on_models_action_triggered)
         m.about_action.triggered.connect(self.on_about_action_triggered)
-        hints = QGuiApplication.styleHints()
-        hints.colorSchemeChanged.connect(self.on_style_hints_color_scheme_changed)
 
     def attach_history(self, history: AsyncStore) -> None:
         """Keep the conversations in ``history`` from now on, and offer export and import.
@@ -321,12 +319,6 @@ class MainWindow(QMainWindow):
         self.session.new_conversation()
         self.chat.input_box.setFocus()
 
-    @Slot(Qt.ColorScheme)
-    def on_style_hints_color_scheme_changed(self, scheme: Qt.ColorScheme) -> None:
-        # The delegate paints with palette roles, so a repaint picks up the new colours.
-        log.info("colour scheme changed to %s", scheme.name)
-        self.chat.message_view.viewport().update()
-
     # -- settings, export and import ----------------------------------------
 
     @Slot()
@@ -378,8 +370,7 @@ class MainWindow(QMainWindow):
         apply_chat_settings(self.session, settings)
         self.chat.input_box.send_key = settings.send_key
         self.chat.message_view.set_font_size(settings.font_size)
-        apply_theme(settings.theme)
-        self.chat.message_view.viewport().update()
+        apply_appearance(settings.theme, settings.font_size)
         factory = self._provider_factory
         if factory is None or (initial and self._connect is not None):
             # With a connection the fallback is built once the network is set up.

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 
 from deskchat.chat.options import Options, make_provider
 from deskchat.gui.main_window import MainWindow
+from deskchat.gui.theme import reset_appearance
 
 GUI_TESTS = Path(__file__).resolve().parent
 
@@ -57,6 +58,14 @@ def collect_qt_garbage() -> Iterator[None]:
     gc.collect()
     yield
     gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def system_appearance() -> Iterator[None]:
+    """Each test starts with the system's colours and font: the theme and the font-size
+    setting are application-wide, and a test that set them would leave them behind."""
+    yield
+    reset_appearance()
 
 
 async def until(condition: Callable[[], object], seconds: float = 10.0, what: str = "") -> None:
