@@ -18,6 +18,9 @@ plain runs give the RSS and the traced runs only the shares):
   imports on a worker thread; each thread has its own stack).
 * ``tracemalloc``: Python's allocations made since the send and still alive
   at the report, by package.
+
+``DESKCHAT_BENCH_TRIM=1`` calls glibc's ``malloc_trim(0)`` just before the last
+reading (a what-if: how much of the RSS is freed heap not yet returned).
 """
 
 from __future__ import annotations
@@ -168,6 +171,12 @@ class _Probe:
     def finish(self) -> None:
         from PySide6.QtWidgets import QApplication
 
+        if os.environ.get("DESKCHAT_BENCH_TRIM") == "1":
+            # What-if: glibc hands freed heap pages back (not something the app does).
+            import ctypes
+
+            self.report["before_trim"] = _status_kb()
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
         self.report["after_idle"] = _status_kb()
         self.report["children_kb"] = _children_rss_kb()
         before = set(self.modules_before)
