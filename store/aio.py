@@ -16,6 +16,8 @@ from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
+from deskchat.i18n import _
+
 from .errors import StoreError
 from .models import Message
 from .reply import ReplyWriter
@@ -153,7 +155,7 @@ class AsyncStore:
     def call(self, fn: Callable[[Store], T]) -> asyncio.Future[T]:
         """Run ``fn(store)`` on the worker; await the returned future for its result."""
         if self._closed:
-            raise StoreError("The chat history is already closed; restart DeskChat.")
+            raise StoreError(_("The chat history is already closed; restart DeskChat."))
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[T] = loop.create_future()
         self._worker.jobs.put((fn, fut, loop))
@@ -162,7 +164,7 @@ class AsyncStore:
     def call_soon(self, fn: Callable[[Store], object]) -> None:
         """Queue ``fn(store)`` without waiting; a failure is logged."""
         if self._closed:
-            raise StoreError("The chat history is already closed; restart DeskChat.")
+            raise StoreError(_("The chat history is already closed; restart DeskChat."))
         self._worker.jobs.put((fn, None, None))
 
     async def close(self) -> None:

@@ -14,6 +14,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from deskchat.i18n import _
+
 from .failures import os_error
 from .models import Conversation, Message
 from .private import write_private
@@ -151,5 +153,7 @@ def write_export(
         with contextlib.suppress(OSError):
             tmp.unlink()
         # Named after the file the user chose, not the temporary one beside it.
-        raise os_error(OSError(exc.errno, exc.strerror), f"write {path}") from exc
+        raise os_error(
+            OSError(exc.errno, exc.strerror), _("write {path}").format(path=path)
+        ) from exc
     return path

@@ -12,6 +12,8 @@ from __future__ import annotations
 import errno
 import sqlite3
 
+from deskchat.i18n import _
+
 from .errors import DatabaseBusyError, DiskError, DiskFullError, ReadOnlyError, StoreError
 
 __all__ = ["is_busy", "is_unwritable", "os_error", "store_error"]
@@ -63,10 +65,13 @@ def store_error(
         return None
     code = _code(exc)
     if code in _BUSY:
-        after = f" for over {waited:g} s" if waited else ""
+        after = _(" for over {waited:g} s").format(waited=waited) if waited else ""
         return DatabaseBusyError(
-            f"Another program (a second DeskChat, or an import) kept your chat history "
-            f"busy{after}, so DeskChat could not {doing}; try again once it is done."
+            _(
+                "Another program (a second DeskChat, or an import) kept your chat "
+                "history busy{after}, so DeskChat could not {doing}; try again once it "
+                "is done."
+            ).format(after=after, doing=doing)
         )
     if code == _FULL:
         return _full(doing)
@@ -74,17 +79,23 @@ def store_error(
         return _read_only(doing)
     if code in _DISK:
         return DiskError(
-            f"The disk holding your chat history failed ({exc}), so DeskChat could not "
-            f"{doing}; check the disk and try again."
+            _(
+                "The disk holding your chat history failed ({exc}), so DeskChat could "
+                "not {doing}; check the disk and try again."
+            ).format(exc=exc, doing=doing)
         )
     if code in _CORRUPT:
         return DiskError(
-            f"Your chat history file is damaged, so DeskChat could not {doing}; restart "
-            "DeskChat to keep the damaged file aside and start a new one."
+            _(
+                "Your chat history file is damaged, so DeskChat could not {doing}; "
+                "restart DeskChat to keep the damaged file aside and start a new one."
+            ).format(doing=doing)
         )
     if code == _TOOBIG:
         return StoreError(
-            f"A text is too large for the chat history, so DeskChat could not {doing}."
+            _("A text is too large for the chat history, so DeskChat could not {doing}.").format(
+                doing=doing
+            )
         )
     return None
 
@@ -94,17 +105,26 @@ def os_error(exc: OSError, doing: str) -> StoreError:
     if exc.errno in _FULL_ERRNOS:
         return _full(doing)
     if exc.errno == errno.EROFS:
-        return _read_only(doing, "The disk")
+        return _read_only(doing, _("The disk"))
     reason = exc.strerror or str(exc)
     where = f" at {exc.filename}" if exc.filename else ""
-    return DiskError(f"DeskChat could not {doing} ({reason.lower()}{where}).")
+    return DiskError(
+        _("DeskChat could not {doing} ({lower}{where}).").format(
+            doing=doing, lower=reason.lower(), where=where
+        )
+    )
 
 
 def _full(doing: str) -> DiskFullError:
     return DiskFullError(
-        f"The disk is full, so DeskChat could not {doing}; free some space and try again."
+        _("The disk is full, so DeskChat could not {doing}; free some space and try again.").format(
+            doing=doing
+        )
     )
 
 
-def _read_only(doing: str, disk: str = "The disk holding your chat history") -> ReadOnlyError:
-    return ReadOnlyError(f"{disk} is read-only, so DeskChat could not {doing}.")
+def _read_only(doing: str, disk: str | None = None) -> ReadOnlyError:
+    disk = disk or _("The disk holding your chat history")
+    return ReadOnlyError(
+        _("{disk} is read-only, so DeskChat could not {doing}.").format(disk=disk, doing=doing)
+    )

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deskchat.i18n import _
+
 from .errors import BadImportFileError
 
 __all__ = ["MAX_IMPORT_BYTES", "Loaded", "load_import_file"]
@@ -78,10 +80,14 @@ def _mb(size: int) -> str:
 
 
 def _too_large(name: str, size: int | None, most: int) -> BadImportFileError:
-    what = f"{name} is too large to import" + (f" ({_mb(size)})" if size is not None else "")
+    what = _("{name} is too large to import").format(name=name) + (
+        f" ({_mb(size)})" if size is not None else ""
+    )
     return BadImportFileError(
-        f"{what}: DeskChat can import files up to {_mb(most)} on this computer, so "
-        "nothing was imported."
+        _(
+            "{what}: DeskChat can import files up to {mb} on this computer, so "
+            "nothing was imported."
+        ).format(what=what, mb=_mb(most))
     )
 
 
@@ -96,11 +102,17 @@ def _choose(path: Path, found: list[zipfile.ZipInfo]) -> tuple[zipfile.ZipInfo, 
     others = [i.filename for i in found if i is not chosen]
     if not others:
         return chosen, None
-    which = "the one at the top" if top else "the newest"
-    skipped = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+    which = _("the one at the top") if top else _("the newest")
+    skipped = ", ".join(others[:3]) + (
+        _(" and {value} more").format(value=len(others) - 3) if len(others) > 3 else ""
+    )
     return chosen, (
-        f"{path.name} holds {len(found)} conversations.json files; DeskChat read {which}, "
-        f"{chosen.filename}, and not {skipped}."
+        _(
+            "{name} holds {n} conversations.json files; DeskChat read {which}, "
+            "{filename}, and not {skipped}."
+        ).format(
+            name=path.name, n=len(found), which=which, filename=chosen.filename, skipped=skipped
+        )
     )
 
 
@@ -109,20 +121,27 @@ def _read_zip(path: Path, most: int) -> tuple[bytes, str | None]:
         found = [i for i in zf.infolist() if i.filename.rsplit("/", 1)[-1] == _NAME]
         if not found:
             raise BadImportFileError(
-                f"{path.name} is a zip file without a {_NAME} inside, so it is not a "
-                "ChatGPT export; nothing was imported."
+                _(
+                    "{name} is a zip file without a {_NAME} inside, so it is not a ChatGPT "
+                    "export; nothing was imported."
+                ).format(name=path.name, _NAME=_NAME)
             )
         info, note = _choose(path, found)
         if info.flag_bits & _ENCRYPTED:
             raise BadImportFileError(
-                f"{path.name} is protected by a password; unzip it yourself and import the "
-                f"{_NAME} inside. Nothing was imported."
+                _(
+                    "{name} is protected by a password; unzip it yourself and import the "
+                    "{_NAME} inside. Nothing was imported."
+                ).format(name=path.name, _NAME=_NAME)
             )
         if info.compress_type not in _ZIP_READABLE:
             method = _ZIP_METHODS.get(info.compress_type, f"method {info.compress_type}")
             raise BadImportFileError(
-                f"{path.name} is compressed with {method}, which DeskChat cannot unpack; "
-                f"unzip it with another tool and import the {_NAME} inside. Nothing was imported."
+                _(
+                    "{name} is compressed with {method}, which DeskChat cannot unpack; unzip "
+                    "it with another tool and import the {_NAME} inside. Nothing was "
+                    "imported."
+                ).format(name=path.name, method=method, _NAME=_NAME)
             )
         if info.file_size > most:
             raise _too_large(path.name, info.file_size, most)
@@ -157,31 +176,40 @@ def load_import_file(path: str | Path) -> Loaded:
         raise
     except RecursionError as exc:
         raise BadImportFileError(
-            f"{path.name} is nested too deeply to be a chat export; nothing was imported."
+            _("{name} is nested too deeply to be a chat export; nothing was imported.").format(
+                name=path.name
+            )
         ) from exc
     except MemoryError as exc:
         raise _too_large(path.name, None, most) from exc
     except OSError as exc:
         raise BadImportFileError(
-            f"DeskChat could not read {path.name}: {exc.strerror or exc}."
+            _("DeskChat could not read {name}: {value}.").format(
+                name=path.name, value=exc.strerror or exc
+            )
         ) from exc
     except UnicodeDecodeError as exc:
         raise BadImportFileError(
-            f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start:,}); "
-            "nothing was imported."
+            _(
+                "{name} is not UTF-8 text ({reason} at byte {start:,}); nothing was imported."
+            ).format(name=path.name, reason=exc.reason, start=exc.start)
         ) from exc
     except json.JSONDecodeError as exc:
         raise BadImportFileError(
-            f"{path.name} is not a JSON file DeskChat can read ({exc.msg} at line {exc.lineno}, "
-            f"column {exc.colno}); nothing was imported."
+            _(
+                "{name} is not a JSON file DeskChat can read ({msg} at line {lineno}, "
+                "column {colno}); nothing was imported."
+            ).format(name=path.name, msg=exc.msg, lineno=exc.lineno, colno=exc.colno)
         ) from exc
     except ValueError as exc:
         if "digits" not in str(exc):
             raise _damaged(path, exc) from exc
         # Python refuses to read a whole number of over 4,300 digits.
         raise BadImportFileError(
-            f"{path.name} holds a number of over 4,300 digits, too long to be real; "
-            "nothing was imported."
+            _(
+                "{name} holds a number of over 4,300 digits, too long to be real; "
+                "nothing was imported."
+            ).format(name=path.name)
         ) from exc
     except (
         zipfile.BadZipFile,
@@ -196,5 +224,7 @@ def load_import_file(path: str | Path) -> Loaded:
 def _damaged(path: Path, exc: BaseException) -> BadImportFileError:
     log.info("cannot read %s: %r", path, exc)
     return BadImportFileError(
-        f"{path.name} is damaged or not a file DeskChat can read; nothing was imported."
+        _("{name} is damaged or not a file DeskChat can read; nothing was imported.").format(
+            name=path.name
+        )
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-from deskchat.i18n import LANGUAGES
+from deskchat.i18n import LANGUAGES, _
 
 from .paths import settings_path
 from .private import make_private_folder, write_private
@@ -114,7 +114,9 @@ class Settings:
             return self
         except OSError as exc:
             log.warning("cannot read %s: %s", self.path, exc)
-            self.notice = f"DeskChat could not read its settings ({exc}), so it uses the defaults."
+            self.notice = _(
+                "DeskChat could not read its settings ({exc}), so it uses the defaults."
+            ).format(exc=exc)
             return self
         try:
             data = json.loads(raw.decode("utf-8-sig"))
@@ -124,10 +126,10 @@ class Settings:
             moved = self.path.with_name(f"{self.path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
             self.path.replace(moved)
             log.warning("settings file %s is broken (%s); moved to %s", self.path, exc, moved)
-            self.notice = (
-                f"Your settings file was damaged, so DeskChat went back to the defaults; "
-                f"the old file was kept at {moved}."
-            )
+            self.notice = _(
+                "Your settings file was damaged, so DeskChat went back to the defaults; "
+                "the old file was kept at {moved}."
+            ).format(moved=moved)
             return self
         self._data = data
         return self

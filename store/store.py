@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from deskchat.i18n import N_, _
+
 from . import search as _search
 from .db import open_database
 from .errors import NoSuchRecordError, ReadOnlyError, StoreError
@@ -46,8 +48,8 @@ R = TypeVar("R")
 
 LOCK_WAIT = 15.0
 """The most seconds a write waits for another program's lock before giving up with a sentence."""
-_REPLY = "save the reply (the text so far stays on screen)"
-_READ = "read your chat history"
+_REPLY = N_("save the reply (the text so far stays on screen)")
+_READ = N_("read your chat history")
 
 
 # A message row plus its 1-based position among its siblings and their count.
@@ -101,7 +103,7 @@ def _reported(
             try:
                 return method(self, *args, **kwargs)
             except (sqlite3.Error, OSError) as exc:
-                error = store_error(exc, doing, waited=self.lock_wait)
+                error = store_error(exc, _(doing), waited=self.lock_wait)
                 if error is None:
                     raise
                 raise error from exc
@@ -169,7 +171,7 @@ class Store:
     @property
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
-            raise StoreError("The chat history is already closed; restart DeskChat.")
+            raise StoreError(_("The chat history is already closed; restart DeskChat."))
         return self._db
 
     def __enter__(self) -> Store:
@@ -251,7 +253,7 @@ class Store:
 
     # -- conversations -----------------------------------------------------
 
-    @_reported("start a new conversation")
+    @_reported(N_("start a new conversation"))
     def create_conversation(
         self,
         title: str = "",
@@ -291,7 +293,11 @@ class Store:
             "SELECT * FROM conversations WHERE id = ?", (conversation_id,)
         ).fetchone()
         if row is None:
-            raise NoSuchRecordError(f"Conversation {conversation_id} no longer exists.")
+            raise NoSuchRecordError(
+                _("Conversation {conversation_id} no longer exists.").format(
+                    conversation_id=conversation_id
+                )
+            )
         return conversation_from_row(row)
 
     @_reported(_READ)
@@ -323,14 +329,14 @@ class Store:
         )
         return [conversation_from_row(r) for r in rows]
 
-    @_reported("rename the conversation")
+    @_reported(N_("rename the conversation"))
     def rename(self, conversation_id: int, title: str) -> Conversation:
         """Set the title (one line; surrounding spaces dropped)."""
         title = " ".join(title.split())
         self._update_conversation(conversation_id, "title = ?", (title,), touch=False)
         return self.get_conversation(conversation_id)
 
-    @_reported("save the conversation's settings")
+    @_reported(N_("save the conversation's settings"))
     def update_conversation(
         self,
         conversation_id: int,
@@ -356,25 +362,29 @@ class Store:
             self._update_conversation(conversation_id, ", ".join(sets), tuple(values))
         return self.get_conversation(conversation_id)
 
-    @_reported("move the conversation to the bin")
+    @_reported(N_("move the conversation to the bin"))
     def delete_conversation(self, conversation_id: int) -> None:
         """Move to the bin (undo with :meth:`restore_conversation`)."""
         self._update_conversation(conversation_id, "deleted_at = ?", (self.clock(),), touch=False)
 
-    @_reported("take the conversation out of the bin")
+    @_reported(N_("take the conversation out of the bin"))
     def restore_conversation(self, conversation_id: int) -> None:
         """Take a conversation back out of the bin."""
         self._update_conversation(conversation_id, "deleted_at = NULL", (), touch=False)
 
-    @_reported("delete the conversation")
+    @_reported(N_("delete the conversation"))
     def purge_conversation(self, conversation_id: int) -> None:
         """Delete a conversation and its messages for good."""
         with self.transaction() as conn:
             cur = conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
         if cur.rowcount == 0:
-            raise NoSuchRecordError(f"Conversation {conversation_id} no longer exists.")
+            raise NoSuchRecordError(
+                _("Conversation {conversation_id} no longer exists.").format(
+                    conversation_id=conversation_id
+                )
+            )
 
-    @_reported("empty the bin")
+    @_reported(N_("empty the bin"))
     def purge_deleted(self, older_than: float | None = None) -> int:
         """Empty the bin (only what was deleted before ``older_than``, if given)."""
         cutoff = float("inf") if older_than is None else older_than
@@ -396,7 +406,11 @@ class Store:
                 f"UPDATE conversations SET {sets} WHERE id = ?", (*values, conversation_id)
             )
         if cur.rowcount == 0:
-            raise NoSuchRecordError(f"Conversation {conversation_id} no longer exists.")
+            raise NoSuchRecordError(
+                _("Conversation {conversation_id} no longer exists.").format(
+                    conversation_id=conversation_id
+                )
+            )
 
     # -- messages ----------------------------------------------------------
 
@@ -404,10 +418,12 @@ class Store:
     def get_message(self, message_id: int) -> Message:
         row = self._conn.execute(_MESSAGE_SQL + " WHERE m.id = ?", (message_id,)).fetchone()
         if row is None:
-            raise NoSuchRecordError(f"Message {message_id} no longer exists.")
+            raise NoSuchRecordError(
+                _("Message {message_id} no longer exists.").format(message_id=message_id)
+            )
         return message_from_row(row)
 
-    @_reported("save the message")
+    @_reported(N_("save the message"))
     def add_message(
         self,
         conversation_id: int,
@@ -444,7 +460,7 @@ class Store:
             )
         return self.get_message(message_id)
 
-    @_reported("save the messages")
+    @_reported(N_("save the messages"))
     def add_messages_bulk(
         self,
         conversation_id: int,
@@ -523,7 +539,7 @@ class Store:
         )
         return [message_from_row(r) for r in rows]
 
-    @_reported("switch to that version")
+    @_reported(N_("switch to that version"))
     def select_version(self, message_id: int) -> list[Message]:
         """Make this message (and the branch under it) current; returns the new path."""
         msg = self.get_message(message_id)
@@ -531,15 +547,15 @@ class Store:
             self._activate_up(message_id)
         return self.current_path(msg.conversation_id)
 
-    @_reported("save the edited message")
+    @_reported(N_("save the edited message"))
     def edit_user_message(self, message_id: int, new_text: str) -> Message:
         """A new version of a user message, next to the old one, which is kept."""
         old = self.get_message(message_id)
         if old.role != "user":
-            raise StoreError("Only your own messages can be edited; regenerate a reply instead.")
+            raise StoreError(_("Only your own messages can be edited; regenerate a reply instead."))
         return self.add_message(old.conversation_id, "user", new_text, parent_id=old.parent_id)
 
-    @_reported("delete the message")
+    @_reported(N_("delete the message"))
     def delete_message(self, message_id: int) -> None:
         """Delete a message and every reply under it; a sibling takes its place."""
         msg = self.get_message(message_id)
@@ -553,7 +569,7 @@ class Store:
                 )
             self._touch(msg.conversation_id)
 
-    @_reported("replace the failed reply")
+    @_reported(N_("replace the failed reply"))
     def drop_failed_reply(self, message_id: int) -> bool:
         """Delete a failed reply that another one replaced (a Retry): an error is never a version.
 
@@ -568,7 +584,7 @@ class Store:
             )
         return cur.rowcount > 0
 
-    @_reported("save the message")
+    @_reported(N_("save the message"))
     def set_status(self, message_id: int, status: str, error: str | None = None) -> None:
         """Change a message's status (e.g. mark an interrupted reply as stopped)."""
         _check_role_status("assistant", status)
@@ -578,7 +594,9 @@ class Store:
                 (status, error, message_id),
             )
         if cur.rowcount == 0:
-            raise NoSuchRecordError(f"Message {message_id} no longer exists.")
+            raise NoSuchRecordError(
+                _("Message {message_id} no longer exists.").format(message_id=message_id)
+            )
 
     @_reported(_READ)
     def interrupted_replies(self) -> list[Message]:
@@ -717,7 +735,7 @@ class Store:
 
     # -- search ------------------------------------------------------------
 
-    @_reported("search your chat history")
+    @_reported(N_("search your chat history"))
     def search(
         self,
         query: str,
@@ -764,7 +782,9 @@ class Store:
         ).fetchone()
         if row is None or row[0] != conversation_id:
             raise NoSuchRecordError(
-                f"Message {parent_id} is not part of conversation {conversation_id}."
+                _("Message {parent_id} is not part of conversation {conversation_id}.").format(
+                    parent_id=parent_id, conversation_id=conversation_id
+                )
             )
         return parent_id
 
@@ -860,7 +880,9 @@ def _sound_time(value: float) -> float:
     # The comparison is False for NaN too.
     if not 0 <= value <= LATEST:
         raise StoreError(
-            f"A message's time must be seconds since 1970 before the year 3000, not {value!r}."
+            _(
+                "A message's time must be seconds since 1970 before the year 3000, not {value!r}."
+            ).format(value=value)
         )
     return float(value)
 
@@ -868,8 +890,14 @@ def _sound_time(value: float) -> float:
 def _check_role_status(role: str, status: str) -> None:
     # The schema's CHECKs would also refuse these, but with an unreadable message.
     if role not in ROLES:
-        raise StoreError(f"A message's role must be one of {', '.join(ROLES)}, not {role!r}.")
+        raise StoreError(
+            _("A message's role must be one of {join}, not {role!r}.").format(
+                join=", ".join(ROLES), role=role
+            )
+        )
     if status not in STATUSES:
         raise StoreError(
-            f"A message's status must be one of {', '.join(STATUSES)}, not {status!r}."
+            _("A message's status must be one of {join}, not {status!r}.").format(
+                join=", ".join(STATUSES), status=status
+            )
         )

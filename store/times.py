@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 import time
 
+from deskchat.i18n import _
+
 __all__ = ["LATEST", "describe", "seconds", "shown"]
 
 LATEST = 32_503_680_000.0
@@ -44,7 +46,7 @@ def seconds(value: object) -> float | None:
 
 def describe(value: object) -> str:
     """``value`` as the user wrote it, short, for a sentence about a bad time."""
-    text = repr(value) if not isinstance(value, int) or abs(value) < 10**20 else "a huge number"
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**20 else _("a huge number")
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -53,4 +55,4 @@ def shown(timestamp: float, fmt: str = "%Y-%m-%d %H:%M") -> str:
     try:
         return time.strftime(fmt, time.localtime(timestamp))
     except (OverflowError, OSError, ValueError):
-        return "unknown date"
+        return _("unknown date")
