@@ -109,3 +109,41 @@ def test_the_check_finds_a_cut_off_button(russian: None, qtbot) -> None:
     button.setFixedWidth(60)
     button.show()
     assert _cut_off(button) != []
+
+
+def test_qt_own_words_are_russian_and_english_again(qtbot, monkeypatch) -> None:
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from deskchat.gui import translation
+
+    monkeypatch.delenv("DESKCHAT_LANGUAGE")
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    app = QApplication.instance()
+    try:
+        assert translation.install(app, "ru") == "ru"
+        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        qtbot.addWidget(box)
+        assert (
+            box.button(QDialogButtonBox.StandardButton.Cancel).text().replace("&", "") == "Отмена"
+        )
+        assert _("Send") == "Отправить"
+    finally:
+        assert translation.install(app, "en") == "en"
+    box = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+    qtbot.addWidget(box)
+    assert box.button(QDialogButtonBox.StandardButton.Cancel).text().replace("&", "") == "Cancel"
+
+
+def test_the_settings_dialog_saves_the_language(qtbot, tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    settings = Settings(tmp_path / "settings.json")
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    dialog.load()
+    box = dialog.language_box
+    assert box.currentData() == ""  # follows the system by default
+    assert [box.itemText(i) for i in range(1, box.count())] == ["English", "Русский"]
+    box.setCurrentIndex(box.findData("ru"))
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+    assert Settings.load(tmp_path / "settings.json").language == "ru"
