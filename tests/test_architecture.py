@@ -132,6 +132,7 @@ _ABOVE_THE_BOTTOM = {
     "deskchat.provider",
     "deskchat.store",
     "deskchat.library",
+    "deskchat.tools",
 }
 
 
@@ -143,6 +144,17 @@ _ABOVE_THE_BOTTOM = {
         ("deskchat.provider", {"deskchat.cli", "deskchat.gui", "deskchat.chat", "deskchat.store"}),
         ("deskchat.store", {"deskchat.cli", "deskchat.gui", "deskchat.chat", "deskchat.provider"}),
         ("deskchat.library", {"deskchat.cli", "deskchat.gui", "deskchat.chat", "deskchat.store"}),
+        (
+            "deskchat.tools",
+            {
+                "deskchat.cli",
+                "deskchat.gui",
+                "deskchat.chat",
+                "deskchat.provider",
+                "deskchat.store",
+                "deskchat.library",
+            },
+        ),
         ("deskchat.gguf", {*_ABOVE_THE_BOTTOM, "deskchat.paths"}),
         ("deskchat.paths", {*_ABOVE_THE_BOTTOM, "deskchat.gguf", "deskchat.errors"}),
         ("deskchat.errors", {*_ABOVE_THE_BOTTOM, "deskchat.gguf", "deskchat.paths"}),
@@ -167,6 +179,7 @@ def test_each_floor_imports_only_downward(package: str, forbidden: set[str]) -> 
         "deskchat.library",
         "deskchat.provider",
         "deskchat.store",
+        "deskchat.tools",
         "deskchat.errors",
         "deskchat.gguf",
         "deskchat.i18n",
