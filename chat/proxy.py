@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from deskchat import provider
+from deskchat.i18n import N_, _
 from deskchat.store import join_proxy_password, split_proxy_password
 
 __all__ = ["NO_KEYRING", "PROXY_ID", "Kept", "keep_password", "with_password"]
@@ -21,9 +22,9 @@ log = logging.getLogger("deskchat.chat")
 
 PROXY_ID = "proxy"
 """The keyring id the proxy password is stored under."""
-NO_KEYRING = (
-    "This system has no keyring to store the proxy password safely, "
-    "so DeskChat keeps it for this session only."
+NO_KEYRING = N_(
+    "This system has no keyring to store the proxy password safely, so "
+    "DeskChat keeps it for this session only."
 )
 
 
@@ -57,7 +58,7 @@ def keep_password(typed: str) -> Kept:
         provider.set_api_key(PROXY_ID, password)
     except provider.KeyringUnavailableError:
         provider.set_session_key(PROXY_ID, password)
-        return Kept(clean, note=NO_KEYRING)
+        return Kept(clean, note=_(NO_KEYRING))
     except provider.SecretStoreError as exc:
         return Kept(clean, error=exc.text().replace("API key", "proxy password"))
     return Kept(clean)

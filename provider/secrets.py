@@ -25,6 +25,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from deskchat.i18n import _
+
 from .errors import KeyringUnavailableError, SecretStoreError
 
 __all__ = [
@@ -166,7 +168,7 @@ def set_api_key(provider_id: str, key: str) -> None:
         SecretStoreError: the keyring refused (locked, access denied).
     """
     remember_secret(key)
-    _store(provider_id, key, "the API key")
+    _store(provider_id, key, _("the API key"))
 
 
 def _store(username: str, secret: str, what: str) -> None:
@@ -179,8 +181,10 @@ def _store(username: str, secret: str, what: str) -> None:
         raise _unavailable(what) from exc
     except errors_mod.KeyringError as exc:
         raise SecretStoreError(
-            f"The system keyring refused to store {what} (it may be locked); "
-            "unlock it and try again, or keep it for this session only."
+            _(
+                "The system keyring refused to store {what} (it may be locked); unlock "
+                "it and try again, or keep it for this session only."
+            ).format(what=what)
         ) from exc
 
 
@@ -196,8 +200,10 @@ def delete_api_key(provider_id: str) -> None:
         pass  # There was no key stored: nothing to forget.
     except errors_mod.KeyringError as exc:
         raise SecretStoreError(
-            "The system keyring refused to delete the API key (it may be locked); "
-            "unlock it and try again."
+            _(
+                "The system keyring refused to delete the API key (it may be locked); "
+                "unlock it and try again."
+            )
         ) from exc
 
 
@@ -239,10 +245,12 @@ def _keyring_modules() -> tuple[Any, Any]:
     return keyring, keyring.errors
 
 
-def _unavailable(what: str = "the API key") -> KeyringUnavailableError:
+def _unavailable(what: str = _("the API key")) -> KeyringUnavailableError:
     return KeyringUnavailableError(
-        f"This system has no keyring to store {what} safely; "
-        "DeskChat can keep it for this session only."
+        _(
+            "This system has no keyring to store {what} safely; DeskChat can keep it "
+            "for this session only."
+        ).format(what=what)
     )
 
 
@@ -294,7 +302,7 @@ def save_extra_headers(
     if session_only:
         set_session_key(HEADERS_ID, payload)
         return plain
-    _store(HEADERS_ID, payload, "the secret headers")
+    _store(HEADERS_ID, payload, _("the secret headers"))
     _session_keys.pop(HEADERS_ID, None)
     return plain
 

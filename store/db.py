@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deskchat.i18n import N_, _
+
 from .errors import DiskError, DiskFullError, MigrationError
 from .failures import is_unwritable, store_error
 from .paths import SETTINGS_NAME
@@ -218,7 +220,7 @@ def open_database(path: Path, *, lock_wait: float | None = None) -> Opened:
     try:
         _make_private(path)
         if existed and not _can_write(path):
-            return _open_read_only(path, busy_ms, _UNWRITABLE)
+            return _open_read_only(path, busy_ms, _(_UNWRITABLE))
         return _open_writable(path, busy_ms)
     except (sqlite3.Error, OSError) as exc:
         if existed and is_unwritable(exc):
@@ -230,26 +232,29 @@ def open_database(path: Path, *, lock_wait: float | None = None) -> Opened:
             with contextlib.suppress(OSError):
                 if path.stat().st_size == 0:
                     path.unlink()
-        verb = "open" if existed else "create"
-        error = store_error(exc, f"{verb} your chat history at {path}")
+        if existed:
+            doing = _("open your chat history at {path}").format(path=path)
+        else:
+            doing = _("create your chat history at {path}").format(path=path)
+        error = store_error(exc, doing)
         if error is None:
             raise
         raise error from exc
 
 
-_UNWRITABLE = (
-    "Your chat history is on a disk DeskChat cannot write to (read-only), so it is open "
-    "read-only and nothing new can be saved."
+_UNWRITABLE = N_(
+    "Your chat history is on a disk DeskChat cannot write to (read-only), so "
+    "it is open read-only and nothing new can be saved."
 )
-_FULL = (
-    "The disk holding your chat history is full, so it is open read-only and nothing new "
-    "can be saved; free some space and restart DeskChat."
+_FULL = N_(
+    "The disk holding your chat history is full, so it is open read-only and "
+    "nothing new can be saved; free some space and restart DeskChat."
 )
 
 
 def _reason(exc: BaseException) -> str:
     error = store_error(exc, "write")
-    return _FULL if isinstance(error, DiskFullError) else _UNWRITABLE
+    return _(_FULL) if isinstance(error, DiskFullError) else _(_UNWRITABLE)
 
 
 def _has_history(path: Path) -> bool:
@@ -282,9 +287,11 @@ def _open_read_only(path: Path, busy_ms: int, reason: str) -> Opened:
     if version < SCHEMA_VERSION:
         conn.close()
         raise MigrationError(
-            f"Your chat history was written by an older DeskChat and must be upgraded, "
-            f"which needs a disk DeskChat can write to; free some space, or copy "
-            f"{path.name} to a writable disk."
+            _(
+                "Your chat history was written by an older DeskChat and must be "
+                "upgraded, which needs a disk DeskChat can write to; free some space, or "
+                "copy {name} to a writable disk."
+            ).format(name=path.name)
         )
     if version > SCHEMA_VERSION:
         reason = _newer(version)
@@ -292,11 +299,11 @@ def _open_read_only(path: Path, busy_ms: int, reason: str) -> Opened:
 
 
 def _newer(version: int) -> str:
-    return (
-        f"This chat history was written by a newer version of DeskChat "
-        f"(schema {version}, this version knows {SCHEMA_VERSION}), so it is open "
-        f"read-only; update DeskChat to add to it."
-    )
+    return _(
+        "This chat history was written by a newer version of DeskChat (schema "
+        "{version}, this version knows {SCHEMA_VERSION}), so it is open "
+        "read-only; update DeskChat to add to it."
+    ).format(version=version, SCHEMA_VERSION=SCHEMA_VERSION)
 
 
 def _open_writable(path: Path, busy_ms: int) -> Opened:
@@ -306,10 +313,10 @@ def _open_writable(path: Path, busy_ms: int) -> Opened:
     except _Corrupt as exc:
         moved = _move_aside(path)
         log.warning("database %s is damaged (%s); moved to %s", path, exc, moved)
-        notice = (
-            f"Your chat history file was damaged, so DeskChat started a new one; "
-            f"the old file was kept at {moved}."
-        )
+        notice = _(
+            "Your chat history file was damaged, so DeskChat started a new one; the "
+            "old file was kept at {moved}."
+        ).format(moved=moved)
         create_private(path)
         conn = _check(path, busy_ms)
     # The -wal and -shm files exist now; an older DeskChat may have left them readable.
@@ -342,11 +349,13 @@ def _upgrade(opened: Opened, path: Path, busy_ms: int) -> None:
     try:
         migrate(conn, SCHEMA_VERSION)
     except sqlite3.Error as exc:
-        error = store_error(exc, "upgrade your chat history")
+        error = store_error(exc, _("upgrade your chat history"))
         if error is not None and not isinstance(error, DiskError):
             # Full, locked or read-only: the sentence says what to do; the file is as it was.
             raise error from exc
         raise MigrationError(
-            f"DeskChat could not upgrade your chat history ({exc}); the file was not "
-            f"changed, and a copy is at {opened.backup}."
+            _(
+                "DeskChat could not upgrade your chat history ({exc}); the file was not "
+                "changed, and a copy is at {backup}."
+            ).format(exc=exc, backup=opened.backup)
         ) from exc
