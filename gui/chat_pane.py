@@ -20,6 +20,7 @@ from deskchat.chat.session import ChatSession
 from deskchat.i18n import _
 
 from .input_box import InputBox
+from .input_note import InputNote
 from .menus import Menus
 from .message_model import MessageModel
 from .message_view import MessageView
@@ -55,6 +56,7 @@ class ChatPane(QWidget):
         stack: the messages, or the setup panel in their place.
         ready: whether a provider is set up (sending is possible).
         input_box, send_button: where the user types, and Send (Stop while a reply streams).
+        input_note: under the input: the size of a large paste, or why a drop was refused.
         retry_bar, retry_label, retry_button, continue_button: shown after a
             failed or cut-off reply.
         edit_label: shown while a message is being edited.
@@ -111,7 +113,7 @@ class ChatPane(QWidget):
         self.edit_label.hide()
 
         self.input_box = InputBox()
-        self.input_box.setFixedHeight(self.input_box.fontMetrics().lineSpacing() * 3 + 18)
+        self.input_note = InputNote(self.input_box)
         self.send_button = QPushButton(_("Send"))
         self.send_button.setDefault(True)
         self.send_button.setMinimumWidth(80)
@@ -126,6 +128,7 @@ class ChatPane(QWidget):
         right.addWidget(self.retry_bar)
         right.addWidget(self.edit_label)
         right.addLayout(bottom)
+        right.addWidget(self.input_note)
 
     def _connect_signals(self) -> None:
         self.input_box.submitted.connect(self.on_input_box_submitted)

@@ -1,19 +1,38 @@
-"""The message input: Enter (or Ctrl+Enter, if chosen) sends; otherwise a new line."""
+"""The message input: Enter (or Ctrl+Enter, if chosen) sends; otherwise a new line.
+
+It grows with what is typed up to :data:`MAX_SHARE` of the window's height, then
+scrolls; text files dropped on it add their text.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from deskchat.i18n import N_, _
 
-__all__ = ["InputBox"]
+from .dropped_text import DropRefused, read_dropped_file
+from .errors import show_error
+
+__all__ = ["MAX_SHARE", "MIN_LINES", "InputBox"]
 
 _PLACEHOLDERS = {
     "enter": N_("Message DeskChat — Enter sends, Shift+Enter adds a line"),
     "ctrl+enter": N_("Message DeskChat — Ctrl+Enter sends, Enter adds a line"),
 }
+MIN_LINES = 2
+"""The box is never lower than this many lines."""
+MAX_SHARE = 0.4
+"""The box grows up to this share of the window's height, then scrolls."""
+
+
+def _local_files(source: QMimeData) -> list[Path]:
+    if not source.hasUrls():
+        return []
+    return [Path(url.toLocalFile()) for url in source.urls() if url.isLocalFile()]
 
 
 class InputBox(QPlainTextEdit):
@@ -21,15 +40,26 @@ class InputBox(QPlainTextEdit):
 
     Signals:
         submitted(str): the send key was pressed; the argument is the box's text.
+        pasted(str): text was pasted (or dragged) in; the argument is that text.
+        files_added(str, int): text files were dropped in: their text (as
+            inserted) and how many files.
+        drop_refused(str): a dropped file was not added; the sentence says why.
     """
 
     submitted = Signal(str)
+    pasted = Signal(str)
+    files_added = Signal(str, int)
+    drop_refused = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setTabChangesFocus(True)
+        self.setAccessibleName(_("Message"))
         self._send_key = "enter"
-        self.setPlaceholderText(_(_PLACEHOLDERS["enter"]))
+        self._describe()
+        self._watched: QWidget | None = None
+        self.document().contentsChanged.connect(self.fit_height)
+        self.fit_height()
 
     @property
     def send_key(self) -> str:
@@ -39,7 +69,18 @@ class InputBox(QPlainTextEdit):
     @send_key.setter
     def send_key(self, value: str) -> None:
         self._send_key = value if value in _PLACEHOLDERS else "enter"
+        self._describe()
+
+    def _describe(self) -> None:
         self.setPlaceholderText(_(_PLACEHOLDERS[self._send_key]))
+        self.setAccessibleDescription(_(_PLACEHOLDERS[self._send_key]))
+
+    def key_help(self) -> list[tuple[str, str]]:
+        """The box's own keys as (keys, what they do), for the list of shortcuts."""
+        send, line = ("Enter", "Shift+Enter")
+        if self._send_key == "ctrl+enter":
+            send, line = ("Ctrl+Enter", "Enter")
+        return [(send, _("Send the message")), (line, _("Add a line to the message"))]
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         if event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
@@ -55,3 +96,80 @@ class InputBox(QPlainTextEdit):
         else:
             # A plain newline, not the paragraph separator Qt inserts.
             self.insertPlainText("\n")
+
+    # -- pasting and dropping ------------------------------------------------
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:  # noqa: N802
+        return bool(_local_files(source)) or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:  # noqa: N802
+        files = _local_files(source)
+        if files:
+            self._add_files(files)
+            return
+        super().insertFromMimeData(source)
+        if source.hasText():
+            self.pasted.emit(source.text())
+
+    def _add_files(self, paths: list[Path]) -> None:
+        texts: list[str] = []
+        refusals: list[str] = []
+        for path in paths:
+            try:
+                texts.append(read_dropped_file(path))
+            except (DropRefused, OSError) as exc:
+                show_error(refusals.append, exc, doing=_("read {name}").format(name=path.name))
+        text = "\n\n".join(texts)
+        if text:
+            self.textCursor().insertText(text)
+            self.ensureCursorVisible()
+            self.files_added.emit(text, len(texts))
+        if refusals:
+            self.drop_refused.emit(" ".join(refusals))
+
+    # -- growing with the text -----------------------------------------------
+
+    def fit_height(self) -> None:
+        """Be as tall as the text, between :data:`MIN_LINES` lines and :data:`MAX_SHARE`
+        of the window's height (then the text scrolls)."""
+        chrome = 2 * self.frameWidth() + 2 * self.document().documentMargin()
+        margins = self.contentsMargins()
+        chrome += margins.top() + margins.bottom()
+        lowest = self.fontMetrics().lineSpacing() * MIN_LINES + chrome
+        window = self.window()
+        highest = max(lowest, window.height() * MAX_SHARE) if window is not self else lowest
+        # Only as many blocks as fill the highest box are measured (a paste may be huge).
+        needed = chrome
+        block = self.document().begin()
+        while block.isValid() and needed < highest:
+            needed += self.blockBoundingRect(block).height()
+            block = block.next()
+        height = round(min(max(needed, lowest), highest))
+        if height != self.height() or self.minimumHeight() != height:
+            self.setFixedHeight(height)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            # A new width wraps the lines anew.
+            self.fit_height()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.fit_height()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        window = self.window()
+        if window is not self._watched:
+            if self._watched is not None:
+                self._watched.removeEventFilter(self)
+            window.installEventFilter(self)
+            self._watched = window
+        self.fit_height()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self._watched and event.type() == QEvent.Type.Resize:
+            self.fit_height()
+        return False

@@ -113,6 +113,7 @@ def test_the_font_size_setting_scales_the_whole_interface(qtbot) -> None:
     parts = (side.conversation_list, side.search_box, side.new_chat_button, chat.input_box)
     parts += (chat.send_button, window.model_picker, window.menuBar())
     assert [point_size(w) for w in parts] == pytest.approx([system] * len(parts))
+    height = chat.input_box.height()
 
     settings.font_size = DEFAULT_FONT_SIZE * 2
     apply(window, settings)
@@ -125,6 +126,8 @@ def test_the_font_size_setting_scales_the_whole_interface(qtbot) -> None:
     assert window.settings_dialog is not None
     assert point_size(window.settings_dialog.font_size_box) == pytest.approx(system * 2)
     window.settings_dialog.close()
+    # The input box is measured in lines, so it grew with the font.
+    assert chat.input_box.height() > height * 1.5
 
     settings.font_size = DEFAULT_FONT_SIZE
     apply(window, settings)
