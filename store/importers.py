@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deskchat.i18n import N_, _
+
 from .errors import BadImportFileError
 from .export import EXPORT_FORMAT, EXPORT_VERSION
 from .failures import store_error
@@ -110,11 +112,15 @@ def import_file(store: Store, path: str | Path) -> ImportResult:
     except RecursionError as exc:
         # Parsed, but too deep to copy or hash (a structure just under json's own limit).
         raise BadImportFileError(
-            f"{name} is nested too deeply to be a chat export; nothing was imported."
+            _("{name} is nested too deeply to be a chat export; nothing was imported.").format(
+                name=name
+            )
         ) from exc
     raise BadImportFileError(
-        f"{name} is neither a DeskChat export nor a ChatGPT conversations.json; "
-        "nothing was imported."
+        _(
+            "{name} is neither a DeskChat export nor a ChatGPT conversations.json; "
+            "nothing was imported."
+        ).format(name=name)
     )
 
 
@@ -159,40 +165,51 @@ def _unicode(text: str | None, where: str, what: str) -> None:
     except UnicodeEncodeError as exc:
         half = ord(text[exc.start])
         raise _Bad(
-            f"{where} has {what} that is not valid Unicode (a lone surrogate, U+{half:04X})"
+            _(
+                "{where} has {what} that is not valid Unicode (a lone surrogate, U+{half:04X})"
+            ).format(where=where, what=what, half=half)
         ) from exc
 
 
 def _check(conv: _Conv, where: str) -> _Conv:
     """The checks both formats share: text, params and token counts SQLite can keep."""
     for what, text in (
-        ("a title", conv.title),
-        ("a source", conv.source),
-        ("a source id", conv.source_id),
-        ("a provider", conv.provider),
-        ("a model", conv.model),
-        ("a system prompt", conv.system_prompt),
+        (_("a title"), conv.title),
+        (_("a source"), conv.source),
+        (_("a source id"), conv.source_id),
+        (_("a provider"), conv.provider),
+        (_("a model"), conv.model),
+        (_("a system prompt"), conv.system_prompt),
     ):
         _unicode(text, where, what)
     try:
         json.dumps(conv.params, ensure_ascii=False, allow_nan=False).encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise _Bad(f"{where} has params that are not valid Unicode (a lone surrogate)") from exc
+        raise _Bad(
+            _("{where} has params that are not valid Unicode (a lone surrogate)").format(
+                where=where
+            )
+        ) from exc
     except ValueError as exc:
-        raise _Bad(f"{where} has params holding NaN or Infinity, which JSON has not") from exc
+        raise _Bad(
+            _("{where} has params holding NaN or Infinity, which JSON has not").format(where=where)
+        ) from exc
     for node in conv.nodes:
         _unicode(node.content, node.where, "text")
         for what, text in (
-            ("a provider", node.provider),
-            ("a model", node.model),
-            ("an error", node.error),
+            (_("a provider"), node.provider),
+            (_("a model"), node.model),
+            (_("an error"), node.error),
         ):
             _unicode(text, node.where, what)
         for key, count in (
             ("prompt_tokens", node.prompt_tokens),
             ("completion_tokens", node.completion_tokens),
         ):
-            _need(_count(count), f"{node.where} has a {key} that is no token count")
+            _need(
+                _count(count),
+                _("{where} has a {key} that is no token count").format(where=node.where, key=key),
+            )
     conv.nodes = _in_tree_order(conv.nodes, where)
     return conv
 
@@ -206,7 +223,12 @@ def _in_tree_order(nodes: list[_Node], where: str) -> list[_Node]:
     """
     keys: set[Any] = set()
     for node in nodes:
-        _need(node.key not in keys, f"{where} has the message id {_label(node.key)} twice")
+        _need(
+            node.key not in keys,
+            _("{where} has the message id {label} twice").format(
+                where=where, label=_label(node.key)
+            ),
+        )
         keys.add(node.key)
     placed: set[Any] = set()
     ordered: list[_Node] = []
@@ -225,9 +247,11 @@ def _in_tree_order(nodes: list[_Node], where: str) -> list[_Node]:
         missing = next((k for k in waiting if k not in keys), None)
         if missing is not None:
             raise _Bad(
-                f"a message in {where} answers the message {_label(missing)}, which is missing"
+                _("a message in {where} answers the message {label}, which is missing").format(
+                    where=where, label=_label(missing)
+                )
             )
-        raise _Bad(f"the messages of {where} answer each other in a loop")
+        raise _Bad(_("the messages of {where} answer each other in a loop").format(where=where))
     return ordered
 
 
@@ -238,46 +262,77 @@ def _time(value: Any, where: str, what: str, fallback: float | None = None) -> f
     """
     if value is None and fallback is not None:
         return fallback
-    label = what if "time" in what else f"{what} time"
-    _need(value is not None, f"{where} has no {label}")
+    label = what if "time" in what else _("{what} time").format(what=what)
+    _need(value is not None, _("{where} has no {label}").format(where=where, label=label))
     sound = seconds(value)
     if sound is None:
         if not _num(value):
-            raise _Bad(f"{where} has a {label} that is not a number")
-        raise _Bad(f"{where} has a {label} ({describe(value)}) that no calendar holds")
+            raise _Bad(
+                _("{where} has a {label} that is not a number").format(where=where, label=label)
+            )
+        raise _Bad(
+            _("{where} has a {label} ({describe}) that no calendar holds").format(
+                where=where, label=label, describe=describe(value)
+            )
+        )
     return sound
 
 
 def _parse_deskchat_conv(c: Any, n: int) -> _Conv:
-    _need(isinstance(c, dict), f"conversation {n} is not an object")
-    _need(isinstance(c.get("title", ""), str), f"conversation {n} has a title that is not text")
-    created = _time(c.get("created_at"), f"conversation {n}", "created_at")
-    updated = _time(c.get("updated_at"), f"conversation {n}", "updated_at", created)
+    _need(isinstance(c, dict), _("conversation {n} is not an object").format(n=n))
+    _need(
+        isinstance(c.get("title", ""), str),
+        _("conversation {n} has a title that is not text").format(n=n),
+    )
+    created = _time(c.get("created_at"), _("conversation {n}").format(n=n), "created_at")
+    updated = _time(c.get("updated_at"), _("conversation {n}").format(n=n), "updated_at", created)
     messages = c.get("messages")
-    _need(isinstance(messages, list), f"conversation {n} has no message list")
+    _need(isinstance(messages, list), _("conversation {n} has no message list").format(n=n))
     for key in ("provider", "model", "system_prompt"):
-        _need(_opt(c.get(key), str), f"conversation {n} has a {key} that is not text")
+        _need(
+            _opt(c.get(key), str),
+            _("conversation {n} has a {key} that is not text").format(n=n, key=key),
+        )
     params = c.get("params") or {}
-    _need(isinstance(params, dict), f"conversation {n} has params that are not an object")
+    _need(
+        isinstance(params, dict),
+        _("conversation {n} has params that are not an object").format(n=n),
+    )
     nodes = []
     for i, m in enumerate(messages, 1):
-        where = f"message {i} of conversation {n}"
-        _need(isinstance(m, dict), f"{where} is not an object")
-        _need(_key(m.get("id")), f"{where} has no id")
+        where = _("message {i} of conversation {n}").format(i=i, n=n)
+        _need(isinstance(m, dict), _("{where} is not an object").format(where=where))
+        _need(_key(m.get("id")), _("{where} has no id").format(where=where))
         parent = m.get("parent_id")
         _need(
             parent is None or _key(parent),
-            f"{where} has a parent_id that is neither a message id nor null",
+            _("{where} has a parent_id that is neither a message id nor null").format(where=where),
         )
         role = m.get("role")
-        _need(role in ROLES, f"{where} has an unknown role {describe(role)}")
-        _need(isinstance(m.get("content"), str), f"{where} has no text")
+        _need(
+            role in ROLES,
+            _("{where} has an unknown role {describe}").format(
+                where=where, describe=describe(role)
+            ),
+        )
+        _need(isinstance(m.get("content"), str), _("{where} has no text").format(where=where))
         status = m.get("status", "complete")
-        _need(status in STATUSES, f"{where} has an unknown status {describe(status)}")
+        _need(
+            status in STATUSES,
+            _("{where} has an unknown status {describe}").format(
+                where=where, describe=describe(status)
+            ),
+        )
         for key in ("prompt_tokens", "completion_tokens"):
-            _need(_count(m.get(key)), f"{where} has a {key} that is no token count")
+            _need(
+                _count(m.get(key)),
+                _("{where} has a {key} that is no token count").format(where=where, key=key),
+            )
         for key in ("provider", "model", "error"):
-            _need(_opt(m.get(key), str), f"{where} has a {key} that is not text")
+            _need(
+                _opt(m.get(key), str),
+                _("{where} has a {key} that is not text").format(where=where, key=key),
+            )
         nodes.append(
             _Node(
                 where=where,
@@ -312,30 +367,34 @@ def _parse_deskchat_conv(c: Any, n: int) -> _Conv:
         system_prompt=c.get("system_prompt"),
         params=params,
     )
-    return _check(conv, f"conversation {n}")
+    return _check(conv, _("conversation {n}").format(n=n))
 
 
-def import_deskchat(store: Store, data: Any, *, name: str = "The file") -> ImportResult:
+def import_deskchat(store: Store, data: Any, *, name: str = _("The file")) -> ImportResult:
     """Import the parsed content of a DeskChat JSON export."""
     try:
-        _need(isinstance(data, dict), "it is not a JSON object")
-        _need(data.get("format") == EXPORT_FORMAT, "it is not a DeskChat export")
+        _need(isinstance(data, dict), _("it is not a JSON object"))
+        _need(data.get("format") == EXPORT_FORMAT, _("it is not a DeskChat export"))
         version = data.get("version")
         _need(
             isinstance(version, int) and not isinstance(version, bool),
-            "it has no format version",
+            _("it has no format version"),
         )
         if version > EXPORT_VERSION:
             raise BadImportFileError(
-                f"{name} was exported by a newer DeskChat (format {describe(version)}); update "
-                "DeskChat to import it. Nothing was imported."
+                _(
+                    "{name} was exported by a newer DeskChat (format {describe}); update "
+                    "DeskChat to import it. Nothing was imported."
+                ).format(name=name, describe=describe(version))
             )
         convs = data.get("conversations")
-        _need(isinstance(convs, list), "it has no conversation list")
+        _need(isinstance(convs, list), _("it has no conversation list"))
         parsed = [_parse_deskchat_conv(c, n) for n, c in enumerate(convs, 1)]
     except _Bad as exc:
         raise BadImportFileError(
-            f"{name} cannot be imported because {exc}; nothing was imported."
+            _("{name} cannot be imported because {exc}; nothing was imported.").format(
+                name=name, exc=exc
+            )
         ) from exc
     return _write(store, parsed, name)
 
@@ -345,21 +404,26 @@ def import_deskchat(store: Store, data: Any, *, name: str = "The file") -> Impor
 
 def _typed(value: Any, kind: type, where: str, what: str) -> Any:
     """``value`` if it is null or of ``kind``; else the file is malformed there."""
-    _need(_opt(value, kind), f"{where} has {what} that is not {_KINDS[kind]}")
+    _need(
+        _opt(value, kind),
+        _("{where} has {what} that is not {_KINDS}").format(
+            where=where, what=what, _KINDS=_(_KINDS[kind])
+        ),
+    )
     return value
 
 
-_KINDS: dict[type, str] = {dict: "an object", list: "a list", str: "text"}
+_KINDS: dict[type, str] = {dict: N_("an object"), list: N_("a list"), str: N_("text")}
 
 
 def _chatgpt_text(content: dict[str, Any] | None, where: str) -> str:
     if content is None:
         return ""
-    parts = _typed(content.get("parts"), list, where, "content parts")
+    parts = _typed(content.get("parts"), list, where, _("content parts"))
     if parts is not None:
         # Non-text parts (images, files) are objects; keep the words only.
         return "\n".join(p for p in parts if isinstance(p, str)).strip()
-    text = _typed(content.get("text"), str, where, "a content text")
+    text = _typed(content.get("text"), str, where, _("a content text"))
     return text.strip() if text is not None else ""
 
 
@@ -378,44 +442,44 @@ class _ChatGPTNode:
 
 
 def _chatgpt_node(key: str, node: Any, n: int) -> _ChatGPTNode:
-    where = f"node {_label(key)} of conversation {n}"
-    _need(isinstance(node, dict), f"{where} is not an object")
-    parent = _typed(node.get("parent"), str, where, "a parent")
-    children = _typed(node.get("children"), list, where, "a children field")
+    where = _("node {label} of conversation {n}").format(label=_label(key), n=n)
+    _need(isinstance(node, dict), _("{where} is not an object").format(where=where))
+    parent = _typed(node.get("parent"), str, where, _("a parent"))
+    children = _typed(node.get("children"), list, where, _("a children field"))
     _need(
         all(isinstance(ch, str) for ch in children or ()),
-        f"{where} has a bad children list",
+        _("{where} has a bad children list").format(where=where),
     )
     checked = _ChatGPTNode(parent, list(children or ()))
-    msg = _typed(node.get("message"), dict, where, "a message")
+    msg = _typed(node.get("message"), dict, where, _("a message"))
     if msg is None:
         return checked
-    author = _typed(msg.get("author"), dict, where, "an author") or {}
+    author = _typed(msg.get("author"), dict, where, _("an author")) or {}
     meta = _typed(msg.get("metadata"), dict, where, "metadata") or {}
-    checked.role = _typed(author.get("role"), str, where, "an author role")
+    checked.role = _typed(author.get("role"), str, where, _("an author role"))
     # A tool call is the assistant writing to a tool ("python", "browser"), not to the user.
-    recipient = _typed(msg.get("recipient"), str, where, "a recipient")
+    recipient = _typed(msg.get("recipient"), str, where, _("a recipient"))
     checked.to_tool = recipient not in (None, "all")
     checked.text = _chatgpt_text(_typed(msg.get("content"), dict, where, "content"), where)
     checked.hidden = bool(meta.get("is_visually_hidden_from_conversation"))
-    checked.model = _typed(meta.get("model_slug"), str, where, "a model_slug")
+    checked.model = _typed(meta.get("model_slug"), str, where, _("a model_slug"))
     checked.create_time = msg.get("create_time")
     return checked
 
 
 def _parse_chatgpt_conv(c: Any, n: int) -> _Conv:
-    _need(isinstance(c, dict), f"conversation {n} is not an object")
+    _need(isinstance(c, dict), _("conversation {n} is not an object").format(n=n))
     mapping = c.get("mapping")
-    _need(isinstance(mapping, dict), f"conversation {n} has no message mapping")
+    _need(isinstance(mapping, dict), _("conversation {n} has no message mapping").format(n=n))
     cid = c.get("conversation_id") or c.get("id")
-    _need(isinstance(cid, str) and bool(cid), f"conversation {n} has no id")
-    title = _typed(c.get("title"), str, f"conversation {n}", "a title")
-    created = _time(c.get("create_time"), f"conversation {n}", "create_time", 0.0)
-    updated = _time(c.get("update_time"), f"conversation {n}", "update_time", created)
+    _need(isinstance(cid, str) and bool(cid), _("conversation {n} has no id").format(n=n))
+    title = _typed(c.get("title"), str, _("conversation {n}").format(n=n), _("a title"))
+    created = _time(c.get("create_time"), _("conversation {n}").format(n=n), "create_time", 0.0)
+    updated = _time(c.get("update_time"), _("conversation {n}").format(n=n), "update_time", created)
     tree = {key: _chatgpt_node(key, node, n) for key, node in mapping.items()}
 
     on_path: set[str] = set()
-    cur = _typed(c.get("current_node"), str, f"conversation {n}", "a current_node")
+    cur = _typed(c.get("current_node"), str, _("conversation {n}").format(n=n), _("a current_node"))
     while cur is not None and cur in tree and cur not in on_path:
         on_path.add(cur)
         cur = tree[cur].parent
@@ -445,7 +509,7 @@ def _parse_chatgpt_conv(c: Any, n: int) -> _Conv:
         if node.role in ROLES and node.text and not node.hidden and not node.to_tool:
             role = node.role
             model = node.model or model
-            where = f"node {_label(key)} of conversation {n}"
+            where = _("node {label} of conversation {n}").format(label=_label(key), n=n)
             nodes.append(
                 _Node(
                     where=where,
@@ -467,8 +531,10 @@ def _parse_chatgpt_conv(c: Any, n: int) -> _Conv:
         # Only a loop of parents keeps a node from every root: say so rather than
         # import the conversation without those messages (or empty).
         raise _Bad(
-            f"the messages of conversation {n} answer each other in a loop "
-            f"(node {_label(lost)} is one of them)"
+            _(
+                "the messages of conversation {n} answer each other in a loop (node "
+                "{label} is one of them)"
+            ).format(n=n, label=_label(lost))
         )
     conv = _Conv(
         source="chatgpt",
@@ -480,19 +546,21 @@ def _parse_chatgpt_conv(c: Any, n: int) -> _Conv:
         provider="chatgpt",
         model=model,
     )
-    return _check(conv, f"conversation {n}")
+    return _check(conv, _("conversation {n}").format(n=n))
 
 
-def import_chatgpt(store: Store, data: Any, *, name: str = "The file") -> ImportResult:
+def import_chatgpt(store: Store, data: Any, *, name: str = _("The file")) -> ImportResult:
     """Import the parsed content of a ChatGPT ``conversations.json``."""
     try:
         if isinstance(data, dict):
             data = [data]
-        _need(isinstance(data, list), "it is not a list of conversations")
+        _need(isinstance(data, list), _("it is not a list of conversations"))
         parsed = [_parse_chatgpt_conv(c, n) for n, c in enumerate(data, 1)]
     except _Bad as exc:
         raise BadImportFileError(
-            f"{name} cannot be imported because {exc}; nothing was imported."
+            _("{name} cannot be imported because {exc}; nothing was imported.").format(
+                name=name, exc=exc
+            )
         ) from exc
     return _write(store, parsed, name)
 
@@ -511,10 +579,14 @@ def _write(store: Store, convs: Iterable[_Conv], name: str) -> ImportResult:
                 result.imported.append(_write_conv(conn, conv))
     except _Bad as exc:
         raise BadImportFileError(
-            f"{name} cannot be imported because {exc}; nothing was imported."
+            _("{name} cannot be imported because {exc}; nothing was imported.").format(
+                name=name, exc=exc
+            )
         ) from exc
     except (sqlite3.Error, OSError) as exc:
-        error = store_error(exc, f"import {name} (nothing was imported)", waited=store.lock_wait)
+        error = store_error(
+            exc, _("import {name} (nothing was imported)").format(name=name), waited=store.lock_wait
+        )
         if error is None:
             raise
         raise error from exc
