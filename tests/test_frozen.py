@@ -114,6 +114,7 @@ def test_bundle_keeps_resources_where_resources_path_looks(frozen_exe: Path) -> 
     # resources.path() looks under sys._MEIPASS/"resources"; onedir's _MEIPASS is _internal.
     internal = frozen_exe.parent / "_internal"
     assert (internal / "resources" / "icons" / "deskchat.svg").read_text().startswith("<svg")
+    assert (internal / "resources" / "icons" / "deskchat-256.png").is_file()
     assert (internal / "resources" / "deskchat.desktop").is_file()
     # What build.spec promises to leave out.
     qt = internal / "PySide6" / "Qt"

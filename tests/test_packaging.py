@@ -67,6 +67,7 @@ def test_wheel_carries_every_package_and_resource(wheel: Path) -> None:
         "deskchat/gui/app.py",
         "deskchat/cli/main.py",
         "deskchat/resources/icons/deskchat.svg",
+        "deskchat/resources/icons/deskchat-32.png",
         "deskchat/resources/deskchat.desktop",
     ):
         assert required in names

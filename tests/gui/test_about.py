@@ -34,3 +34,12 @@ def test_the_about_dialog_shows_the_version_and_the_data_folder(qtbot) -> None:
     assert not dialog.icon_label.pixmap().isNull()
     assert not window.windowIcon().isNull()
     dialog.close()
+
+
+def test_the_icon_is_the_pngs_in_every_size() -> None:
+    from PySide6.QtCore import QSize
+
+    from deskchat.gui.about import ICON_SIZES, app_icon
+
+    sizes = app_icon().availableSizes()
+    assert [QSize(n, n) for n in ICON_SIZES] == sizes

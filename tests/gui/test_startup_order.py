@@ -43,6 +43,7 @@ async def test_the_window_shows_and_paints_before_the_network_is_set_up(
     # The first frame is painted before asyncio, qasync, sqlite3 and the history load.
     assert seen["first frame's before show"] == []
     assert seen["at first paint"] == []
+    assert seen["qt svg at first paint"] is False
     assert seen["connection before show"] is False
     assert seen["paints before setup"] >= 1
     assert seen["at setup"] == []
