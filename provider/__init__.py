@@ -55,7 +55,15 @@ from .errors import (
     UnknownModelError,
     WidgetNotFoundError,
 )
-from .events import Event, FinishEvent, LoadProgress, ReasoningDelta, TextDelta, UsageEvent
+from .events import (
+    Event,
+    FinishEvent,
+    LoadProgress,
+    ReasoningDelta,
+    TextDelta,
+    ToolCall,
+    UsageEvent,
+)
 from .registry import PROVIDERS, Capabilities, ProviderInfo, provider_ids
 from .registry import create as create_provider
 from .registry import get_info as get_provider_info
@@ -160,6 +168,7 @@ __all__ = [
     "StaleNonceError",
     "StreamInterruptedError",
     "TextDelta",
+    "ToolCall",
     "UnknownModelError",
     "UsageEvent",
     "WidgetNotFoundError",

@@ -14,8 +14,13 @@ from .text import SurrogateJoiner
 
 __all__ = ["Message", "Provider", "format_prompt", "list_models", "stream_events"]
 
-Message: TypeAlias = Mapping[str, str]
-"""A chat message: ``{"role": "user" | "assistant" | "system", "content": str}``."""
+Message: TypeAlias = Mapping[str, Any]
+"""A chat message: ``{"role": "user" | "assistant" | "system", "content": str}``.
+
+With tools, in OpenAI's shape: an assistant message may carry ``tool_calls``
+(``[{"id", "type": "function", "function": {"name", "arguments": JSON text}}]``)
+and a ``{"role": "tool", "tool_call_id", "name", "content"}`` message holds a result.
+"""
 
 
 @runtime_checkable

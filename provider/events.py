@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-__all__ = ["Event", "FinishEvent", "LoadProgress", "ReasoningDelta", "TextDelta", "UsageEvent"]
+__all__ = [
+    "Event",
+    "FinishEvent",
+    "LoadProgress",
+    "ReasoningDelta",
+    "TextDelta",
+    "ToolCall",
+    "UsageEvent",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,4 +69,20 @@ class LoadProgress:
     type: Literal["load.progress"] = "load.progress"
 
 
-Event: TypeAlias = TextDelta | ReasoningDelta | UsageEvent | FinishEvent | LoadProgress
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """The model asks for a tool to be run (whole: its pieces were joined by the decoder).
+
+    Attributes:
+        id: the call's id, sent back with its result ("call_1" when the server gave none).
+        name: the tool's name as it was offered to the model.
+        arguments: the arguments as JSON text, as the model wrote them (maybe not valid JSON).
+    """
+
+    id: str
+    name: str
+    arguments: str = "{}"
+    type: Literal["tool.call"] = "tool.call"
+
+
+Event: TypeAlias = TextDelta | ReasoningDelta | UsageEvent | FinishEvent | LoadProgress | ToolCall

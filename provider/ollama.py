@@ -23,6 +23,7 @@ from .http import raise_for_status, session_scope
 from .openai_compat import error_from_payload
 from .server import ServerProvider, chat_messages
 from .sse import LineDecoder
+from .tool_calls import ollama_tool_calls, openai_messages_for_ollama
 
 if TYPE_CHECKING:
     import aiohttp
@@ -55,14 +56,14 @@ _OPTION_NAMES = {
     "min_p": "min_p",
 }
 # Sent at the top level of the request, as Ollama expects them.
-_TOP_LEVEL = frozenset({"think", "keep_alive", "format"})
+_TOP_LEVEL = frozenset({"think", "keep_alive", "format", "tools"})
 
 
 def ollama_request_body(
     model: str, messages: Sequence[Message], params: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The ``/api/chat`` body: messages (system prompt first), options, stream."""
-    chat = chat_messages(messages, params)
+    chat = openai_messages_for_ollama(chat_messages(messages, params))
     options: dict[str, Any] = {}
     body: dict[str, Any] = {"model": model, "messages": chat, "stream": True}
     for key, value in params.items():
@@ -98,6 +99,7 @@ class OllamaStreamParser:
         self.done = False
         self.received = 0
         self._lines = LineDecoder(what=what)
+        self._calls = 0
         # An error met after events in the same chunk waits here, so the text
         # before it still reaches the user; finish() raises it.
         self._pending: errors.ProviderError | None = None
@@ -165,6 +167,10 @@ class OllamaStreamParser:
             content = message.get("content")
             if isinstance(content, str) and content:
                 events.append(TextDelta(content))
+            # Ollama sends each call whole, its arguments as an object.
+            calls = ollama_tool_calls(message, self._calls)
+            self._calls += len(calls)
+            events.extend(calls)
         if obj.get("done") is True:
             self.done = True
             prompt, completion = obj.get("prompt_eval_count"), obj.get("eval_count")

@@ -45,6 +45,7 @@ from .events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
 from .http import raise_for_status, read_text, session_scope
 from .server import ServerProvider, chat_messages, scrub_error
 from .sse import LineDecoder, SSEDecoder
+from .tool_calls import ToolCallAssembler
 
 if TYPE_CHECKING:
     import aiohttp
@@ -88,11 +89,18 @@ def error_from_payload(payload: Any, what: str) -> ServerReportedError | None:
     )
 
 
-def events_from_completion(chunk: Mapping[str, Any]) -> list[Event]:
+def events_from_completion(
+    chunk: Mapping[str, Any], calls: ToolCallAssembler | None = None
+) -> list[Event]:
     """The events in one ``chat.completion.chunk`` (or a whole ``chat.completion``).
 
     Only the first choice is read; DeskChat asks for one. Empty text is dropped.
+    Pieces of tool calls go into ``calls`` (one per reply, as they stream in
+    pieces); the whole calls come out before the ``finish_reason``'s event.
+    Without ``calls``, a whole completion's calls come out at once.
     """
+    whole = calls is None
+    calls = calls if calls is not None else ToolCallAssembler()
     events: list[Event] = []
     choices = chunk.get("choices")
     if isinstance(choices, list) and choices and isinstance(choices[0], dict):
@@ -113,9 +121,13 @@ def events_from_completion(chunk: Mapping[str, Any]) -> list[Event]:
             content = delta.get("content")
             if isinstance(content, str) and content:
                 events.append(TextDelta(content))
+            calls.feed(delta.get("tool_calls"))
         reason = choice.get("finish_reason")
         if isinstance(reason, str) and reason:
+            events.extend(calls.flush())
             events.append(FinishEvent(reason))
+    if whole:
+        events.extend(calls.flush())
     usage = chunk.get("usage")
     if isinstance(usage, dict):
         events.append(
@@ -154,6 +166,7 @@ class ChatCompletionStreamParser:
         self.pending_error: errors.ProviderError | None = None
         self._lines = LineDecoder(what=what)
         self._sse = SSEDecoder(what=what)
+        self._calls = ToolCallAssembler()
         # An error met after events in the same chunk waits here, so the text
         # before it still reaches the user; finish() raises it.
         self._held: errors.ProviderError | None = None
@@ -173,6 +186,8 @@ class ChatCompletionStreamParser:
             last = self._sse.finish()
             if last is not None and not self.done:
                 events.extend(self._handle_event(last.event, last.data))
+        # Calls whose reply ended without a finish_reason (some servers send only [DONE]).
+        events.extend(self._calls.flush())
         if self.done or self.finished:
             return events
         if self.received == 0:
@@ -216,7 +231,7 @@ class ChatCompletionStreamParser:
         payload = data.strip()
         if payload == "[DONE]":
             self.done = True
-            return []
+            return list(self._calls.flush())
         if not payload:
             return []
         try:
@@ -247,7 +262,7 @@ class ChatCompletionStreamParser:
         if not isinstance(chunk, dict):
             log.debug("ignoring a stream chunk that is not an object: %.80s", payload)
             return []
-        events = events_from_completion(chunk)
+        events = events_from_completion(chunk, self._calls)
         if any(isinstance(e, FinishEvent) for e in events):
             self.finished = True
         return events

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 from deskchat.errors import DeskChatError
+from deskchat.i18n import _
 
-from .events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
+from .events import Event, FinishEvent, ReasoningDelta, TextDelta, ToolCall, UsageEvent
 from .text import SurrogateJoiner
 
 __all__ = ["ReplyState", "ReplyStatus", "error_text"]
@@ -26,7 +27,9 @@ def error_text(exc: BaseException) -> str:
     if isinstance(exc, DeskChatError):
         return exc.text()
     name = type(exc).__name__
-    return f"DeskChat hit an internal error ({name}: {exc}). The partial reply is kept."
+    return _("DeskChat hit an internal error ({name}: {exc}). The partial reply is kept.").format(
+        name=name, exc=exc
+    )
 
 
 _BLOCK = 1024
@@ -94,6 +97,8 @@ class ReplyState:
     started: float = 0.0
     first_text_at: float | None = None
     finished_at: float | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    """The tools the model asked for in this round, not yet taken (:meth:`take_tool_calls`)."""
     _text: _Pieces = field(default_factory=_Pieces)
     _reasoning: _Pieces = field(default_factory=_Pieces)
     # Half an emoji from one event waits here for its other half in the next
@@ -148,7 +153,16 @@ class ReplyState:
             self.completion_tokens = event.completion_tokens
         elif isinstance(event, FinishEvent):
             self.finish_reason = event.reason
+        elif isinstance(event, ToolCall):
+            self.tool_calls.append(event)
+            if self.status == "waiting":
+                self.status = "streaming"
         return ""
+
+    def take_tool_calls(self) -> list[ToolCall]:
+        """The calls asked for since the last take; the state holds none after."""
+        calls, self.tool_calls = self.tool_calls, []
+        return calls
 
     def _add_text(self, text: str) -> str:
         if text:
