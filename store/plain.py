@@ -24,8 +24,14 @@ _EMPHASIS = re.compile(r"\*+|`+|~~+|(?<![^\W_])_+|_+(?![^\W_])|\|")
 _SPACE = re.compile(r"\s+")
 
 
+# Text without any of these has no marks to take off (most of a chat's text).
+_MARKED = re.compile(r"[`*_~|#>\[<\\=-]|^[ \t]*(?:\d|\+)", re.MULTILINE)
+
+
 def plain(markdown: str) -> str:
     """``markdown`` as the words it shows, on one line: the marks and link addresses gone."""
+    if _MARKED.search(markdown) is None:
+        return _SPACE.sub(" ", markdown).strip()
     text = _FENCE.sub(" ", markdown)
     text = _IMAGE_OR_LINK.sub(r"\1", text)
     text = _REFERENCE.sub(r"\1", text)
@@ -34,9 +40,11 @@ def plain(markdown: str) -> str:
     text = _RULE.sub(" ", text)
     text = _LINE_MARK.sub("", text)
     # An escaped mark is text: it hides in the private use area while the marks go.
-    text = _ESCAPE.sub(lambda m: chr(_HIDDEN + ord(m.group(1))), text)
-    text = _EMPHASIS.sub("", text)
-    return _SPACE.sub(" ", text).strip().translate(_UNHIDE)
+    escaped = "\\" in text
+    if escaped:
+        text = _ESCAPE.sub(lambda m: chr(_HIDDEN + ord(m.group(1))), text)
+    text = _SPACE.sub(" ", _EMPHASIS.sub("", text)).strip()
+    return text.translate(_UNHIDE) if escaped else text
 
 
 _HIDDEN = 0xE000

@@ -2,7 +2,7 @@
 
 The language: words (all of them must be there, in any of their forms),
 ``"an exact phrase"``, ``-word`` and ``-"a phrase"`` to leave out, and the last
-word a prefix while it is being typed. Everything else (``*``, ``NEAR(``,
+word a prefix while it is being typed (from its second letter). Everything else (``*``, ``NEAR(``,
 ``AND``, ``OR``, ``^``, ``:``, parentheses, ``c++``, emoji, a lone ``"``) is
 plain text: only the words in it count, and they are always quoted in the FTS5
 query, so no text can be an FTS5 syntax error.
@@ -19,6 +19,8 @@ __all__ = ["Clause", "Query", "parse"]
 
 _MAX_WORDS = 64
 """Words past this many are ignored (a page pasted into the search box)."""
+_MIN_PREFIX = 2
+"""The last word is a prefix once it has this many letters."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,5 +142,7 @@ def parse(text: str) -> Query:
             break
     if clauses and not clauses[-1].negated and not clauses[-1].phrase:
         last = clauses[-1]
-        clauses[-1] = Clause(last.words, prefix=True)
+        # One letter is no prefix yet: it would match a good part of every language.
+        if len(last.words[0]) >= _MIN_PREFIX:
+            clauses[-1] = Clause(last.words, prefix=True)
     return Query(tuple(clauses))

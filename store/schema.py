@@ -146,9 +146,14 @@ def _repair_times(conn: sqlite3.Connection) -> None:
 
 
 # v5: search that knows word forms (store.search, store.terms). The FTS5 tables
-# hold each message's and title's words folded (case, ё, accents) and stemmed
-# (Russian, English) by Python, which SQL triggers cannot call: the triggers
-# note what changed in terms_pending, and the store indexes it before each commit.
+# index each message's and title's words folded (case, ё, accents) and stemmed
+# (Russian, English) by Python, which SQL triggers cannot call: the triggers note
+# what to index in terms_pending, and what to take out of the index, with the text
+# it was indexed from, in terms_stale; the store does both before each commit. The
+# tables are contentless (they keep no copy of the text), so taking a row out needs
+# its words again. A row is in the index exactly when it exists and is not pending.
+# Prefixes of 2 and 3 letters are indexed too: the first letters typed match
+# thousands of words, which FTS5 would otherwise merge at every keystroke.
 _V5 = """
 DROP TRIGGER IF EXISTS messages_fts_insert;
 DROP TRIGGER IF EXISTS messages_fts_delete;
@@ -159,34 +164,47 @@ DROP TRIGGER IF EXISTS conversations_fts_update;
 DROP TABLE IF EXISTS messages_fts;
 DROP TABLE IF EXISTS conversations_fts;
 
-CREATE VIRTUAL TABLE message_terms USING fts5(words, stems, tokenize = 'ascii');
-CREATE VIRTUAL TABLE title_terms USING fts5(words, stems, tokenize = 'ascii');
+CREATE VIRTUAL TABLE message_terms USING fts5(
+    words, stems, content = '', tokenize = 'ascii', prefix = '2 3'
+);
+CREATE VIRTUAL TABLE title_terms USING fts5(
+    words, stems, content = '', tokenize = 'ascii', prefix = '2 3'
+);
 CREATE TABLE terms_pending (
     kind TEXT NOT NULL CHECK (kind IN ('message', 'title')),
     id   INTEGER NOT NULL,
     PRIMARY KEY (kind, id)
 ) WITHOUT ROWID;
+CREATE TABLE terms_stale (
+    kind TEXT NOT NULL CHECK (kind IN ('message', 'title')),
+    id   INTEGER NOT NULL,
+    text TEXT NOT NULL
+);
 
 CREATE TRIGGER message_terms_insert AFTER INSERT ON messages BEGIN
     INSERT OR IGNORE INTO terms_pending (kind, id) VALUES ('message', new.id);
 END;
 CREATE TRIGGER message_terms_update AFTER UPDATE OF content ON messages BEGIN
-    DELETE FROM message_terms WHERE rowid = old.id;
+    INSERT INTO terms_stale (kind, id, text) SELECT 'message', old.id, old.content
+        WHERE NOT EXISTS (SELECT 1 FROM terms_pending WHERE kind = 'message' AND id = old.id);
     INSERT OR IGNORE INTO terms_pending (kind, id) VALUES ('message', new.id);
 END;
 CREATE TRIGGER message_terms_delete AFTER DELETE ON messages BEGIN
-    DELETE FROM message_terms WHERE rowid = old.id;
+    INSERT INTO terms_stale (kind, id, text) SELECT 'message', old.id, old.content
+        WHERE NOT EXISTS (SELECT 1 FROM terms_pending WHERE kind = 'message' AND id = old.id);
     DELETE FROM terms_pending WHERE kind = 'message' AND id = old.id;
 END;
 CREATE TRIGGER title_terms_insert AFTER INSERT ON conversations BEGIN
     INSERT OR IGNORE INTO terms_pending (kind, id) VALUES ('title', new.id);
 END;
 CREATE TRIGGER title_terms_update AFTER UPDATE OF title ON conversations BEGIN
-    DELETE FROM title_terms WHERE rowid = old.id;
+    INSERT INTO terms_stale (kind, id, text) SELECT 'title', old.id, old.title
+        WHERE NOT EXISTS (SELECT 1 FROM terms_pending WHERE kind = 'title' AND id = old.id);
     INSERT OR IGNORE INTO terms_pending (kind, id) VALUES ('title', new.id);
 END;
 CREATE TRIGGER title_terms_delete AFTER DELETE ON conversations BEGIN
-    DELETE FROM title_terms WHERE rowid = old.id;
+    INSERT INTO terms_stale (kind, id, text) SELECT 'title', old.id, old.title
+        WHERE NOT EXISTS (SELECT 1 FROM terms_pending WHERE kind = 'title' AND id = old.id);
     DELETE FROM terms_pending WHERE kind = 'title' AND id = old.id;
 END;
 """

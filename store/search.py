@@ -1,10 +1,11 @@
 """Full-text search: the index of words and stems, and hits with plain-text snippets.
 
-The index (schema v5) is two FTS5 tables, ``message_terms`` and ``title_terms``,
-whose rows hold the words of a message or title as :mod:`store.terms` folds
-and stems them. SQL triggers cannot run Python, so they only note what changed
-in ``terms_pending`` (and drop what was deleted); :func:`index_pending` writes
-those rows, at the end of each of the store's write transactions. A reply
+The index (schema v5) is two contentless FTS5 tables, ``message_terms`` and
+``title_terms``, whose rows hold the words of a message or title as
+:mod:`store.terms` folds and stems them. SQL triggers cannot run Python, so they
+only note what changed (``terms_pending``; ``terms_stale`` with the old text, to
+take out); :func:`index_pending` does it at the end of each of the store's write
+transactions. A reply
 still streaming stays pending until it is finished: it is rewritten every
 0.2 s and would be indexed again each time.
 """
@@ -57,23 +58,28 @@ _ORPHANS = {
     ),
 }
 _HAS_PENDING = (
-    "SELECT EXISTS (SELECT 1 FROM terms_pending p JOIN messages m ON m.id = p.id"
+    "SELECT EXISTS (SELECT 1 FROM terms_stale)"
+    " OR EXISTS (SELECT 1 FROM terms_pending p JOIN messages m ON m.id = p.id"
     " WHERE p.kind = 'message' AND m.status != 'streaming')"
     " OR EXISTS (SELECT 1 FROM terms_pending WHERE kind = 'title')"
 )
 
 
-def _write(conn: sqlite3.Connection, kind: str, rows: Iterable[tuple[int, str]]) -> list[int]:
+def _write(
+    conn: sqlite3.Connection, kind: str, rows: Iterable[tuple[int, str]], *, delete: bool = False
+) -> list[int]:
+    """Add rows to the index (or, with ``delete``, take rows indexed from these texts out)."""
     table = _TABLES[kind]
+    # Names are ours: two fixed statements per table. A contentless table takes a row
+    # out given the words it was indexed with.
+    if delete:
+        sql = f"INSERT INTO {table} ({table}, rowid, words, stems) VALUES ('delete', ?, ?, ?)"
+    else:
+        sql = f"INSERT INTO {table} (rowid, words, stems) VALUES (?, ?, ?)"
     done = []
     for row_id, text in rows:
         terms = index_terms(text or "")
-        # Names are ours: two fixed statements per table.
-        conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (row_id,))
-        conn.execute(
-            f"INSERT INTO {table} (rowid, words, stems) VALUES (?, ?, ?)",
-            (row_id, terms.words, terms.stems),
-        )
+        conn.execute(sql, (row_id, terms.words, terms.stems))
         done.append(row_id)
     return done
 
@@ -84,10 +90,28 @@ def has_pending(conn: sqlite3.Connection) -> bool:
 
 
 def index_pending(conn: sqlite3.Connection) -> int:
-    """Index the messages and titles written since the last call; call inside a transaction.
+    """Bring the index up to date with what was written since; call inside a transaction.
 
+    All or nothing: if it fails, the index and the notes are as they were.
     Returns how many rows were indexed.
     """
+    conn.execute("SAVEPOINT terms")
+    try:
+        count = _index_pending(conn)
+    except BaseException:
+        conn.execute("ROLLBACK TO terms")
+        conn.execute("RELEASE terms")
+        raise
+    conn.execute("RELEASE terms")
+    return count
+
+
+def _index_pending(conn: sqlite3.Connection) -> int:
+    stale = conn.execute("SELECT kind, id, text FROM terms_stale ORDER BY rowid").fetchall()
+    for kind in _TABLES:
+        _write(conn, kind, ((r[1], r[2]) for r in stale if r[0] == kind), delete=True)
+    if stale:
+        conn.execute("DELETE FROM terms_stale")
     count = 0
     for kind, sql in _PENDING.items():
         rows = conn.execute(sql).fetchall()
@@ -103,9 +127,10 @@ def index_pending(conn: sqlite3.Connection) -> int:
 
 def index_all(conn: sqlite3.Connection) -> None:
     """Index every message and title anew (the migration to v5); inside a transaction."""
-    conn.execute("DELETE FROM message_terms")
-    conn.execute("DELETE FROM title_terms")
+    for table in _TABLES.values():
+        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('delete-all')")
     conn.execute("DELETE FROM terms_pending")
+    conn.execute("DELETE FROM terms_stale")
     for kind, sql in (
         ("message", "SELECT id, content FROM messages WHERE status != 'streaming'"),
         ("title", "SELECT id, title FROM conversations"),
