@@ -98,7 +98,7 @@ log = logging.getLogger("deskchat.provider.local")
 DEFAULT_IDLE_UNLOAD = 600.0
 """Seconds without a reply after which the child exits, freeing the model's memory."""
 
-INSTALL_HINT = (
+INSTALL_HINT = N_(
     "pip install 'deskchat[local]' (or pip install llama-cpp-python); it compiles "
     "llama.cpp, which needs a C++ compiler and cmake and takes a few minutes"
 )
@@ -236,7 +236,7 @@ class LlamaEngine:
                 _(
                     "The built-in engine needs llama-cpp-python, which is not installed: "
                     "{INSTALL_HINT}. ({message})"
-                ).format(INSTALL_HINT=INSTALL_HINT, message=message.message)
+                ).format(INSTALL_HINT=_(INSTALL_HINT), message=message.message)
             )
         if not isinstance(message, Ready):
             self.kill()

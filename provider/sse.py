@@ -85,12 +85,12 @@ class LineDecoder:
             next call.
     """
 
-    def __init__(self, *, max_line: int = MAX_LINE, what: str = "The server") -> None:
+    def __init__(self, *, max_line: int = MAX_LINE, what: str | None = None) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._parts: list[str] = []
         self._pending = 0  # characters in _parts
         self._max_line = max_line
-        self._what = what
+        self._what = what or _("The server")
         self._too_long: LineTooLongError | None = None
         # The previous chunk ended in CR: a LF at the start of the next one
         # belongs to the same CRLF and must not end an empty line.
@@ -199,11 +199,11 @@ class SSEDecoder:
         *,
         dispatch_unterminated: bool = True,
         max_event: int = MAX_LINE,
-        what: str = "The server",
+        what: str | None = None,
     ) -> None:
         self._dispatch_unterminated = dispatch_unterminated
         self._max_event = max_event
-        self._what = what
+        self._what = what or _("The server")
         self._size = 0
         self._first_line = True
         self._data: list[str] = []
