@@ -343,6 +343,12 @@ class AsyncReplyWriter:
             inner = self._inner
             self._store.call_soon(lambda _s: inner.append(new))
 
+    async def set_tools(self, tools: str | None) -> None:
+        """Save the reply's tool calls (a JSON list) after the text appended so far."""
+        self._send()
+        inner = self._inner
+        await self._store.call(lambda _s: inner.set_tools(tools))
+
     async def finish(
         self,
         status: str = "complete",
@@ -362,3 +368,6 @@ class AsyncReplyWriter:
                 completion_tokens=completion_tokens,
             )
         )
+    drop_failed_reply = _on_worker(Store.drop_failed_reply)
+        """Save the reply's tool calls (a JSON list) after the text appended so far."""
+

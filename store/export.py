@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import asdict
@@ -63,10 +64,7 @@ def to_json_data(store: Store, conversation_ids: Iterable[int] | None = None) ->
     for conv in _conversations(store, conversation_ids):
         data = asdict(conv)
         data.pop("deleted_at")
-        data["messages"] = [
-            {k: v for k, v in asdict(m).items() if k in _MESSAGE_FIELDS}
-            for m in store.all_messages(conv.id)
-        ]
+        data["messages"] = [_message_data(m) for m in store.all_messages(conv.id)]
         out.append(data)
     return {
         "format": EXPORT_FORMAT,
@@ -74,6 +72,14 @@ def to_json_data(store: Store, conversation_ids: Iterable[int] | None = None) ->
         "exported_at": time.time(),
         "conversations": out,
     }
+
+
+def _message_data(message: Message) -> dict[str, Any]:
+    data = {k: v for k, v in asdict(message).items() if k in _MESSAGE_FIELDS}
+    if message.tools:
+        # Only for replies that called tools: older exports stay as they were.
+        data["tools"] = [dict(t) for t in message.tools]
+    return data
 
 
 def export_json(store: Store, conversation_ids: Iterable[int] | None = None) -> str:
@@ -93,10 +99,31 @@ def _message_markdown(msg: Message) -> str:
         "error": f"*(error: {msg.error or 'unknown'})*",
     }
     body = msg.content.rstrip()
+    calls = "\n".join(_tool_markdown(t) for t in msg.tools)
+    if calls:
+        body = f"{calls}\n{body}" if body else calls
     note = notes.get(msg.status)
     if note:
         body = f"{body}\n\n{note}" if body else note
     return f"### {heading}\n\n{body}\n"
+
+
+def _fence(text: str, info: str = "") -> str:
+    """``text`` in a code fence longer than any run of backticks inside it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{text}\n{fence}\n"
+
+
+def _tool_markdown(call: dict[str, Any]) -> str:
+    name, server = call.get("name", "?"), call.get("server", "")
+    status = call.get("status", "")
+    where = f" on {server}" if server else ""
+    head = f"> **Tool call** `{name}`{where}: {status}\n"
+    arguments = _fence(str(call.get("arguments", "")), "json")
+    output = call.get("output")
+    result = f"Result:\n\n{_fence(str(output))}" if output else ""
+    return f"{head}\n{arguments}\n{result}"
 
 
 def to_markdown(store: Store, conversation_ids: Iterable[int] | None = None) -> str:

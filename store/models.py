@@ -90,6 +90,10 @@ class Message:
         active: True when this is the selected version among its siblings.
         version, versions: 1-based position among its siblings and their count,
             so the UI can show ``< 2/3 >``.
+        tools: the tools a reply called, in order: ``{"id", "name", "server", "tool",
+            "arguments" (JSON text), "status" (pending, ok, error, denied, timeout,
+            stopped, skipped), "output", "step", "at" (characters of the reply's text
+            before the call)}``; empty for a reply that called none.
     """
 
     id: int
@@ -107,6 +111,7 @@ class Message:
     active: bool = True
     version: int = 1
     versions: int = 1
+    tools: tuple[dict[str, Any], ...] = ()
 
     @property
     def interrupted(self) -> bool:
@@ -180,4 +185,18 @@ def message_from_row(row: sqlite3.Row) -> Message:
         active=bool(row["active"]),
         version=row["version"] if "version" in keys else 1,
         versions=row["versions"] if "versions" in keys else 1,
+        tools=_tools(row["tools"]) if "tools" in keys else (),
     )
+
+
+def _tools(text: str | None) -> tuple[dict[str, Any], ...]:
+    """The ``tools`` column: a JSON list of objects; anything else reads as none."""
+    if not text:
+        return ()
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return ()
+    if not isinstance(value, list):
+        return ()
+    return tuple(item for item in value if isinstance(item, dict))

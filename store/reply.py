@@ -65,6 +65,7 @@ class ReplyWriter:
         self._saved_len = 0
         self._last_save = 0.0
         self._finished = False
+        self._tools: str | None = None
 
     @property
     def text(self) -> str:
@@ -90,6 +91,18 @@ class ReplyWriter:
             self._create("streaming")
         elif self.clock() - self._last_save >= self.interval:
             self.flush()
+
+    def set_tools(self, tools: str | None) -> None:
+        """Save the JSON list of the reply's tool calls now (the row is made if need be)."""
+        if self._finished:
+            raise RuntimeError("set_tools() after finish()")
+        self._tools = tools
+        if self.message_id is None:
+            self._create("streaming")
+        else:
+            self.flush()
+        assert self.message_id is not None
+        self.store.save_reply_tools(self.message_id, tools)
 
     def flush(self) -> None:
         """Save the text now if anything arrived since the last save."""

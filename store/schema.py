@@ -238,12 +238,20 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     return step
 
 
+# v6: the tools a reply called (#15): a JSON list of calls with their arguments and
+# results (see store.models.Message.tools), NULL for a reply that called none.
+_V6 = """
+ALTER TABLE messages ADD COLUMN tools TEXT;
+"""
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(_V1),
     _script(_V2),
     _script(_V3),
     _repair_times,
     _stemmed_search,
+    _script(_V6),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

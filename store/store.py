@@ -707,6 +707,16 @@ class Store:
             conn.execute("UPDATE messages SET content = ? WHERE id = ?", (content, message_id))
 
     @_reported(_REPLY)
+    def save_reply_tools(self, message_id: int, tools: str | None) -> None:
+        """Rewrite the JSON list of the tools a reply called (see ``Message.tools``).
+
+        Raises:
+            ReadOnlyError: the database is open read-only.
+        """
+        with self.transaction() as conn:
+            conn.execute("UPDATE messages SET tools = ? WHERE id = ?", (tools, message_id))
+
+    @_reported(_REPLY)
     def finish_reply(
         self,
         message_id: int,
