@@ -368,6 +368,3 @@ class AsyncReplyWriter:
                 completion_tokens=completion_tokens,
             )
         )
-    drop_failed_reply = _on_worker(Store.drop_failed_reply)
-        """Save the reply's tool calls (a JSON list) after the text appended so far."""
-
