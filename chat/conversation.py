@@ -10,7 +10,7 @@ whatever shows one conversation (the window's list model, or
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
@@ -170,6 +170,13 @@ class MessageList(Protocol):
     def truncate(self, row: int) -> None:
         """Remove the messages from ``row`` to the end."""
 
+    def replace(self, row: int, messages: Sequence[ChatMessage]) -> None:
+        """Show ``messages`` from ``row`` on, in place of the rows there (another branch).
+
+        The rows above stay as they are and a row in both is changed in place,
+        so a view scrolled anywhere stays where it is. The title does not change.
+        """
+
     def touch(self, message: ChatMessage) -> None:
         """``message`` changed (its reply grew or ended); may be announced later."""
 
@@ -204,6 +211,10 @@ class ShownConversation:
 
     def truncate(self, row: int) -> None:
         del self._conversation.messages[row:]
+
+    def replace(self, row: int, messages: Sequence[ChatMessage]) -> None:
+        shown = self._conversation.messages
+        shown[row:] = messages
 
     def touch(self, message: ChatMessage) -> None:
         pass

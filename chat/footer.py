@@ -67,7 +67,9 @@ def footer(message: ChatMessage) -> str:
     if reply.status == "waiting":
         return _(WAITING)
     if reply.status == "error":
-        return _("⚠ {error}  Press Retry (Ctrl+R) to try again.").format(error=reply.error)
+        # The sentence only: the one Retry is the button under the messages (and Ctrl+R),
+        # and an older failed reply in the middle of a chat cannot be retried at all.
+        return f"⚠ {reply.error}"
     if reply.status == "stopped":
         return _(STOPPED)
     if reply.status != "complete":

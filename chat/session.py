@@ -142,6 +142,8 @@ class ChatSession:
         self._shown.set_conversation(self.conversations.items[0])
         self._task: asyncio.Task[None] | None = None
         self._streaming: ChatMessage | None = None
+        self._replacing: tuple[Conversation, ChatMessage] | None = None
+        """The failed reply the streaming one took the place of, put back if it brings nothing."""
         self._jobs: set[asyncio.Task[Any]] = set()
         self._wanted: int | None = None
         self.found_words: tuple[str, ...] = ()
@@ -465,14 +467,10 @@ class ChatSession:
         return bool(messages) and messages[-1].interrupted and not self.busy
 
     def retry(self) -> bool:
-        """Send the shown conversation again after a failed reply (the failed one stays)."""
+        """Send the shown conversation again after a failed reply, which the new one replaces."""
         if not self.can_retry():
             return False
-        conversation = self._shown.conversation
-        user = next((m for m in reversed(conversation.messages) if m.role == "user"), None)
-        parent: ParentRef = LEAF if user is None or user.store_id is None else user.store_id
-        self._start(conversation, conversation.history(), Plan(parent=parent))
-        return True
+        return self.regenerate(len(self._shown.conversation.messages) - 1)
 
     def continue_reply(self, row: int | None = None) -> bool:
         """Ask the provider to go on with an interrupted reply; the text joins the same bubble."""
@@ -493,15 +491,27 @@ class ChatSession:
         return True
 
     def regenerate(self, row: int) -> bool:
-        """Ask for a new answer in place of the reply at ``row``; the old one stays a version."""
+        """Ask for a new answer in place of the reply at ``row``.
+
+        A good answer stays a version beside the new one; a failed one is
+        replaced (an error is never a version), unless the new one brings
+        nothing at all (stopped before its first word): then it comes back.
+        """
         messages = self._shown.conversation.messages
         if self.busy or not 0 <= row < len(messages) or messages[row].role != "assistant":
             return False
         old = messages[row]
         conversation = self._shown.conversation
         parent: ParentRef = old.parent_id if old.store_id is not None else LEAF
+        failed = old.reply is not None and old.reply.status == "error"
+        plan = Plan(parent=parent, replaces=old.store_id if failed else None)
         self._shown.truncate(row)
-        self._start(conversation, conversation.history(), Plan(parent=parent))
+        self._start(
+            conversation,
+            conversation.history(),
+            plan,
+            replacing=(conversation, old) if failed else None,
+        )
         return True
 
     def edit_message(self, row: int, text: str) -> bool:
@@ -541,7 +551,7 @@ class ChatSession:
         chosen = siblings[target - 1].id
         path = await self._guard(self._history.select_version(chosen))
         if path is not None:
-            self._show_path(conversation, path, chosen)
+            self._show_path(conversation, path)
 
     def delete_message(self, row: int) -> bool:
         """Delete the message at ``row`` and everything after it on this branch."""
@@ -563,18 +573,20 @@ class ChatSession:
         await self._guard(self._history.delete_message(store_id))
         path = await self._guard(self._history.current_path(conversation.store_id))
         if path is not None:
-            self._show_path(conversation, path, None)
+            self._show_path(conversation, path)
 
-    def _show_path(
-        self, conversation: Conversation, path: list[StoredMessage], focus: int | None
-    ) -> None:
-        conversation.messages = bubbles(path)
-        if conversation is self._shown.conversation:
-            self._shown.set_conversation(conversation)
-            self._announce()
-            row = None if focus is None else self._shown.row_of_store_id(focus)
-            if row is not None:
-                self.events.message_focused.emit(row)
+    def _show_path(self, conversation: Conversation, path: list[StoredMessage]) -> None:
+        """Show another branch: only the rows that differ change, so the view stays put."""
+        new = bubbles(path)
+        if conversation is not self._shown.conversation:
+            conversation.messages = new
+            return
+        old = conversation.messages
+        same = 0
+        while same < min(len(old), len(new)) and _same_bubble(old[same], new[same]):
+            same += 1
+        self._shown.replace(same, new[same:])
+        self._announce()
 
     def stop(self) -> None:
         """Stop the streaming reply; what arrived stays, marked as stopped."""
@@ -610,7 +622,9 @@ class ChatSession:
         plan: Plan,
         *,
         message: ChatMessage | None = None,
+        replacing: tuple[Conversation, ChatMessage] | None = None,
     ) -> None:
+        self._replacing = replacing
         if message is None:
             message = ChatMessage("assistant", reply=ReplyState())
             self._shown.append(message)
@@ -652,6 +666,9 @@ class ChatSession:
         message = self._streaming
         self._streaming = None
         status = message.reply.status if message is not None and message.reply else "stopped"
+        replacing, self._replacing = self._replacing, None
+        if replacing is not None and message is not None and status == "stopped":
+            self._put_back(replacing, message)
         # Show the end of the reply now rather than one frame later.
         self._shown.flush()
         self.events.busy_changed.emit(False)
@@ -665,6 +682,26 @@ class ChatSession:
     def _announce(self) -> None:
         self.events.retry_available.emit(self.can_retry())
         self.events.continue_available.emit(self.can_continue())
+
+    def _put_back(self, replacing: tuple[Conversation, ChatMessage], message: ChatMessage) -> None:
+        """A retry stopped before its first word: the failed reply it replaced comes back."""
+        conversation, failed = replacing
+        if message.content or message not in conversation.messages:
+            return
+        row = conversation.messages.index(message)
+        if conversation is self._shown.conversation:
+            self._shown.replace(row, [failed, *conversation.messages[row + 1 :]])
+        else:
+            conversation.messages[row] = failed
+
+
+def _same_bubble(shown: ChatMessage, stored: ChatMessage) -> bool:
+    """Whether a shown bubble already shows the stored message, in the same place."""
+    return shown.store_id is not None and (shown.store_id, shown.version, shown.versions) == (
+        stored.store_id,
+        stored.version,
+        stored.versions,
+    )
 
 
 def _last_stored(messages: Sequence[ChatMessage]) -> ParentRef:

@@ -60,12 +60,16 @@ class Plan:
         edit_of: the stored user message ``user`` is a new version of.
         parent: where the reply goes when ``user`` is None.
         resume: the stored id of a reply to continue in place.
+        replaces: the stored id of a failed reply this one takes the place of
+            (a Retry): once this one is saved, the failed one is deleted, so an
+            error never stays a version.
     """
 
     user: ChatMessage | None = None
     edit_of: int | None = None
     parent: ParentRef = LEAF
     resume: int | None = None
+    replaces: int | None = None
 
 
 def mark_saved(message: ChatMessage, saved: Any) -> None:
@@ -171,7 +175,7 @@ class ReplyRun:
         finally:
             if flusher is not None:
                 flusher.cancel()
-            await self._finish(writer, message)
+            await self._finish(writer, message, plan.replaces)
         self._touched(message)
 
     def _events(self, messages: Sequence[Message], params: dict[str, Any]) -> AsyncIterator[Event]:
@@ -241,9 +245,11 @@ class ReplyRun:
             history.begin_reply(conversation.store_id, parent, provider=provider_id, model=model)
         )
 
-    async def _finish(self, writer: AsyncReplyWriter | None, message: ChatMessage) -> None:
+    async def _finish(
+        self, writer: AsyncReplyWriter | None, message: ChatMessage, replaces: int | None
+    ) -> None:
         reply = message.reply
-        if writer is None or reply is None:
+        if writer is None or reply is None or self._history is None:
             return
         status = reply.status if reply.status in ("complete", "stopped", "error") else "stopped"
         saved = await self._guard(
@@ -254,6 +260,10 @@ class ReplyRun:
                 completion_tokens=reply.completion_tokens,
             )
         )
+        if saved is not None and replaces is not None:
+            # The failed reply goes; read the new one again for its place among versions.
+            await self._guard(self._history.drop_failed_reply(replaces))
+            saved = await self._guard(self._history.get_message(saved.id)) or saved
         if saved is not None:
             mark_saved(message, saved)
 

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal, Slot
+from PySide6.QtCore import (
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QMenu,
@@ -27,6 +37,9 @@ from .message_view import MessageView
 from .model_picker import ModelPicker
 
 __all__ = ["ChatPane"]
+
+ANCHOR_MS = 1000
+"""How long after a version switch the view still puts its top row back (the layout's end)."""
 
 
 class ChatPane(QWidget):
@@ -75,6 +88,9 @@ class ChatPane(QWidget):
         self._session = session
         self._menus = menus
         self._editing: ChatMessage | None = None
+        self._anchor: tuple[QPersistentModelIndex, int] | None = None
+        """The top row on show before a version switch, and where it was (y)."""
+        self._anchor_row = 0
         self.delete_confirmation: QMessageBox | None = None
         self.message_view = MessageView(model)
         self.delegate = self.message_view.delegate
@@ -139,6 +155,7 @@ class ChatPane(QWidget):
             self.on_message_view_context_menu_requested
         )
         self.delegate.version_step_requested.connect(self.on_delegate_version_step_requested)
+        self._model.rows_replaced.connect(self.on_message_model_rows_replaced)
         self.delegate.copy_requested.connect(self.on_delegate_copy_requested)
 
     # -- ready or not, and the setup panel ------------------------------------
@@ -267,8 +284,6 @@ class ChatPane(QWidget):
             view.setCurrentIndex(index)
         for action in self.message_actions(index):
             menu.addAction(action)
-        if self._session.can_retry():
-            menu.addAction(self._menus.retry_action)
         if not menu.isEmpty():
             menu.popup(view.viewport().mapToGlobal(position))
 
@@ -283,7 +298,9 @@ class ChatPane(QWidget):
         if message.role == "user" and idle:
             actions.append(m.edit_action)
         if message.role == "assistant" and idle:
-            actions.append(m.regenerate_action)
+            # A failed last reply offers the one Retry (it replaces the failure), not both.
+            failed = message is self._model.conversation.messages[-1] and self._session.can_retry()
+            actions.append(m.retry_action if failed else m.regenerate_action)
         if message.interrupted and idle:
             actions.append(m.continue_action)
         if message.versions > 1 and idle:
@@ -331,17 +348,69 @@ class ChatPane(QWidget):
     def on_previous_version_action_triggered(self) -> None:
         row = self.message_view.current_row()
         if row is not None:
-            self._session.switch_version(row, -1)
+            self._switch_version(row, -1)
 
     @Slot()
     def on_next_version_action_triggered(self) -> None:
         row = self.message_view.current_row()
         if row is not None:
-            self._session.switch_version(row, +1)
+            self._switch_version(row, +1)
 
     @Slot(int, int)
     def on_delegate_version_step_requested(self, row: int, step: int) -> None:
-        self._session.switch_version(row, step)
+        self._switch_version(row, step)
+
+    def _switch_version(self, row: int, step: int) -> None:
+        view = self.message_view
+        top = view.indexAt(QPoint(view.viewport().width() // 2, 0))
+        if not self._session.switch_version(row, step):
+            return
+        # The view stays where it is: another version is not a new reply to follow.
+        view.stick_to_bottom = False
+        self._drop_anchor()
+        if top.isValid():
+            self._anchor = (QPersistentModelIndex(top), view.visualRect(top).top())
+            self._anchor_row = row
+
+    @Slot(int)
+    def on_message_model_rows_replaced(self, _row: int) -> None:
+        if self._anchor is not None:
+            # The rows are laid out again in batches; the first leaves a short scroll
+            # range that pulls the view up. Put the top row back once it is laid out.
+            view = self.message_view
+            view.verticalScrollBar().rangeChanged.connect(self._put_anchor_back)
+            view.executeDelayedItemsLayout()
+            self._put_anchor_back()
+            # A layout that ends without changing the range lets go all the same.
+            QTimer.singleShot(ANCHOR_MS, self._drop_anchor)
+
+    @Slot()
+    def _drop_anchor(self) -> None:
+        if self._anchor is not None:
+            self._anchor = None
+            self.message_view.verticalScrollBar().rangeChanged.disconnect(self._put_anchor_back)
+
+    @Slot()
+    def _put_anchor_back(self) -> None:
+        anchor, view = self._anchor, self.message_view
+        if anchor is None:
+            return
+        index, top = anchor
+        rect = view.visualRect(index) if index.isValid() else QRect()
+        last = self._model.index(self._model.rowCount() - 1)
+        laid_out = not last.isValid() or view.visualRect(last).isValid()
+        bar = view.verticalScrollBar()
+        wanted = bar.value() + rect.top() - top
+        if rect.isValid() and wanted <= bar.maximum():
+            bar.setValue(max(wanted, bar.minimum()))
+        elif not laid_out:
+            return  # the rows are still being laid out: the next range change comes
+        self._drop_anchor()
+        view.stick_to_bottom = False
+        # The version switched to must not end up out of sight above the view.
+        switched = self._model.index(self._anchor_row)
+        if switched.isValid() and view.visualRect(switched).bottom() < 0:
+            view.scrollTo(switched, QAbstractItemView.ScrollHint.PositionAtBottom)
 
     @Slot()
     def on_delete_message_action_triggered(self) -> None:

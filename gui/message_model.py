@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -43,6 +43,7 @@ class MessageModel(QAbstractListModel):
 
     Signals:
         rows_flushed(list): the rows announced by one coalesced flush.
+        rows_replaced(int): the rows from this one on show another branch (:meth:`replace`).
     """
 
     MessageRole = MessageRole
@@ -50,6 +51,7 @@ class MessageModel(QAbstractListModel):
     FooterRole = FooterRole
     StoreIdRole = StoreIdRole
     rows_flushed = Signal(list)
+    rows_replaced = Signal(int)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -122,6 +124,33 @@ class MessageModel(QAbstractListModel):
             self.beginRemoveRows(QModelIndex(), row, len(messages) - 1)
             del messages[row:]
             self.endRemoveRows()
+
+    def replace(self, row: int, messages: Sequence[ChatMessage]) -> None:
+        """Show ``messages`` from ``row`` on (another branch), the view staying where it is.
+
+        Rows in both change in place (``dataChanged``), only the difference is
+        removed or inserted: no reset, so the scroll position and the current
+        row stay. The title does not change (switching versions is not editing).
+        """
+        shown = self._conversation.messages
+        row = max(0, min(row, len(shown)))
+        batch = list(messages)
+        kept = min(len(batch), len(shown) - row)
+        if len(shown) - row > kept:
+            self.beginRemoveRows(QModelIndex(), row + kept, len(shown) - 1)
+            del shown[row + kept :]
+            self.endRemoveRows()
+        if kept:
+            for old in shown[row : row + kept]:
+                self._pending.pop(old.id, None)
+            shown[row : row + kept] = batch[:kept]
+            self.dataChanged.emit(self.index(row), self.index(row + kept - 1))
+            self.rows_flushed.emit(list(range(row, row + kept)))
+        if len(batch) > kept:
+            self.beginInsertRows(QModelIndex(), row + kept, row + len(batch) - 1)
+            shown.extend(batch[kept:])
+            self.endInsertRows()
+        self.rows_replaced.emit(row)
 
     def row_of_store_id(self, store_id: int) -> int | None:
         """The row showing the stored message ``store_id``, if shown."""

@@ -204,6 +204,7 @@ class AsyncStore:
     select_version = _on_worker(Store.select_version)
     edit_user_message = _on_worker(Store.edit_user_message)
     delete_message = _on_worker(Store.delete_message)
+    drop_failed_reply = _on_worker(Store.drop_failed_reply)
     set_status = _on_worker(Store.set_status)
     interrupted_replies = _on_worker(Store.interrupted_replies)
     search = _on_worker(Store.search)

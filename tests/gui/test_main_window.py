@@ -147,7 +147,10 @@ async def test_an_error_shows_a_sentence_and_retry_sends_again(
     assert len(fake_site.posts) == attempts + 1
     # The same conversation was sent again: the failed reply is not part of it.
     assert fake_site.posts[attempts]["form"]["message"] == "Hello?"
-    assert window.message_model.rowCount() == 3
+    # The answer took the failed reply's place: no error bubble above it, no "2/2".
+    assert window.message_model.rowCount() == 2
+    assert failed not in window.message_model.conversation.messages
+    assert (last(window).version, last(window).versions) == (1, 1)
     await until(lambda: not window.chat.retry_bar.isVisibleTo(window))
 
 

@@ -9,9 +9,9 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
 from deskchat.gui.main_window import MainWindow
-from deskchat.gui.message_model import VersionRole
+from deskchat.gui.message_model import FooterRole, VersionRole
 from deskchat.store import Store, database_path
-from tests.fakes.wordpress import FakeWordPress, stream
+from tests.fakes.wordpress import FakeWordPress, Script, stream
 from tests.gui.conftest import until
 from tests.gui.history_helpers import (
     hanging,
@@ -261,3 +261,122 @@ async def test_version_arrows_do_nothing_while_a_reply_streams(
         window.session.stop()
         await until(lambda: not window.session.busy, what="the stop")
         assert window.chat.delegate.versions_enabled
+
+
+def seed_long_chat(pairs: int, versions_at: int) -> None:
+    """A stored chat of ``pairs`` questions and answers; answer ``versions_at`` has two
+    versions, a short and a long one (selected), each with the rest of the chat under it."""
+    with Store(database_path()) as s:
+        conversation = s.create_conversation()
+        chain: list[tuple[str, str]] = []
+        for n in range(pairs):
+            chain += [("user", f"Question {n}"), ("assistant", f"Answer {n}\n\n" + "text " * 80)]
+        ids = s.add_messages_bulk(conversation.id, chain[: 2 * versions_at + 1])
+        rest = chain[2 * versions_at + 2 :]
+        for answer in ("Short answer", "Long answer\n\n" + "more " * 400):
+            s.add_message(conversation.id, "assistant", answer, parent_id=ids[-1])
+            s.add_messages_bulk(conversation.id, rest)
+
+
+async def settle(window: MainWindow) -> None:
+    """Let the view finish laying out (it does so in batches, on timers)."""
+    for _ in range(20):
+        await asyncio.sleep(0.02)
+        window.chat.message_view.executeDelayedItemsLayout()
+
+
+async def test_switching_versions_keeps_the_view_where_it_is(
+    qtbot, wordpress: str, fake_site: FakeWordPress
+) -> None:
+    # 240 pairs: more rows than the view lays out in one batch.
+    seed_long_chat(240, versions_at=200)
+    async with open_window(qtbot, wordpress) as window:
+        await until(lambda: window.message_model.rowCount() == 480, what="the long chat")
+        view = window.chat.message_view
+        row = 2 * 200 + 1
+        assert version(window, row) == (2, 2)
+        await settle(window)
+        view.scrollTo(window.message_model.index(row))
+        await settle(window)
+        # Scrolled up from the bottom, reading the reply that has versions.
+        assert not view.stick_to_bottom
+        select(window, row)
+        index = window.message_model.index(row)
+        top = view.visualRect(index).top()
+        assert view.verticalScrollBar().value() > 0
+
+        qtbot.keyClick(view, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+        await until(lambda: texts(window)[row] == "Short answer", what="version 1")
+        await settle(window)
+        # The row switched stays where it was on screen, and so does what is above it.
+        assert view.visualRect(index).top() == top
+        assert view.currentIndex().row() == row
+        assert texts(window)[row + 1] == "Question 201"
+        before = view.verticalScrollBar().value()
+
+        qtbot.keyClick(view, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+        await until(lambda: texts(window)[row].startswith("Long answer"), what="version 2")
+        await settle(window)
+        assert view.visualRect(index).top() == top
+        assert view.verticalScrollBar().value() == before
+
+
+async def test_switching_the_last_reply_at_the_bottom_does_not_move_the_view(
+    qtbot, wordpress: str, fake_site: FakeWordPress
+) -> None:
+    seed_long_chat(6, versions_at=5)
+    async with open_window(qtbot, wordpress) as window:
+        await until(lambda: window.message_model.rowCount() == 12, what="the chat")
+        view = window.chat.message_view
+        await settle(window)
+        view.scrollTo(window.message_model.index(11))
+        await settle(window)
+        before = view.verticalScrollBar().value()
+        select(window, 11)
+        qtbot.keyClick(view, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+        await until(lambda: texts(window)[11] == "Short answer", what="version 1")
+        await settle(window)
+        # The short version makes the chat shorter: only the range can pull the view up.
+        bar = view.verticalScrollBar()
+        assert bar.value() == min(before, bar.maximum())
+        before = bar.value()
+        qtbot.keyClick(view, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+        await until(lambda: texts(window)[11].startswith("Long answer"), what="version 2")
+        await settle(window)
+        # The long one comes back below: the view is not pulled down to follow it.
+        assert bar.value() == before
+        assert bar.maximum() > before
+
+
+async def test_one_retry_control_and_the_failure_gives_way_to_the_answer(
+    qtbot, wordpress: str, fake_site: FakeWordPress
+) -> None:
+    fake_site.reply = [stream(["Fine"]), Script(status=500, chunks=[b"down"]), stream(["Back"])]
+    async with open_window(qtbot, wordpress) as window:
+        window.session.retry_attempts = 1
+        await send(qtbot, window, "One")
+        await finished(window)
+        await send(qtbot, window, "Two")
+        await until(lambda: status_of(window) == "error", what="the error")
+        await until(lambda: not window.session.busy)
+        chat, menus = window.chat, window.menus
+        # The failed reply's menu offers Retry once, in place of Regenerate; the good
+        # reply above it offers Regenerate only; the footer names no second control.
+        failed = chat.message_actions(window.message_model.index(3))
+        assert menus.retry_action in failed
+        assert menus.regenerate_action not in failed
+        earlier = chat.message_actions(window.message_model.index(1))
+        assert menus.retry_action not in earlier
+        assert menus.regenerate_action in earlier
+        assert "Retry" not in window.message_model.index(3).data(FooterRole)
+        assert chat.retry_button.isVisibleTo(window)
+
+        chat.retry_button.click()
+        await until(lambda: status_of(window) == "complete", what="the retried reply")
+        await until(lambda: not window.session.busy)
+        assert texts(window) == ["One", "Fine", "Two", "Back"]
+        assert version(window, 3) == (1, 1)
+        assert [m.content for m in stored_path()] == ["One", "Fine", "Two", "Back"]
+        with Store(database_path()) as s:
+            assert [m.status for m in s.siblings(stored_path()[3].id)] == ["complete"]
+        assert not chat.retry_button.isVisibleTo(window)
