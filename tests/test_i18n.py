@@ -123,3 +123,50 @@ def test_argparse_errors_in_russian(russian: None, capsys: pytest.CaptureFixture
         parser.parse_args([])
     err = capsys.readouterr().err
     assert "deskchat: ошибка: не хватает обязательных аргументов: --name" in err
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [
+        (1, "1 символ"),
+        (21, "21 символ"),
+        (3, "3 символа"),
+        (7, "7 символов"),
+        (11, "11 символов"),
+        (1234, "1\u00a0234 символа"),
+    ],
+)
+def test_characters_counted_in_russian(russian: None, n: int, expected: str) -> None:
+    """The footer's and the line limit's counts: number() and ngettext together."""
+    text = ngettext("{n} character", "{n} characters", n).format(n=i18n.number(n))
+    assert text == expected
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [
+        (1, "Импортирована 1 беседа."),
+        (2, "Импортированы 2 беседы."),
+        (5, "Импортировано 5 бесед."),
+        (21, "Импортирована 21 беседа."),
+        (12, "Импортировано 12 бесед."),
+    ],
+)
+def test_imported_conversations_in_russian(russian: None, n: int, expected: str) -> None:
+    text = ngettext("Imported {n} conversation.", "Imported {n} conversations.", n)
+    assert text.format(n=n) == expected
+
+
+def test_sizes_and_footers_in_russian(russian: None) -> None:
+    from deskchat.library.formatting import format_size
+
+    assert format_size(1_930_000_000) == "1,93 ГБ"
+    assert format_size(398_000_000) == "398 МБ"
+    assert format_size(512) == "512 Б"
+
+
+def test_sizes_in_english() -> None:
+    from deskchat.library.formatting import format_size
+
+    assert format_size(1_930_000_000) == "1.93 GB"
+    assert format_size(1_234_000_000_000_000) == "1,234 TB"
