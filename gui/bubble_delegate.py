@@ -27,6 +27,11 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPalette,
+    QPen,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextLayout,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -43,6 +48,7 @@ from . import markdown
 from .bubble_hits import BubbleHits
 from .bubble_layouts import BubbleLayouts
 from .bubble_parts import COPIED, COPY, GAP, Index, Measure, Piece, bubble_rect, nav_rects
+from .bubble_select import Spot
 from .found_words import FoundWords
 from .message_model import FooterRole, MessageModel
 
@@ -73,6 +79,10 @@ class BubbleDelegate(QStyledItemDelegate):
         hits: what is where in a row (links, Copy buttons, version arrows).
         painted_rows: every row painted since the last reset (for tests).
         found: the words of the search hit shown, marked in their message, or None.
+        selection: the selected text: ``(message id, first, last)`` spots
+            (:mod:`gui.bubble_select`), or None; set by the view.
+        focus_target: the link or Copy button the keyboard is on: ``(message id,
+            rect in body coordinates)``, or None; set by the view.
     """
 
     version_step_requested = Signal(int, int)
@@ -87,6 +97,8 @@ class BubbleDelegate(QStyledItemDelegate):
         self.hits = BubbleHits(view, self.layouts)
         self.painted_rows: list[int] = []
         self.found: FoundWords | None = None
+        self.selection: tuple[int, Spot, Spot] | None = None
+        self.focus_target: tuple[int, QRectF] | None = None
         # Paint state: the (message id, code block) whose button says "Copied".
         self._copied: tuple[int, int] | None = None
         self._copied_timer = QTimer(self)
@@ -197,6 +209,11 @@ class BubbleDelegate(QStyledItemDelegate):
                 self.link_clicked.emit(hit.value)
         return True
 
+    def press_copy(self, index: Index, block: int, code: str) -> None:
+        """Do what a click on code block ``block``'s Copy button of row ``index`` does."""
+        self._show_copied(index, block)
+        self.copy_requested.emit(code)
+
     def _show_copied(self, index: Index, block: int) -> None:
         """Show "Copied" on code block ``block``'s button of row ``index`` for a moment."""
         message = index.data(MessageModel.MessageRole)
@@ -236,18 +253,21 @@ class BubbleDelegate(QStyledItemDelegate):
 
         # The viewport in body coordinates: only what is inside it is drawn.
         visible = QRectF(self._view.viewport().rect()).translated(-origin)
-        for piece in measure.pieces:
+        for number, piece in enumerate(measure.pieces):
             if piece.top > visible.bottom():
                 break
             if piece.top + piece.height < visible.top():
                 continue
             if piece.document is not None:
-                self._paint_document(painter, measure, piece, message, origin, visible, ink)
+                self._paint_document(
+                    painter, measure, piece, message, origin, visible, ink, number=number
+                )
             if piece.layout is not None:
                 painter.setPen(ink)
                 top = QPointF(origin.x(), origin.y() + piece.layout_top)
                 found = self._found_for(message)
                 marks = [] if found is None else found.ranges(piece.layout)
+                marks = marks + self._chosen_ranges(palette, mine, message, number, piece.layout)
                 piece.layout.draw(painter, top, marks, visible.translated(origin))
         if measure.footer:
             footer_top = origin.y() + measure.body.height() + (GAP if measure.body.height() else 0)
@@ -257,6 +277,7 @@ class BubbleDelegate(QStyledItemDelegate):
             painter.drawText(box, int(Qt.TextFlag.TextWordWrap), measure.footer)
         if measure.nav is not None:
             self._paint_nav(painter, palette, rect, measure, mine)
+        self._paint_focus_target(painter, palette, message, origin)
         painter.restore()
 
     def _paint_nav(
@@ -287,6 +308,7 @@ class BubbleDelegate(QStyledItemDelegate):
         origin: QPointF,
         visible: QRectF,
         ink: QColor,
+        number: int = 0,
     ) -> None:
         document = piece.document
         assert document is not None
@@ -313,8 +335,80 @@ class BubbleDelegate(QStyledItemDelegate):
         found = self._found_for(message)
         if found is not None:
             context.selections = found.selections(document)
+        chosen = self._chosen_selections(self._view.palette(), message, number, document)
+        if chosen:
+            context.selections = [*context.selections, *chosen]
         document.documentLayout().draw(painter, context)
         painter.restore()
+
+    # -- selected text and the keyboard's target -----------------------------
+
+    def _selected(
+        self, message: ChatMessage, piece: int, part: int, length: int
+    ) -> tuple[int, int] | None:
+        """The selected offsets inside one part of one piece of ``message``, if any."""
+        if self.selection is None or self.selection[0] != message.id:
+            return None
+        _id, first, last = self.selection
+        here = (piece, part)
+        if first == last or here < first[:2] or here > last[:2]:
+            return None
+        start = first[2] if here == first[:2] else 0
+        end = last[2] if here == last[:2] else length
+        return (start, end) if start < end else None
+
+    def _chosen_ranges(
+        self, palette: QPalette, mine: bool, message: ChatMessage, number: int, layout: QTextLayout
+    ) -> list[QTextLayout.FormatRange]:
+        span = self._selected(message, number, 1, len(layout.text()))
+        if span is None:
+            return []
+        chosen = QTextLayout.FormatRange()
+        chosen.start, chosen.length = span[0], span[1] - span[0]
+        chosen.format = self._selection_format(palette, mine)
+        return [chosen]
+
+    def _chosen_selections(
+        self, palette: QPalette, message: ChatMessage, number: int, document: QTextDocument
+    ) -> list[QAbstractTextDocumentLayout.Selection]:
+        last = document.characterCount() - 1
+        span = self._selected(message, number, 0, last)
+        if span is None:
+            return []
+        cursor = QTextCursor(document)
+        cursor.setPosition(min(span[0], last))
+        cursor.setPosition(min(span[1], last), QTextCursor.MoveMode.KeepAnchor)
+        chosen = QAbstractTextDocumentLayout.Selection()
+        chosen.cursor = cursor
+        chosen.format = self._selection_format(palette, message.role == "user")
+        return [chosen]
+
+    @staticmethod
+    def _selection_format(palette: QPalette, mine: bool) -> QTextCharFormat:
+        """Selected text in the palette's highlight; inverted inside the user's own bubble,
+        which is filled with it."""
+        role = QPalette.ColorRole
+        chosen = QTextCharFormat()
+        if mine:
+            chosen.setBackground(palette.color(role.Base))
+            chosen.setForeground(palette.color(role.Text))
+        else:
+            chosen.setBackground(palette.color(role.Highlight))
+            chosen.setForeground(palette.color(role.HighlightedText))
+        return chosen
+
+    def _paint_focus_target(
+        self, painter: QPainter, palette: QPalette, message: ChatMessage, origin: QPointF
+    ) -> None:
+        """A frame around the link or Copy button the keyboard is on."""
+        if self.focus_target is None or self.focus_target[0] != message.id:
+            return
+        pen = QPen(palette.color(QPalette.ColorRole.Highlight))
+        pen.setWidthF(2.0)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        frame = self.focus_target[1].translated(origin).adjusted(-2, -1, 2, 1)
+        painter.drawRoundedRect(frame, 3, 3)
 
     def _found_for(self, message: ChatMessage) -> FoundWords | None:
         """The search hit's words when ``message`` is the one it opened."""

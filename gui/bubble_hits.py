@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QAbstractItemView
 
 from deskchat.chat.conversation import ChatMessage
@@ -11,6 +12,7 @@ from deskchat.i18n import _
 from . import markdown
 from .bubble_layouts import BubbleLayouts
 from .bubble_parts import Hit, Index, Measure, body_origin, nav_rects
+from .bubble_select import cursor_x
 from .message_model import FooterRole, MessageModel
 
 __all__ = ["BubbleHits"]
@@ -78,6 +80,30 @@ class BubbleHits:
         rects = nav_rects(self._view.visualRect(index), measure, message.role == "user")
         return (rects[0] if step < 0 else rects[2]).toAlignedRect()
 
+    @staticmethod
+    def targets(measure: Measure) -> list[tuple[Hit, QRectF]]:
+        """Every link and Copy button of ``measure``, in reading order, with its rect in
+        body coordinates (what Tab walks through)."""
+        found: list[tuple[float, float, Hit, QRectF]] = []
+        for piece in measure.pieces:
+            document = piece.document
+            if document is None or piece.geometry is None:
+                continue
+            if document.textWidth() != measure.text_width:
+                document.setTextWidth(measure.text_width)
+            shift = QPointF(0, piece.top)
+            for number, (_background, button) in enumerate(piece.geometry.code):
+                if number < len(piece.code_blocks):
+                    hit = Hit("copy", piece.code_blocks[number].code, piece.code_base + number)
+                    rect = button.translated(shift)
+                    found.append((rect.top(), rect.left(), hit, rect))
+            for href, rect in _links(document):
+                if markdown.is_safe_link(href):
+                    rect = rect.translated(shift)
+                    found.append((rect.top(), rect.left(), Hit("link", href), rect))
+        found.sort(key=lambda item: (item[0], item[1]))
+        return [(hit, rect) for _top, _left, hit, rect in found]
+
     def hit_test(self, index: Index, position: QPoint, rect: QRect | None = None) -> Hit | None:
         """The link, Copy button or usable version arrow at viewport ``position`` in row
         ``index``, if any."""
@@ -113,3 +139,31 @@ class BubbleHits:
         if href and markdown.is_safe_link(href):
             return Hit("link", href)
         return None
+
+
+def _links(document: QTextDocument) -> list[tuple[str, QRectF]]:
+    """Each link of ``document`` and the rect of its first line, in document coordinates."""
+    out: list[tuple[str, QRectF]] = []
+    layout = document.documentLayout()
+    block = document.begin()
+    while block.isValid():
+        fragments = block.begin()
+        top = None
+        while not fragments.atEnd():
+            fragment = fragments.fragment()
+            href = fragment.charFormat().anchorHref() if fragment.isValid() else ""
+            if href:
+                if top is None:
+                    top = layout.blockBoundingRect(block).top()
+                start = fragment.position() - block.position()
+                line = block.layout().lineForTextPosition(start)
+                if line.isValid():
+                    end = min(start + fragment.length(), line.textStart() + line.textLength())
+                    left = cursor_x(line, start)
+                    right = cursor_x(line, end)
+                    x = block.layout().position().x()
+                    rect = QRectF(x + left, top + line.y(), right - left, line.height())
+                    out.append((href, rect))
+            fragments += 1
+        block = block.next()
+    return out

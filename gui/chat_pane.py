@@ -29,6 +29,7 @@ from deskchat.chat.conversation import ChatMessage
 from deskchat.chat.session import ChatSession
 from deskchat.i18n import _
 
+from . import markdown
 from .input_box import InputBox
 from .input_note import InputNote
 from .menus import Menus
@@ -157,6 +158,8 @@ class ChatPane(QWidget):
         self.delegate.version_step_requested.connect(self.on_delegate_version_step_requested)
         self._model.rows_replaced.connect(self.on_message_model_rows_replaced)
         self.delegate.copy_requested.connect(self.on_delegate_copy_requested)
+        self._menus.copy_text_action.triggered.connect(self.on_copy_text_action_triggered)
+        self._menus.copy_selection_action.triggered.connect(self.message_view.reading.copy)
 
     # -- ready or not, and the setup panel ------------------------------------
 
@@ -294,7 +297,10 @@ class ChatPane(QWidget):
             return []
         m = self._menus
         idle = not self._session.busy
-        actions = [m.copy_action]
+        reading = self.message_view.reading
+        chosen = reading.has_selection() and reading.message is message
+        actions = [m.copy_selection_action] if chosen else []
+        actions += [m.copy_action, m.copy_text_action]
         if message.role == "user" and idle:
             actions.append(m.edit_action)
         if message.role == "assistant" and idle:
@@ -316,6 +322,13 @@ class ChatPane(QWidget):
         message = self.message_view.currentIndex().data(MessageModel.MessageRole)
         if isinstance(message, ChatMessage):
             QGuiApplication.clipboard().setText(message.content)
+
+    @Slot()
+    def on_copy_text_action_triggered(self) -> None:
+        message = self.message_view.currentIndex().data(MessageModel.MessageRole)
+        if isinstance(message, ChatMessage):
+            text = message.content if message.role == "user" else markdown.plain(message.content)
+            QGuiApplication.clipboard().setText(text)
 
     @Slot(str)
     def on_delegate_copy_requested(self, code: str) -> None:

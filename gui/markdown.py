@@ -55,6 +55,7 @@ __all__ = [
     "code_index",
     "inert",
     "is_safe_link",
+    "plain",
     "preload",
     "preload_in_background",
     "render",
@@ -271,6 +272,47 @@ def render(text: str, *, dark: bool = False, first_code: int = 0) -> Rendered:
     )
     html = _breakable_html(_markdown().render(text, env))
     return Rendered(html, tuple(env["code"]), tuple(env["links"]))
+
+
+def plain(text: str) -> str:
+    """Model markdown ``text`` as the plain text it shows: no markup, code kept as written.
+
+    Paragraphs, headings, list items and table rows are separated by newlines
+    (a blank line between blocks); a list item keeps its marker, an image its
+    description and address, math its source.
+    """
+    out: list[str] = []
+    for token in _markdown().parse(text):
+        if token.type == "inline":
+            out.append(_plain_inline(token))
+        elif token.type in ("fence", "code_block"):
+            out.append(token.content.rstrip("\n"))
+        elif token.type == "list_item_open":
+            out.append(f"{token.info}{token.markup} " if token.info else f"{token.markup} ")
+        elif token.type == "hr":
+            out.append("———")
+        elif token.type in ("th_open", "td_open") and out and not out[-1].endswith("\n"):
+            out.append("\t")
+        if token.type in ("paragraph_close", "heading_close", "fence", "code_block", "hr"):
+            out.append("\n\n" if token.level == 0 else "\n")
+        elif token.type == "tr_close":
+            out.append("\n")
+        elif token.type in ("table_close", "bullet_list_close", "ordered_list_close"):
+            out.append("\n" if token.level == 0 else "")
+    return inert("".join(out).strip("\n"))
+
+
+def _plain_inline(token: Token) -> str:
+    parts: list[str] = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        elif child.type == "image":
+            alt = "".join(c.content for c in child.children or [])
+            parts.append(f"[image: {alt} — {child.attrGet('src') or ''}]")
+    return "".join(parts)
 
 
 _preloader: threading.Thread | None = None

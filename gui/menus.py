@@ -44,7 +44,13 @@ class Menus:
         self.retry_action = self._global(_("Retry"), "Ctrl+R")
         self.continue_action = self._global(_("Continue"), "Ctrl+Shift+Return")
 
-        self.copy_action = self._local(_("Copy message"), "Ctrl+C")
+        # Ctrl+C copies the selected text when there is one (the view takes the key
+        # first), else the whole message as markdown.
+        self.copy_action = self._local(_("Copy"), "Ctrl+C")
+        self.copy_action.setToolTip(_("Copy the whole message as markdown"))
+        self.copy_text_action = self._local(_("Copy as text"), "Ctrl+Shift+C")
+        self.copy_text_action.setToolTip(_("Copy the whole message as plain text"))
+        self.copy_selection_action = QAction(_("Copy selection"), window)
         self.edit_action = self._local(_("Edit and resend"), "F2")
         self.regenerate_action = self._local(_("Regenerate"), "Ctrl+Shift+R")
         self.previous_version_action = self._local(_("Previous version"), "Alt+Left")
@@ -52,6 +58,7 @@ class Menus:
         self.delete_message_action = self._local(_("Delete message"), "Delete")
         self.message_view_actions = (
             self.copy_action,
+            self.copy_text_action,
             self.edit_action,
             self.regenerate_action,
             self.previous_version_action,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, Slot
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, Qt, Slot
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView
 
 from deskchat.chat.conversation import ChatMessage
@@ -10,11 +10,14 @@ from deskchat.chat.conversation import ChatMessage
 from .bubble_delegate import BubbleDelegate
 from .found_words import FoundWords
 from .message_model import MessageModel
+from .message_reading import MessageReading
 
 __all__ = ["MessageView"]
 
 BOTTOM_SLACK = 4
 """Pixels from the bottom that still count as "at the bottom"."""
+CLIPPED = 32_767
+"""QListView keeps an item's height in 16 bits: a taller row's rect stops here."""
 
 
 class MessageView(QListView):
@@ -31,6 +34,7 @@ class MessageView(QListView):
             and version arrows into signals.
         stick_to_bottom: whether new rows and a growing reply keep the view at
             the bottom (False once the user scrolls up).
+        reading: text selection, keyboard paging, and Tab to links and Copy buttons.
     """
 
     def __init__(self, model: MessageModel) -> None:
@@ -52,6 +56,9 @@ class MessageView(QListView):
         self.setFont(font)
         self.delegate = BubbleDelegate(self)
         self.setItemDelegate(self.delegate)
+        # Clicking or selecting in a tall message must not jump to its top.
+        self.setAutoScroll(False)
+        self.reading = MessageReading(self, self.delegate)
         self.stick_to_bottom = True
         self._connect_signals()
 
@@ -61,6 +68,49 @@ class MessageView(QListView):
         scroll = self.verticalScrollBar()
         scroll.valueChanged.connect(self.on_scroll_bar_value_changed)
         scroll.rangeChanged.connect(self.on_scroll_bar_range_changed)
+
+    # -- rows taller than QListView can say ------------------------------------
+
+    def visualRect(self, index: QModelIndex | QPersistentModelIndex) -> QRect:  # noqa: N802
+        """The row's rect, at its true height even past 32,767 pixels.
+
+        QListView places rows by their full heights but clips each rect it
+        reports; without this, clicks, menus and painting past the clip in a
+        long reply would miss it.
+        """
+        rect = super().visualRect(index)
+        if rect.height() >= CLIPPED and index.isValid():
+            below = self._model.index(index.row() + 1)
+            after = super().visualRect(below) if below.isValid() else QRect()
+            if after.isValid():
+                rect.setBottom(after.top() - 1)
+            else:
+                message = self._model.message(index.row())
+                rect.setHeight(self.delegate.layouts.row_size(message).height())
+        return rect
+
+    def indexAt(self, point: QPoint) -> QModelIndex:  # noqa: N802
+        """The row at ``point``, also inside a row taller than 32,767 pixels."""
+        index = super().indexAt(point)
+        if index.isValid() or not self.viewport().rect().contains(point):
+            return index
+        # The last row whose top is at or above the point, if its true rect holds it.
+        low, high = 0, self._model.rowCount() - 1
+        while low < high:
+            middle = (low + high + 1) // 2
+            rect = super().visualRect(self._model.index(middle))
+            if rect.isValid() and rect.top() <= point.y():
+                low = middle
+            else:
+                high = middle - 1
+        candidate = self._model.index(low)
+        if (
+            candidate.isValid()
+            and super().visualRect(candidate).height() >= CLIPPED
+            and self.visualRect(candidate).contains(point)
+        ):
+            return candidate
+        return QModelIndex()
 
     def current_row(self) -> int | None:
         """The selected row, if any."""
