@@ -140,14 +140,14 @@ class ModelsDialog(QDialog):
     def _build(self, offers: Sequence[setup.Offer], machine: library.Machine) -> None:
         self.catalogue = QTreeWidget()
         self.catalogue.setHeaderLabels(
-            ["Model", "Download", _("RAM needed"), _("On this computer")]
+            [_("Model"), _("Download"), _("RAM needed"), _("On this computer")]
         )
         self.catalogue.setRootIsDecorated(False)
         free = library.format_size(machine.available_ram)
         for offer in offers:
             entry = offer.entry
             note = (
-                "recommended"
+                _("recommended")
                 if offer.recommended
                 else ""
                 if offer.fits
@@ -177,7 +177,7 @@ class ModelsDialog(QDialog):
         self.downloads_box = QVBoxLayout()
 
         self.local_list = QTreeWidget()
-        self.local_list.setHeaderLabels(["Name", "Size", "Quantisation", "From"])
+        self.local_list.setHeaderLabels([_("Name"), _("Size"), _("Quantisation"), _("From")])
         self.local_list.setRootIsDecorated(False)
         self.use_button = QPushButton(_("Use"))
         self.remove_button = QPushButton(_("Remove"))
