@@ -423,7 +423,9 @@ class BubbleDelegate(QStyledItemDelegate):
         painter.drawRoundedRect(button.adjusted(0.5, 0.5, -0.5, -0.5), 5, 5)
         painter.setFont(self.layouts.small_font())
         painter.setPen(QColor(look.muted))
-        painter.drawText(button, int(Qt.AlignmentFlag.AlignCenter), COPIED if copied else COPY)
+        painter.drawText(
+            button, int(Qt.AlignmentFlag.AlignCenter), _(COPIED) if copied else _(COPY)
+        )
 
     @staticmethod
     def _colors(palette: QPalette, mine: bool, message: ChatMessage) -> tuple[QColor, QColor]:

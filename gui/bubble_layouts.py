@@ -19,10 +19,12 @@ from PySide6.QtGui import QFont, QFontMetrics, QPalette, QTextDocument, QTextLay
 from PySide6.QtWidgets import QAbstractItemView
 
 from deskchat.chat.conversation import ChatMessage, Revision
+from deskchat.i18n import _
 
 from . import markdown
 from .bubble_parts import (
     COPIED,
+    COPY,
     MARGIN_X,
     PAD_X,
     Geometry,
@@ -335,7 +337,8 @@ class BubbleLayouts(QObject):
                 span[1] = rect.bottom()
             block = block.next()
         metrics = QFontMetrics(self.small_font())
-        button_width = metrics.horizontalAdvance(COPIED) + 16
+        widest = max(metrics.horizontalAdvance(_(COPIED)), metrics.horizontalAdvance(_(COPY)))
+        button_width = widest + 16
         button_height = metrics.height() + 6
         rects: list[tuple[QRectF, QRectF]] = []
         for index in sorted(spans):

@@ -15,6 +15,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, Q
 from PySide6.QtGui import QFont, QTextDocument, QTextLayout
 
 from deskchat.chat.conversation import Revision
+from deskchat.i18n import N_
 
 from . import markdown
 
@@ -50,8 +51,9 @@ GAP = 6
 NAV_GAP = 2
 """Pixels between a bubble and its ``‹ 2/3 ›`` line."""
 
-COPY = "Copy"
-COPIED = "Copied"
+COPY = N_("Copy")
+COPIED = N_("Copied")
+"""The code blocks' button, marked for translation and shown through ``_()``."""
 
 Index = QModelIndex | QPersistentModelIndex
 
