@@ -18,6 +18,8 @@ from deskchat.i18n import _
 from deskchat.provider import Message, ProviderError, ReplyState
 from deskchat.store import make_title
 
+from .tool_uses import ToolUse, reply_turns, uses_from_stored
+
 if TYPE_CHECKING:
     from deskchat.store import Message as StoredMessage
 
@@ -54,6 +56,7 @@ class ChatMessage:
         live: the reply streamed in this session, so its timing is known.
         prefix: characters that were already there when a reply was continued.
         model: the model that wrote a reply (None when not known).
+        tools: the tools a reply called, in order (with their results).
     """
 
     role: Literal["user", "assistant"]
@@ -68,6 +71,7 @@ class ChatMessage:
     live: bool = False
     prefix: int = 0
     model: str | None = None
+    tools: list[ToolUse] = field(default_factory=list)
 
     @property
     def content(self) -> str:
@@ -119,8 +123,12 @@ class Conversation:
         shown = self.messages if upto is None else self.messages[: upto + 1]
         for message in shown:
             if message.reply is not None and (
-                message.reply.status in ("error", "waiting") or not message.reply.text
+                message.reply.status in ("error", "waiting")
+                or not (message.reply.text or message.tools)
             ):
+                continue
+            if message.tools:
+                out.extend(reply_turns(message.content, message.tools))
                 continue
             out.append({"role": message.role, "content": message.content})
         return out
@@ -258,5 +266,10 @@ def from_stored(stored: StoredMessage) -> ChatMessage:
         # 'stopped' by the user, or 'streaming': cut off when DeskChat closed.
         reply.stop()
     return ChatMessage(
-        "assistant", reply=reply, interrupted=stored.interrupted, model=stored.model, **common
+        "assistant",
+        reply=reply,
+        interrupted=stored.interrupted,
+        model=stored.model,
+        tools=uses_from_stored(stored.tools),
+        **common,
     )

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
     from deskchat.store import AsyncStore
 
+    from .tools_loop import ChatTools
+
 __all__ = ["FINISHED", "ChatSession", "SessionEvents"]
 
 log = logging.getLogger("deskchat.chat")
@@ -112,6 +114,7 @@ class ChatSession:
             fails before replying.
         retry_sleep: how retries wait (tests pass one that returns at once).
         retry_attempts: tries in all for a reply that fails before anything arrived.
+        tools: the tools the next replies may call, each call put to the user (None: none).
     """
 
     def __init__(
@@ -136,6 +139,7 @@ class ChatSession:
         self.fallback_provider: provider.Provider | None = None
         self.retry_sleep: Callable[[float], Awaitable[object]] = pause
         self.retry_attempts = 3
+        self.tools: ChatTools | None = None
         self.conversations = conversations or Conversations()
         if not self.conversations.items:
             self.conversations.new()
@@ -647,6 +651,7 @@ class ChatSession:
             retrying=self.events.retrying.emit,
             sleep=self.retry_sleep,
             attempts=self.retry_attempts,
+            tools=self.tools,
         )
         coroutine = run.run(
             conversation, message, history, plan, system_prompt=self.system_prompt, params=params

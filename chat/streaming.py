@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
     from deskchat.store import AsyncReplyWriter, AsyncStore
 
+    from .tools_loop import ChatTools
+
 __all__ = [
     "CONTINUE_PROMPT",
     "FLUSH_SECONDS",
@@ -103,6 +105,7 @@ class ReplyRun:
         retrying: called with the seconds before a retry.
         sleep: how retries wait (tests pass one that returns at once).
         attempts: tries in all before the first event (1: no retry).
+        tools: the tools the model may call (each call put to the user); None: no tools.
     """
 
     def __init__(
@@ -117,8 +120,10 @@ class ReplyRun:
         retrying: Callable[[float], None],
         sleep: Callable[[float], Awaitable[object]] | None = None,
         attempts: int = 3,
+        tools: ChatTools | None = None,
     ) -> None:
         self.target = target
+        self._tools = tools
         self._history = history
         self._guard = guard
         self._touched = touched
@@ -151,7 +156,7 @@ class ReplyRun:
         flusher: asyncio.Task[None] | None = None
         try:
             writer = await self._prepare(conversation, plan, system_prompt)
-            async for event in self._events(messages, params or {}):
+            async for event in self._rounds(conversation, message, messages, params or {}, writer):
                 if isinstance(event, LoadProgress):
                     self._status(loading_status(event))
                     continue
@@ -177,6 +182,36 @@ class ReplyRun:
                 flusher.cancel()
             await self._finish(writer, message, plan.replaces)
         self._touched(message)
+
+    def _rounds(
+        self,
+        conversation: Conversation,
+        message: ChatMessage,
+        messages: Sequence[Message],
+        params: dict[str, Any],
+        writer: AsyncReplyWriter | None,
+    ) -> AsyncIterator[Event]:
+        """The reply's events; with tools, round after round of calls (see tools_loop)."""
+        if self._tools is None:
+            return self._events(messages, params)
+        from .tool_uses import uses_json
+        from .tools_loop import tool_rounds
+
+        async def save() -> None:
+            if writer is not None:
+                await self._guard(writer.set_tools(uses_json(message.tools)))
+
+        return tool_rounds(
+            self._tools,
+            self._events,
+            conversation,
+            message,
+            messages,
+            params,
+            save=save,
+            touched=self._touched,
+            status=self._status,
+        )
 
     def _events(self, messages: Sequence[Message], params: dict[str, Any]) -> AsyncIterator[Event]:
         """The reply's events, tried again (then on the fallback) while nothing has arrived."""
@@ -251,6 +286,11 @@ class ReplyRun:
         reply = message.reply
         if writer is None or reply is None or self._history is None:
             return
+        if message.tools:
+            from .tool_uses import uses_json
+
+            # The calls as they ended (a Stop marks the open ones stopped).
+            await self._guard(writer.set_tools(uses_json(message.tools)))
         status = reply.status if reply.status in ("complete", "stopped", "error") else "stopped"
         saved = await self._guard(
             writer.finish(
