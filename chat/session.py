@@ -241,7 +241,12 @@ class ChatSession:
         known = {c.store_id: c for c in self.conversations.items if c.store_id is not None}
         listed = [
             known.get(c.id)
-            or Conversation(title=c.title or _("Untitled chat"), store_id=c.id, loaded=False)
+            or Conversation(
+                title=c.title or _("Untitled chat"),
+                renamed=c.title_chosen,
+                store_id=c.id,
+                loaded=False,
+            )
             for c in stored
         ]
         shown = self._shown.conversation

@@ -602,7 +602,8 @@ def _write(store: Store, convs: Iterable[_Conv], name: str) -> ImportResult:
 def _write_conv(conn: Any, conv: _Conv) -> int:
     cur = conn.execute(
         "INSERT INTO conversations (title, created_at, updated_at, provider, model,"
-        " system_prompt, params, source, source_id) VALUES (?,?,?,?,?,?,?,?,?)",
+        " system_prompt, params, source, source_id, title_chosen)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?)",
         (
             conv.title,
             conv.created_at,
@@ -613,6 +614,8 @@ def _write_conv(conn: Any, conv: _Conv) -> int:
             json.dumps(conv.params),
             conv.source,
             conv.source_id,
+            # A title the file brings was chosen there; without one, the first question's.
+            bool(conv.title),
         ),
     )
     cid = cur.lastrowid

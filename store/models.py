@@ -64,6 +64,9 @@ class Conversation:
         deleted_at: when it was moved to the bin (None when not deleted).
         source, source_id: where it came from ("deskchat" + a random id for
             conversations made here, "chatgpt" + the export's id for imports).
+        title_chosen: the title was chosen (renamed by the user, or given when
+            the conversation was made or imported): no message changes it. Else
+            it follows the first question's latest version.
     """
 
     id: int
@@ -77,6 +80,7 @@ class Conversation:
     deleted_at: float | None = None
     source: str = "deskchat"
     source_id: str = ""
+    title_chosen: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +167,7 @@ def conversation_from_row(row: sqlite3.Row) -> Conversation:
         deleted_at=row["deleted_at"],
         source=row["source"],
         source_id=row["source_id"],
+        title_chosen=bool(row["title_chosen"]),
     )
 
 

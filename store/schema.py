@@ -245,6 +245,48 @@ ALTER TABLE messages ADD COLUMN tools TEXT;
 """
 
 
+# v7: whether a title was chosen (#11). An automatic title follows the first
+# question's latest version; a chosen one (renamed, or given at the start or by an
+# import) stays. Before v7 a title was taken once, from the first version: a
+# title that is not that one was chosen. The others now follow the latest version.
+_FIRST_QUESTIONS = """
+    WITH RECURSIVE top(id, conversation_id, role, content) AS (
+        SELECT id, conversation_id, role, content FROM messages WHERE parent_id IS NULL
+        UNION ALL
+        SELECT m.id, m.conversation_id, m.role, m.content
+            FROM messages m JOIN top ON m.parent_id = top.id WHERE top.role != 'user'
+    )
+    SELECT conversation_id, content FROM top WHERE role = 'user' ORDER BY conversation_id, id
+"""
+
+
+def _chosen_titles(conn: sqlite3.Connection) -> None:
+    # Imported here: only an upgrade needs it. Safe to run again (a column that is there stays).
+    from .models import make_title
+
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(conversations)")}
+    if "title_chosen" not in columns:
+        conn.execute(
+            "ALTER TABLE conversations ADD COLUMN title_chosen INTEGER NOT NULL DEFAULT 0"
+            " CHECK (title_chosen IN (0, 1))"
+        )
+    questions: dict[int, list[str]] = {}
+    for conversation_id, content in conn.execute(_FIRST_QUESTIONS):
+        questions.setdefault(conversation_id, []).append(content)
+    for conversation_id, title in conn.execute("SELECT id, title FROM conversations").fetchall():
+        versions = questions.get(conversation_id, [])
+        if title and title not in {make_title(v) for v in versions}:
+            conn.execute(
+                "UPDATE conversations SET title_chosen = 1 WHERE id = ?", (conversation_id,)
+            )
+            continue
+        latest = make_title(versions[-1]) if versions else ""
+        if latest and latest != title:
+            conn.execute(
+                "UPDATE conversations SET title = ? WHERE id = ?", (latest, conversation_id)
+            )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(_V1),
     _script(_V2),
@@ -252,6 +294,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _repair_times,
     _stemmed_search,
     _script(_V6),
+    _chosen_titles,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -271,7 +271,8 @@ class Store:
         with self.transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO conversations (title, created_at, updated_at, provider, model,"
-                " system_prompt, params, source, source_id) VALUES (?,?,?,?,?,?,?,?,?)",
+                " system_prompt, params, source, source_id, title_chosen)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
                     title,
                     now,
@@ -282,6 +283,7 @@ class Store:
                     json.dumps(dict(params or {})),
                     source,
                     source_id or uuid.uuid4().hex,
+                    bool(title.strip()),
                 ),
             )
         return self.get_conversation(_rowid(cur))
@@ -333,7 +335,9 @@ class Store:
     def rename(self, conversation_id: int, title: str) -> Conversation:
         """Set the title (one line; surrounding spaces dropped)."""
         title = " ".join(title.split())
-        self._update_conversation(conversation_id, "title = ?", (title,), touch=False)
+        self._update_conversation(
+            conversation_id, "title = ?, title_chosen = 1", (title,), touch=False
+        )
         return self.get_conversation(conversation_id)
 
     @_reported(N_("save the conversation's settings"))
@@ -845,7 +849,7 @@ class Store:
         if parent is not None:
             self._activate_up(parent)
         if role == "user":
-            self._maybe_title(conversation_id, content)
+            self._maybe_title(conversation_id, content, first=self._is_first_question(parent))
         self._touch(conversation_id)
         return message_id
 
@@ -867,13 +871,39 @@ class Store:
             self._conn.execute(_STEP_DOWN, (row[2], row[1]))
             self._conn.execute("UPDATE messages SET active = 1 WHERE id = ?", (row[0],))
 
-    def _maybe_title(self, conversation_id: int, content: str) -> None:
+    def _maybe_title(self, conversation_id: int, content: str, *, first: bool = False) -> None:
+        """Title the conversation from a user message.
+
+        The first question (a new version of it too: an edit) gives its title
+        to every conversation whose title was not chosen; a later message only
+        to one still without a title.
+        """
         title = make_title(content)
         if title:
+            unchosen = "title_chosen = 0" if first else "title = ''"
             self._conn.execute(
-                "UPDATE conversations SET title = ? WHERE id = ? AND title = ''",
+                f"UPDATE conversations SET title = ? WHERE id = ? AND {unchosen}",
                 (title, conversation_id),
             )
+
+    def _is_first_question(self, parent: int | None) -> bool:
+        """Whether a user message under ``parent`` is the first question (no user message
+        above it: only a system prompt or nothing). Walks up to the nearest user message."""
+        if parent is None:
+            return True
+        above = self._conn.execute(
+            """
+            WITH RECURSIVE up(id, parent_id, role) AS (
+                SELECT id, parent_id, role FROM messages WHERE id = ?
+                UNION ALL
+                SELECT m.id, m.parent_id, m.role FROM messages m JOIN up ON m.id = up.parent_id
+                    WHERE up.role != 'user'
+            )
+            SELECT 1 FROM up WHERE role = 'user' LIMIT 1
+            """,
+            (parent,),
+        ).fetchone()
+        return above is None
 
     def _touch(self, conversation_id: int) -> None:
         self._conn.execute(
