@@ -15,6 +15,12 @@ if __name__ == "__main__" and sys.argv[1:2] == ["--llama-worker"]:
 
     sys.exit(llama_worker())
 
+if __name__ == "__main__" and sys.argv[1:2] == ["--pdf-worker"]:
+    # Keep in step with deskchat.attach.pdf_worker.FROZEN_FLAG: reads an attached PDF.
+    from deskchat.attach.pdf_worker import main as pdf_worker
+
+    sys.exit(pdf_worker())
+
 from deskchat.cli.main import main  # noqa: E402
 
 if __name__ == "__main__":

@@ -133,6 +133,7 @@ _ABOVE_THE_BOTTOM = {
     "deskchat.store",
     "deskchat.library",
     "deskchat.tools",
+    "deskchat.attach",
 }
 
 
@@ -141,9 +142,36 @@ _ABOVE_THE_BOTTOM = {
     [
         ("deskchat.gui", {"deskchat.cli"}),
         ("deskchat.chat", {"deskchat.cli", "deskchat.gui"}),
-        ("deskchat.provider", {"deskchat.cli", "deskchat.gui", "deskchat.chat", "deskchat.store"}),
-        ("deskchat.store", {"deskchat.cli", "deskchat.gui", "deskchat.chat", "deskchat.provider"}),
-        ("deskchat.library", {"deskchat.cli", "deskchat.gui", "deskchat.chat", "deskchat.store"}),
+        (
+            "deskchat.provider",
+            {"deskchat.cli", "deskchat.gui", "deskchat.chat", "deskchat.store", "deskchat.attach"},
+        ),
+        (
+            "deskchat.store",
+            {
+                "deskchat.cli",
+                "deskchat.gui",
+                "deskchat.chat",
+                "deskchat.provider",
+                "deskchat.attach",
+            },
+        ),
+        (
+            "deskchat.library",
+            {"deskchat.cli", "deskchat.gui", "deskchat.chat", "deskchat.store", "deskchat.attach"},
+        ),
+        (
+            "deskchat.attach",
+            {
+                "deskchat.cli",
+                "deskchat.gui",
+                "deskchat.chat",
+                "deskchat.provider",
+                "deskchat.store",
+                "deskchat.library",
+                "deskchat.tools",
+            },
+        ),
         (
             "deskchat.tools",
             {
@@ -175,6 +203,7 @@ def test_each_floor_imports_only_downward(package: str, forbidden: set[str]) -> 
 @pytest.mark.parametrize(
     "package",
     [
+        "deskchat.attach",
         "deskchat.chat",
         "deskchat.library",
         "deskchat.provider",

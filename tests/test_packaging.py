@@ -56,7 +56,17 @@ def test_wheel_installs_one_top_level_name_deskchat(wheel: Path) -> None:
 
 def test_wheel_carries_every_package_and_resource(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    for package in ("", "chat/", "provider/", "gui/", "store/", "cli/", "resources/", "tools/"):
+    for package in (
+        "",
+        "chat/",
+        "provider/",
+        "gui/",
+        "store/",
+        "cli/",
+        "resources/",
+        "tools/",
+        "attach/",
+    ):
         assert f"deskchat/{package}__init__.py" in names, f"deskchat.{package} is missing"
     for required in (
         "deskchat/__main__.py",
