@@ -145,6 +145,7 @@ class ChatSession:
             self.conversations.new()
         self._shown.set_conversation(self.conversations.items[0])
         self._task: asyncio.Task[None] | None = None
+        self._run: ReplyRun | None = None
         self._streaming: ChatMessage | None = None
         self._replacing: tuple[Conversation, ChatMessage] | None = None
         """The failed reply the streaming one took the place of, put back if it brings nothing."""
@@ -602,12 +603,20 @@ class ChatSession:
         if self._task is not None and not self._task.done():
             self._task.cancel()
 
-    async def aclose(self) -> None:
-        """Cancel the streaming reply and wait until it is saved and its connection closed."""
+    async def aclose(self, *, interrupt: bool = False) -> None:
+        """Cancel the streaming reply and wait until it is saved and its connection closed.
+
+        Args:
+            interrupt: DeskChat is closing mid-reply (the window): the reply is kept
+                as interrupted, so the next start offers Continue. Otherwise it is
+                stopped, as by Stop.
+        """
         import asyncio
 
         task = self._task
         if task is not None and not task.done():
+            if interrupt and self._run is not None:
+                self._run.closing = True
             task.cancel()
             # wait() does not raise the task's CancelledError into this coroutine.
             await asyncio.wait([task])
@@ -658,6 +667,7 @@ class ChatSession:
             attempts=self.retry_attempts,
             tools=self.tools,
         )
+        self._run = run
         coroutine = run.run(
             conversation, message, history, plan, system_prompt=self.system_prompt, params=params
         )

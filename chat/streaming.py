@@ -106,6 +106,10 @@ class ReplyRun:
         sleep: how retries wait (tests pass one that returns at once).
         attempts: tries in all before the first event (1: no retry).
         tools: the tools the model may call (each call put to the user); None: no tools.
+
+    Attributes:
+        closing: set before cancelling when DeskChat closes mid-reply: the text
+            so far is saved as interrupted (Continue at the next start), not stopped.
     """
 
     def __init__(
@@ -132,6 +136,7 @@ class ReplyRun:
         self._retrying = retrying
         self._sleep = sleep or pause
         self._attempts = attempts
+        self.closing = False
 
     async def run(
         self,
@@ -146,7 +151,8 @@ class ReplyRun:
         """Stream and save the reply; failures end up in ``message.reply``, never raised.
 
         Cancelling the task running this is Stop: the text so far is kept and
-        saved as stopped, then CancelledError goes on up.
+        saved as stopped, then CancelledError goes on up. Cancelled after
+        :attr:`closing` was set, the text is saved as interrupted instead.
         """
         import asyncio
 
@@ -171,6 +177,7 @@ class ReplyRun:
                     self._status(_("Receiving the reply…"))
         except asyncio.CancelledError:
             reply.stop()
+            message.interrupted = self.closing
             self._touched(message)
             raise
         except Exception as exc:  # noqa: BLE001 - shown in the bubble as a sentence
@@ -291,6 +298,10 @@ class ReplyRun:
 
             # The calls as they ended (a Stop marks the open ones stopped).
             await self._guard(writer.set_tools(uses_json(message.tools)))
+        if self.closing:
+            # Still 'streaming' in the history: cut off by the close, to be continued.
+            await self._guard(writer.save())
+            return
         status = reply.status if reply.status in ("complete", "stopped", "error") else "stopped"
         saved = await self._guard(
             writer.finish(

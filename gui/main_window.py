@@ -432,7 +432,8 @@ class MainWindow(QMainWindow):
             self._spawn(self._close_after_stream())
 
     async def _close_after_stream(self) -> None:
-        await self.session.aclose()
+        # Closed mid-reply: kept as interrupted, so the next start offers Continue.
+        await self.session.aclose(interrupt=True)
         self.close()
 
     async def shutdown(self) -> None:

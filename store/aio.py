@@ -344,6 +344,13 @@ class AsyncReplyWriter:
             inner = self._inner
             self._store.call_soon(lambda _s: inner.append(new))
 
+    async def save(self) -> None:
+        """Save everything appended so far and leave the reply streaming: DeskChat is
+        closing mid-reply, and the next start offers to continue it."""
+        self._send()
+        inner = self._inner
+        await self._store.call(lambda _s: inner.flush())
+
     async def set_tools(self, tools: str | None) -> None:
         """Save the reply's tool calls (a JSON list) after the text appended so far."""
         self._send()

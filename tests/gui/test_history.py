@@ -72,7 +72,7 @@ async def test_stop_saves_the_partial_reply_as_stopped(
     ]
 
 
-async def test_closing_mid_stream_saves_the_partial_reply(
+async def test_closing_mid_stream_keeps_the_reply_interrupted_with_continue(
     qtbot, wordpress: str, fake_site: FakeWordPress
 ) -> None:
     fake_site.reply = hanging(["Half ", "way"])
@@ -84,9 +84,25 @@ async def test_closing_mid_stream_saves_the_partial_reply(
     assert task is not None
     assert task.cancelled()
     await asyncio.wait_for(fake_site.cancelled.wait(), 10)
+    # Not "stopped": cut off by the close, as after a crash.
     assert [(m.content, m.status) for m in stored_path()] == [
         ("Long story", "complete"),
-        ("Half way", "stopped"),
+        ("Half way", "streaming"),
+    ]
+
+    fake_site.reply = stream([" there."])
+    async with open_window(qtbot, wordpress) as window:
+        model = window.message_model
+        await until(lambda: model.rowCount() == 2, what="the interrupted chat")
+        assert model.index(1).data(FooterRole) == INTERRUPTED
+        assert window.chat.continue_button.isVisibleTo(window)
+        window.chat.continue_button.click()
+        await until(lambda: status_of(window) == "complete", what="the continuation")
+        assert model.index(1).data() == "Half way there."
+        await until(lambda: not window.session.busy)
+    assert [(m.content, m.status) for m in stored_path()] == [
+        ("Long story", "complete"),
+        ("Half way there.", "complete"),
     ]
 
 
