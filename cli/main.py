@@ -22,6 +22,7 @@ from deskchat.i18n import _
 from deskchat.store.settings import saved_language
 
 from . import history, library, search, terminal
+from . import tools as cli_tools
 
 if TYPE_CHECKING:
     from deskchat.chat.conversation import ChatMessage
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help=_("keep neither the question nor the reply in the history"),
     )
+    cli_tools.add_ask_arguments(ask)
     terminal.add_output_arguments(ask)
     ask.set_defaults(func=_run_ask)
 
@@ -106,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_commands(commands, common)
     library.add_commands(commands, common)
     search.add_commands(commands, common)
+    cli_tools.add_commands(commands, common)
     return parser
 
 
@@ -156,6 +159,8 @@ def _run_ask(args: argparse.Namespace) -> int:
                 save=getattr(args, "save", True),
                 continue_latest=getattr(args, "continue_latest", False),
                 output=terminal.output_mode(args),
+                tools=getattr(args, "tools", False),
+                yes=getattr(args, "yes", False),
             )
         )
     except KeyboardInterrupt:
@@ -174,12 +179,15 @@ async def ask(
     save: bool = True,
     continue_latest: bool = False,
     output: terminal.OutputMode = "auto",
+    tools: bool = False,
+    yes: bool = False,
 ) -> int:
     """Stream one reply to ``out``, keeping the exchange in the history unless ``save`` is
     False; report failure on stderr. Returns the exit code.
 
     ``output`` says whether control characters are shown or written as they are
-    (see :mod:`deskchat.cli.terminal`; auto: shown on a terminal only)."""
+    (see :mod:`deskchat.cli.terminal`; auto: shown on a terminal only). ``tools``: offer
+    the enabled MCP servers' tools, asking before each call (``yes``: approve them all)."""
     import aiohttp  # Not at import: the window's start must not wait for it.
 
     from deskchat.chat import routes
@@ -200,6 +208,9 @@ async def ask(
             history=history,
         )
         session.system_prompt = system or ""
+        box = None
+        if tools:
+            session.tools, box = await cli_tools.open_tools(options.data_dir, yes=yes)
         printer = _Printer(out, session, output)
         session.events.text_added.connect(printer.write)
         session.events.retrying.connect(
@@ -211,6 +222,8 @@ async def ask(
             message = await session.ask(question)
         finally:
             await session.aclose()
+            if box is not None:
+                await box.aclose()
             await routes.close(built.chat)
             if history is not None:
                 await history.close()
