@@ -31,6 +31,7 @@ from .errors import (
     EngineStoppedError,
     GenerationError,
     IdleTimeoutError,
+    ImagesNotSupportedError,
     IncompleteReplyError,
     KeyringUnavailableError,
     LineTooLongError,
@@ -86,6 +87,7 @@ if TYPE_CHECKING:
     from .chatgptfree import ChatgptFree
     from .discovery import FoundServer, discover_local
     from .http import client_timeout, redact_url
+    from .images import ImageInput, has_images
     from .local import LocalProvider
     from .ollama import Ollama
     from .openai_compat import OpenAICompatible
@@ -98,6 +100,8 @@ _LATER = {
     "discover_local": ".discovery",
     "client_timeout": ".http",
     "redact_url": ".http",
+    "ImageInput": ".images",
+    "has_images": ".images",
     "LocalProvider": ".local",
     "Ollama": ".ollama",
     "OpenAICompatible": ".openai_compat",
@@ -132,6 +136,8 @@ __all__ = [
     "FoundServer",
     "GenerationError",
     "IdleTimeoutError",
+    "ImageInput",
+    "ImagesNotSupportedError",
     "IncompleteReplyError",
     "KeyringUnavailableError",
     "LineDecoder",
@@ -180,6 +186,7 @@ __all__ = [
     "format_prompt",
     "get_api_key",
     "get_provider_info",
+    "has_images",
     "is_secret_header",
     "keyring_available",
     "list_models",

@@ -33,6 +33,7 @@ from .http import (
     session_scope,
     with_scheme,
 )
+from .images import refuse_images
 from .sse import MAX_LINE, LineDecoder
 
 if TYPE_CHECKING:
@@ -329,6 +330,7 @@ class ChatgptFree:
         only while nothing has been yielded.
         """
         self.get_model(model)
+        refuse_images(messages, self.display_name, None)
         prompt = format_prompt(messages)
         if params:
             log.debug("ignoring parameters the site does not take: %s", sorted(params))

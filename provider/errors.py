@@ -12,6 +12,7 @@ Hierarchy::
         ├── ConfigurationError          bad model name, bad base URL, no key
         │   ├── UnknownModelError
         │   ├── ModelFileNotFoundError  no file at the model's path (built-in engine)
+        │   ├── ImagesNotSupportedError  the provider or model takes no images (said before sending)
         │   └── SecretStoreError        the keyring refused to store, read or delete a key
         │       └── KeyringUnavailableError  no keyring at all: session-only keys
         ├── APIConnectionError          could not reach the server (DNS, refused, TLS)
@@ -71,6 +72,7 @@ __all__ = [
     "EngineStoppedError",
     "GenerationError",
     "IdleTimeoutError",
+    "ImagesNotSupportedError",
     "IncompleteReplyError",
     "KeyringUnavailableError",
     "LineTooLongError",
@@ -125,6 +127,10 @@ class ProviderError(DeskChatError):
 
 class ConfigurationError(ProviderError):
     """The request cannot be made as configured (model, URL, options)."""
+
+
+class ImagesNotSupportedError(ConfigurationError):
+    """Images were attached for a provider or model that cannot look at them."""
 
 
 class UnknownModelError(ConfigurationError):

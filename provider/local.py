@@ -35,6 +35,7 @@ from .errors import (
     CorruptModelError,
     EngineStoppedError,
     GenerationError,
+    ImagesNotSupportedError,
     LlamaNotInstalledError,
     LocalEngineError,
     ModelFileNotFoundError,
@@ -44,6 +45,7 @@ from .errors import (
     ProtocolError,
 )
 from .events import Event, FinishEvent, LoadProgress, UsageEvent
+from .images import has_images
 from .llama_protocol import (
     FROZEN_FLAG,
     SAMPLING_PARAMS,
@@ -633,6 +635,16 @@ class LocalProvider:
         self, model: str | None, messages: Sequence[Message], params: Mapping[str, Any]
     ) -> AsyncGenerator[Event, None]:
         path = self.resolve_model(model)
+        # WORKAROUND: llama-cpp-python reads images only through a chat handler with
+        # the model's vision projector (an mmproj file); that path is not wired (or
+        # tested with a real model) yet, so images are refused, never dropped.
+        if has_images(messages):
+            raise ImagesNotSupportedError(
+                _(
+                    "The built-in engine cannot look at images yet; remove the image, or "
+                    "send it to a vision model on Ollama or an OpenAI-compatible server."
+                )
+            )
         # The first read of a big vocabulary takes a while: not on the window's thread.
         info = self._cached_header(path)
         if info is None:

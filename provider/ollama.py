@@ -19,7 +19,8 @@ from . import errors
 from .base import Message
 from .errors import IncompleteReplyError, quoted
 from .events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
-from .http import raise_for_status, session_scope
+from .http import raise_for_status, read_text, session_scope
+from .images import has_images, ollama_images, refuse_images
 from .openai_compat import error_from_payload
 from .server import ServerProvider, chat_messages
 from .sse import LineDecoder
@@ -62,8 +63,8 @@ _TOP_LEVEL = frozenset({"think", "keep_alive", "format", "tools"})
 def ollama_request_body(
     model: str, messages: Sequence[Message], params: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The ``/api/chat`` body: messages (system prompt first), options, stream."""
-    chat = openai_messages_for_ollama(chat_messages(messages, params))
+    """The ``/api/chat`` body: messages (system prompt first, images as base64), options."""
+    chat = ollama_images(openai_messages_for_ollama(chat_messages(messages, params)))
     options: dict[str, Any] = {}
     body: dict[str, Any] = {"model": model, "messages": chat, "stream": True}
     for key, value in params.items():
@@ -234,6 +235,8 @@ class Ollama(ServerProvider):
         async with session_scope(self.session) as session:
             if not model:
                 model = self.default_model or await self._first_model(session)
+            if has_images(messages):
+                await self._check_vision(session, model, messages)
             body = ollama_request_body(model, messages, params)
             async with self.request(
                 session, "POST", "/api/chat", json=body, proxy=params.get("proxy")
@@ -244,6 +247,27 @@ class Ollama(ServerProvider):
                     yield event
         if not parser.done:
             raise self._cut_short(parser)
+
+    async def _check_vision(
+        self, session: aiohttp.ClientSession, model: str, messages: Sequence[Message]
+    ) -> None:
+        """Refuse images, before the chat is sent, for a model whose capabilities lack "vision".
+
+        ``POST /api/show`` lists them (Ollama 0.6 and later); an older server, or
+        one that cannot say, gets the images and decides itself.
+        """
+        try:
+            async with self.request(
+                session, "POST", "/api/show", json={"model": model}
+            ) as response:
+                if response.status != 200:
+                    return
+                shown = json.loads(await read_text(response, 4 * 1024 * 1024))
+        except (errors.ProviderError, ValueError, UnicodeDecodeError):
+            return
+        capabilities = shown.get("capabilities") if isinstance(shown, dict) else None
+        if isinstance(capabilities, list) and "vision" not in capabilities:
+            refuse_images(messages, self.what, model)
 
     async def _first_model(self, session: aiohttp.ClientSession) -> str:
         names = await self._list_models(session)

@@ -43,6 +43,7 @@ from .errors import (
 )
 from .events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
 from .http import raise_for_status, read_text, session_scope
+from .images import openai_image_parts
 from .server import ServerProvider, chat_messages, scrub_error
 from .sse import LineDecoder, SSEDecoder
 from .tool_calls import ToolCallAssembler
@@ -309,8 +310,9 @@ class OpenAICompatible(ServerProvider):
     def build_body(
         self, model: str, messages: Sequence[Message], params: Mapping[str, Any]
     ) -> dict[str, Any]:
-        """The JSON request body: messages (system prompt first), stream, parameters."""
-        chat = chat_messages(messages, params)
+        """The JSON request body: messages (system prompt first, images as content parts),
+        stream, parameters."""
+        chat = openai_image_parts(chat_messages(messages, params))
         body: dict[str, Any] = {
             k: v for k, v in params.items() if k not in _RESERVED and v is not None
         }

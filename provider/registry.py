@@ -44,6 +44,9 @@ class Capabilities:
         lists_models: ``models`` asks the server (else it is a fixed list).
         local: runs on this machine (no data leaves it).
         streaming: the reply arrives piece by piece.
+        images: images may be sent (whether a given model reads them is the
+            server's to say; the provider checks where it can, before sending).
+        image_side: the longest side, in pixels, an image is scaled down to.
     """
 
     needs_api_key: bool = False
@@ -51,6 +54,8 @@ class Capabilities:
     lists_models: bool = True
     local: bool = False
     streaming: bool = True
+    images: bool = True
+    image_side: int = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +130,7 @@ PROVIDERS: dict[str, ProviderInfo] = {
             "chatgptfree",
             "ChatgptFree (chatgptfree.ai)",
             _chatgptfree,
-            capabilities=Capabilities(lists_models=False),
+            capabilities=Capabilities(lists_models=False, images=False),
         ),
         ProviderInfo(
             "openai-compatible",
@@ -165,12 +170,20 @@ PROVIDERS: dict[str, ProviderInfo] = {
             "llamacpp", "llama.cpp", _openai_compatible, "http://127.0.0.1:8080/v1", _LOCAL
         ),
         ProviderInfo("vllm", "vLLM", _openai_compatible, "http://127.0.0.1:8000/v1", _LOCAL),
-        ProviderInfo("ollama", "Ollama", _ollama, "http://127.0.0.1:11434", _LOCAL),
+        # Ollama's vision models read far less than 2048 px (llama3.2-vision: 1120).
+        ProviderInfo(
+            "ollama",
+            "Ollama",
+            _ollama,
+            "http://127.0.0.1:11434",
+            Capabilities(local=True, image_side=1344),
+        ),
         ProviderInfo(
             "local",
             N_("Built-in engine (llama.cpp)"),
             _local,
-            capabilities=Capabilities(local=True),
+            # No vision projector is wired into the engine yet (provider.local refuses).
+            capabilities=Capabilities(local=True, images=False),
         ),
     )
 }
