@@ -51,7 +51,7 @@ class FoundWords:
         self._selections: dict[int, list[QAbstractTextDocumentLayout.Selection]] = {}
 
     def _cursors(self, document: QTextDocument) -> list[QTextCursor]:
-        found = []
+        found: list[QTextCursor] = []
         cursor = document.find(self._qt, 0)
         while not cursor.isNull() and len(found) < _MOST:
             found.append(cursor)
