@@ -133,6 +133,7 @@ class ChatPane(QWidget):
         self.input_note = InputNote(self.input_box)
         self.send_button = QPushButton(_("Send"))
         self.send_button.setDefault(True)
+        self.send_button.setToolTip(_("Send (Enter)"))
         self.send_button.setMinimumWidth(80)
         bottom = QHBoxLayout()
         bottom.addWidget(self.input_box, 1)
@@ -168,7 +169,7 @@ class ChatPane(QWidget):
         ``source`` (else ``why``) where the provider's name goes."""
         self.ready = ready
         self._not_ready = why
-        self.input_box.setPlaceholderText("" if ready else why)
+        self.input_box.set_waiting("" if ready else why)
         self.send_button.setEnabled(ready or self._session.busy)
         if not ready:
             self.source_label.setText(source or why)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QObject, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QResizeEvent, QShowEvent
-from PySide6.QtWidgets import QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QPlainTextEdit, QSizePolicy, QWidget
 
 from deskchat.i18n import N_, _
 
@@ -56,10 +56,15 @@ class InputBox(QPlainTextEdit):
         self.setTabChangesFocus(True)
         self.setAccessibleName(_("Message"))
         self._send_key = "enter"
-        self._describe()
+        self._waiting = ""
         self._watched: QWidget | None = None
+        self._wanted = 0
+        """The height the text asks for (the size hint)."""
+        policy = self.sizePolicy()
+        policy.setVerticalPolicy(QSizePolicy.Policy.Maximum)
+        self.setSizePolicy(policy)
+        self._describe()
         self.document().contentsChanged.connect(self.fit_height)
-        self.fit_height()
 
     @property
     def send_key(self) -> str:
@@ -72,8 +77,15 @@ class InputBox(QPlainTextEdit):
         self._describe()
 
     def _describe(self) -> None:
-        self.setPlaceholderText(_(_PLACEHOLDERS[self._send_key]))
+        self.setPlaceholderText(self._waiting or _(_PLACEHOLDERS[self._send_key]))
         self.setAccessibleDescription(_(_PLACEHOLDERS[self._send_key]))
+        self.fit_height()
+
+    def set_waiting(self, why: str) -> None:
+        """Say ``why`` in the empty box while nothing can be sent ("" when sending works:
+        the box says how to send again)."""
+        self._waiting = why
+        self._describe()
 
     def key_help(self) -> list[tuple[str, str]]:
         """The box's own keys as (keys, what they do), for the list of shortcuts."""
@@ -130,12 +142,19 @@ class InputBox(QPlainTextEdit):
     # -- growing with the text -----------------------------------------------
 
     def fit_height(self) -> None:
-        """Be as tall as the text, between :data:`MIN_LINES` lines and :data:`MAX_SHARE`
-        of the window's height (then the text scrolls)."""
+        """Ask to be as tall as the text, between :data:`MIN_LINES` lines (or the whole
+        placeholder) and :data:`MAX_SHARE` of the window's height (then the text scrolls).
+
+        The lowest height is the box's minimum, so it counts in the window's
+        smallest size; the rest is its size hint, which the layout gives when there
+        is room (the box shrinks before it would push the window larger).
+        """
         chrome = 2 * self.frameWidth() + 2 * self.document().documentMargin()
         margins = self.contentsMargins()
         chrome += margins.top() + margins.bottom()
         lowest = self.fontMetrics().lineSpacing() * MIN_LINES + chrome
+        if self.document().isEmpty() and self.placeholderText():
+            lowest = max(lowest, chrome + self._placeholder_height())
         window = self.window()
         highest = max(lowest, window.height() * MAX_SHARE) if window is not self else lowest
         # Only as many blocks as fill the highest box are measured (a paste may be huge).
@@ -144,9 +163,26 @@ class InputBox(QPlainTextEdit):
         while block.isValid() and needed < highest:
             needed += self.blockBoundingRect(block).height()
             block = block.next()
-        height = round(min(max(needed, lowest), highest))
-        if height != self.height() or self.minimumHeight() != height:
-            self.setFixedHeight(height)
+        wanted = round(min(max(needed, lowest), highest))
+        if round(lowest) != self.minimumHeight():
+            self.setMinimumHeight(round(lowest))
+        if wanted != self._wanted:
+            self._wanted = wanted
+            self.updateGeometry()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(super().sizeHint().width(), self._wanted)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        # Qt's own (the scroll bars' room) would keep the box from ever being lower.
+        return QSize(super().minimumSizeHint().width(), self.minimumHeight())
+
+    def _placeholder_height(self) -> int:
+        """How tall the placeholder is, wrapped at the box's width (it must show whole)."""
+        width = self.viewport().width() - 2 * round(self.document().documentMargin())
+        flags = Qt.TextFlag.TextWordWrap
+        area = QRect(0, 0, max(width, 1), 100 * self.fontMetrics().lineSpacing())
+        return self.fontMetrics().boundingRect(area, flags, self.placeholderText()).height()
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)

@@ -44,6 +44,7 @@ from .settings_dialog import SettingsDialog
 from .sidebar import Sidebar
 from .theme import apply_appearance
 from .transfer import Transfer
+from .window_layout import WindowLayout
 
 if TYPE_CHECKING:
     import asyncio
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         session: the chat core (:class:`~deskchat.chat.session.ChatSession`).
         controller: the session's notices as Qt signals.
         links: asks before a clicked link is opened.
+        window_layout: the minimum size, the folding sidebar, Tab order, the shortcuts list.
         transfer: export and import (None without a history).
         data_dir: the data folder the About dialog names (None: the default one).
         setup: finds the provider and runs the setup panel, the downloads and the
@@ -174,6 +176,8 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([230, 750])
         self.setCentralWidget(splitter)
+        parts = (splitter, self.sidebar, self.chat, self.menus, self.model_picker)
+        self.window_layout = WindowLayout(self, *parts)
         self.statusBar().setSizeGripEnabled(False)
         self.statusBar().addPermanentWidget(self.sidebar.undo_button)
         # Shortcuts that mean something only where the focus is.

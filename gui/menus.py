@@ -18,7 +18,7 @@ __all__ = ["Menus"]
 
 
 class Menus:
-    """Every QAction of the window, and its File and Help menus.
+    """Every QAction of the window, and its File, View and Help menus.
 
     Window-wide shortcuts (Ctrl+N, Ctrl+Q, Esc, …) are added to the window.
     Shortcuts that mean something only where the focus is (Ctrl+C on a
@@ -65,11 +65,9 @@ class Menus:
             self.next_version_action,
             self.delete_message_action,
         )
-        # F2 renames through the list's own edit trigger; the action only shows the key.
-        self.rename_action = QAction(_("Rename"), window)
-        self.rename_action.setShortcut(QKeySequence("F2"))
+        self.rename_action = self._local(_("Rename"), "F2")
         self.delete_conversation_action = self._local(_("Delete"), "Delete")
-        self.conversation_list_actions = (self.delete_conversation_action,)
+        self.conversation_list_actions = (self.rename_action, self.delete_conversation_action)
 
         self.settings_action = self._global(_("Settings…"), QKeySequence.StandardKey.Preferences)
         self.settings_action.setEnabled(can_configure)
@@ -86,6 +84,14 @@ class Menus:
         self.models_action = QAction(_("Models…"), window)
         self.models_action.setToolTip(_("Download models, add .gguf files, choose one to use"))
         self.models_action.setEnabled(False)
+        self.sidebar_action = self._global(_("Show sidebar"), "Ctrl+B")
+        self.sidebar_action.setCheckable(True)
+        self.sidebar_action.setChecked(True)
+        self.shortcuts_action = self._global(
+            _("Keyboard shortcuts"), QKeySequence.StandardKey.HelpContents
+        )
+        if self.shortcuts_action.shortcut().isEmpty():
+            self.shortcuts_action.setShortcut(QKeySequence("F1"))
         self.about_action = QAction(_("About DeskChat"), window)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self._build_menus(can_transfer)
@@ -139,4 +145,7 @@ class Menus:
         menu.addAction(self.settings_action)
         menu.addSeparator()
         menu.addAction(self.quit_action)
-        self._window.menuBar().addMenu(_("&Help")).addAction(self.about_action)
+        self._window.menuBar().addMenu(_("&View")).addAction(self.sidebar_action)
+        help_menu = self._window.menuBar().addMenu(_("&Help"))
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addAction(self.about_action)

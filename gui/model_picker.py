@@ -43,6 +43,8 @@ class ModelPicker(QComboBox):
         self.local_models: list[LocalModel] = []
         self.main_base_url: str | None = None
         self.setToolTip(_("The model that answers"))
+        self.setAccessibleName(_("Model"))
+        self.setAccessibleDescription(_("The model that answers the next message"))
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.currentIndexChanged.connect(self.on_model_picker_index_changed)
 

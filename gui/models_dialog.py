@@ -139,6 +139,10 @@ class ModelsDialog(QDialog):
 
     def _build(self, offers: Sequence[setup.Offer], machine: library.Machine) -> None:
         self.catalogue = QTreeWidget()
+        self.catalogue.setAccessibleName(_("Models to download"))
+        self.catalogue.setAccessibleDescription(
+            _("Small instruct models that run on a CPU: choose one, then download it")
+        )
         self.catalogue.setHeaderLabels(
             [_("Model"), _("Download"), _("RAM needed"), _("On this computer")]
         )
@@ -170,6 +174,7 @@ class ModelsDialog(QDialog):
             self.catalogue.setCurrentItem(first)
         self.download_button = QPushButton(_("Download the chosen model"))
         self.repo_edit = QLineEdit()
+        self.repo_edit.setAccessibleName(_("Any Hugging Face repository:"))
         self.repo_edit.setPlaceholderText(
             _("OWNER/REPO[:QUANT], e.g. Qwen/Qwen2.5-0.5B-Instruct-GGUF")
         )
@@ -177,6 +182,10 @@ class ModelsDialog(QDialog):
         self.downloads_box = QVBoxLayout()
 
         self.local_list = QTreeWidget()
+        self.local_list.setAccessibleName(_("On this computer"))
+        self.local_list.setAccessibleDescription(
+            _("The models on this computer: Use answers with one, Remove deletes a download")
+        )
         self.local_list.setHeaderLabels([_("Name"), _("Size"), _("Quantisation"), _("From")])
         self.local_list.setRootIsDecorated(False)
         self.use_button = QPushButton(_("Use"))

@@ -89,6 +89,8 @@ class SetupPanel(QScrollArea):
         self.setObjectName("setupPanel")
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setAccessibleName(_("Set up DeskChat"))
+        self.setAccessibleDescription(_("Choose what DeskChat answers with"))
         self.choices: list[QAbstractButton] = []
         self.engine_note: QLabel | None = None
         self.download_spec: str | None = None

@@ -77,7 +77,15 @@ class Sidebar(QWidget):
         self.new_chat_button.setToolTip(_("Start a new conversation (Ctrl+N)"))
         self.search_box = SearchBox()
         self.search_box.setPlaceholderText(_("Search chats (Ctrl+F)"))
+        self.search_box.setAccessibleName(_("Search chats"))
+        self.search_box.setAccessibleDescription(
+            _("Finds conversations by their titles and by the words in their messages")
+        )
         listing = self.conversation_list = QListWidget()
+        listing.setAccessibleName(_("Conversations"))
+        listing.setAccessibleDescription(
+            _("Your conversations, the newest first: F2 renames one, Delete deletes it")
+        )
         listing.setFrameShape(QFrame.Shape.NoFrame)
         listing.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         listing.setTextElideMode(Qt.TextElideMode.ElideRight)
@@ -92,6 +100,10 @@ class Sidebar(QWidget):
         listing.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
         listing.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.search_results = SearchResults()
+        self.search_results.setAccessibleName(_("Search results"))
+        self.search_results.setAccessibleDescription(
+            _("Messages and titles that match the search: Enter opens one")
+        )
         self.search_results.hide()
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)

@@ -31,8 +31,9 @@ def make_window(qtbot, **values: object) -> tuple[MainWindow, Settings]:
 
 def apply(window: MainWindow, settings: Settings) -> None:
     window.apply_settings(settings)
-    # The new palette reaches the widgets through posted events, as the loop runs.
-    QApplication.processEvents()
+    # The new palette and sizes reach the widgets through posted events, as the loop runs.
+    for _ in range(3):
+        QApplication.processEvents()
 
 
 def painted_lightness(widget: QWidget) -> int:

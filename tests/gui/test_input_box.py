@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 from deskchat.gui.input_box import MAX_SHARE, InputBox
 from deskchat.gui.input_note import describe
 from deskchat.gui.main_window import MainWindow
+from tests.gui.conftest import until
 from tests.gui.fakes import ScriptedProvider
 
 #: 2,000 lines of 41 characters and a line end: 84,000 bytes, about 21,000 tokens.
@@ -29,6 +30,12 @@ def window(qtbot) -> MainWindow:
     return main
 
 
+def settle() -> None:
+    """Let the layout give the box the height it asked for (a posted layout request)."""
+    for _ in range(3):
+        QApplication.processEvents()
+
+
 def lines(n: int) -> str:
     return "\n".join(f"line {i}" for i in range(n))
 
@@ -43,11 +50,13 @@ def test_the_box_grows_with_its_text_and_stops_at_two_fifths_of_the_window(
     assert box.verticalScrollBar().maximum() == 0
 
     box.setPlainText(lines(6))
+    settle()
     six = box.height()
     assert six >= empty + 3 * line
     assert box.verticalScrollBar().maximum() == 0  # all six lines show
 
     box.setPlainText(lines(200))
+    settle()
     capped = box.height()
     assert capped == pytest.approx(window.height() * MAX_SHARE, abs=2)
     assert box.verticalScrollBar().maximum() > 0  # the rest scrolls
@@ -59,6 +68,7 @@ def test_the_box_grows_with_its_text_and_stops_at_two_fifths_of_the_window(
     assert box.height() == pytest.approx(window.height() * MAX_SHARE, abs=2)
 
     box.clear()
+    settle()
     assert box.height() == empty
 
 
@@ -66,10 +76,11 @@ def test_a_long_line_grows_the_box_as_it_wraps(window: MainWindow) -> None:
     box = window.chat.input_box
     empty = box.height()
     box.setPlainText("word " * 200)
+    settle()
     assert box.height() > empty
 
 
-def test_a_large_paste_says_its_size_and_tokens_before_it_is_sent(
+async def test_a_large_paste_says_its_size_and_tokens_before_it_is_sent(
     qtbot, window: MainWindow
 ) -> None:
     chat = window.chat
@@ -100,6 +111,8 @@ def test_a_large_paste_says_its_size_and_tokens_before_it_is_sent(
     qtbot.keyClick(chat.input_box, Qt.Key.Key_Return)  # sent
     assert chat.input_box.toPlainText() == ""
     assert note.isHidden()
+    await until(lambda: not window.session.busy, what="the reply")
+    assert window.message_model.index(0).data() == BIG
 
 
 def test_sizes_and_counts_are_written_in_the_language(russian) -> None:
