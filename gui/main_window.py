@@ -335,7 +335,11 @@ class MainWindow(QMainWindow):
         if self.settings is None:
             return
         if self.settings_dialog is None:
-            self.settings_dialog = SettingsDialog(self.settings, self)
+            from deskchat.chat.probe import server_models  # only once the dialog opens
+
+            self.settings_dialog = SettingsDialog(
+                self.settings, self, probe=server_models, spawn=self._spawn
+            )
             self.settings_dialog.saved.connect(self.on_settings_dialog_saved)
         self.settings_dialog.load()
         # open(), not exec(): the loop (and a streaming reply) keeps running.

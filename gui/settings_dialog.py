@@ -7,11 +7,17 @@ reply keeps streaming behind it. Settings go to ``settings.json`` through
 password typed in the proxy address (:mod:`gui.proxy`) and every extra header
 that carries a credential (named like one, or ticked secret): those go to the
 keyring through ``provider.save_extra_headers`` and are shown masked.
+
+Choosing a provider fills in its address unless one was typed; the model list
+is asked from the server shown (still editable, with a sentence when it cannot
+be had), and "Test connection" says in one sentence what it found. Both run as
+tasks of the window (``spawn``), never blocking the loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
@@ -20,11 +26,13 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -34,6 +42,7 @@ from deskchat import provider
 from deskchat.chat import proxy
 from deskchat.chat.auto import AUTO, LOCAL
 from deskchat.chat.options import parse_header
+from deskchat.chat.probe import Probe, connection_sentence, models_sentence
 from deskchat.i18n import LANGUAGES, N_, _
 from deskchat.store import Settings
 from deskchat.store.settings import GPU_LAYERS, MAX_ENGINE_CONTEXT, MAX_IDLE_MINUTES
@@ -70,6 +79,9 @@ class SettingsDialog(QDialog):
     Args:
         settings: the settings to show and change (saved in place).
         parent: the window (the dialog is modal to it but does not block the loop).
+        probe: asks a server for its models (``chat.probe.server_models``); None:
+            the model is typed only and there is no "Test connection".
+        spawn: runs a coroutine as a task the window keeps (its ``_spawn``).
 
     Signals:
         saved(object): the Settings were written; the window applies them.
@@ -77,8 +89,21 @@ class SettingsDialog(QDialog):
 
     saved = Signal(object)
 
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        parent: QWidget | None = None,
+        *,
+        probe: Callable[[Probe], Awaitable[list[str]]] | None = None,
+        spawn: Callable[[Coroutine[Any, Any, Any]], object] | None = None,
+    ) -> None:
         super().__init__(parent)
+        self._probe = probe
+        self._spawn = spawn
+        self._asked = 0
+        """Counts the model lists asked for: only the latest answer is shown."""
+        self._url_typed = False
+        """The user typed the address since the dialog was loaded: a provider keeps it."""
         self.setWindowTitle(_("DeskChat settings"))
         self.settings = settings
         self.notice: str | None = None
@@ -96,8 +121,21 @@ class SettingsDialog(QDialog):
         self.fallback_box.addItem(_("None"), "")
         for info in provider.PROVIDERS.values():
             self.fallback_box.addItem(info.display_name, info.id)
-        self.model_edit = QLineEdit()
+        # A list from the server, still editable: any name can be typed.
+        self.model_box = QComboBox()
+        self.model_box.setEditable(True)
+        self.model_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        model_edit = self.model_box.lineEdit()
+        assert model_edit is not None
+        self.model_edit: QLineEdit = model_edit
         self.model_edit.setPlaceholderText(_("The provider's default"))
+        self.model_note = QLabel()
+        self.model_note.setWordWrap(True)
+        self.model_note.hide()
+        self.test_button = QPushButton(_("Test connection"))
+        self.test_button.setToolTip(_("Ask the server for its models with the values shown"))
+        self.test_result = QLabel()
+        self.test_result.setWordWrap(True)
         self.base_url_edit = QLineEdit()
         self.proxy_edit = QLineEdit()
         self.proxy_edit.setPlaceholderText(_("none, e.g. http://host:3128"))
@@ -179,12 +217,17 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         form.addRow(_("Provider:"), self.provider_box)
         form.addRow(_("Fallback provider:"), self.fallback_box)
-        form.addRow(_("Model:"), self.model_edit)
+        form.addRow(_("Model:"), self.model_box)
+        form.addRow("", self.model_note)
         form.addRow(_("Server address:"), self.base_url_edit)
         form.addRow(_("Proxy:"), self.proxy_edit)
         form.addRow("", self.proxy_note)
         form.addRow(self.api_key_label, self.api_key_edit)
         form.addRow("", self.key_note)
+        testing = QHBoxLayout()
+        testing.addWidget(self.test_button)
+        testing.addWidget(self.test_result, 1)
+        form.addRow("", testing)
         form.addRow(_("Extra headers:"), self.headers_edit)
         form.addRow(_("Keep secret:"), self.secret_list)
         form.addRow("", self.headers_note)
@@ -209,6 +252,9 @@ class SettingsDialog(QDialog):
         self.buttons.accepted.connect(self.on_buttons_accepted)
         self.buttons.rejected.connect(self.reject)
         self.provider_box.currentIndexChanged.connect(self.on_provider_box_changed)
+        self.base_url_edit.textEdited.connect(self.on_base_url_edit_edited)
+        self.base_url_edit.editingFinished.connect(self.on_base_url_edit_finished)
+        self.test_button.clicked.connect(self.on_test_button_clicked)
         self.headers_edit.textChanged.connect(self.on_headers_edit_changed)
         self.secret_list.itemChanged.connect(self.on_secret_list_changed)
         self.load()
@@ -219,8 +265,11 @@ class SettingsDialog(QDialog):
         index = self.provider_box.findData(s.provider)
         self.provider_box.setCurrentIndex(max(index, 0))
         self.fallback_box.setCurrentIndex(max(self.fallback_box.findData(s.fallback_provider), 0))
+        self._url_typed = False
+        self.model_box.clear()
         self.model_edit.setText(s.model)
         self.base_url_edit.setText(s.base_url)
+        self.test_result.clear()
         self.proxy_edit.setText(s.proxy)
         # A proxy user without a keyring: its password (if any) lasts this session only.
         self.proxy_note.setVisible("@" in s.proxy and not provider.keyring_available())
@@ -284,10 +333,83 @@ class SettingsDialog(QDialog):
         info = self._info()
         own = info.base_url if info is not None else None
         self.base_url_edit.setPlaceholderText(own or _("the provider's own"))
+        if not self._url_typed:
+            # The saved address belongs to the saved provider; another one gets its own.
+            saved = self.provider_id == self.settings.provider
+            self.base_url_edit.setText(self.settings.base_url if saved else own or "")
         takes_key = self.takes_api_key()
         self.api_key_label.setVisible(takes_key)
         self.api_key_edit.setVisible(takes_key)
         self.key_note.setVisible(takes_key and not provider.keyring_available())
+        asks = self._probe is not None and info is not None
+        self.test_button.setVisible(asks)
+        self.test_result.clear()
+        self.model_note.hide()
+        self.ask_for_models()
+
+    @Slot(str)
+    def on_base_url_edit_edited(self, _text: str) -> None:
+        self._url_typed = True
+
+    @Slot()
+    def on_base_url_edit_finished(self) -> None:
+        if self.base_url_edit.isModified():
+            self.base_url_edit.setModified(False)
+            self.ask_for_models()
+
+    @Slot()
+    def on_test_button_clicked(self) -> None:
+        self.test_result.setText(_("Connecting…"))
+        self.ask_for_models(testing=True)
+
+    def probe(self) -> Probe:
+        """The provider as shown now: the typed address, proxy, key and headers."""
+        headers: dict[str, str] = {}
+        for line in self.headers_edit.toPlainText().splitlines():
+            try:
+                name, value = parse_header(line)
+            except provider.ConfigurationError:
+                continue  # said when saving
+            headers[name] = self._hidden.get(name, value) if value == MASK else value
+        return Probe(
+            self.provider_id,
+            base_url=self.base_url_edit.text().strip(),
+            proxy=self.proxy_edit.text().strip(),
+            api_key=self.api_key_edit.text().strip() if self.takes_api_key() else "",
+            extra_headers=headers,
+        )
+
+    def ask_for_models(self, *, testing: bool = False) -> None:
+        """Ask the server shown for its models, in the background; the list fills when
+        the answer comes (an answer for an older choice is dropped)."""
+        if self._probe is None or self._spawn is None or self._info() is None:
+            return
+        self._asked += 1
+        self._spawn(self._fill_models(self._asked, self.probe(), testing))
+
+    async def _fill_models(self, asked: int, probe: Probe, testing: bool) -> None:
+        assert self._probe is not None
+        try:
+            models = await self._probe(probe)
+        except provider.ProviderError as exc:
+            if asked == self._asked:
+                self.model_note.setText(models_sentence(exc))
+                self.model_note.show()
+                if testing:
+                    self.test_result.setText(exc.text())
+            return
+        if asked != self._asked:
+            return
+        typed = self.model_edit.text()
+        self.model_box.blockSignals(True)
+        self.model_box.clear()
+        self.model_box.addItems(models)
+        self.model_box.setCurrentIndex(-1)
+        self.model_edit.setText(typed)
+        self.model_box.blockSignals(False)
+        self.model_note.hide()
+        if testing:
+            self.test_result.setText(connection_sentence(models))
 
     @Slot()
     def on_headers_edit_changed(self) -> None:

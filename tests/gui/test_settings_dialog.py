@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import keyring.backend
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from deskchat import provider
 from deskchat.chat.options import Options, effective_options
+from deskchat.chat.probe import Probe
 from deskchat.chat.proxy import with_password
 from deskchat.gui.app import move_proxy_password
 from deskchat.gui.main_window import MainWindow
@@ -555,3 +558,182 @@ def test_headers_kept_for_this_session_are_not_noted_as_in_the_keyring(
     save(dialog)
     assert json.loads(path.read_text(encoding="utf-8"))["keyring_headers"] == []
     assert provider.load_secret_headers(session_only=True) == {"X-Api-Key": HEADER_SECRET}
+
+
+# -- the address, the model list and Test connection ------------------------------------
+
+
+class FakeProbe:
+    """Answers the dialog's model questions as the test says; records what was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[Probe] = []
+        self.answers: dict[str, list[str] | provider.ProviderError] = {}
+        self.tasks: set[asyncio.Task[object]] = set()
+
+    async def __call__(self, probe: Probe) -> list[str]:
+        self.asked.append(probe)
+        await asyncio.sleep(0)
+        answer = self.answers.get(probe.provider_id, [])
+        if isinstance(answer, provider.ProviderError):
+            raise answer
+        return list(answer)
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def settled(self) -> None:
+        while self.tasks:
+            await asyncio.wait(list(self.tasks))
+
+
+def probing_dialog(qtbot, settings: Settings, probe: FakeProbe) -> SettingsDialog:
+    dialog = SettingsDialog(settings, probe=probe, spawn=probe.spawn)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    return dialog
+
+
+def test_choosing_a_provider_fills_in_its_address_unless_one_was_typed(
+    qtbot, tmp_path: Path
+) -> None:
+    settings = Settings(tmp_path / "settings.json")
+    settings.provider = "openai-compatible"
+    settings.base_url = "http://127.0.0.1:8080/v1"
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    assert dialog.base_url_edit.text() == "http://127.0.0.1:8080/v1"
+
+    choose(dialog.provider_box, "openrouter")
+    assert dialog.base_url_edit.text() == "https://openrouter.ai/api/v1"
+    choose(dialog.provider_box, "ollama")
+    assert dialog.base_url_edit.text() == "http://127.0.0.1:11434"
+    # Back to the saved provider: its saved address.
+    choose(dialog.provider_box, "openai-compatible")
+    assert dialog.base_url_edit.text() == "http://127.0.0.1:8080/v1"
+    choose(dialog.provider_box, "chatgptfree")
+    assert dialog.base_url_edit.text() == ""
+
+    # An address the user types stays, whatever is chosen next.
+    choose(dialog.provider_box, "openai-compatible")
+    dialog.base_url_edit.clear()
+    qtbot.keyClicks(dialog.base_url_edit, "http://gpu-box:9000/v1")
+    choose(dialog.provider_box, "vllm")
+    assert dialog.base_url_edit.text() == "http://gpu-box:9000/v1"
+    save(dialog)
+    assert (settings.provider, settings.base_url) == ("vllm", "http://gpu-box:9000/v1")
+
+    # Opening again starts afresh: nothing typed yet.
+    dialog.load()
+    choose(dialog.provider_box, "groq")
+    assert dialog.base_url_edit.text() == "https://api.groq.com/openai/v1"
+
+
+async def test_the_model_is_a_list_from_the_server_and_still_editable(
+    qtbot, tmp_path: Path
+) -> None:
+    probe = FakeProbe()
+    probe.answers["openai-compatible"] = ["qwen2.5-7b", "llama-3.2-3b"]
+    settings = Settings(tmp_path / "settings.json")
+    settings.provider = "openai-compatible"
+    settings.model = "my-own-model"
+    dialog = probing_dialog(qtbot, settings, probe)
+    await probe.settled()
+
+    box = dialog.model_box
+    assert box.isEditable()
+    assert [box.itemText(i) for i in range(box.count())] == ["qwen2.5-7b", "llama-3.2-3b"]
+    # The saved name stays what the field shows until another is picked or typed.
+    assert dialog.model_edit.text() == "my-own-model"
+    assert not dialog.model_note.isVisibleTo(dialog)
+    assert probe.asked[-1].provider_id == "openai-compatible"
+
+    box.setCurrentIndex(1)
+    assert dialog.model_edit.text() == "llama-3.2-3b"
+    dialog.model_edit.setText("typed-by-hand")
+    save(dialog)
+    assert settings.model == "typed-by-hand"
+
+
+async def test_a_list_that_cannot_be_had_says_so_in_a_sentence(qtbot, tmp_path: Path) -> None:
+    probe = FakeProbe()
+    refused = provider.APIConnectionError("The server at 127.0.0.1:8080 refused the connection.")
+    probe.answers["openai-compatible"] = refused
+    settings = Settings(tmp_path / "settings.json")
+    settings.provider = "openai-compatible"
+    dialog = probing_dialog(qtbot, settings, probe)
+    await probe.settled()
+    assert dialog.model_note.isVisibleTo(dialog)
+    assert dialog.model_note.text() == (
+        "The server at 127.0.0.1:8080 refused the connection. Type the model's name instead."
+    )
+    assert dialog.model_box.count() == 0
+    assert dialog.model_edit.isEnabled()
+
+
+async def test_the_answer_for_an_earlier_choice_is_dropped(qtbot, tmp_path: Path) -> None:
+    probe = FakeProbe()
+    probe.answers["openai-compatible"] = ["old-server-model"]
+    probe.answers["openrouter"] = ["openai/gpt-4o-mini", "meta/llama"]
+    settings = Settings(tmp_path / "settings.json")
+    settings.provider = "openai-compatible"
+    dialog = probing_dialog(qtbot, settings, probe)
+    # Another provider chosen before the first answer came.
+    choose(dialog.provider_box, "openrouter")
+    await probe.settled()
+    box = dialog.model_box
+    assert [box.itemText(i) for i in range(box.count())] == ["openai/gpt-4o-mini", "meta/llama"]
+    assert probe.asked[-1].base_url == "https://openrouter.ai/api/v1"
+
+
+async def test_test_connection_says_what_it_found_with_the_values_shown(
+    qtbot, tmp_path: Path
+) -> None:
+    probe = FakeProbe()
+    probe.answers["openrouter"] = [f"model-{n}" for n in range(12)]
+    settings = Settings(tmp_path / "settings.json")
+    dialog = probing_dialog(qtbot, settings, probe)
+    choose(dialog.provider_box, "openrouter")
+    await probe.settled()
+    assert dialog.test_button.isVisibleTo(dialog)
+    dialog.api_key_edit.setText("sk-or-typed")
+    dialog.test_button.click()
+    assert dialog.test_result.text() == "Connecting…"
+    await probe.settled()
+    assert dialog.test_result.text() == "Connected: 12 models."
+    # The key typed (not saved yet) is the one tried.
+    assert probe.asked[-1].api_key == "sk-or-typed"
+
+    refused = provider.AuthenticationError("OpenRouter refused the key.", status_code=401)
+    probe.answers["openrouter"] = refused
+    dialog.test_button.click()
+    await probe.settled()
+    assert dialog.test_result.text() == refused.text()
+    assert "OpenRouter refused the key." in refused.text()
+
+
+def test_without_a_probe_there_is_no_test_button(qtbot, tmp_path: Path) -> None:
+    dialog = SettingsDialog(Settings(tmp_path / "settings.json"))
+    qtbot.addWidget(dialog)
+    dialog.open()
+    choose(dialog.provider_box, "openrouter")
+    assert not dialog.test_button.isVisibleTo(dialog)
+
+
+async def test_the_window_gives_the_dialog_its_probe_and_its_tasks(
+    qtbot, wordpress: str, tmp_path: Path
+) -> None:
+    settings = Settings(tmp_path / "settings.json")
+    settings.provider = "openai-compatible"
+    settings.base_url = f"{wordpress}/nothing-here/v1"
+    async with open_window(qtbot, wordpress, settings=settings) as window:
+        window.open_settings()
+        dialog = window.settings_dialog
+        assert dialog is not None
+        # The window's own task asks the (fake) site, which has no model list there.
+        await until(lambda: dialog.model_note.isVisibleTo(dialog), what="the model note")
+        assert dialog.model_note.text().endswith("Type the model's name instead.")
+        dialog.reject()
