@@ -98,6 +98,7 @@ def apply_theme(theme: str, system: Qt.ColorScheme | None = None) -> None:
     scheme = wanted
     if wanted == Qt.ColorScheme.Unknown:
         scheme = hints.colorScheme() if system is None else system
+    before = QPalette(app.palette())
     # The platform's own palette first (a palette with nothing set follows the platform).
     app.setPalette(QPalette())
     if scheme != Qt.ColorScheme.Unknown and is_dark(app.palette()) != (
@@ -108,7 +109,8 @@ def apply_theme(theme: str, system: Qt.ColorScheme | None = None) -> None:
         log.info("the platform's palette is not %s; using our own", scheme.name)
         dark = scheme == Qt.ColorScheme.Dark
         app.setPalette(dark_palette() if dark else app.style().standardPalette())
-    _repolish_style_sheets(app)
+    if app.palette() != before:
+        _repolish_style_sheets(app)
 
 
 def _repolish_style_sheets(app: QApplication) -> None:
