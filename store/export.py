@@ -17,9 +17,10 @@ from typing import Any
 
 from deskchat.i18n import _
 
+from .attachments import attachment_to_json
 from .failures import os_error
-from .models import Conversation, Message
-from .private import write_private
+from .models import Conversation, Message, StoredAttachment
+from .private import FILE_MODE, make_private_folder, write_private
 from .store import Store
 from .times import shown
 
@@ -79,6 +80,9 @@ def _message_data(message: Message) -> dict[str, Any]:
     if message.tools:
         # Only for replies that called tools: older exports stay as they were.
         data["tools"] = [dict(t) for t in message.tools]
+    if message.attachments:
+        # Only for messages with files: the bytes as base64, so an import restores them.
+        data["attachments"] = [attachment_to_json(a) for a in message.attachments]
     return data
 
 
@@ -89,7 +93,7 @@ def export_json(store: Store, conversation_ids: Iterable[int] | None = None) -> 
     return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
 
-def _message_markdown(msg: Message) -> str:
+def _message_markdown(msg: Message, files: dict[str, str] | None = None) -> str:
     heading = _ROLE_HEADINGS.get(msg.role, msg.role)
     if msg.role == "assistant" and msg.model:
         heading += f" ({msg.model})"
@@ -105,7 +109,50 @@ def _message_markdown(msg: Message) -> str:
     note = notes.get(msg.status)
     if note:
         body = f"{body}\n\n{note}" if body else note
+    attached = "\n".join(_attachment_markdown(a, files) for a in msg.attachments)
+    if attached:
+        body = f"{attached}\n\n{body}" if body else attached
     return f"### {heading}\n\n{body}\n"
+
+
+def _attachment_markdown(item: StoredAttachment, files: dict[str, str] | None) -> str:
+    """A link to the file written beside the export, or a note when there is none."""
+    where = (files or {}).get(item.sha256)
+    if where is None:
+        return f"*(attached: {item.name}, {item.size} bytes)*"
+    if item.kind == "image":
+        return f"![{_label(item.name)}]({where})"
+    return f"*(attached: [{_label(item.name)}]({where}))*"
+
+
+def _label(name: str) -> str:
+    return re.sub(r"[\[\]\\\n]", "_", name)
+
+
+def _file_name(item: StoredAttachment) -> str:
+    """A safe, unique name for an attachment's file: its digest's start, then its own name."""
+    safe = re.sub(r"[^\w.\- ]", "_", item.name).strip(". ") or "file"
+    if item.kind == "pdf":
+        safe += ".txt"  # What was kept is the PDF's text.
+    return f"{item.sha256[:12]}-{safe}"
+
+
+def _write_files(store: Store, ids: list[int] | None, folder: Path) -> dict[str, str]:
+    """Write each attachment on the exported paths into ``folder``; digest -> relative path."""
+    written: dict[str, str] = {}
+    for conv in _conversations(store, ids):
+        for message in store.current_path(conv.id):
+            for item in message.attachments:
+                if item.sha256 in written:
+                    continue
+                if not written:
+                    make_private_folder(folder)
+                target = folder / _file_name(item)
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(item.data)
+                written[item.sha256] = f"{folder.name}/{target.name}"
+    return written
 
 
 def _fence(text: str, info: str = "") -> str:
@@ -127,14 +174,25 @@ def _tool_markdown(call: dict[str, Any]) -> str:
 
 
 def to_markdown(store: Store, conversation_ids: Iterable[int] | None = None) -> str:
-    """The current path of each conversation as Markdown (other versions are left out)."""
+    """The current path of each conversation as Markdown (other versions are left out).
+
+    An attachment is a note with its name and size; :func:`write_export` writes
+    the files beside the Markdown and links them.
+    """
+    return _markdown(store, conversation_ids, None)
+
+
+def _markdown(
+    store: Store, conversation_ids: Iterable[int] | None, files: dict[str, str] | None
+) -> str:
+    """:func:`to_markdown`, each attachment linked where ``files`` says (digest -> path)."""
     parts = []
     for conv in _conversations(store, conversation_ids):
         stamp = shown(conv.created_at)
         lines = [f"# {conv.title or 'Untitled conversation'}\n", f"*{stamp}*\n"]
         if conv.system_prompt:
             lines.append(f"> System prompt: {conv.system_prompt}\n")
-        lines.extend(_message_markdown(m) for m in store.current_path(conv.id))
+        lines.extend(_message_markdown(m, files) for m in store.current_path(conv.id))
         parts.append("\n".join(lines))
     return "\n---\n\n".join(parts)
 
@@ -155,6 +213,7 @@ def write_export(
 
     The file appears whole or not at all: it is written beside the target
     first and renamed over it, so an older export there survives a failure.
+    A Markdown export's attachments are files in ``<name>_files/`` beside it.
 
     Raises:
         StoreError: the file could not be written (a full or read-only disk, a
@@ -162,13 +221,14 @@ def write_export(
     """
     path = Path(path)
     kind = fmt or ("json" if path.suffix.lower() == ".json" else "markdown")
-    text = (
-        export_json(store, conversation_ids)
-        if kind == "json"
-        else to_markdown(store, conversation_ids)
-    )
+    ids = None if conversation_ids is None else list(conversation_ids)
     tmp = path.with_name(path.name + ".tmp")
     try:
+        if kind == "json":
+            text = export_json(store, ids)
+        else:
+            files = _write_files(store, ids, path.with_name(path.stem + "_files"))
+            text = _markdown(store, ids, files)
         # Private from the first byte: the export holds the user's chats.
         with write_private(tmp) as fh:
             fh.write(text)

@@ -18,11 +18,12 @@ from typing import Any
 
 from deskchat.i18n import N_, _
 
+from .attachments import _BadAttachment, attachment_from_json, save_attachments
 from .errors import BadImportFileError
 from .export import EXPORT_FORMAT, EXPORT_VERSION
 from .failures import store_error
 from .import_files import load_import_file
-from .models import ROLES, STATUSES
+from .models import ROLES, STATUSES, StoredAttachment
 from .store import Store
 from .times import describe, seconds
 
@@ -62,6 +63,7 @@ class _Node:
     model: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    attachments: list[StoredAttachment] = field(default_factory=list)
 
 
 @dataclass
@@ -333,6 +335,15 @@ def _parse_deskchat_conv(c: Any, n: int) -> _Conv:
                 _opt(m.get(key), str),
                 _("{where} has a {key} that is not text").format(where=where, key=key),
             )
+        files = m.get("attachments") or []
+        _need(
+            isinstance(files, list),
+            _("{where} has attachments that are not a list").format(where=where),
+        )
+        try:
+            attached = [attachment_from_json(a, where) for a in files]
+        except _BadAttachment as exc:
+            raise _Bad(str(exc)) from None
         nodes.append(
             _Node(
                 where=where,
@@ -348,6 +359,7 @@ def _parse_deskchat_conv(c: Any, n: int) -> _Conv:
                 model=m.get("model"),
                 prompt_tokens=m.get("prompt_tokens"),
                 completion_tokens=m.get("completion_tokens"),
+                attachments=attached,
             )
         )
     source_id = c.get("source_id")
@@ -642,6 +654,7 @@ def _write_conv(conn: Any, conv: _Conv) -> int:
             ),
         )
         ids[node.key] = cur.lastrowid
+        save_attachments(conn, cur.lastrowid, node.attachments)
         groups.setdefault(parent, []).append((cur.lastrowid, node.active))
     # Exactly one selected version per set of siblings: the marked one, else the newest.
     for members in groups.values():

@@ -22,6 +22,7 @@ __all__ = [
     "ParentRef",
     "Role",
     "SearchHit",
+    "StoredAttachment",
     "make_title",
 ]
 
@@ -84,6 +85,32 @@ class Conversation:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredAttachment:
+    """A file attached to a message, as the history keeps it (see ``deskchat.attach``).
+
+    The bytes are stored once per ``sha256``, however many messages attach them.
+
+    Attributes:
+        sha256: the hex digest of ``data``.
+        name: the file's name as it was attached.
+        kind: "image", "text" or "pdf".
+        mime: what ``data`` is (``image/png``, ``image/jpeg``, ``text/plain``).
+        data: what was sent: the image, or the text as UTF-8.
+        size: the file's size on disk when it was attached.
+        info: the rest, as ``deskchat.attach.Attachment`` has it (width, height,
+            pages, truncated).
+    """
+
+    sha256: str
+    name: str
+    kind: str
+    mime: str
+    data: bytes = field(repr=False)
+    size: int = 0
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     """One message; edits and regenerations are siblings (same parent).
 
@@ -98,6 +125,7 @@ class Message:
             "arguments" (JSON text), "status" (pending, ok, error, denied, timeout,
             stopped, skipped), "output", "step", "at" (characters of the reply's text
             before the call)}``; empty for a reply that called none.
+        attachments: the files attached to a user message, in order.
     """
 
     id: int
@@ -116,6 +144,7 @@ class Message:
     version: int = 1
     versions: int = 1
     tools: tuple[dict[str, Any], ...] = ()
+    attachments: tuple[StoredAttachment, ...] = ()
 
     @property
     def interrupted(self) -> bool:

@@ -287,6 +287,33 @@ def _chosen_titles(conn: sqlite3.Connection) -> None:
             )
 
 
+# v8: files attached to messages (deskchat.attach). Each file's bytes once, by their
+# sha256, however many messages attach them; when the last message that uses one
+# goes (deleted, or its conversation purged), the trigger deletes the bytes too.
+_V8 = """
+CREATE TABLE attachment_blobs (
+    sha256 TEXT PRIMARY KEY,
+    kind   TEXT NOT NULL CHECK (kind IN ('image', 'text', 'pdf')),
+    mime   TEXT NOT NULL,
+    info   TEXT NOT NULL DEFAULT '{}',
+    data   BLOB NOT NULL
+);
+CREATE TABLE message_attachments (
+    message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    position   INTEGER NOT NULL,
+    sha256     TEXT NOT NULL REFERENCES attachment_blobs(sha256),
+    name       TEXT NOT NULL,
+    size       INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (message_id, position)
+) WITHOUT ROWID;
+CREATE INDEX message_attachments_by_blob ON message_attachments(sha256);
+CREATE TRIGGER attachment_blobs_release AFTER DELETE ON message_attachments
+WHEN NOT EXISTS (SELECT 1 FROM message_attachments WHERE sha256 = old.sha256) BEGIN
+    DELETE FROM attachment_blobs WHERE sha256 = old.sha256;
+END;
+"""
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(_V1),
     _script(_V2),
@@ -295,6 +322,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _stemmed_search,
     _script(_V6),
     _chosen_titles,
+    _script(_V8),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

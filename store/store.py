@@ -21,6 +21,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from deskchat.i18n import N_, _
 
 from . import search as _search
+from .attachments import save_attachments, with_attachments
 from .db import open_database
 from .errors import NoSuchRecordError, ReadOnlyError, StoreError
 from .failures import is_busy, store_error
@@ -32,6 +33,7 @@ from .models import (
     Message,
     ParentRef,
     SearchHit,
+    StoredAttachment,
     conversation_from_row,
     make_title,
     message_from_row,
@@ -425,7 +427,7 @@ class Store:
             raise NoSuchRecordError(
                 _("Message {message_id} no longer exists.").format(message_id=message_id)
             )
-        return message_from_row(row)
+        return with_attachments(self._conn, [message_from_row(row)])[0]
 
     @_reported(N_("save the message"))
     def add_message(
@@ -442,13 +444,15 @@ class Store:
         completion_tokens: int | None = None,
         error: str | None = None,
         created_at: float | None = None,
+        attachments: Iterable[StoredAttachment] = (),
     ) -> Message:
         """Add a message and make it the current one among its siblings.
 
         ``parent_id`` is the message it follows: by default the current leaf;
         None makes a new root (a new version of the first message).
+        ``attachments`` are kept with it (each file's bytes once, by sha256).
         """
-        with self.transaction():
+        with self.transaction() as conn:
             message_id = self._insert_message(
                 conversation_id,
                 role,
@@ -462,6 +466,7 @@ class Store:
                 error=error,
                 created_at=created_at,
             )
+            save_attachments(conn, message_id, list(attachments))
         return self.get_message(message_id)
 
     @_reported(N_("save the messages"))
@@ -507,7 +512,7 @@ class Store:
             + " ORDER BY path.depth",
             {"cid": conversation_id},
         )
-        return [message_from_row(r) for r in rows]
+        return with_attachments(self._conn, (message_from_row(r) for r in rows))
 
     @_reported(_READ)
     def current_leaf(self, conversation_id: int) -> Message | None:
@@ -541,7 +546,7 @@ class Store:
         rows = self._conn.execute(
             _SIBLINGS_SQL + " WHERE m.conversation_id = ? ORDER BY m.id", (conversation_id,)
         )
-        return [message_from_row(r) for r in rows]
+        return with_attachments(self._conn, (message_from_row(r) for r in rows))
 
     @_reported(N_("switch to that version"))
     def select_version(self, message_id: int) -> list[Message]:
@@ -552,12 +557,26 @@ class Store:
         return self.current_path(msg.conversation_id)
 
     @_reported(N_("save the edited message"))
-    def edit_user_message(self, message_id: int, new_text: str) -> Message:
-        """A new version of a user message, next to the old one, which is kept."""
+    def edit_user_message(
+        self,
+        message_id: int,
+        new_text: str,
+        attachments: Iterable[StoredAttachment] | None = None,
+    ) -> Message:
+        """A new version of a user message, next to the old one, which is kept.
+
+        ``attachments``: the new version's; None keeps the old version's.
+        """
         old = self.get_message(message_id)
         if old.role != "user":
             raise StoreError(_("Only your own messages can be edited; regenerate a reply instead."))
-        return self.add_message(old.conversation_id, "user", new_text, parent_id=old.parent_id)
+        return self.add_message(
+            old.conversation_id,
+            "user",
+            new_text,
+            parent_id=old.parent_id,
+            attachments=old.attachments if attachments is None else attachments,
+        )
 
     @_reported(N_("delete the message"))
     def delete_message(self, message_id: int) -> None:

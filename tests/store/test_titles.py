@@ -140,7 +140,7 @@ def _old_database(path: Path) -> None:
     """A database as DeskChat left it at the schema before v7: three conversations."""
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None)
-    migrate(conn, target=SCHEMA_VERSION - 1)
+    migrate(conn, target=6)  # the schema before v7
     conn.executemany(
         "INSERT INTO conversations (id, title, created_at, updated_at, source_id)"
         " VALUES (?, ?, 10, 20, ?)",
@@ -167,7 +167,7 @@ def _old_database(path: Path) -> None:
 
 
 def test_the_upgrade_tells_chosen_titles_from_automatic_ones(tmp_path: Path) -> None:
-    assert MIGRATIONS[-1].__name__ == "_chosen_titles"
+    assert MIGRATIONS[6].__name__ == "_chosen_titles"  # v7: upgrades from 6 to 7
     path = tmp_path / "deskchat.sqlite3"
     _old_database(path)
     with Store(path) as s:
@@ -190,5 +190,5 @@ def test_the_upgrade_step_runs_again_harmlessly(tmp_path: Path) -> None:
     with Store(path) as s:
         before = [(c.id, c.title, c.title_chosen) for c in s.list_conversations()]
         with s.transaction() as conn:
-            MIGRATIONS[-1](conn)
+            MIGRATIONS[6](conn)
         assert [(c.id, c.title, c.title_chosen) for c in s.list_conversations()] == before
