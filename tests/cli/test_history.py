@@ -29,7 +29,8 @@ def data_dir(tmp_path: Path) -> Path:
 def test_list_shows_ids_and_titles(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["export", "--list", "--data-dir", str(data_dir)]) == 0
     rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
-    assert [row[2] for row in rows] == ["Say hi", "What is WAL?"]
+    # The edited first question titles its chat (#11): the list shows the latest version.
+    assert [row[2] for row in rows] == ["Say hello", "What is WAL?"]
 
 
 def test_markdown_to_stdout(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -53,7 +54,7 @@ def test_json_round_trip_keeps_branches_and_skips_duplicates(
     assert "Imported 0 conversations; skipped 2" in capsys.readouterr().out
     with store.Store(store.database_path(fresh)) as db:
         convs = {c.title: c for c in db.list_conversations()}
-        path = db.current_path(convs["Say hi"].id)
+        path = db.current_path(convs["Say hello"].id)
         assert path[0].content == "Say hello"
         assert len(db.siblings(path[0].id)) == 2
 
