@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import (
     QModelIndex,
-    QPersistentModelIndex,
     QPoint,
-    QRect,
     Qt,
-    QTimer,
     Signal,
     Slot,
 )
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QMenu,
@@ -36,11 +32,9 @@ from .menus import Menus
 from .message_model import MessageModel
 from .message_view import MessageView
 from .model_picker import ModelPicker
+from .scroll_anchor import ScrollAnchor
 
 __all__ = ["ChatPane"]
-
-ANCHOR_MS = 1000
-"""How long after a version switch the view still puts its top row back (the layout's end)."""
 
 
 class ChatPane(QWidget):
@@ -89,12 +83,10 @@ class ChatPane(QWidget):
         self._session = session
         self._menus = menus
         self._editing: ChatMessage | None = None
-        self._anchor: tuple[QPersistentModelIndex, int] | None = None
-        """The top row on show before a version switch, and where it was (y)."""
-        self._anchor_row = 0
         self.delete_confirmation: QMessageBox | None = None
         self.message_view = MessageView(model)
         self.delegate = self.message_view.delegate
+        self.anchor = ScrollAnchor(self.message_view, model)
         self._build(model_picker)
         self._connect_signals()
 
@@ -157,7 +149,6 @@ class ChatPane(QWidget):
             self.on_message_view_context_menu_requested
         )
         self.delegate.version_step_requested.connect(self.on_delegate_version_step_requested)
-        self._model.rows_replaced.connect(self.on_message_model_rows_replaced)
         self.delegate.copy_requested.connect(self.on_delegate_copy_requested)
         self._menus.copy_text_action.triggered.connect(self.on_copy_text_action_triggered)
         self._menus.copy_selection_action.triggered.connect(self.message_view.reading.copy)
@@ -375,56 +366,9 @@ class ChatPane(QWidget):
         self._switch_version(row, step)
 
     def _switch_version(self, row: int, step: int) -> None:
-        view = self.message_view
-        top = view.indexAt(QPoint(view.viewport().width() // 2, 0))
-        if not self._session.switch_version(row, step):
-            return
-        # The view stays where it is: another version is not a new reply to follow.
-        view.stick_to_bottom = False
-        self._drop_anchor()
-        if top.isValid():
-            self._anchor = (QPersistentModelIndex(top), view.visualRect(top).top())
-            self._anchor_row = row
-
-    @Slot(int)
-    def on_message_model_rows_replaced(self, _row: int) -> None:
-        if self._anchor is not None:
-            # The rows are laid out again in batches; the first leaves a short scroll
-            # range that pulls the view up. Put the top row back once it is laid out.
-            view = self.message_view
-            view.verticalScrollBar().rangeChanged.connect(self._put_anchor_back)
-            view.executeDelayedItemsLayout()
-            self._put_anchor_back()
-            # A layout that ends without changing the range lets go all the same.
-            QTimer.singleShot(ANCHOR_MS, self._drop_anchor)
-
-    @Slot()
-    def _drop_anchor(self) -> None:
-        if self._anchor is not None:
-            self._anchor = None
-            self.message_view.verticalScrollBar().rangeChanged.disconnect(self._put_anchor_back)
-
-    @Slot()
-    def _put_anchor_back(self) -> None:
-        anchor, view = self._anchor, self.message_view
-        if anchor is None:
-            return
-        index, top = anchor
-        rect = view.visualRect(index) if index.isValid() else QRect()
-        last = self._model.index(self._model.rowCount() - 1)
-        laid_out = not last.isValid() or view.visualRect(last).isValid()
-        bar = view.verticalScrollBar()
-        wanted = bar.value() + rect.top() - top
-        if rect.isValid() and wanted <= bar.maximum():
-            bar.setValue(max(wanted, bar.minimum()))
-        elif not laid_out:
-            return  # the rows are still being laid out: the next range change comes
-        self._drop_anchor()
-        view.stick_to_bottom = False
-        # The version switched to must not end up out of sight above the view.
-        switched = self._model.index(self._anchor_row)
-        if switched.isValid() and view.visualRect(switched).bottom() < 0:
-            view.scrollTo(switched, QAbstractItemView.ScrollHint.PositionAtBottom)
+        top = self.anchor.top_index()
+        if self._session.switch_version(row, step):
+            self.anchor.hold(top, row)
 
     @Slot()
     def on_delete_message_action_triggered(self) -> None:
