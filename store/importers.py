@@ -78,6 +78,8 @@ class _Conv:
     model: str | None = None
     system_prompt: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    title_chosen: bool | None = None
+    """None: chosen when the file gives a title (another app's); a DeskChat export says."""
 
 
 class _Bad(Exception):
@@ -371,6 +373,7 @@ def _parse_deskchat_conv(c: Any, n: int) -> _Conv:
         source=source if isinstance(source, str) and source else EXPORT_FORMAT,
         source_id=source_id,
         title=c.get("title", ""),
+        title_chosen=chosen if isinstance(chosen := c.get("title_chosen"), bool) else None,
         created_at=created,
         updated_at=updated,
         nodes=nodes,
@@ -627,7 +630,7 @@ def _write_conv(conn: Any, conv: _Conv) -> int:
             conv.source,
             conv.source_id,
             # A title the file brings was chosen there; without one, the first question's.
-            bool(conv.title),
+            bool(conv.title) if conv.title_chosen is None else conv.title_chosen,
         ),
     )
     cid = cur.lastrowid

@@ -192,3 +192,22 @@ def test_the_upgrade_step_runs_again_harmlessly(tmp_path: Path) -> None:
         with s.transaction() as conn:
             MIGRATIONS[6](conn)
         assert [(c.id, c.title, c.title_chosen) for c in s.list_conversations()] == before
+
+
+def test_a_deskchat_export_keeps_an_automatic_title_automatic(store: Store, tmp_path: Path) -> None:
+    automatic = store.create_conversation()
+    store.add_message(automatic.id, "user", "Automatic question")
+    named = store.create_conversation()
+    store.add_message(named.id, "user", "Some question")
+    store.rename(named.id, "Named by hand")
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(to_json_data(store)), encoding="utf-8")
+
+    with Store(tmp_path / "other" / "deskchat.sqlite3") as other:
+        import_file(other, path)
+        by_title = {c.title: c for c in other.list_conversations()}
+        assert not by_title["Automatic question"].title_chosen
+        assert by_title["Named by hand"].title_chosen
+        root = other.current_path(by_title["Automatic question"].id)[0]
+        other.edit_user_message(root.id, "Asked anew")
+        assert other.get_conversation(by_title["Automatic question"].id).title == "Asked anew"
