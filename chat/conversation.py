@@ -21,6 +21,7 @@ from deskchat.store import make_title
 from .tool_uses import ToolUse, reply_turns, uses_from_stored
 
 if TYPE_CHECKING:
+    from deskchat.attach import Attachment
     from deskchat.store import Message as StoredMessage
 
 __all__ = [
@@ -36,8 +37,8 @@ __all__ = [
 
 _ids = itertools.count(1)
 
-Revision: TypeAlias = tuple[int, str, int, int]
-"""What a bubble shows, cheaply: text length, status, version, versions."""
+Revision: TypeAlias = tuple[int, str, int, int, str]
+"""What a bubble shows, cheaply: text length, status, version, versions, the calls' states."""
 
 
 @dataclass(eq=False)
@@ -57,6 +58,7 @@ class ChatMessage:
         prefix: characters that were already there when a reply was continued.
         model: the model that wrote a reply (None when not known).
         tools: the tools a reply called, in order (with their results).
+        attachments: the files sent with a user message (``deskchat.attach``).
     """
 
     role: Literal["user", "assistant"]
@@ -72,6 +74,7 @@ class ChatMessage:
     prefix: int = 0
     model: str | None = None
     tools: list[ToolUse] = field(default_factory=list)
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def content(self) -> str:
@@ -82,9 +85,11 @@ class ChatMessage:
     def revision(self) -> Revision:
         """Changes whenever what the bubble shows changes (cheap: no join)."""
         if self.reply is None:
-            return (len(self.text), "user", self.version, self.versions)
+            return (len(self.text), "user", self.version, self.versions, "")
         status = "interrupted" if self.interrupted else self.reply.status
-        return (self.reply.length, status, self.version, self.versions)
+        # The calls' states: a call approved, denied or finished repaints the bubble.
+        calls = ",".join(use.status for use in self.tools) if self.tools else ""
+        return (self.reply.length, status, self.version, self.versions, calls)
 
 
 @dataclass(eq=False)
@@ -129,6 +134,12 @@ class Conversation:
                 continue
             if message.tools:
                 out.extend(reply_turns(message.content, message.tools))
+                continue
+            if message.attachments:
+                # Imported here: only a chat with files loads the attachment modules.
+                from .attachments import prompt_message
+
+                out.append(prompt_message(message.content, message.attachments))
                 continue
             out.append({"role": message.role, "content": message.content})
         return out
@@ -252,6 +263,10 @@ def from_stored(stored: StoredMessage) -> ChatMessage:
     }
     if stored.role != "assistant":
         # System prompts are conversation settings, never bubbles; the caller drops them.
+        if stored.attachments:
+            from .attachments import attachments_of
+
+            common["attachments"] = attachments_of(stored)
         return ChatMessage("user", text=stored.content, **common)
     reply = ReplyState()
     if stored.content:

@@ -37,6 +37,7 @@ from .streaming import CONTINUE_PROMPT, WAITING, Plan, ReplyRun, Target, pause
 if TYPE_CHECKING:
     import asyncio
 
+    from deskchat.attach import Attachment
     from deskchat.store import AsyncStore
 
     from .tools_loop import ChatTools
@@ -438,24 +439,36 @@ class ChatSession:
 
     # -- sending -----------------------------------------------------------
 
-    def send(self, text: str) -> bool:
-        """Add the user's message and stream a reply; False if nothing was sent."""
-        if self.busy or not text.strip():
+    def send(self, text: str, attachments: Sequence[Attachment] = ()) -> bool:
+        """Add the user's message and stream a reply; False if nothing was sent.
+
+        ``attachments``: files read by ``deskchat.attach`` (see
+        :func:`deskchat.chat.attachments.read_attachments`), sent and kept with it.
+
+        Raises:
+            ImagesNotSupportedError: images for a provider that takes none
+                (nothing is added or sent).
+        """
+        if self.busy or not (text.strip() or attachments):
             return False
         conversation = self._shown.conversation
         if self._wanted not in (None, conversation.id):
             # Another chat is still being read from the history: the text stays in the box.
             return False
-        user = ChatMessage("user", text=text)
+        if attachments:
+            from .attachments import check_images
+
+            check_images(self.provider_id, attachments)
+        user = ChatMessage("user", text=text, attachments=tuple(attachments))
         parent = _last_stored(conversation.messages)
         self._shown.append(user)
         self._bring_to_top(conversation)
         self._start(conversation, conversation.history(), Plan(user=user, parent=parent))
         return True
 
-    async def ask(self, text: str) -> ChatMessage | None:
+    async def ask(self, text: str, attachments: Sequence[Attachment] = ()) -> ChatMessage | None:
         """Send ``text`` and wait for the whole reply; the reply's bubble, or None if not sent."""
-        if not self.send(text):
+        if not self.send(text, attachments):
             return None
         import asyncio
 
@@ -524,16 +537,26 @@ class ChatSession:
         )
         return True
 
-    def edit_message(self, row: int, text: str) -> bool:
-        """Send an edited user message; the old one and its answers stay a branch."""
+    def edit_message(
+        self, row: int, text: str, attachments: Sequence[Attachment] | None = None
+    ) -> bool:
+        """Send an edited user message; the old one and its answers stay a branch.
+
+        ``attachments``: the new version's files; None keeps the old one's.
+        """
         messages = self._shown.conversation.messages
-        if self.busy or not text.strip() or not 0 <= row < len(messages):
+        if self.busy or not 0 <= row < len(messages):
             return False
         old = messages[row]
-        if old.role != "user":
+        files = old.attachments if attachments is None else tuple(attachments)
+        if old.role != "user" or not (text.strip() or files):
             return False
         conversation = self._shown.conversation
-        user = ChatMessage("user", text=text)
+        if files:
+            from .attachments import check_images
+
+            check_images(self.provider_id, files)
+        user = ChatMessage("user", text=text, attachments=files)
         self._shown.truncate(row)
         self._shown.append(user)
         self._bring_to_top(conversation)

@@ -271,11 +271,21 @@ class ReplyRun:
             return await self._guard(history.resume_reply(plan.resume))
         parent = plan.parent
         if plan.user is not None:
+            files = None
+            if plan.user.attachments:
+                from .attachments import stored_attachments
+
+                files = stored_attachments(plan.user.attachments)
             if plan.edit_of is not None:
-                saving = history.edit_user_message(plan.edit_of, plan.user.text)
+                # The bubble holds the new version's files (the old one's, if kept).
+                saving = history.edit_user_message(plan.edit_of, plan.user.text, files or [])
             else:
                 saving = history.add_message(
-                    conversation.store_id, "user", plan.user.text, parent_id=plan.parent
+                    conversation.store_id,
+                    "user",
+                    plan.user.text,
+                    parent_id=plan.parent,
+                    attachments=files or (),
                 )
             saved = await self._guard(saving)
             if saved is None:
