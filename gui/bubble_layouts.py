@@ -44,6 +44,9 @@ MIN_BUBBLE = 160
 CODE_PAD_TOP = 6
 CODE_PAD_BOTTOM = 8
 _LAYOUT_CACHE = 128
+LAYOUT_BUDGET = 8_000
+"""Characters one measure renders or lays out as plain text at most (beyond its first
+piece of such work): a reply that grew faster than that shows the rest a turn later."""
 
 
 class BubbleLayouts(QObject):
@@ -79,6 +82,10 @@ class BubbleLayouts(QObject):
         self._behind: dict[int, ChatMessage] = {}
         # Rows whose size changed without a new revision: the view must hear of it.
         self._resized: dict[int, ChatMessage] = {}
+        # Streaming replies measured by the last flush: until the next one, the view's
+        # size hints and paints use that measure, so a reply is laid out once a frame
+        # even though text keeps arriving in between.
+        self._pinned: set[int] = set()
         self._catch_up = QTimer(self)
         self._catch_up.setSingleShot(True)
         self._catch_up.setInterval(0)
@@ -92,6 +99,7 @@ class BubbleLayouts(QObject):
         self._resized.clear()
         self._sizes.clear()
         self._given.clear()
+        self._pinned.clear()
 
     def small_font(self) -> QFont:
         return small_font(self._view.font())
@@ -147,7 +155,10 @@ class BubbleLayouts(QObject):
         for row in rows:
             message = model.message(row)
             footer = str(model.index(row).data(FooterRole) or "")
+            self._pinned.discard(message.id)
             height = self.row_size(message, footer).height()
+            if message.reply is not None and not message.reply.finished:
+                self._pinned.add(message.id)
             if self._given.get(message.id) != height:
                 self._given[message.id] = height
                 self.size_hint_changed.emit(model.index(row))
@@ -186,14 +197,14 @@ class BubbleLayouts(QObject):
         cached = self._measures.get(message.id)
         if (
             cached is not None
-            and cached.revision == message.revision
+            and (cached.revision == message.revision or self._is_pinned(message))
             and cached.width == width
             and cached.dark == dark
             and cached.footer == footer
         ):
             self._measures.move_to_end(message.id)
             return cached
-        measure = self._lay_out(message, width, dark, footer)
+        measure = self._lay_out(message, width, dark, footer, cached)
         sized = self._sizes.get(message.id)
         if (
             sized is not None
@@ -208,7 +219,23 @@ class BubbleLayouts(QObject):
             self._measures.popitem(last=False)
         return measure
 
-    def _lay_out(self, message: ChatMessage, width: int, dark: bool, footer: str) -> Measure:
+    def _is_pinned(self, message: ChatMessage) -> bool:
+        """Whether ``message`` streams and the last flush measured it (see ``_pinned``)."""
+        if message.id not in self._pinned:
+            return False
+        if message.reply is None or message.reply.finished:
+            self._pinned.discard(message.id)
+            return False
+        return True
+
+    def _lay_out(
+        self,
+        message: ChatMessage,
+        width: int,
+        dark: bool,
+        footer: str,
+        before: Measure | None = None,
+    ) -> Measure:
         text_width = self._text_width(width)
         text = message.content
         measure = Measure(
@@ -224,7 +251,7 @@ class BubbleLayouts(QObject):
                 measure.pieces.append(Piece(0.0, height, layout=layout))
                 body_width, top = natural, height
         elif text:
-            body_width, top = self._lay_out_reply(message, text, measure)
+            body_width, top = self._lay_out_reply(message, text, measure, before)
         self.max_layout_chars = max(self.max_layout_chars, self.last_layout_chars)
         measure.body = QSize(int(body_width + 0.999), int(top + 0.999))
         if measure.footer:
@@ -237,20 +264,40 @@ class BubbleLayouts(QObject):
         return measure
 
     def _lay_out_reply(
-        self, message: ChatMessage, text: str, measure: Measure
+        self, message: ChatMessage, text: str, measure: Measure, before: Measure | None = None
     ) -> tuple[float, float]:
-        """Stack the reply's segments into ``measure``; the body's natural width and height."""
+        """Stack the reply's segments into ``measure``; the body's natural width and height.
+
+        The pieces of finished segments are taken from ``before`` (the reply's last
+        measure) when it was made at the same width and look, so a growing reply
+        lays out only its last segments, however long it is.
+        """
         state = self.renders.segments(message, text, measure.dark)
         self.last_layout_chars += self.renders.last_chars
         finished = message.reply is None or message.reply.finished
         if state.behind(finished):
             self._behind[message.id] = message
             self._catch_up.start()
+        kept = self._reusable(before, measure, state.segments)
+        spent = self.renders.last_chars
         code_base = 0
         bottom = 0.0
         body_width = 0.0
         top = 0.0
-        for segment in state.segments:
+        if kept:
+            assert before is not None
+            measure.pieces = before.pieces[:kept]
+            last = measure.pieces[-1]
+            top, bottom, body_width, measure.rendered_length = last.after
+            code_base = last.code_base + len(last.code_blocks)
+        for segment in state.segments[kept:]:
+            work = self._plain_work(text, segment, measure.text_width)
+            if work and spent and spent + work > LAYOUT_BUDGET:
+                # Text came faster than a frame can lay out: the rest waits a turn.
+                self._behind[message.id] = message
+                self._catch_up.start()
+                break
+            spent += work
             rendered = segment.document is not None
             first_margin = segment.margins[0] if rendered else 0.0
             if measure.pieces and first_margin >= 0:
@@ -259,12 +306,46 @@ class BubbleLayouts(QObject):
                 top += max(bottom, first_margin)
             piece, natural = self._piece(text, segment, top, measure.text_width, code_base)
             bottom = segment.margins[1] if rendered and piece.layout is None else 0.0
+            piece.segment = segment
             measure.pieces.append(piece)
             measure.rendered_length += segment.rendered_length if piece.document else 0
             code_base += len(piece.code_blocks)
             body_width = max(body_width, natural)
             top += piece.height
+            piece.after = (top, bottom, body_width, measure.rendered_length)
         return body_width, top
+
+    @staticmethod
+    def _plain_work(text: str, segment: Segment, text_width: int) -> int:
+        """How many characters of ``segment`` a measure would lay out anew as plain text."""
+        end = len(text) if segment.end is None else segment.end
+        plain_start = segment.start + (segment.rendered_length if segment.document else 0)
+        if plain_start >= end or (segment.end is not None and text_width in segment.plain):
+            return 0
+        return end - plain_start
+
+    @staticmethod
+    def _reusable(before: Measure | None, measure: Measure, segments: list[Segment]) -> int:
+        """How many leading pieces of ``before`` show finished segments exactly as now."""
+        if (
+            before is None
+            or before.width != measure.width
+            or before.dark != measure.dark
+            or before.text_width != measure.text_width
+        ):
+            return 0
+        kept = 0
+        # The last segment may still change; the ones before it are closed.
+        for piece, segment in zip(before.pieces, segments[:-1], strict=False):
+            if not (
+                piece.segment is segment
+                and segment.final
+                and piece.document is segment.document
+                and piece.layout is None
+            ):
+                break
+            kept += 1
+        return kept
 
     def _lay_out_nav(self, measure: Measure, version: int, versions: int) -> None:
         """Size the ``‹ 2/3 ›`` line: two arrows around the place among the versions."""

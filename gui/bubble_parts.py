@@ -164,6 +164,12 @@ class Piece:
     code_blocks: tuple[markdown.CodeBlock, ...] = ()
     layout: QTextLayout | None = None
     layout_top: float = 0.0
+    segment: Segment | None = None
+    """The reply segment this piece shows (None for a user's message)."""
+    after: tuple[float, float, float, int] = (0.0, 0.0, 0.0, 0)
+    """What the stack holds after this piece: the next piece's lowest top, the bottom
+    margin to collapse with it, the widest natural width so far, and the rendered
+    length so far (lets the next measure reuse the pieces of finished segments)."""
 
 
 @dataclass

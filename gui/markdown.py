@@ -579,11 +579,14 @@ class RenderThrottle:
 # breaks into two). A fenced code block is never split: an endless fence
 # keeps the last segment growing.
 
-SEGMENT_MIN = 8_000
+# Small segments keep each frame's work small while a reply streams: a segment
+# that closes is rendered once (a few ms for 4,000 characters), and the open one,
+# shown as plain text until its next render, stays short.
+SEGMENT_MIN = 2_000
 """A segment ends at the first safe blank line after this many characters."""
-SEGMENT_MAX = 12_000
+SEGMENT_MAX = 4_000
 """Past this many characters without a safe blank line a segment is split anyway."""
-_SEGMENT_RETRY = 4_000
+_SEGMENT_RETRY = 1_000
 """When a forced split finds no place, the next try is this many characters later."""
 
 _EOL = re.compile("\r\n|\r|\n")

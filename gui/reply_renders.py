@@ -1,6 +1,6 @@
 """Replies' markdown as segments, rendered once each and at most a budget per layout.
 
-A reply is split into segments (:class:`~gui.markdown.Segmenter`, 8-12 KB
+A reply is split into segments (:class:`~gui.markdown.Segmenter`, 2-4 KB
 each), one inert document per segment: a closed segment is rendered once;
 only the last, open one is parsed again while the reply streams, when a
 :class:`~gui.markdown.RenderThrottle` allows. One call renders at most
@@ -22,10 +22,13 @@ from deskchat.chat.conversation import ChatMessage
 from . import markdown
 from .bubble_parts import InertDocument, ReplyMarkdown, Segment
 
-__all__ = ["CACHED_REPLIES", "RENDER_BUDGET", "ReplyRenders"]
+__all__ = ["CACHED_REPLIES", "OPEN_INTERVAL", "RENDER_BUDGET", "ReplyRenders"]
 
-RENDER_BUDGET = 12_000
+RENDER_BUDGET = 8_000
 """Characters of markdown one layout renders at most (beyond its first segment)."""
+OPEN_INTERVAL = 0.08
+"""Seconds between renders of the open segment while it streams (about five frames):
+its markdown shows a few frames behind the text, which shows as plain text meanwhile."""
 CACHED_REPLIES = 128
 """How many replies keep their segments and documents."""
 
@@ -74,7 +77,7 @@ class ReplyRenders:
                 closing.rendered_length = 0
                 closing.geometry.clear()
             state.segments.append(Segment(start))
-            state.throttle = markdown.RenderThrottle(self.clock)
+            state.throttle = self._throttle()
         finished = message.reply is None or message.reply.finished
         spent = self._render_closed(state, text, dark)
         last = state.segments[-1]
@@ -98,9 +101,7 @@ class ReplyRenders:
             if state.dark != dark or length < seen or text[seen - len(tail) : seen] != tail:
                 state = None
         if state is None:
-            state = ReplyMarkdown(
-                dark, markdown.Segmenter(), [Segment(0)], markdown.RenderThrottle(self.clock)
-            )
+            state = ReplyMarkdown(dark, markdown.Segmenter(), [Segment(0)], self._throttle())
             self._replies[message.id] = state
             if len(self._replies) > CACHED_REPLIES:
                 self._replies.popitem(last=False)
@@ -108,6 +109,9 @@ class ReplyRenders:
             self._replies.move_to_end(message.id)
         state.check = (length, text[max(0, length - 32) :])
         return state
+
+    def _throttle(self) -> markdown.RenderThrottle:
+        return markdown.RenderThrottle(self.clock, interval=OPEN_INTERVAL)
 
     def _render_closed(self, state: ReplyMarkdown, text: str, dark: bool) -> int:
         """Render closed segments in order while the budget lasts; the characters spent."""

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from deskchat.chat.conversation import ChatMessage
-from deskchat.gui import markdown
+from deskchat.gui import markdown, reply_renders
 from deskchat.gui.bubble_delegate import BubbleDelegate
 from deskchat.gui.bubble_parts import Hit, Measure
 from deskchat.gui.links import LinkOpener
@@ -254,7 +254,10 @@ def test_a_streaming_reply_is_rendered_on_a_throttle_and_every_frame_shows_all_t
         assert measure.rendered_length + len(shown) == reply.length
         assert measure.document is not None
     partial = view.delegate.layouts.renders.full_renders
-    assert 3 < partial < 40
+    # Each render is the open segment's on its throttle, or a segment's as it closes.
+    frames, closed = 600, len(markdown.segment_starts(reply.text)) - 1
+    assert 3 < partial <= frames * 0.016 / reply_renders.OPEN_INTERVAL + closed + 1
+    assert partial < frames / 4
     view.list.viewport().grab()
 
     reply.complete()

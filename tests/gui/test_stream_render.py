@@ -14,7 +14,8 @@ from PySide6.QtTest import QTest
 from deskchat.chat.conversation import ChatMessage
 from deskchat.gui import markdown
 from deskchat.gui.bubble_parts import Hit
-from deskchat.gui.markdown import Segmenter, segment_starts
+from deskchat.gui.markdown import SEGMENT_MAX, Segmenter, segment_starts
+from deskchat.gui.reply_renders import RENDER_BUDGET
 
 from .test_bubble_delegate import FakeClock, View
 
@@ -339,9 +340,10 @@ def test_a_long_reply_opened_at_once_renders_a_budget_at_a_time(qtbot) -> None:
     text = long_reply(200_000)
     view.add(text)
     first = view.measure()
-    # The first layout rendered a part; the rest shows as plain text meanwhile.
+    # The first layout rendered a part and laid out no more than a budget; the rest
+    # shows in the next turns of the event loop.
     assert 0 < first.rendered_length < len(text)
-    assert first.layout is not None
+    assert view.delegate.layouts.last_layout_chars <= RENDER_BUDGET + SEGMENT_MAX
     qtbot.waitUntil(lambda: view.measure().rendered_length == len(text), timeout=60_000)
     done = view.measure()
     assert [b.code for b in done.code_blocks] == [b.code for b in markdown.render(text).code_blocks]
