@@ -25,6 +25,7 @@ from . import history, library, search, terminal
 from . import tools as cli_tools
 
 if TYPE_CHECKING:
+    from deskchat.attach import Attachment
     from deskchat.chat.conversation import ChatMessage
     from deskchat.chat.session import ChatSession
     from deskchat.store import AsyncStore
@@ -82,6 +83,23 @@ def build_parser() -> argparse.ArgumentParser:
         dest="save",
         action="store_false",
         help=_("keep neither the question nor the reply in the history"),
+    )
+    ask.add_argument(
+        "-a",
+        "--attach",
+        dest="attach",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help=_(
+            "send a file with the question: an image (to a model that reads images), a "
+            "text file or a PDF's text; repeat for more files"
+        ),
+    )
+    ask.add_argument(
+        "--partial",
+        action="store_true",
+        help=_("send only the beginning of a file too long for the model's context"),
     )
     cli_tools.add_ask_arguments(ask)
     terminal.add_output_arguments(ask)
@@ -161,6 +179,8 @@ def _run_ask(args: argparse.Namespace) -> int:
                 output=terminal.output_mode(args),
                 tools=getattr(args, "tools", False),
                 yes=getattr(args, "yes", False),
+                attach=getattr(args, "attach", []),
+                partial=getattr(args, "partial", False),
             )
         )
     except KeyboardInterrupt:
@@ -181,13 +201,17 @@ async def ask(
     output: terminal.OutputMode = "auto",
     tools: bool = False,
     yes: bool = False,
+    attach: Sequence[str] = (),
+    partial: bool = False,
 ) -> int:
     """Stream one reply to ``out``, keeping the exchange in the history unless ``save`` is
     False; report failure on stderr. Returns the exit code.
 
     ``output`` says whether control characters are shown or written as they are
     (see :mod:`deskchat.cli.terminal`; auto: shown on a terminal only). ``tools``: offer
-    the enabled MCP servers' tools, asking before each call (``yes``: approve them all)."""
+    the enabled MCP servers' tools, asking before each call (``yes``: approve them all).
+    ``attach``: files to send with the question (``partial``: the start of a file too
+    long for the context); one that cannot be sent stops it all with a sentence."""
     import aiohttp  # Not at import: the window's start must not wait for it.
 
     from deskchat.chat import routes
@@ -200,6 +224,12 @@ async def ask(
             sys.stderr.write(NO_ROUTE_HELP + "\n")
             return EXIT_ERROR
         built = routes.build(route, options, http)
+        files: list[Attachment] = []
+        if attach:
+            from deskchat.chat.attachments import limits_for, read_attachments
+
+            limits = limits_for(built.provider_id, allow_partial=partial)
+            files = await read_attachments(attach, limits)
         history = await _open_history(options) if save else None
         session = ChatSession(
             built.chat,
@@ -219,7 +249,7 @@ async def ask(
         try:
             if continue_latest and await session.open_latest() is None:
                 _error(_("There is no earlier conversation to continue; starting a new one."))
-            message = await session.ask(question)
+            message = await session.ask(question, files)
         finally:
             await session.aclose()
             if box is not None:
