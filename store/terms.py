@@ -33,7 +33,8 @@ _CYRILLIC = re.compile("[\u0400-\u052f]")
 # Work is cut into pieces this long, so a long message does not hold the GIL
 # (and stall the window) for all of it at once.
 _PIECE = 32_768
-_CACHE_LIMIT = 200_000
+# Words seen, with their stems: a chat history has tens of thousands; ~250 bytes each.
+_CACHE_LIMIT = 20_000
 
 
 class Word(NamedTuple):

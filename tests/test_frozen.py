@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import subprocess
 import sys
 import tomllib
@@ -121,6 +122,32 @@ def test_bundle_keeps_resources_where_resources_path_looks(frozen_exe: Path) -> 
     assert not (qt / "translations").exists()
     assert not list(qt.glob("lib/libQt6Qml*")), "Qt Quick/QML should not be bundled"
     assert not list(qt.glob("plugins/platformthemes/libqgtk3*"))
+
+
+def test_search_stems_russian_in_the_bundle(frozen_exe: Path, tmp_path: Path) -> None:
+    # PyStemmer's C extension is imported only when search runs: the bundle must have it.
+    def search(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(frozen_exe), "search", "--data-dir", str(tmp_path / "data"), *args],
+            capture_output=True,
+            text=True,
+            env=_env(),
+            cwd=tmp_path,
+            timeout=60,
+            check=False,
+        )
+
+    assert search("репликацию").returncode == 1  # creates the history, finds nothing
+    db = tmp_path / "data" / "deskchat.sqlite3"
+    with sqlite3.connect(db) as raw:
+        raw.execute("INSERT INTO conversations (title, created_at, updated_at) VALUES ('x', 1, 1)")
+        raw.execute(
+            "INSERT INTO messages (conversation_id, role, content, created_at)"
+            " VALUES (1, 'user', 'Репликация настроена', 1)"
+        )
+    found = search("--format", "tsv", "репликацию")
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.split("\t")[4].strip() == "Репликация настроена"
 
 
 async def _ask_the_site(exe: Path, site: str, cwd: Path) -> tuple[int, str, str]:
