@@ -15,10 +15,13 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from deskchat.chat.conversation import ChatMessage, Conversation
+from deskchat.chat.conversation import ChatMessage, Conversation, Revision
 from deskchat.chat.footer import footer
+from deskchat.i18n import _
 
-__all__ = ["FRAME_MS", "FooterRole", "MessageModel", "StoreIdRole", "VersionRole"]
+from . import markdown
+
+__all__ = ["FRAME_MS", "FooterRole", "MessageModel", "StoreIdRole", "VersionRole", "author"]
 
 FRAME_MS = 16
 """How long changes to a streaming row are gathered before the view hears of them."""
@@ -32,6 +35,17 @@ StoreIdRole = Qt.ItemDataRole.UserRole + 4
 """The message's id in the history store (int), or None while unsaved."""
 
 _Index = QModelIndex | QPersistentModelIndex
+_PLAIN_KEPT = 64
+"""How many messages keep their plain text for assistive technology."""
+
+
+def author(message: ChatMessage) -> str:
+    """Who wrote ``message``, as a screen reader says it: "You", "Assistant · model"."""
+    if message.role == "user":
+        return _("You")
+    if message.model:
+        return _("Assistant · {model}").format(model=message.model)
+    return _("Assistant")
 
 
 class MessageModel(QAbstractListModel):
@@ -57,6 +71,7 @@ class MessageModel(QAbstractListModel):
         super().__init__(parent)
         self._conversation = Conversation()
         self._pending: dict[int, ChatMessage] = {}
+        self._plain_texts: dict[int, tuple[Revision, str]] = {}
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(FRAME_MS)
@@ -90,7 +105,23 @@ class MessageModel(QAbstractListModel):
             return footer(message)
         if role == StoreIdRole:
             return message.store_id
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{author(message)}: {self._plain(message)}"
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole:
+            return footer(message) or author(message)
         return None
+
+    def _plain(self, message: ChatMessage) -> str:
+        """The message as plain text (a reply's markdown without its marks), kept per revision."""
+        if message.reply is None:
+            return message.text
+        kept = self._plain_texts.get(message.id)
+        if kept is None or kept[0] != message.revision:
+            kept = (message.revision, markdown.plain(message.content))
+            self._plain_texts[message.id] = kept
+            if len(self._plain_texts) > _PLAIN_KEPT:
+                del self._plain_texts[next(iter(self._plain_texts))]
+        return kept[1]
 
     def roleNames(self) -> dict[int, QByteArray]:  # noqa: N802
         names = dict(super().roleNames())

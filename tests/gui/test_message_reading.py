@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QContextMenuEvent, QGuiApplication
+from PySide6.QtGui import QAccessible, QAccessibleInterface, QContextMenuEvent, QGuiApplication
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 
@@ -439,3 +439,43 @@ def test_tab_reaches_links_and_copy_buttons_and_enter_uses_them(qtbot, window) -
     assert not view.hasFocus()
     assert window.chat.delegate.focus_target is None
     assert opened == []
+
+
+def accessible_node(root: QAccessibleInterface, widget: object) -> QAccessibleInterface | None:
+    """The node of ``widget`` in Qt's accessibility tree under ``root``, depth first."""
+    if root.object() is widget:
+        return root
+    for number in range(root.childCount()):
+        child = root.child(number)
+        found = accessible_node(child, widget) if child is not None else None
+        if found is not None:
+            return found
+    return None
+
+
+def test_each_message_is_plain_text_with_its_author_in_the_accessibility_tree(
+    qtbot, window
+) -> None:
+    add(
+        window,
+        ChatMessage("user", text="What is **this**?"),
+        ChatMessage(
+            "assistant",
+            reply=done("It is *bold*, `code` and [a link](https://a.example)."),
+            model="qwen2.5",
+        ),
+        ChatMessage("assistant", reply=done("# Title\n\n- one\n- two")),
+    )
+    # Walked down from the window, as a screen reader finds it.
+    root = QAccessible.queryAccessibleInterface(window)
+    assert root is not None
+    messages = accessible_node(root, view_of(window))
+    assert messages is not None
+    assert messages.role() == QAccessible.Role.List
+    items = [messages.child(n) for n in range(messages.childCount())]
+    assert [item.role() for item in items] == [QAccessible.Role.ListItem] * 3
+    assert [item.text(QAccessible.Text.Name) for item in items] == [
+        "You: What is **this**?",
+        "Assistant · qwen2.5: It is bold, code and a link.",
+        "Assistant: Title\n\n- one\n- two",
+    ]
