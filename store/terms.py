@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Terms", "Word", "fold", "index_terms", "split", "word"]
 
-# Letters and digits; "_" is a separator, as for FTS5.
-_WORD = re.compile(r"[^\W_]+")
+# Letters and digits, and the accents NFKC left apart ("İ" folds to "i" and a dot
+# above; a stress mark over a Russian vowel); "_" is a separator, as for FTS5.
+_WORD = re.compile(r"[^\W_](?:[^\W_]|[\u0300-\u036f])*")
 _CYRILLIC = re.compile("[\u0400-\u052f]")
 # Work is cut into pieces this long, so a long message does not hold the GIL
 # (and stall the window) for all of it at once.
@@ -90,7 +91,9 @@ def _make_word(token: str) -> Word:
     if token.isascii():
         return Word(token, _stem("english", token))
     if _CYRILLIC.search(token):
-        # Not stripped: й is a letter of its own in Russian (ё was folded already).
+        # й stays a letter of its own (NFKC made it one character; ё was folded
+        # already): only marks apart from their letter go, such as stress marks.
+        token = "".join(ch for ch in token if not unicodedata.combining(ch))
         return Word(token, _stem("russian", token))
     bare = _strip_accents(token)
     if not bare:

@@ -57,6 +57,16 @@ def test_case_never_matters_for_any_alphabet(store: Store) -> None:
     assert ids(store.search("STRASSE σοφια")) == [1]
 
 
+def test_accents_nfkc_leaves_apart_are_folded_too(store: Store) -> None:
+    c = store.create_conversation("x")
+    store.add_message(c.id, "user", "İstanbul: заме\u0301чание о ёлке и\u0306")
+    assert ids(store.search("istanbul")) == [1]
+    assert ids(store.search("ISTANBUL замечания")) == [1]
+    assert ids(store.search('"о елке"')) == [1]
+    assert ids(store.search("й")) == [1]  # й is its own letter, not и
+    assert store.search("и") == []
+
+
 @pytest.mark.parametrize(
     ("typed", "found"),
     [("ре", {1, 2}), ("реп", {1, 2}), ("репликаци", {1, 2}), ("postg", {1}), ("ёл", {3, 4})],
