@@ -29,7 +29,7 @@ __all__ = ["Terms", "Word", "fold", "index_terms", "split", "word"]
 
 # Letters and digits, and the accents NFKC left apart ("İ" folds to "i" and a dot
 # above; a stress mark over a Russian vowel); "_" is a separator, as for FTS5.
-_WORD = re.compile(r"[^\W_](?:[^\W_]|[\u0300-\u036f])*")
+_WORD = re.compile(r"[^\W_]+(?:[\u0300-\u036f]+[^\W_]*)*")
 _CYRILLIC = re.compile("[\u0400-\u052f]")
 # Work is cut into pieces this long, so a long message does not hold the GIL
 # (and stall the window) for all of it at once.
