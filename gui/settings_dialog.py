@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -29,11 +29,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -41,36 +38,22 @@ from PySide6.QtWidgets import (
 from deskchat import provider
 from deskchat.chat import proxy
 from deskchat.chat.auto import AUTO, LOCAL
-from deskchat.chat.options import parse_header
 from deskchat.chat.probe import Probe, connection_sentence, models_sentence
-from deskchat.i18n import LANGUAGES, N_, _
+from deskchat.i18n import N_, _
 from deskchat.store import Settings
-from deskchat.store.settings import GPU_LAYERS, MAX_ENGINE_CONTEXT, MAX_IDLE_MINUTES
 
 from .errors import show_error
+from .settings_fields import EngineFields, LooksFields
+from .settings_headers import MASK, HeadersSection
 
-__all__ = ["SettingsDialog"]
+__all__ = ["MASK", "SettingsDialog"]
 
-_THEMES = {"system": N_("Follow the system"), "light": N_("Light"), "dark": N_("Dark")}
-_SEND_KEYS = {"enter": N_("Enter (Shift+Enter for a new line)"), "ctrl+enter": "Ctrl+Enter"}
-_GPU_LAYERS = {
-    "auto": N_("Automatic (all, when this llama.cpp can use a GPU)"),
-    "none": N_("None (CPU only)"),
-    "all": N_("All"),
-}
-assert set(_GPU_LAYERS) == set(GPU_LAYERS)
 _AUTO_LABEL = N_("Automatic: a model server found running, else a model on disk")
 _LOCAL_LABEL = N_("Built-in engine (llama.cpp)")
 NO_KEYRING = N_(
     "This system has no keyring to store the key safely, so DeskChat keeps "
     "it for this session only."
 )
-NO_KEYRING_HEADERS = N_(
-    "This system has no keyring to store the secret headers safely, so "
-    "DeskChat keeps them for this session only."
-)
-MASK = "\u2022" * 8
-"""What a secret header's value shows as; saving it unchanged keeps the stored value."""
 
 
 class SettingsDialog(QDialog):
@@ -148,62 +131,26 @@ class SettingsDialog(QDialog):
         self.proxy_note = QLabel(_(proxy.NO_KEYRING))
         self.proxy_note.setWordWrap(True)
         self.proxy_note.hide()
-        self.headers_edit = QPlainTextEdit()
-        self.headers_edit.setPlaceholderText(_("One per line, e.g. X-Title: DeskChat"))
-        self.headers_edit.setToolTip(
-            _(
-                "Sent with every request. Headers that carry a credential (named like a "
-                "key, token or secret, or ticked below) are kept in the system keyring "
-                "and shown masked; the others are saved in the settings file."
-            )
-        )
-        self.headers_edit.setFixedHeight(56)
-        self.secret_list = QListWidget()
-        self.secret_list.setToolTip(
-            _("Tick a header to keep it in the system keyring instead of the settings file")
-        )
-        self.secret_list.setFixedHeight(56)
-        self.headers_note = QLabel(_(NO_KEYRING_HEADERS))
-        self.headers_note.setWordWrap(True)
-        self.headers_note.hide()
-        # The stored values of the headers shown masked, and the names ticked secret
-        # (lowercase: header names ignore case).
-        self._hidden: dict[str, str] = {}
-        self._marked: set[str] = set()
-        # The names of the headers the keyring holds once saved (noted in the settings).
-        self._keyring_headers: tuple[str, ...] = ()
+        self.headers = HeadersSection(self)
+        # The sections' fields, as the dialog's own (the window and the tests use them).
+        self.headers_edit = self.headers.headers_edit
+        self.secret_list = self.headers.secret_list
+        self.headers_note = self.headers.headers_note
         self.system_prompt_edit = QPlainTextEdit()
         self.system_prompt_edit.setPlaceholderText(_("Instructions sent before every conversation"))
         self.system_prompt_edit.setFixedHeight(80)
         self.temperature_box = QDoubleSpinBox()
         self.temperature_box.setRange(0.0, 2.0)
         self.temperature_box.setSingleStep(0.1)
-        self.font_size_box = QSpinBox()
-        self.font_size_box.setRange(6, 72)
-        self.theme_box = QComboBox()
-        for key, label in _THEMES.items():
-            self.theme_box.addItem(_(label), key)
-        self.language_box = QComboBox()
-        self.language_box.addItem(_("Follow the system"), "")
-        for code, name in LANGUAGES.items():
-            self.language_box.addItem(name, code)  # each language named in itself
-        self.language_box.setToolTip(_("Takes effect the next time DeskChat starts"))
-        self.send_key_box = QComboBox()
-        for key, label in _SEND_KEYS.items():
-            self.send_key_box.addItem(_(label), key)
-        self.context_box = QSpinBox()
-        self.context_box.setRange(0, MAX_ENGINE_CONTEXT)
-        self.context_box.setSingleStep(1024)
-        self.context_box.setSuffix(_(" tokens"))
-        self.context_box.setSpecialValueText(_("Automatic (fits this computer's memory)"))
-        self.gpu_box = QComboBox()
-        for key, label in _GPU_LAYERS.items():
-            self.gpu_box.addItem(_(label), key)
-        self.idle_box = QSpinBox()
-        self.idle_box.setRange(0, MAX_IDLE_MINUTES)
-        self.idle_box.setSuffix(_(" min"))
-        self.idle_box.setSpecialValueText(_("Never (keep the model loaded)"))
-        self.idle_box.setToolTip(_("Free the model's memory after this long without a reply"))
+        self.looks = LooksFields(self)
+        self.font_size_box = self.looks.font_size_box
+        self.theme_box = self.looks.theme_box
+        self.send_key_box = self.looks.send_key_box
+        self.language_box = self.looks.language_box
+        self.engine = EngineFields(self)
+        self.context_box = self.engine.context_box
+        self.gpu_box = self.engine.gpu_box
+        self.idle_box = self.engine.idle_box
         self.api_key_label = QLabel(_("API key:"))
         self.api_key_edit = QLineEdit()
         self.api_key_edit.setEchoMode(QLineEdit.EchoMode.Password)
@@ -228,19 +175,11 @@ class SettingsDialog(QDialog):
         testing.addWidget(self.test_button)
         testing.addWidget(self.test_result, 1)
         form.addRow("", testing)
-        form.addRow(_("Extra headers:"), self.headers_edit)
-        form.addRow(_("Keep secret:"), self.secret_list)
-        form.addRow("", self.headers_note)
+        self.headers.add_rows(form)
         form.addRow(_("System prompt:"), self.system_prompt_edit)
         form.addRow(_("Temperature:"), self.temperature_box)
-        form.addRow(_("Font size:"), self.font_size_box)
-        form.addRow(_("Theme:"), self.theme_box)
-        form.addRow(_("Send with:"), self.send_key_box)
-        form.addRow(_("Language:"), self.language_box)
-        form.addRow(_bold(_("Built-in engine")))
-        form.addRow(_("Context size:"), self.context_box)
-        form.addRow(_("GPU layers:"), self.gpu_box)
-        form.addRow(_("Unload after idle:"), self.idle_box)
+        self.looks.add_rows(form)
+        self.engine.add_rows(form)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -255,8 +194,6 @@ class SettingsDialog(QDialog):
         self.base_url_edit.textEdited.connect(self.on_base_url_edit_edited)
         self.base_url_edit.editingFinished.connect(self.on_base_url_edit_finished)
         self.test_button.clicked.connect(self.on_test_button_clicked)
-        self.headers_edit.textChanged.connect(self.on_headers_edit_changed)
-        self.secret_list.itemChanged.connect(self.on_secret_list_changed)
         self.load()
 
     def load(self) -> None:
@@ -273,29 +210,11 @@ class SettingsDialog(QDialog):
         self.proxy_edit.setText(s.proxy)
         # A proxy user without a keyring: its password (if any) lasts this session only.
         self.proxy_note.setVisible("@" in s.proxy and not provider.keyring_available())
-        secret = provider.load_secret_headers()
-        shown = {**s.extra_headers, **secret}
-        self._hidden = {
-            name: value
-            for name, value in shown.items()
-            if name in secret or provider.is_secret_header(name)
-        }
-        self._marked = {name.lower() for name in secret if not provider.is_secret_header(name)}
-        self.headers_edit.setPlainText(
-            "\n".join(
-                f"{name}: {MASK if name in self._hidden else value}"
-                for name, value in shown.items()
-            )
-        )
+        self.headers.load(s)
         self.system_prompt_edit.setPlainText(s.system_prompt)
         self.temperature_box.setValue(s.temperature)
-        self.font_size_box.setValue(s.font_size)
-        self.theme_box.setCurrentIndex(max(self.theme_box.findData(s.theme), 0))
-        self.send_key_box.setCurrentIndex(max(self.send_key_box.findData(s.send_key), 0))
-        self.language_box.setCurrentIndex(max(self.language_box.findData(s.language), 0))
-        self.context_box.setValue(s.engine_context)
-        self.gpu_box.setCurrentIndex(max(self.gpu_box.findData(s.engine_gpu_layers), 0))
-        self.idle_box.setValue(s.engine_idle_minutes)
+        self.looks.load(s)
+        self.engine.load(s)
         self.api_key_edit.clear()
         self.on_provider_box_changed()
 
@@ -364,19 +283,12 @@ class SettingsDialog(QDialog):
 
     def probe(self) -> Probe:
         """The provider as shown now: the typed address, proxy, key and headers."""
-        headers: dict[str, str] = {}
-        for line in self.headers_edit.toPlainText().splitlines():
-            try:
-                name, value = parse_header(line)
-            except provider.ConfigurationError:
-                continue  # said when saving
-            headers[name] = self._hidden.get(name, value) if value == MASK else value
         return Probe(
             self.provider_id,
             base_url=self.base_url_edit.text().strip(),
             proxy=self.proxy_edit.text().strip(),
             api_key=self.api_key_edit.text().strip() if self.takes_api_key() else "",
-            extra_headers=headers,
+            extra_headers=self.headers.shown(),
         )
 
     def ask_for_models(self, *, testing: bool = False) -> None:
@@ -411,49 +323,9 @@ class SettingsDialog(QDialog):
         if testing:
             self.test_result.setText(connection_sentence(models))
 
-    @Slot()
-    def on_headers_edit_changed(self) -> None:
-        """List the typed headers' names, each with a box to keep it secret."""
-        names: dict[str, None] = {}
-        for line in self.headers_edit.toPlainText().splitlines():
-            try:
-                name, _value = parse_header(line)
-            except provider.ConfigurationError:
-                continue  # Said when saving; a line being typed is no header yet.
-            names[name] = None
-        self.secret_list.blockSignals(True)
-        self.secret_list.clear()
-        for name in names:
-            item = QListWidgetItem(name)
-            if provider.is_secret_header(name):
-                # Named like a credential: always kept in the keyring.
-                item.setFlags(Qt.ItemFlag.NoItemFlags)
-                item.setCheckState(Qt.CheckState.Checked)
-                item.setToolTip(_("Named like a credential: always kept in the keyring"))
-            else:
-                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
-                checked = name.lower() in self._marked
-                item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
-            self.secret_list.addItem(item)
-        self.secret_list.blockSignals(False)
-
-    @Slot(QListWidgetItem)
-    def on_secret_list_changed(self, item: QListWidgetItem) -> None:
-        name = item.text().lower()
-        if item.checkState() == Qt.CheckState.Checked:
-            self._marked.add(name)
-        else:
-            self._marked.discard(name)
-
     def marked_headers(self) -> list[str]:
         """The names of the shown headers ticked secret by the user."""
-        items = (self.secret_list.item(i) for i in range(self.secret_list.count()))
-        return [
-            item.text()
-            for item in items
-            if item.flags() & Qt.ItemFlag.ItemIsUserCheckable
-            and item.checkState() == Qt.CheckState.Checked
-        ]
+        return self.headers.marked_headers()
 
     @Slot()
     def on_buttons_accepted(self) -> None:
@@ -462,20 +334,11 @@ class SettingsDialog(QDialog):
         kept = proxy.keep_password(self.proxy_edit.text())
         if kept.error:
             problems.append(kept.error)
-        headers: dict[str, str] = {}
-        try:
-            headers = dict(
-                parse_header(line)
-                for line in self.headers_edit.toPlainText().splitlines()
-                if line.strip()
-            )
-        except provider.ConfigurationError as exc:
-            show_error(problems.append, exc, doing=_("read the extra headers"))
-        headers = self._unmasked(headers, problems.append)
+        headers = self.headers.typed(problems.append)
         if problems:
             self._show_problem(problems[0])
             return
-        plain, headers_note = self._store_headers(headers, problems.append)
+        plain, headers_note = self.headers.store(headers, problems.append)
         if plain is None:
             self._show_problem(problems[0])
             return
@@ -489,16 +352,11 @@ class SettingsDialog(QDialog):
         s.base_url = self.base_url_edit.text().strip()
         s.proxy = kept.proxy
         s.extra_headers = plain
-        s.keyring_headers = self._keyring_headers
+        s.keyring_headers = self.headers.keyring_headers
         s.system_prompt = self.system_prompt_edit.toPlainText().strip()
         s.temperature = round(self.temperature_box.value(), 2)
-        s.font_size = self.font_size_box.value()
-        s.theme = str(self.theme_box.currentData())
-        s.send_key = str(self.send_key_box.currentData())
-        s.language = str(self.language_box.currentData())
-        s.engine_context = self.context_box.value()
-        s.engine_gpu_layers = str(self.gpu_box.currentData())
-        s.engine_idle_minutes = self.idle_box.value()
+        self.looks.save(s)
+        self.engine.save(s)
         if s.provider != AUTO:
             s.setup_choice = "settings"  # a provider chosen here: the first-run setup is done
         elif previous != AUTO:
@@ -522,51 +380,6 @@ class SettingsDialog(QDialog):
         self.error_label.setText(text)
         self.error_label.show()
 
-    def _unmasked(
-        self, headers: dict[str, str], problem: Callable[[str], object]
-    ) -> dict[str, str]:
-        """``headers`` with each masked value left unchanged replaced by the stored one."""
-        stored = {name.lower(): value for name, value in self._hidden.items()}
-        out: dict[str, str] = {}
-        for name, value in headers.items():
-            if value == MASK:
-                if name.lower() not in stored:
-                    problem(
-                        _("Type the value of the header {name}: it has none stored.").format(
-                            name=name
-                        )
-                    )
-                    continue
-                value = stored[name.lower()]
-            out[name] = value
-        return out
-
-    def _store_headers(
-        self, headers: dict[str, str], problem: Callable[[str], object]
-    ) -> tuple[dict[str, str] | None, str | None]:
-        """Put the secret headers in the keyring (or this session).
-
-        Returns the plain headers, for the settings file (None after a problem,
-        said to ``problem``), and a note for the window (or None).
-        """
-        marked = self.marked_headers()
-        try:
-            plain = provider.save_extra_headers(headers, marked=marked)
-        except provider.KeyringUnavailableError:
-            # As for the key: no keyring is no error, the note says how long they last.
-            plain = provider.save_extra_headers(headers, marked=marked, session_only=True)
-            self._keyring_headers = ()
-            secret = len(plain) < len(headers)
-            self.headers_note.setVisible(secret)
-            return plain, _(NO_KEYRING_HEADERS) if secret else None
-        except provider.SecretStoreError as exc:
-            show_error(problem, exc, doing=_("store the secret headers"))
-            return None, None
-        # Noted in the settings, so that no start reads the keyring for nothing.
-        self._keyring_headers = tuple(name for name in headers if name not in plain)
-        self.headers_note.hide()
-        return plain, None
-
     def _store_key(self, problem: Callable[[str], object]) -> None:
         """Put a typed key in the keyring (or this session); say a problem to ``problem``."""
         key = self.api_key_edit.text().strip()
@@ -582,11 +395,3 @@ class SettingsDialog(QDialog):
             show_error(problem, exc, doing=_("store the API key"))
             return
         self.api_key_edit.clear()
-
-
-def _bold(text: str) -> QLabel:
-    label = QLabel(text)
-    font = label.font()
-    font.setBold(True)
-    label.setFont(font)
-    return label
