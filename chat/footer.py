@@ -11,6 +11,7 @@ from pathlib import PurePath
 from deskchat.i18n import N_, _, ngettext, number
 
 from .conversation import ChatMessage
+from .tool_lines import tool_summary
 
 __all__ = ["INTERRUPTED", "STOPPED", "WAITING", "footer", "model_label"]
 
@@ -58,7 +59,14 @@ def _speed(message: ChatMessage) -> str:
 
 
 def footer(message: ChatMessage) -> str:
-    """The footer for ``message`` ("" for user messages and replies still arriving)."""
+    """The footer for ``message``: a line per tool call, then :func:`status_line`."""
+    lines = tool_summary(message.tools) if message.tools else ""
+    status = status_line(message)
+    return f"{lines}\n{status}" if lines and status else lines or status
+
+
+def status_line(message: ChatMessage) -> str:
+    """The status under ``message`` ("" for user messages and replies still arriving)."""
     reply = message.reply
     if reply is None:
         return ""

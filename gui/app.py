@@ -58,6 +58,8 @@ if TYPE_CHECKING:
     from deskchat.chat.connection import Connection
     from deskchat.store import AsyncStore
 
+    from .window_tools import WindowTools
+
 __all__ = ["main", "move_proxy_password", "open_history", "parse_options"]
 
 log = logging.getLogger("deskchat.gui")
@@ -210,6 +212,7 @@ async def _run(window: MainWindow, options: Options, *, closed: bool) -> int:
     if closed:
         done.set()
     history: AsyncStore | None = None
+    tools: WindowTools | None = None
     try:
         history, notice = await open_history(options)
         if not done.is_set():
@@ -218,11 +221,17 @@ async def _run(window: MainWindow, options: Options, *, closed: bool) -> int:
             if notice:
                 window.statusBar().showMessage(notice)
             window.start()
+            # After the first paint: mcp.json is read, no server starts until a reply needs one.
+            from .window_tools import WindowTools
+
+            tools = WindowTools.attach(window)
             _smoke_hooks(window)
         await done.wait()
     finally:
         # The window has cancelled and saved its reply before it emitted closed.
         await window.shutdown()
+        if tools is not None:
+            await tools.aclose()
         if history is not None:
             await history.close()
     return EXIT_OK

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import (
     QModelIndex,
     QPoint,
@@ -84,6 +86,8 @@ class ChatPane(QWidget):
         self._menus = menus
         self._editing: ChatMessage | None = None
         self.delete_confirmation: QMessageBox | None = None
+        self.extra_actions: list[Callable[[ChatMessage], list[QAction]]] = []
+        """More context-menu actions for a message (the tool calls' details: gui/window_tools)."""
         self.message_view = MessageView(model)
         self.delegate = self.message_view.delegate
         self.anchor = ScrollAnchor(self.message_view, model)
@@ -307,6 +311,8 @@ class ChatPane(QWidget):
             actions += [m.previous_version_action, m.next_version_action]
         if idle:
             actions.append(m.delete_message_action)
+        for more in self.extra_actions:
+            actions += more(message)
         return actions
 
     @Slot()

@@ -27,6 +27,8 @@ __all__ = [
     "GPU_LAYERS",
     "MAX_ENGINE_CONTEXT",
     "MAX_IDLE_MINUTES",
+    "MAX_TOOL_STEPS",
+    "MAX_TOOL_TIMEOUT",
     "SEND_KEYS",
     "SETUP_CHOICES",
     "THEMES",
@@ -48,6 +50,8 @@ SETUP_CHOICES = ("server", "model", "download", "settings", "chatgptfree", "auto
 model, a provider set in the settings dialog, chatgptfree, or auto chosen on purpose."""
 MAX_ENGINE_CONTEXT = 1 << 20
 MAX_IDLE_MINUTES = 24 * 60
+MAX_TOOL_STEPS = 100
+MAX_TOOL_TIMEOUT = 3600
 # Names that look like secrets are dropped on save: a key typed in by hand
 # must not sit in a plain file (DeskChat itself never writes one).
 _SECRET_HINTS = ("api_key", "apikey", "secret", "password", "token")
@@ -92,6 +96,8 @@ class Settings:
         "engine_gpu_layers": "auto",
         "engine_idle_minutes": 10,
         "language": "",
+        "tool_steps": 10,
+        "tool_timeout": 60,
     }
 
     RECORDS = ("keyring_headers",)
@@ -356,6 +362,31 @@ class Settings:
         if not 0 <= int(value) <= MAX_IDLE_MINUTES:
             raise ValueError(f"engine_idle_minutes must be between 0 and {MAX_IDLE_MINUTES}")
         self._data["engine_idle_minutes"] = int(value)
+
+    @property
+    def tool_steps(self) -> int:
+        """Rounds of tool calls one reply may make (1 to :data:`MAX_TOOL_STEPS`)."""
+        value = self._get("tool_steps", int)
+        return int(value) if 1 <= value <= MAX_TOOL_STEPS else int(self.DEFAULTS["tool_steps"])
+
+    @tool_steps.setter
+    def tool_steps(self, value: int) -> None:
+        if not 1 <= int(value) <= MAX_TOOL_STEPS:
+            raise ValueError(f"tool_steps must be between 1 and {MAX_TOOL_STEPS}")
+        self._data["tool_steps"] = int(value)
+
+    @property
+    def tool_timeout(self) -> int:
+        """Seconds one tool call may take (1 to :data:`MAX_TOOL_TIMEOUT`)."""
+        value = self._get("tool_timeout", int)
+        default = int(self.DEFAULTS["tool_timeout"])
+        return int(value) if 1 <= value <= MAX_TOOL_TIMEOUT else default
+
+    @tool_timeout.setter
+    def tool_timeout(self, value: int) -> None:
+        if not 1 <= int(value) <= MAX_TOOL_TIMEOUT:
+            raise ValueError(f"tool_timeout must be between 1 and {MAX_TOOL_TIMEOUT}")
+        self._data["tool_timeout"] = int(value)
 
 
 def _looks_secret(key: str) -> bool:
