@@ -32,7 +32,8 @@ def tool_line(use: ToolUse) -> str:
     """``🔧 server · tool — ran``: one call as the footer shows it."""
     name = use.tool or use.name
     where = f"{use.server} · {name}" if use.server else name
-    return f"🔧 {where} — {_(STATUS_WORDS.get(use.status, use.status))}"
+    word = STATUS_WORDS.get(use.status)
+    return f"🔧 {where} — {_(word) if word else use.status}"
 
 
 def tool_summary(uses: Sequence[ToolUse]) -> str:
