@@ -70,7 +70,13 @@ class InertDocument(QTextDocument):
 
     Markdown rendering already leaves no image in the HTML; this is the second
     wall, so even HTML that slipped through cannot make the app fetch anything.
+    Formulas are images the renderer adds itself (``addResource``).
+
+    Attributes:
+        formulas: the formulas its images ``deskchat-math:i`` show.
     """
+
+    formulas: tuple[markdown.Formula, ...] = ()
 
     def loadResource(self, _kind: int, name: QUrl | str) -> object:  # noqa: N802
         log.debug("refused to load resource %s", QUrl(name).toString())

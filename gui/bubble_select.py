@@ -194,12 +194,31 @@ def _document_text(document: QTextDocument, start: int, end: int) -> str:
             text = text.removesuffix(" ")
         begin, stop = max(start - first, 0), min(end - first, len(text))
         if not _is_label(block) and (begin < stop or first >= start):
-            line = text[begin:stop]
+            line = _with_formulas(document, first + begin, text[begin:stop])
             lines.append("" if line == "\u00a0" else line)
         if first + block.length() > end:
             break
         block = block.next()
     return "\n".join(lines)
+
+
+def _with_formulas(document: QTextDocument, position: int, text: str) -> str:
+    """``text`` (from ``position`` of ``document``) with each formula's image as its TeX."""
+    if "\ufffc" not in text:
+        return text
+    formulas = getattr(document, "formulas", ())
+    cursor = QTextCursor(document)
+    out = []
+    for offset, char in enumerate(text):
+        if char == "\ufffc":
+            cursor.setPosition(position + offset + 1)
+            name = cursor.charFormat().toImageFormat().name()
+            scheme, _colon, number = name.partition(":")
+            if scheme == markdown.MATH_SCHEME and number.isdigit() and int(number) < len(formulas):
+                formula = formulas[int(number)]
+                char = f"$${formula.source}$$" if formula.display else f"${formula.source}$"
+        out.append(char)
+    return "".join(out)
 
 
 def text_between(measure: Measure, first: Spot, last: Spot) -> str:

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from deskchat.i18n import _
+
 if TYPE_CHECKING:
     # Imported on the first render instead (about 65 ms at start-up otherwise).
     from markdown_it import MarkdownIt
@@ -45,6 +47,8 @@ __all__ = [
     "MAX_NESTING",
     "SAFE_SCHEMES",
     "CodeBlock",
+    "Formula",
+    "MATH_SCHEME",
     "SEGMENT_MAX",
     "SEGMENT_MIN",
     "RenderThrottle",
@@ -230,6 +234,23 @@ class CodeBlock:
 
 
 @dataclass(frozen=True)
+class Formula:
+    """A formula of a rendered message, shown as an image the view makes.
+
+    Attributes:
+        source: the TeX between its delimiters, exactly as the message has it.
+        display: set apart on a line of its own (``$$…$$``, ``\\[…\\]``), not inline.
+    """
+
+    source: str
+    display: bool
+
+
+MATH_SCHEME = "deskchat-math"
+"""Formula ``i`` of a render is the image ``deskchat-math:i`` of its document."""
+
+
+@dataclass(frozen=True)
 class Rendered:
     """What :func:`render` produces.
 
@@ -239,11 +260,13 @@ class Rendered:
             have user state ``CODE_STATE_BASE + first_code + i``, the first being
             its label line.
         links: the addresses of the links in the HTML (all pass :func:`is_safe_link`).
+        formulas: the formulas shown as images, ``deskchat-math:i`` being the i-th.
     """
 
     html: str
     code_blocks: tuple[CodeBlock, ...]
     links: tuple[str, ...]
+    formulas: tuple[Formula, ...] = ()
 
 
 def code_index(user_state: int) -> int | None:
@@ -255,11 +278,20 @@ class _Env(dict[str, Any]):
     """Per-render state handed to the render rules by markdown-it."""
 
 
-def render(text: str, *, dark: bool = False, first_code: int = 0) -> Rendered:
+def render(
+    text: str,
+    *,
+    dark: bool = False,
+    first_code: int = 0,
+    math: Callable[[Formula], bool] | None = None,
+) -> Rendered:
     """Render model markdown ``text`` to inert HTML for a light or dark palette.
 
     ``first_code`` numbers the code blocks' user states from that index on, for
     a segment of a longer text whose earlier segments hold that many blocks.
+    ``math`` says whether a formula can be drawn (the view's renderer); a formula
+    it refuses, or every formula without it, is shown as inline code, delimiters
+    and all, exactly as written.
     """
     env = _Env(
         theme=theme(dark),
@@ -269,9 +301,11 @@ def render(text: str, *, dark: bool = False, first_code: int = 0) -> Rendered:
         budget=HIGHLIGHT_BUDGET,
         highlighted=0,
         first_code=first_code,
+        math=math,
+        formulas=[],
     )
     html = _breakable_html(_markdown().render(text, env))
-    return Rendered(html, tuple(env["code"]), tuple(env["links"]))
+    return Rendered(html, tuple(env["code"]), tuple(env["links"]), tuple(env["formulas"]))
 
 
 def plain(text: str) -> str:
@@ -307,6 +341,8 @@ def _plain_inline(token: Token) -> str:
     for child in token.children or []:
         if child.type in ("text", "code_inline"):
             parts.append(child.content)
+        elif child.type == "math":
+            parts.append(f"{child.markup}{child.content}{child.info}")
         elif child.type in ("softbreak", "hardbreak"):
             parts.append("\n")
         elif child.type == "image":
@@ -366,7 +402,84 @@ def _markdown() -> MarkdownIt:
     }
     for name, rule in rules.items():
         md.add_render_rule(name, rule)
+    # Before the backslash escapes, which would take "\\," of "x\\,dx" for a comma.
+    md.inline.ruler.before("escape", "math", _math_rule)
+    md.add_render_rule("math", _render_math)
     return md
+
+
+# -- math ----------------------------------------------------------------------
+#
+# Inline $…$ and \(…\), display $$…$$ and \[…\]. A single $ opens only before a
+# character that is not a space, and closes only after one, where no digit
+# follows (pandoc's rule): "$5 and $6" is money, not math.
+
+_MATH_DELIMITERS = (("$$", "$$", True), ("\\[", "\\]", True), ("\\(", "\\)", False))
+
+
+def _math_rule(state: Any, silent: bool) -> bool:
+    src: str = state.src
+    start: int = state.pos
+    if src[start] not in "$\\":
+        return False
+    found = _find_math(src, start, state.posMax)
+    if found is None:
+        return False
+    end, content, display, opener, closer = found
+    if not silent:
+        token = state.push("math", "", 0)
+        token.content = content
+        token.markup = opener
+        token.info = closer
+        token.meta = {"display": display}
+    state.pos = end
+    return True
+
+
+def _find_math(src: str, start: int, limit: int) -> tuple[int, str, bool, str, str] | None:
+    """The formula opening at ``start``: where it ends, its TeX, display or not, delimiters."""
+    for opener, closer, display in _MATH_DELIMITERS:
+        if src.startswith(opener, start):
+            close = src.find(closer, start + len(opener), limit)
+            content = src[start + len(opener) : close]
+            if close < 0 or not content.strip():
+                return None
+            return close + len(closer), content, display, opener, closer
+    if src[start] != "$" or start + 1 >= limit or src[start + 1] in " \t\n":
+        return None
+    close = start + 1
+    while True:
+        close = src.find("$", close + 1, limit)
+        if close < 0:
+            return None
+        after = src[close + 1 : close + 2]
+        if src[close - 1] not in " \t\n\\" and not after.isdigit():
+            content = src[start + 1 : close]
+            # "$5 and $6 … x$": a dollar skipped on the way means money, not math;
+            # a backtick, that a code span begins inside.
+            if "$" in content or "`" in content:
+                return None
+            return close + 1, content, False, "$", "$"
+
+
+def _render_math(_r: Any, tokens: Sequence[Token], idx: int, _o: Any, env: _Env) -> str:
+    token = tokens[idx]
+    formula = Formula(token.content, bool(token.meta.get("display")))
+    check = env["math"]
+    if check is None or not check(formula):
+        # Not drawable: shown as written, delimiters and all.
+        written = f"{token.markup}{token.content}{token.info}"
+        background = env["theme"].inline_code_background
+        return f'<code style="background-color:{background}">{_text(written)}</code>'
+    number = len(env["formulas"])
+    env["formulas"].append(formula)
+    image = f'<img src="{MATH_SCHEME}:{number}" style="vertical-align:middle" />'
+    if not formula.display:
+        return image
+    # A display formula takes a line of its own inside its paragraph.
+    before = "<br />" if idx > 0 else ""
+    after = "<br />" if idx < len(tokens) - 1 else ""
+    return f"{before}{image}{after}"
 
 
 def _render_text(_r: Any, tokens: Sequence[Token], idx: int, _o: Any, _env: _Env) -> str:
@@ -437,7 +550,11 @@ def _render_code(_r: Any, tokens: Sequence[Token], idx: int, _o: Any, env: _Env)
         lines = [_text(line) for line in _split_lines(code)]
     state = CODE_STATE_BASE + env["first_code"] + index
     look: Theme = env["theme"]
-    label = _text(language) if language else "code"
+    if language.lower() == "mermaid":
+        # No script engine draws it, on purpose: said so, and kept as code.
+        label = _text(_("Mermaid diagram (shown as code)"))
+    else:
+        label = _text(language) if language else "code"
     # One paragraph per line: every paragraph carries the block's user state,
     # which is how the view finds the block (QTextDocument keeps a user state
     # set through HTML only on the first paragraph of an element).

@@ -15,11 +15,20 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from PySide6.QtGui import QFont, QTextCursor, QTextOption
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import (
+    QFont,
+    QFontInfo,
+    QFontMetricsF,
+    QGuiApplication,
+    QTextCursor,
+    QTextDocument,
+    QTextOption,
+)
 
 from deskchat.chat.conversation import ChatMessage
 
-from . import markdown
+from . import markdown, math_render
 from .bubble_parts import InertDocument, ReplyMarkdown, Segment
 
 __all__ = ["CACHED_REPLIES", "OPEN_INTERVAL", "RENDER_BUDGET", "ReplyRenders"]
@@ -137,9 +146,17 @@ class ReplyRenders:
         self.full_renders += 1
         self.rendered_chars += len(text)
         self.last_chars += len(text)
-        segment.rendered = markdown.render(text, dark=dark, first_code=first_code)
+        look = markdown.theme(dark)
+        size = self._math_size()
+        segment.rendered = markdown.render(
+            text,
+            dark=dark,
+            first_code=first_code,
+            math=lambda f: math_render.draw(f.source, f.display, look.code_text, size) is not None,
+        )
         segment.rendered_length = len(text)
         document = self._document(segment.rendered.html)
+        self._add_formulas(document, segment.rendered.formulas, look.code_text, size)
         segment.document = document
         first = document.begin()
         starts_table = QTextCursor(first).currentTable() is not None or (
@@ -150,6 +167,33 @@ class ReplyRenders:
         segment.margins = (top, document.lastBlock().blockFormat().bottomMargin())
         segment.geometry.clear()
         segment.plain.clear()
+
+    def _math_size(self) -> float:
+        """Formulas' size in pixels: the text's."""
+        return float(QFontInfo(self._font()).pixelSize())
+
+    def _add_formulas(
+        self,
+        document: InertDocument,
+        formulas: tuple[markdown.Formula, ...],
+        color: str,
+        size: float,
+    ) -> None:
+        """Give ``document`` its formulas' images (``deskchat-math:i``), in the text's colour."""
+        document.formulas = formulas
+        if not formulas:
+            return
+        x_height = QFontMetricsF(self._font()).xHeight()
+        app = QGuiApplication.instance()
+        ratio = app.devicePixelRatio() if isinstance(app, QGuiApplication) else 1.0
+        for number, formula in enumerate(formulas):
+            drawn = math_render.draw(formula.source, formula.display, color, size)
+            if drawn is not None:
+                document.addResource(
+                    QTextDocument.ResourceType.ImageResource.value,
+                    QUrl(f"{markdown.MATH_SCHEME}:{number}"),
+                    math_render.image(drawn, x_height, ratio),
+                )
 
     def _document(self, html: str) -> InertDocument:
         # No Qt parent: the document dies with the last cache entry holding it.
