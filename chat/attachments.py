@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "check_images",
+    "files_line",
     "from_stored",
     "limits_for",
     "prompt_message",
@@ -42,6 +43,15 @@ def prompt_message(text: str, attachments: Sequence[Attachment]) -> dict[str, An
 
         message["images"] = [ImageInput(a.mime, a.data, a.name) for a in images]
     return message
+
+
+def files_line(attachments: Sequence[Attachment]) -> str:
+    """The line under a sent message naming its files: ``📎 photo.jpg · 412 kB, a.md · 2 kB``."""
+    if not attachments:
+        return ""
+    from deskchat.attach import format_size
+
+    return "📎 " + ", ".join(f"{a.name} · {format_size(a.size)}" for a in attachments)
 
 
 def limits_for(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QModelIndex,
@@ -25,9 +26,12 @@ from PySide6.QtWidgets import (
 
 from deskchat.chat.conversation import ChatMessage
 from deskchat.chat.session import ChatSession
+from deskchat.errors import DeskChatError
 from deskchat.i18n import _
 
 from . import markdown
+from .attachments_bar import AttachmentsBar
+from .errors import show_error
 from .input_box import InputBox
 from .input_note import InputNote
 from .menus import Menus
@@ -35,6 +39,9 @@ from .message_model import MessageModel
 from .message_view import MessageView
 from .model_picker import ModelPicker
 from .scroll_anchor import ScrollAnchor
+
+if TYPE_CHECKING:
+    from deskchat.attach import Limits
 
 __all__ = ["ChatPane"]
 
@@ -131,7 +138,12 @@ class ChatPane(QWidget):
         self.send_button.setDefault(True)
         self.send_button.setToolTip(_("Send (Enter)"))
         self.send_button.setMinimumWidth(80)
+        # Files to send: chips above the input, Attach… beside it, drops and pastes.
+        self.attachments_bar = AttachmentsBar(self._attach_limits, self._say)
+        self.attachments_bar.accept_drops_on(self)
+        self.attachments_bar.paste_into(self.input_box)
         bottom = QHBoxLayout()
+        bottom.addWidget(self.attachments_bar.attach_button, 0, Qt.AlignmentFlag.AlignBottom)
         bottom.addWidget(self.input_box, 1)
         bottom.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
 
@@ -141,6 +153,7 @@ class ChatPane(QWidget):
         right.addWidget(self.stack, 1)
         right.addWidget(self.retry_bar)
         right.addWidget(self.edit_label)
+        right.addWidget(self.attachments_bar)
         right.addLayout(bottom)
         right.addWidget(self.input_note)
 
@@ -182,6 +195,14 @@ class ChatPane(QWidget):
         if shown is not None and shown is not self.message_view:
             self.stack.removeWidget(shown)
 
+    def _say(self, text: str) -> None:
+        self.status_message.emit(text, 8000)
+
+    def _attach_limits(self) -> Limits:
+        from deskchat.chat.attachments import limits_for
+
+        return limits_for(self._session.provider_id)
+
     def _refuse(self) -> bool:
         """True (and said) when nothing can be sent yet."""
         if not self.ready:
@@ -200,8 +221,17 @@ class ChatPane(QWidget):
             sent = row is not None and self._session.edit_message(row, text)
             if sent:
                 self._end_editing()
+        elif self.attachments_bar.busy:
+            self._say(_("The attached files are still being read; send again in a moment."))
+            return
         else:
-            sent = self._session.send(text)
+            try:
+                sent = self._session.send(text, self.attachments_bar.attachments())
+            except DeskChatError as exc:  # images for a provider that takes none
+                show_error(self._say, exc, doing=_("send the message"))
+                return
+            if sent:
+                self.attachments_bar.clear()
         if sent:
             self.input_box.clear()
             self.message_view.stick_to_bottom = True

@@ -102,6 +102,10 @@ class MessageModel(QAbstractListModel):
         if role == VersionRole:
             return (message.version, message.versions)
         if role == FooterRole:
+            if message.attachments:  # The sent files, named under the question.
+                from deskchat.chat.attachments import files_line
+
+                return files_line(message.attachments)
             return footer(message)
         if role == StoreIdRole:
             return message.store_id
