@@ -347,3 +347,33 @@ def test_a_long_reply_opened_at_once_renders_a_budget_at_a_time(qtbot) -> None:
     qtbot.waitUntil(lambda: view.measure().rendered_length == len(text), timeout=60_000)
     done = view.measure()
     assert [b.code for b in done.code_blocks] == [b.code for b in markdown.render(text).code_blocks]
+
+
+def test_markdown_shows_while_a_reply_streams_and_its_end_barely_moves(qtbot) -> None:
+    view = View(qtbot)
+    clock = FakeClock()
+    view.delegate.layouts.renders.clock = clock
+    text = long_reply(30_000)
+    message = view.add("", done=False)
+    reply = message.reply
+    assert reply is not None
+    tails: list[int] = []
+    per_frame = 40
+    for start in range(0, len(text), per_frame):
+        reply.handle(text[start : start + per_frame])
+        clock.now += 0.016
+        measure = view.measure()
+        tail = measure.layout.text() if measure.layout is not None else ""
+        assert measure.rendered_length + len(tail) == reply.length
+        tails.append(len(tail))
+    # The plain-text tail stays short: the open segment's markdown is a few frames behind.
+    assert max(tails) <= 0.25 * SEGMENT_MAX + per_frame * 6
+    shown = "".join(doc.toPlainText() for doc in view.measure().documents)
+    assert "```" not in shown
+    before = view.measure().body.height()
+    reply.complete()
+    after = view.measure()
+    assert after.layout is None
+    # Rendering the last few lines as markdown moves the end by a few lines at most.
+    line = view.list.fontMetrics().lineSpacing()
+    assert abs(after.body.height() - before) <= 4 * line
