@@ -46,12 +46,13 @@ def prompt_message(text: str, attachments: Sequence[Attachment]) -> dict[str, An
 
 
 def files_line(attachments: Sequence[Attachment]) -> str:
-    """The line under a sent message naming its files: ``📎 photo.jpg · 412 kB, a.md · 2 kB``."""
+    """The line under a sent message naming its files: ``Attached: a.png · 41 kB, b.md · 2 kB``."""
     if not attachments:
         return ""
     from deskchat.attach import format_size
 
-    return "📎 " + ", ".join(f"{a.name} · {format_size(a.size)}" for a in attachments)
+    names = ", ".join(f"{a.name} · {format_size(a.size)}" for a in attachments)
+    return _("Attached: {files}").format(files=names)
 
 
 def limits_for(

@@ -66,7 +66,7 @@ async def test_attach_remove_and_send_with_the_files(
     assert QImage.fromData(data).width() == 2048
     # The sent bubble names its files under the question.
     index = main.message_model.index(0)
-    assert index.data(FooterRole).startswith("📎 photo.jpg · ")
+    assert index.data(FooterRole).startswith("Attached: photo.jpg · ")
     assert "notes.md · 9 B" in index.data(FooterRole)
 
 
