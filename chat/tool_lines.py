@@ -29,11 +29,11 @@ STATUS_WORDS: dict[ToolStatus, str] = {
 
 
 def tool_line(use: ToolUse) -> str:
-    """``🔧 server · tool — ran``: one call as the footer shows it."""
+    """``⚙ server · tool — ran``: one call as the footer shows it."""
     name = use.tool or use.name
     where = f"{use.server} · {name}" if use.server else name
     word = STATUS_WORDS.get(use.status)
-    return f"🔧 {where} — {_(word) if word else use.status}"
+    return f"⚙ {where} — {_(word) if word else use.status}"
 
 
 def tool_summary(uses: Sequence[ToolUse]) -> str:

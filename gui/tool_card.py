@@ -94,7 +94,6 @@ class ToolCard(QFrame):
         self.arguments.setReadOnly(True)
         self.arguments.setObjectName("toolArguments")
         self.arguments.setAccessibleName(_("The tool call's arguments"))
-        self.arguments.setMaximumHeight(ARGUMENTS_HEIGHT)
         self.arguments.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.arguments.setTabChangesFocus(True)
         self.run_button = QPushButton(_("Run once"))
@@ -143,10 +142,20 @@ class ToolCard(QFrame):
         description = request.description.strip()
         self.description.setText(description)
         self.description.setVisible(bool(description))
-        self.arguments.setPlainText(pretty_arguments(use.arguments))
+        text = pretty_arguments(use.arguments)
+        self.arguments.setPlainText(text)
+        self._fit_arguments(text)
         self.show()
         self._shown.start()
         self.run_button.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _fit_arguments(self, text: str) -> None:
+        """As tall as the arguments' lines, up to ARGUMENTS_HEIGHT (then they scroll)."""
+        lines = text.count("\n") + 1
+        box = self.arguments
+        frame = 2 * box.frameWidth() + 2 * int(box.document().documentMargin())
+        needed = lines * box.fontMetrics().lineSpacing() + frame + 4
+        self.arguments.setFixedHeight(min(ARGUMENTS_HEIGHT, needed))
 
     def decide(self, decision: Decision) -> None:
         if self.isVisible():

@@ -15,6 +15,7 @@ from PySide6.QtTest import QTest
 from deskchat.chat.tools_loop import ChatTools
 from deskchat.gui.main_window import MainWindow
 from deskchat.gui.message_model import MessageModel
+from deskchat.gui.tool_card import ARGUMENTS_HEIGHT
 from deskchat.gui.window_tools import WindowTools
 from deskchat.provider import FinishEvent, ToolCall
 from deskchat.tools import ToolInfo, ToolOutput
@@ -108,7 +109,7 @@ async def test_the_card_shows_the_call_and_run_once_by_mouse_runs_it(rig, qtbot)
     reply = last_reply(window)
     assert reply.content == "Let me see. It is 42."
     footer = window.message_model.data(window.message_model.index(1), MessageModel.FooterRole)
-    assert footer.splitlines()[0] == "🔧 maths · add — ran"
+    assert footer.splitlines()[0] == "⚙ maths · add — ran"
     assert not card.isVisible()
     assert window.chat.input_box.hasFocus()
 
@@ -123,7 +124,7 @@ async def test_deny_by_mouse_runs_nothing_and_says_denied(rig, qtbot) -> None:
     (use,) = last_reply(window).tools
     assert use.status == "denied"
     footer = window.message_model.data(window.message_model.index(1), MessageModel.FooterRole)
-    assert "🔧 maths · add — denied" in footer
+    assert "⚙ maths · add — denied" in footer
 
 
 async def test_enter_runs_once_and_esc_denies(rig) -> None:
@@ -194,7 +195,7 @@ async def test_stop_during_the_approval_hides_the_card_and_stops_the_call(rig) -
     assert use.status == "stopped"
     assert reply.revision != before
     footer = window.message_model.data(window.message_model.index(1), MessageModel.FooterRole)
-    assert footer.splitlines()[0] == "🔧 maths · add — stopped"
+    assert footer.splitlines()[0] == "⚙ maths · add — stopped"
 
 
 async def test_the_revision_changes_with_each_state_of_a_call(rig) -> None:
@@ -232,7 +233,7 @@ async def test_the_details_list_calls_collapsed_and_show_output_inert(rig, qtbot
     assert dialog is not None
     assert dialog.isVisible()
     first, second = dialog.sections
-    assert first.header.text() == "🔧 maths · add — ran"
+    assert first.header.text() == "⚙ maths · add — ran"
     assert not first.details.isVisible()
     assert not second.details.isVisible()
     qtbot.mouseClick(second.header, Qt.MouseButton.LeftButton)
@@ -246,3 +247,18 @@ async def test_the_details_list_calls_collapsed_and_show_output_inert(rig, qtbot
     QTest.keyClick(first.header, Qt.Key.Key_Space)
     assert first.expanded
     dialog.close()
+
+
+async def test_long_arguments_scroll_inside_the_card(rig) -> None:
+    window, tools, _box = rig
+    many = {f"key{n}": n for n in range(200)}
+    scripted(window, tool_reply(call(**many)), ["Done."])
+    window.session.send("long")
+    await asked(tools)
+    box = tools.card.arguments
+    assert box.height() == ARGUMENTS_HEIGHT
+    assert box.verticalScrollBar().maximum() > 0
+    # Every argument is there, as plain text.
+    assert box.toPlainText() == json.dumps(many, indent=2)
+    tools.card.deny_button.click()
+    await until(lambda: not window.session.busy, what="the reply")
