@@ -114,9 +114,11 @@ def _encode(
     frame = image.convert(mode)
     if max(frame.size) > limits.image_side:
         frame.thumbnail((limits.image_side, limits.image_side), Image.Resampling.LANCZOS)
-    # A new image from the pixels: nothing of the file's info (EXIF, XMP, ICC,
-    # text chunks) comes along, whatever a format's saver would copy.
-    bare = Image.frombytes(mode, frame.size, frame.tobytes())
+    # A new image with the pixels pasted in: nothing of the file's info (EXIF, XMP,
+    # ICC, text chunks) comes along, whatever a format's saver would copy. (paste
+    # lets other threads run; tobytes would hold the GIL for a frame or more.)
+    bare = Image.new(mode, frame.size)
+    bare.paste(frame)
     if source_format != "JPEG":
         out = io.BytesIO()
         bare.save(out, "PNG", optimize=False)
@@ -129,7 +131,8 @@ def _encode(
     quality = 90
     while True:
         out = io.BytesIO()
-        bare.save(out, "JPEG", quality=quality, optimize=True)
+        # No optimize=True: its extra pass holds the GIL ~70 ms (the window would stall).
+        bare.save(out, "JPEG", quality=quality)
         if out.tell() <= limits.image_bytes or quality <= 50:
             return out.getvalue(), "image/jpeg", bare.width, bare.height
         quality -= 20
