@@ -83,6 +83,8 @@ class BubbleDelegate(QStyledItemDelegate):
             (:mod:`gui.bubble_select`), or None; set by the view.
         focus_target: the link or Copy button the keyboard is on: ``(message id,
             rect in body coordinates)``, or None; set by the view.
+        code_offsets: how far code blocks are scrolled sideways, by (message id,
+            code block); changed by :meth:`scroll_code`.
     """
 
     version_step_requested = Signal(int, int)
@@ -99,6 +101,7 @@ class BubbleDelegate(QStyledItemDelegate):
         self.found: FoundWords | None = None
         self.selection: tuple[int, Spot, Spot] | None = None
         self.focus_target: tuple[int, QRectF] | None = None
+        self.code_offsets: dict[tuple[int, int], float] = {}
         # Paint state: the (message id, code block) whose button says "Copied".
         self._copied: tuple[int, int] | None = None
         self._copied_timer = QTimer(self)
@@ -260,7 +263,7 @@ class BubbleDelegate(QStyledItemDelegate):
                 continue
             if piece.document is not None:
                 self._paint_document(
-                    painter, measure, piece, message, origin, visible, ink, number=number
+                    painter, measure, piece, message, origin, visible, ink, piece_number=number
                 )
             if piece.layout is not None:
                 painter.setPen(ink)
@@ -308,7 +311,7 @@ class BubbleDelegate(QStyledItemDelegate):
         origin: QPointF,
         visible: QRectF,
         ink: QColor,
-        number: int = 0,
+        piece_number: int = 0,
     ) -> None:
         document = piece.document
         assert document is not None
@@ -321,25 +324,102 @@ class BubbleDelegate(QStyledItemDelegate):
         clip = visible.translated(0, -piece.top)
         painter.save()
         painter.translate(origin + QPointF(0, piece.top))
+        shown = []
         for number, (background, button) in enumerate(piece.geometry.code):
             if not background.intersects(clip):
                 continue
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(look.code_background))
             painter.drawRoundedRect(background, CODE_RADIUS, CODE_RADIUS)
-            copied = self._copied == (message.id, piece.code_base + number)
-            self._paint_copy_button(painter, button, look, copied)
+            shown.append((number, background, button))
         context = QAbstractTextDocumentLayout.PaintContext()
         context.palette.setColor(QPalette.ColorRole.Text, ink)
-        context.clip = clip
+        # Code lines never wrap: whatever is wider than the bubble is cut at its edge.
+        context.clip = clip.intersected(QRectF(0, clip.top(), measure.text_width, clip.height()))
         found = self._found_for(message)
         if found is not None:
             context.selections = found.selections(document)
-        chosen = self._chosen_selections(self._view.palette(), message, number, document)
+        chosen = self._chosen_selections(self._view.palette(), message, piece_number, document)
         if chosen:
             context.selections = [*context.selections, *chosen]
-        document.documentLayout().draw(painter, context)
+        layout = document.documentLayout()
+        painter.save()
+        painter.setClipRect(context.clip, Qt.ClipOperation.IntersectClip)
+        layout.draw(painter, context)
         painter.restore()
+        for number, background, button in shown:
+            block = piece.code_base + number
+            shift = self.code_offset(message, block)
+            if shift:
+                # Scrolled sideways: this block again, moved left, inside its background.
+                painter.save()
+                area = background.intersected(context.clip)
+                painter.setClipRect(area, Qt.ClipOperation.IntersectClip)
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(QColor(look.code_background))
+                painter.drawRect(area)
+                painter.translate(-shift, 0)
+                moved = QAbstractTextDocumentLayout.PaintContext()
+                moved.palette = context.palette
+                moved.selections = context.selections
+                moved.clip = area.translated(shift, 0)
+                layout.draw(painter, moved)
+                painter.restore()
+            self._paint_code_scroll(painter, piece, number, background, look, shift)
+            copied = self._copied == (message.id, block)
+            self._paint_copy_button(painter, button, look, copied)
+        painter.restore()
+
+    # -- code blocks wider than the bubble -----------------------------------
+
+    def code_offset(self, message: ChatMessage, block: int) -> float:
+        """How far code block ``block`` of ``message`` is scrolled sideways, in pixels."""
+        return self.code_offsets.get((message.id, block), 0.0)
+
+    @staticmethod
+    def code_room(piece: Piece, number: int) -> float:
+        """How far code block ``number`` of ``piece`` can scroll sideways (0: it fits)."""
+        geometry = piece.geometry
+        if geometry is None or number >= len(geometry.code_widths):
+            return 0.0
+        return max(0.0, geometry.code_widths[number] - geometry.code[number][0].width())
+
+    def scroll_code(self, message: ChatMessage, piece: Piece, number: int, delta: float) -> bool:
+        """Scroll code block ``number`` of ``piece`` by ``delta`` pixels; False if it
+        cannot move that way."""
+        block = piece.code_base + number
+        before = self.code_offset(message, block)
+        after = min(max(before + delta, 0.0), self.code_room(piece, number))
+        if after == before:
+            return False
+        self.code_offsets[(message.id, block)] = after
+        self._view.viewport().update()
+        return True
+
+    def _paint_code_scroll(
+        self,
+        painter: QPainter,
+        piece: Piece,
+        number: int,
+        background: QRectF,
+        look: markdown.Theme,
+        shift: float,
+    ) -> None:
+        """A thin bar under a code block wider than the bubble: how much of it is shown."""
+        room = self.code_room(piece, number)
+        if room <= 0:
+            return
+        track = background.adjusted(CODE_RADIUS, 0, -CODE_RADIUS, 0)
+        share = track.width() / (track.width() + room)
+        bar = QRectF(
+            track.left() + (track.width() - track.width() * share) * (shift / room),
+            background.bottom() - 5,
+            track.width() * share,
+            3,
+        )
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(look.muted))
+        painter.drawRoundedRect(bar, 1.5, 1.5)
 
     # -- selected text and the keyboard's target -----------------------------
 

@@ -401,13 +401,17 @@ class BubbleLayouts(QObject):
 
     def _geometry(self, document: InertDocument, text_width: int) -> Geometry:
         document.setTextWidth(text_width)
-        code = self._code_rects(document, text_width)
+        code, widths = self._code_rects(document, text_width)
         width = float(text_width) if code else min(float(text_width), document.idealWidth())
-        return Geometry(document.size().height(), width, code)
+        return Geometry(document.size().height(), width, code, widths)
 
-    def _code_rects(self, document: QTextDocument, text_width: int) -> list[tuple[QRectF, QRectF]]:
-        """Each code block's background and Copy button, found by block user state."""
+    def _code_rects(
+        self, document: QTextDocument, text_width: int
+    ) -> tuple[list[tuple[QRectF, QRectF]], list[float]]:
+        """Each code block's background and Copy button, found by block user state, and
+        the width of its longest line."""
         spans: dict[int, list[float]] = {}
+        widths: dict[int, float] = {}
         layout = document.documentLayout()
         block = document.begin()
         while block.isValid():
@@ -416,6 +420,12 @@ class BubbleLayouts(QObject):
                 rect = layout.blockBoundingRect(block)
                 span = spans.setdefault(index, [rect.top(), rect.bottom()])
                 span[1] = rect.bottom()
+                lines = block.layout()
+                right = block.blockFormat().rightMargin()
+                for number in range(lines.lineCount()):
+                    line = lines.lineAt(number)
+                    wide = lines.position().x() + line.x() + line.naturalTextWidth() + right
+                    widths[index] = max(widths.get(index, 0.0), wide)
             block = block.next()
         metrics = QFontMetrics(self.small_font())
         widest = max(metrics.horizontalAdvance(_(COPIED)), metrics.horizontalAdvance(_(COPY)))
@@ -433,7 +443,7 @@ class BubbleLayouts(QObject):
                 button_height,
             )
             rects.append((background, button))
-        return rects
+        return rects, [widths.get(index, 0.0) for index in sorted(spans)]
 
     def _plain_layout(self, text: str, text_width: int) -> tuple[QTextLayout, float, float]:
         # QTextLayout breaks lines only at U+2028, not at "\n".

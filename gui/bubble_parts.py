@@ -108,6 +108,9 @@ class Geometry:
     width: float
     code: list[tuple[QRectF, QRectF]]
     """Per code block: its background and its Copy button, in the document's coordinates."""
+    code_widths: list[float] = field(default_factory=list)
+    """Per code block: how wide its longest line is, margins included (its lines never
+    wrap; a block wider than its background scrolls sideways)."""
 
 
 @dataclass

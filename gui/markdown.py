@@ -555,7 +555,8 @@ def _render_code(_r: Any, tokens: Sequence[Token], idx: int, _o: Any, env: _Env)
         label = _text(_("Mermaid diagram (shown as code)"))
     else:
         label = _text(language) if language else "code"
-    # One paragraph per line: every paragraph carries the block's user state,
+    # One paragraph per line, never wrapped (the view scrolls a wide block sideways):
+    # every paragraph carries the block's user state,
     # which is how the view finds the block (QTextDocument keeps a user state
     # set through HTML only on the first paragraph of an element).
     parts = [
@@ -567,7 +568,7 @@ def _render_code(_r: Any, tokens: Sequence[Token], idx: int, _o: Any, env: _Env)
         bottom = 18 if number == last else 0
         parts.append(
             f'<p style="-qt-user-state:{state}; margin:0px 12px {bottom}px 12px;'
-            f' white-space:pre-wrap; font-family:monospace; color:{look.code_text}">'
+            f' white-space:pre; font-family:monospace; color:{look.code_text}">'
             f"{line or '&nbsp;'}</p>"
         )
     return "\n".join(parts) + "\n"

@@ -11,19 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QPoint, QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QMouseEvent
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QAbstractItemView, QApplication
 
 from deskchat.chat.conversation import ChatMessage
 
 from . import bubble_select as select
 from .bubble_delegate import BubbleDelegate
-from .bubble_parts import Measure
+from .bubble_parts import Measure, Piece
 from .bubble_select import Spot
 from .message_model import FooterRole, MessageModel
 
 __all__ = ["MessageReading", "Target"]
 
+CODE_STEP = 40
+"""Pixels a code block scrolls sideways per arrow key or wheel notch."""
 AUTOSCROLL_MS = 30
 """How often a drag beyond the viewport's edge scrolls it."""
 EDGE_STEP = 4
@@ -179,7 +181,63 @@ class MessageReading(QObject):
         measure = self._measure(message)
         if origin is None:
             return select.start_spot(measure)
-        return select.spot_at(measure, QPointF(position) - origin)
+        local = QPointF(position) - origin
+        found = self._code_at(measure, local)
+        if found is not None:
+            piece, number = found
+            # The code block is scrolled sideways: its text sits further left.
+            local += QPointF(self._delegate.code_offset(message, piece.code_base + number), 0)
+        return select.spot_at(measure, local)
+
+    @staticmethod
+    def _code_at(measure: Measure, local: QPointF) -> tuple[Piece, int] | None:
+        """The piece and code block (its number in the piece) at body point ``local``."""
+        piece = measure.piece_at(local.y())
+        if piece is None or piece.geometry is None:
+            return None
+        inner = local - QPointF(0, piece.top)
+        for number, (background, _button) in enumerate(piece.geometry.code):
+            if background.contains(inner):
+                return piece, number
+        return None
+
+    def _wheel(self, event: QWheelEvent) -> bool:
+        """Shift+wheel, or a sideways wheel, over a code block wider than the bubble
+        scrolls that block."""
+        delta = event.angleDelta()
+        sideways = delta.x() if delta.x() else 0
+        if not sideways and event.modifiers() & _Mod.ShiftModifier:
+            sideways = delta.y()
+        if not sideways:
+            return False
+        position = event.position().toPoint()
+        index = self._view.indexAt(position)
+        message = self._message(index.row()) if index.isValid() else None
+        origin = self._origin(message) if message is not None else None
+        if message is None or origin is None:
+            return False
+        measure = self._measure(message)
+        found = self._code_at(measure, QPointF(position) - origin)
+        if found is None:
+            return False
+        piece, number = found
+        self._delegate.scroll_code(message, piece, number, -sideways / 120 * CODE_STEP)
+        return True
+
+    def _scroll_target_code(self, step: int) -> bool:
+        """Left/Right on a Copy button scroll its code block sideways."""
+        current = self._current()
+        if current is None or not 0 <= self.target < len(self._targets):
+            return False
+        target = self._targets[self.target]
+        if target.kind != "copy":
+            return False
+        for piece in self._measure(current).pieces:
+            number = target.block - piece.code_base
+            if piece.geometry is not None and 0 <= number < len(piece.geometry.code):
+                self._delegate.scroll_code(current, piece, number, step * CODE_STEP)
+                return True
+        return False
 
     def _reveal(self, message: ChatMessage, rect: QRectF) -> None:
         """Scroll just enough to show body ``rect`` of ``message``."""
@@ -212,6 +270,8 @@ class MessageReading(QObject):
         kind = event.type()
         if watched is self._viewport and isinstance(event, QMouseEvent):
             return self._mouse(kind, event)
+        if watched is self._viewport and isinstance(event, QWheelEvent):
+            return self._wheel(event)
         if watched is self._view and isinstance(event, QKeyEvent):
             if kind == QEvent.Type.ShortcutOverride:
                 if self._wants(event):
@@ -333,6 +393,8 @@ class MessageReading(QObject):
             return self._tab(key == _Key.Key_Tab and not modifiers & _Mod.ShiftModifier)
         if key in (_Key.Key_Return, _Key.Key_Enter, _Key.Key_Space) and self.target >= 0:
             return self._activate()
+        if key in (_Key.Key_Left, _Key.Key_Right) and modifiers == _Mod.NoModifier:
+            return self._scroll_target_code(1 if key == _Key.Key_Right else -1)
         if modifiers == _Mod.ShiftModifier and key in _SHIFT_MOVES:
             return self._extend(_SHIFT_MOVES[key])
         shift_ctrl = _Mod.ShiftModifier | _Mod.ControlModifier

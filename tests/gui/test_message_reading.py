@@ -6,7 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QAccessible, QAccessibleInterface, QContextMenuEvent, QGuiApplication
+from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleInterface,
+    QContextMenuEvent,
+    QGuiApplication,
+    QWheelEvent,
+)
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 
@@ -479,3 +485,73 @@ def test_each_message_is_plain_text_with_its_author_in_the_accessibility_tree(
         "Assistant · qwen2.5: It is bold, code and a link.",
         "Assistant: Title\n\n- one\n- two",
     ]
+
+
+WIDE = "x = " + " + ".join(f"value_{i}" for i in range(60))
+
+
+def wheel(view: MessageView, point: QPoint, dx: int, dy: int, modifiers=Mod.NoModifier) -> None:
+    event = QWheelEvent(
+        QPointF(point),
+        QPointF(view.viewport().mapToGlobal(point)),
+        QPoint(),
+        QPoint(dx, dy),
+        Qt.MouseButton.NoButton,
+        modifiers,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(view.viewport(), event)
+
+
+def test_long_code_lines_scroll_sideways_instead_of_wrapping(qtbot, window) -> None:
+    add(window, ChatMessage("assistant", reply=done(f"```python\n{WIDE}\nshort()\n```\n")))
+    settle(qtbot, window, 0)
+    view = view_of(window)
+    delegate = window.chat.delegate
+    message = window.message_model.message(0)
+    measure = delegate.layouts.measure(message)
+    piece = measure.pieces[0]
+    # One line each: the label, the wide line and the short one.
+    line = view.fontMetrics().lineSpacing()
+    background = piece.geometry.code[0][0]
+    assert background.height() < 5 * line
+    room = delegate.code_room(piece, 0)
+    assert room > 500
+    point = point_of(window, 0, "value_1")
+    vertical = view.verticalScrollBar().value()
+
+    wheel(view, point, 0, -120, Mod.ShiftModifier)
+    assert delegate.code_offset(message, 0) > 0
+    assert view.verticalScrollBar().value() == vertical
+    wheel(view, point, -120 * 1000, 0)
+    assert delegate.code_offset(message, 0) == room
+    wheel(view, point, 120 * 1000, 0)
+    assert delegate.code_offset(message, 0) == 0
+
+    # From the keyboard: Tab to the block's Copy button, then the arrows.
+    view.setFocus()
+    view.setCurrentIndex(window.message_model.index(0))
+    QTest.keyClick(view, Key.Key_Tab)
+    QTest.keyClick(view, Key.Key_Right)
+    QTest.keyClick(view, Key.Key_Right)
+    moved = delegate.code_offset(message, 0)
+    assert moved > 0
+    QTest.keyClick(view, Key.Key_Left)
+    assert 0 < delegate.code_offset(message, 0) < moved
+
+
+def test_selecting_in_a_scrolled_code_block_takes_the_text_under_the_pointer(qtbot, window) -> None:
+    add(window, ChatMessage("assistant", reply=done(f"```\n{WIDE}\n```\n")))
+    settle(qtbot, window, 0)
+    view = view_of(window)
+    delegate = window.chat.delegate
+    message = window.message_model.message(0)
+    piece = delegate.layouts.measure(message).pieces[0]
+    start = point_of(window, 0, "value_2 ")
+    end = point_of(window, 0, "value_3 ")
+    shift = end.x() - start.x()
+    # Scrolled by one "value_N + ", the text under the pointer is the next one.
+    assert delegate.scroll_code(message, piece, 0, shift)
+    drag(view, start, QPoint(end.x() - 4, end.y()))
+    assert view.reading.selected_text() == "value_3 + "
