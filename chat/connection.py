@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from deskchat import library, provider
 from deskchat.store import Settings
 
-from . import proxy, routes
+from . import proxy, routes, stored_keys
 from .auto import AUTO, LOCAL, Route, find_route
 from .engine_settings import engine_options
 from .local_servers import TIMEOUT, LocalModel, LocalServers
@@ -84,7 +84,7 @@ class Connection:
         self._http: aiohttp.ClientSession | None = None
         # Looking for servers needs no aiohttp; building a provider for one does (lazily).
         self.local_servers: LocalServers | None = LocalServers(
-            lambda: self.http, probes=probes, timeout=timeout
+            lambda: self.http, probes=probes, timeout=timeout, keyring_key=self._keyring_key
         )
         self._engines: list[provider.Provider] = []
         self._machine = machine
@@ -205,6 +205,14 @@ class Connection:
         log.info("moved %d secret extra header(s) into the keyring", len(secret))
         return True
 
+    def _keyring_key(self, provider_id: str) -> bool | None:
+        """Whether the keyring holds ``provider_id``'s key, as the settings note it.
+
+        A key the user saved for a server that may take one is read only then:
+        otherwise building its provider would load the keyring's backend (~11 MiB).
+        """
+        return stored_keys.keyring_key(self.settings, provider_id)
+
     def _with_secret_headers(self, options: Options) -> tuple[Options, tuple[str, ...]]:
         """``options`` with the keyring's headers added, and their names.
 
@@ -224,9 +232,11 @@ class Connection:
         """The provider ``route`` names (raises ``provider.ProviderError``, ``LibraryError``)."""
         options = self.options
         secret: tuple[str, ...] = ()
-        if route.provider_id != LOCAL:
+        stored: bool | None = None
+        if route.provider_id is not None and route.provider_id != LOCAL:
             # The built-in engine sends no HTTP headers: the keyring is not read for it.
             options, secret = self._with_secret_headers(self.options)
+            stored = self._keyring_key(route.provider_id)
         built = routes.build(
             route,
             options,
@@ -234,6 +244,7 @@ class Connection:
             None if route.provider_id == LOCAL else self.http,
             local_options=engine_options(self.settings),
             secret_headers=secret,
+            keyring_key=stored,
         )
         if built.provider_id == LOCAL:
             self._engines.append(built.chat)
@@ -254,7 +265,8 @@ class Connection:
         for this run (``--base-url``), else its own."""
         base_url = self.options.base_url
         options = replace(self.options, provider=provider_id, model=model)
-        return routes.build(Route("chosen", provider_id, base_url, model), options, self.http)
+        route = Route("chosen", provider_id, base_url, model)
+        return routes.build(route, options, self.http, keyring_key=self._keyring_key(provider_id))
 
     def provider_for(self, settings: Settings) -> provider.Provider:
         """The provider saved settings name (the window's ``ProviderFactory``).
@@ -283,7 +295,9 @@ class Connection:
             proxy=proxy.with_password(settings.proxy or None),
             extra_headers=tuple(headers.items()),
         )
-        return make_provider(chosen, self.http, secret_headers=tuple(secret))
+        # The record is the window's (a fallback's settings are made, not loaded).
+        stored = self._keyring_key(settings.provider)
+        return make_provider(chosen, self.http, secret_headers=tuple(secret), keyring_key=stored)
 
     async def retire(self, chat: provider.Provider) -> None:
         """Stop a built-in engine no longer used (its child and the model's memory go)."""

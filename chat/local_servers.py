@@ -57,6 +57,8 @@ class LocalServers:
             needed (looking for servers needs none: it reads their listings itself).
         probes: where to look; None for :data:`PROBES`, then the provider's defaults.
         timeout: seconds each probe may take.
+        keyring_key: whether the keyring holds a provider's key, by its id (see
+            :func:`deskchat.chat.stored_keys.keyring_key`); None: the provider's rule.
     """
 
     def __init__(
@@ -65,10 +67,12 @@ class LocalServers:
         *,
         probes: Sequence[Any] | None = None,
         timeout: float = TIMEOUT,
+        keyring_key: Callable[[str], bool | None] | None = None,
     ) -> None:
         self._session = session
         self._probes = probes
         self._timeout = timeout
+        self._keyring_key = keyring_key
 
     async def discover(self) -> list[LocalModel]:
         """Every model of every server that answered, server by server."""
@@ -84,6 +88,7 @@ class LocalServers:
     def create(self, server: FoundServer) -> provider.Provider:
         """A provider talking to ``server`` (raises ``provider.ProviderError``)."""
         session = self._session() if callable(self._session) else self._session
+        stored = self._keyring_key(server.provider_id) if self._keyring_key else None
         return provider.create_provider(
-            server.provider_id, base_url=server.base_url, session=session
+            server.provider_id, base_url=server.base_url, session=session, keyring_key=stored
         )

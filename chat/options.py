@@ -190,6 +190,7 @@ def make_provider(
     session: aiohttp.ClientSession | None = None,
     *,
     secret_headers: Iterable[str] = (),
+    keyring_key: bool | None = None,
 ) -> provider.Provider:
     """Build the provider the options name, sharing ``session``.
 
@@ -197,6 +198,8 @@ def make_provider(
         secret_headers: names of ``options.extra_headers`` that carry credentials
             (those kept in the keyring): they are dropped on a redirect to
             another origin and hidden in messages, as ``Authorization`` is.
+        keyring_key: whether the keyring holds the provider's key (see
+            :func:`deskchat.chat.stored_keys.keyring_key`); None: the provider's rule.
 
     Raises:
         provider.ConfigurationError: an unknown provider id (the message lists them).
@@ -208,4 +211,5 @@ def make_provider(
         session=session,
         extra_headers=dict(options.extra_headers) or None,
         secret_headers=secret_headers,
+        keyring_key=keyring_key,
     )

@@ -26,6 +26,8 @@ class Probe:
         proxy: the proxy typed, password included ("" for none).
         api_key: the key typed ("" to use the stored one, if any).
         extra_headers: the headers to send.
+        keyring_key: whether the keyring holds the provider's key (as
+            ``provider.create_provider`` takes it); None: the provider's rule.
     """
 
     provider_id: str
@@ -33,6 +35,7 @@ class Probe:
     proxy: str = ""
     api_key: str = ""
     extra_headers: Mapping[str, str] = field(default_factory=dict)
+    keyring_key: bool | None = None
 
 
 async def server_models(probe: Probe) -> list[str]:
@@ -48,6 +51,7 @@ async def server_models(probe: Probe) -> list[str]:
         api_key=probe.api_key or None,
         proxy=probe.proxy or None,
         extra_headers=dict(probe.extra_headers) or None,
+        keyring_key=probe.keyring_key,
     )
     return await provider.list_models(chat)
 

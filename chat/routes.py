@@ -60,6 +60,7 @@ def build(
     *,
     local_options: Mapping[str, Any] | None = None,
     secret_headers: Iterable[str] = (),
+    keyring_key: bool | None = None,
 ) -> Built:
     """The provider ``route`` names, sharing ``http``.
 
@@ -68,6 +69,7 @@ def build(
             GPU layers, idle unload), from the settings.
         secret_headers: names of ``options.extra_headers`` kept in the keyring
             (see :func:`options.make_provider`).
+        keyring_key: whether the keyring holds the provider's key (as there).
 
     Raises:
         provider.ConfigurationError: the route is "none", or an unknown provider.
@@ -80,7 +82,7 @@ def build(
         chat = local_provider(model, options.data_dir, local_options)
         return Built(chat, LOCAL, str(chat.default_model) or None, route)
     chosen = replace(options, provider=route.provider_id, base_url=route.base_url)
-    chat = make_provider(chosen, http, secret_headers=secret_headers)
+    chat = make_provider(chosen, http, secret_headers=secret_headers, keyring_key=keyring_key)
     return Built(chat, route.provider_id, route.model, route)
 
 

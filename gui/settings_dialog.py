@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from deskchat import provider
-from deskchat.chat import proxy
+from deskchat.chat import proxy, stored_keys
 from deskchat.chat.auto import AUTO, LOCAL
 from deskchat.chat.probe import Probe, connection_sentence, models_sentence
 from deskchat.i18n import N_, _
@@ -242,7 +242,8 @@ class SettingsDialog(QDialog):
     def takes_api_key(self) -> bool:
         """Whether the chosen provider sends a key (the key field shows only then).
 
-        Hosted providers need one; an OpenAI-compatible server may take one.
+        Hosted providers need one; an OpenAI-compatible server may take one, and so
+        may llama.cpp, vLLM and LM Studio (started with ``--api-key``).
         """
         info = self._info()
         return info is not None and info.capabilities.accepts_api_key
@@ -260,11 +261,19 @@ class SettingsDialog(QDialog):
         self.api_key_label.setVisible(takes_key)
         self.api_key_edit.setVisible(takes_key)
         self.key_note.setVisible(takes_key and not provider.keyring_available())
+        self.api_key_edit.setPlaceholderText(self._key_placeholder())
         asks = self._probe is not None and info is not None
         self.test_button.setVisible(asks)
         self.test_result.clear()
         self.model_note.hide()
         self.ask_for_models()
+
+    def _key_placeholder(self) -> str:
+        """What the empty key field says: a server's key is only for a server that has one."""
+        chosen = self.provider_id
+        if stored_keys.optional_key(chosen) and not stored_keys.noted_key(self.settings, chosen):
+            return _("Only if the server was started with an API key")
+        return _("Leave empty to keep the stored key")
 
     @Slot(str)
     def on_base_url_edit_edited(self, _text: str) -> None:
@@ -289,6 +298,7 @@ class SettingsDialog(QDialog):
             proxy=self.proxy_edit.text().strip(),
             api_key=self.api_key_edit.text().strip() if self.takes_api_key() else "",
             extra_headers=self.headers.shown(),
+            keyring_key=stored_keys.noted_key(self.settings, self.provider_id),
         )
 
     def ask_for_models(self, *, testing: bool = False) -> None:
@@ -387,6 +397,8 @@ class SettingsDialog(QDialog):
             return
         try:
             provider.set_api_key(self.provider_id, key)
+            # Noted, so that building the provider reads the keyring for it (only then).
+            stored_keys.note_stored_key(self.settings, self.provider_id)
         except provider.KeyringUnavailableError:
             # No keyring is no error: the key is kept for this session, and the note says so.
             provider.set_session_key(self.provider_id, key)

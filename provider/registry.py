@@ -39,8 +39,9 @@ class Capabilities:
         needs_api_key: requests fail without a key.
         accepts_api_key: a key is sent when there is one (keyring, environment,
             session); true for every provider that needs one, and for a
-            server that may or may not (``openai-compatible``). The settings
-            show the key field when this is true.
+            server that may or may not (``openai-compatible``, and llama.cpp,
+            vLLM and LM Studio, which may be started with ``--api-key``). The
+            settings show the key field when this is true.
         lists_models: ``models`` asks the server (else it is a fixed list).
         local: runs on this machine (no data leaves it).
         streaming: the reply arrives piece by piece.
@@ -121,7 +122,8 @@ def _local() -> type[Provider]:
 
 
 _HOSTED = Capabilities(needs_api_key=True, accepts_api_key=True)
-_LOCAL = Capabilities(local=True)
+# A server on this machine takes a key only if it was started with one.
+_LOCAL = Capabilities(local=True, accepts_api_key=True)
 
 PROVIDERS: dict[str, ProviderInfo] = {
     info.id: info
@@ -217,6 +219,7 @@ def create(
     extra_headers: Mapping[str, str] | None = None,
     secret_headers: Iterable[str] = (),
     idle_timeout: float | None = None,
+    keyring_key: bool | None = None,
 ) -> Provider:
     """Build the provider ``provider_id`` names.
 
@@ -226,6 +229,12 @@ def create(
             (keyring, environment, session) for providers that take one.
         secret_headers: names of ``extra_headers`` the user marked secret
             (see :func:`provider.secrets.is_secret_header`).
+        keyring_key: whether the keyring holds this provider's key, for a caller
+            that knows (the window notes it in its settings): False looks only in
+            the environment and this session, so the keyring's backend (~11 MiB)
+            is not loaded. None: the keyring is read for every provider that takes
+            a key except a server on this machine (``local``), whose key is read
+            only when the caller says one is stored.
         idle_timeout: None for :data:`provider.http.IDLE_TIMEOUT`.
         proxy, session, extra_headers: passed on when the class takes them,
             as ``idle_timeout`` is; settings a class does not take are ignored
@@ -239,7 +248,8 @@ def create(
     cls = info.provider_class
     caps = info.capabilities
     if api_key is None and (caps.needs_api_key or caps.accepts_api_key):
-        api_key = get_api_key(info.id)
+        read = not caps.local if keyring_key is None else keyring_key
+        api_key = get_api_key(info.id, from_keyring=read)
     wanted: dict[str, Any] = {
         "base_url": base_url or info.base_url,
         "session": session,

@@ -37,6 +37,7 @@ __all__ = [
     "clear_session_keys",
     "delete_api_key",
     "get_api_key",
+    "in_keyring",
     "is_secret_header",
     "keyring_available",
     "known_secrets",
@@ -148,15 +149,28 @@ def keyring_available() -> bool:
     return not isinstance(backend, fail.Keyring)
 
 
-def get_api_key(provider_id: str, *, environ: Mapping[str, str] | None = None) -> str | None:
+def get_api_key(
+    provider_id: str, *, environ: Mapping[str, str] | None = None, from_keyring: bool = True
+) -> str | None:
     """The key for ``provider_id`` from the keyring, the environment or this session.
 
     Never raises for a missing or broken keyring: it just looks further.
+
+    Args:
+        from_keyring: False looks only in the environment and this session, without
+            touching the keyring (its backend's discovery imports ~11 MiB of
+            modules): for callers that know the keyring holds no key for it.
     """
-    key = _from_keyring(provider_id) or _from_env(provider_id, environ)
+    key = _from_keyring(provider_id) if from_keyring else None
+    key = key or _from_env(provider_id, environ)
     key = key or _session_keys.get(provider_id)
     remember_secret(key)
     return key
+
+
+def in_keyring(provider_id: str) -> bool:
+    """True when the keyring holds a key for ``provider_id`` (it reads it; never raises)."""
+    return bool(_from_keyring(provider_id))
 
 
 def set_api_key(provider_id: str, key: str) -> None:

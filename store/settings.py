@@ -100,7 +100,7 @@ class Settings:
         "tool_timeout": 60,
     }
 
-    RECORDS = ("keyring_headers",)
+    RECORDS = ("keyring_headers", "keyring_keys")
     """What DeskChat notes for itself in the file: not settings (not in :meth:`as_dict`)."""
 
     def __init__(self, path: str | Path | None = None, data: dict[str, Any] | None = None) -> None:
@@ -115,8 +115,9 @@ class Settings:
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
-            # Nothing was ever saved, so no extra header can be in the keyring either.
+            # Nothing was ever saved, so no extra header or key can be in the keyring either.
             self.keyring_headers = ()
+            self.keyring_keys = ()
             return self
         except OSError as exc:
             log.warning("cannot read %s: %s", self.path, exc)
@@ -247,6 +248,25 @@ class Settings:
     @keyring_headers.setter
     def keyring_headers(self, value: Sequence[str] | None) -> None:
         self._data["keyring_headers"] = None if value is None else [str(n) for n in value]
+
+    @property
+    def keyring_keys(self) -> tuple[str, ...] | None:
+        """The ids of the providers whose optional API key the keyring holds (never the keys).
+
+        For a server that takes a key only if it was started with one (llama.cpp,
+        vLLM, LM Studio, ``openai-compatible``): ``()`` says the keyring holds none,
+        so building their providers need not ask it (its backend is about 11 MiB);
+        None that it is not known (settings written before DeskChat noted them, or
+        made without a file). A record, not a setting (see :data:`RECORDS`).
+        """
+        value = self._data.get("keyring_keys")
+        if not isinstance(value, list):
+            return None
+        return tuple(str(name) for name in value)
+
+    @keyring_keys.setter
+    def keyring_keys(self, value: Sequence[str] | None) -> None:
+        self._data["keyring_keys"] = None if value is None else [str(n) for n in value]
 
     @property
     def system_prompt(self) -> str:

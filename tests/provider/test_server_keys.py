@@ -249,3 +249,23 @@ async def test_a_redirect_within_the_origin_keeps_them(fake) -> None:
         assert request.headers["x-api-key"] == "k-10"
         assert request.headers["x-marked"] == "m-13"
         assert request.headers["authorization"] == "Bearer sk-15"
+
+
+async def test_a_local_servers_key_is_read_from_the_keyring_only_when_said_stored(
+    fake, memory
+) -> None:
+    server, base = fake
+    caps = registry.get_info("llamacpp").capabilities
+    assert caps.accepts_api_key
+    assert not caps.needs_api_key
+    secrets.set_api_key("llamacpp", "sk-local-5")
+    # Not said: a server on this machine does not make the keyring load for its key.
+    assert await _reply(registry.create("llamacpp", base_url=base)) == "ok"
+    assert "Authorization" not in _sent(server)
+    assert await _reply(registry.create("llamacpp", base_url=base, keyring_key=True)) == "ok"
+    assert _sent(server)["Authorization"] == "Bearer sk-local-5"
+    # Said not stored: the keyring is not asked, the environment still is.
+    secrets.set_api_key("openai-compatible", "sk-compat-6")
+    chat = registry.create("openai-compatible", base_url=base, keyring_key=False)
+    assert await _reply(chat) == "ok"
+    assert "Authorization" not in _sent(server)

@@ -235,3 +235,21 @@ def test_the_names_of_the_keyring_headers_are_a_record_not_a_setting(tmp_path: P
     assert Settings.load(path).keyring_headers is None
     path.write_text(json.dumps({"keyring_headers": "X-Api-Key"}))
     assert Settings.load(path).keyring_headers is None
+
+
+def test_the_providers_with_a_key_in_the_keyring_are_a_record_not_a_setting(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "settings.json"
+    fresh = Settings.load(path)
+    # No file was ever written, so the keyring holds no key DeskChat stored for it.
+    assert fresh.keyring_keys == ()
+    fresh.keyring_keys = ["llamacpp", "vllm"]
+    fresh.save()
+    again = Settings.load(path)
+    assert again.keyring_keys == ("llamacpp", "vllm")
+    assert "keyring_keys" not in again.as_dict()
+    assert again.extra == {}
+    # A file written before the providers were noted: not known, the keyring must be asked.
+    path.write_text(json.dumps({"theme": "dark"}))
+    assert Settings.load(path).keyring_keys is None
