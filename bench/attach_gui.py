@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from _common import emit, repeats, summary
-from _qt import TickMeter, run_qt
+from _qt import TickMeter, run_qt, wait_signal
 
 from deskchat.gui.main_window import MainWindow
 from deskchat.provider import OpenAICompatible
@@ -42,8 +42,7 @@ async def attach_once(path: Path) -> dict[str, float]:
     meter.start()
     start = time.perf_counter()
     bar.attach_paths([path])
-    while not bar.attachments():
-        await asyncio.sleep(0.005)
+    await wait_signal(bar.changed)  # The chip is added.
     await asyncio.sleep(0.05)  # The chip's first paint belongs to it too.
     total = time.perf_counter() - start
     meter.stop()
