@@ -10,6 +10,7 @@ whatever shows one conversation (the window's list model, or
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
@@ -59,6 +60,8 @@ class ChatMessage:
         model: the model that wrote a reply (None when not known).
         tools: the tools a reply called, in order (with their results).
         attachments: the files sent with a user message (``deskchat.attach``).
+        created_at: when it was written, in seconds since the epoch (the store's
+            time for a message read back; now for a new one).
     """
 
     role: Literal["user", "assistant"]
@@ -75,6 +78,7 @@ class ChatMessage:
     model: str | None = None
     tools: list[ToolUse] = field(default_factory=list)
     attachments: tuple[Attachment, ...] = ()
+    created_at: float = field(default_factory=time.time)
 
     @property
     def content(self) -> str:
@@ -260,6 +264,7 @@ def from_stored(stored: StoredMessage) -> ChatMessage:
         "parent_id": stored.parent_id,
         "version": stored.version,
         "versions": stored.versions,
+        "created_at": stored.created_at,
     }
     if stored.role != "assistant":
         # System prompts are conversation settings, never bubbles; the caller drops them.

@@ -168,6 +168,10 @@ class ChatPane(QWidget):
         self.delegate.version_step_requested.connect(self.on_delegate_version_step_requested)
         self.delegate.copy_requested.connect(self.on_delegate_copy_requested)
         self._menus.copy_text_action.triggered.connect(self.on_copy_text_action_triggered)
+        hover = self.message_view.hover_bar
+        hover.add_action(self._menus.copy_action)
+        hover.add_action(self._menus.edit_action, "user")
+        hover.add_action(self._menus.regenerate_action, "assistant")
         self._menus.copy_selection_action.triggered.connect(self.message_view.reading.copy)
 
     # -- ready or not, and the setup panel ------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, Qt, Slot
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView
 
 from deskchat.chat.conversation import ChatMessage
@@ -10,6 +11,7 @@ from deskchat.chat.conversation import ChatMessage
 from .bubble_delegate import BubbleDelegate
 from .found_words import FoundWords
 from .message_model import MessageModel
+from .message_overlays import HoverBar, JumpButton
 from .message_reading import MessageReading
 
 __all__ = ["MessageView"]
@@ -35,6 +37,8 @@ class MessageView(QListView):
         stick_to_bottom: whether new rows and a growing reply keep the view at
             the bottom (False once the user scrolls up).
         reading: text selection, keyboard paging, and Tab to links and Copy buttons.
+        jump_button: "↓ Latest", shown while the view is scrolled up from the end.
+        hover_bar: the time, model and main actions of the message under the pointer.
     """
 
     def __init__(self, model: MessageModel) -> None:
@@ -59,6 +63,8 @@ class MessageView(QListView):
         # Clicking or selecting in a tall message must not jump to its top.
         self.setAutoScroll(False)
         self.reading = MessageReading(self, self.delegate)
+        self.jump_button = JumpButton(self, self.follow)
+        self.hover_bar = HoverBar(self, self.delegate)
         self.stick_to_bottom = True
         self._connect_signals()
 
@@ -170,6 +176,12 @@ class MessageView(QListView):
     @Slot(int)
     def on_scroll_bar_value_changed(self, value: int) -> None:
         self.stick_to_bottom = value >= self.verticalScrollBar().maximum() - BOTTOM_SLACK
+        self.jump_button.update_shown(not self.stick_to_bottom)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.jump_button.isVisible():
+            self.jump_button.place()
 
     @Slot(int, int)
     def on_scroll_bar_range_changed(self, _minimum: int, maximum: int) -> None:

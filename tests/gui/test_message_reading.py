@@ -14,7 +14,7 @@ from PySide6.QtGui import (
     QWheelEvent,
 )
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QToolButton
 
 from deskchat.chat.conversation import ChatMessage
 from deskchat.gui import bubble_select as select
@@ -555,3 +555,52 @@ def test_selecting_in_a_scrolled_code_block_takes_the_text_under_the_pointer(qtb
     assert delegate.scroll_code(message, piece, 0, shift)
     drag(view, start, QPoint(end.x() - 4, end.y()))
     assert view.reading.selected_text() == "value_3 + "
+
+
+def test_jump_to_latest_shows_while_scrolled_up_and_goes_to_the_end(qtbot, window) -> None:
+    add(
+        window,
+        *[
+            ChatMessage("assistant", reply=done(f"Answer {n}\n\n" + "words " * 300))
+            for n in range(12)
+        ],
+    )
+    settle(qtbot, window, 11)
+    view = view_of(window)
+    view.follow()
+    scroll = view.verticalScrollBar()
+    assert scroll.value() == scroll.maximum()
+    assert not view.jump_button.isVisible()
+    scroll.setValue(0)
+    assert view.jump_button.isVisible()
+    assert view.jump_button.accessibleName() == "Jump to the latest message"
+    assert view.viewport().geometry().contains(view.jump_button.geometry())
+    QTest.mouseClick(view.jump_button, Qt.MouseButton.LeftButton)
+    assert scroll.value() == scroll.maximum()
+    assert view.stick_to_bottom
+    assert not view.jump_button.isVisible()
+
+
+def test_hovering_a_message_shows_its_time_model_and_actions(qtbot, window) -> None:
+    question = ChatMessage("user", text="A question", created_at=1_700_000_000.0)
+    answer = ChatMessage("assistant", reply=done("An answer"), model="qwen2.5")
+    add(window, question, answer)
+    settle(qtbot, window, 1)
+    view = view_of(window)
+    bar = view.hover_bar
+    QTest.mouseMove(view.viewport(), point_of(window, 1, "answer"))
+    qtbot.waitUntil(bar.isVisible)
+    assert bar.row == 1
+    assert bar.when.text().endswith("· Assistant · qwen2.5")
+    buttons = {b.text(): b for b in bar.findChildren(QToolButton) if b.isVisibleTo(bar)}
+    assert set(buttons) == {"Copy", "Regenerate"}
+    QGuiApplication.clipboard().setText("before")
+    buttons["Copy"].click()
+    assert QGuiApplication.clipboard().text() == "An answer"
+
+    QTest.mouseMove(view.viewport(), point_of(window, 0, "question"))
+    qtbot.waitUntil(lambda: bar.row == 0)
+    # Not today: the date too.
+    assert "2023" in bar.when.text() or "23" in bar.when.text()
+    shown = {b.text() for b in bar.findChildren(QToolButton) if b.isVisibleTo(bar)}
+    assert shown == {"Copy", "Edit and resend"}
