@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.attach.files import png, text_pdf, write
+from tests.fakes.openai_server import FakeOpenAI, chunk, sse, stream_reply
+from tests.fakes.scripted import serving
 from tests.fakes.wordpress import FakeWordPress, stream
 
 pytest.importorskip("PyInstaller", reason="PyInstaller is not installed (pip install pyinstaller)")
@@ -229,3 +232,26 @@ async def test_the_built_in_engine_streams_a_reply_from_a_tiny_model(
     assert code == 0, err
     assert out.strip(), "the tiny model wrote nothing"
     assert "Traceback" not in err
+
+
+async def test_ask_attaches_an_image_and_a_pdf_in_the_bundle(
+    frozen_exe: Path, tmp_path: Path
+) -> None:
+    # Pillow scales the image in the window's process; the PDF is read by the bundle's
+    # own executable as its child (DeskChat --pdf-worker): both must be in the bundle.
+    fake = FakeOpenAI()
+    fake.reply_with(stream_reply(sse([chunk("Seen.")])))
+    write(tmp_path, "shot.png", png(40, 30))
+    write(tmp_path, "paper.pdf", text_pdf("Frozen words"))
+    async with serving(fake.app, "/v1") as base:
+        args = ("ask", "--provider", "openai-compatible", "--base-url", base, "--model", "m")
+        files = ("-a", "shot.png", "-a", "paper.pdf")
+        code, out, err = await _run(
+            frozen_exe, *args, *files, "What", "are these?", env=_env(), cwd=tmp_path
+        )
+    assert (code, out) == (0, "Seen.\n"), err
+    (request,) = fake.requests
+    (user,) = [m for m in request["json"]["messages"] if m["role"] == "user"]
+    text, image = user["content"]
+    assert "```paper.pdf\n[Page 1]\nFrozen words\n```" in text["text"]
+    assert image["image_url"]["url"].startswith("data:image/")
