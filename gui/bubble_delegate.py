@@ -179,7 +179,7 @@ class BubbleDelegate(QStyledItemDelegate):
         hit = self.hits.hit_test(index, event.pos(), rect)
         if hit is None:
             QToolTip.hideText()
-        elif hit.kind in ("link", "version"):
+        elif hit.kind in ("link", "version", "reasoning"):
             QToolTip.showText(event.globalPos(), hit.value, view.viewport())
         else:
             QToolTip.showText(event.globalPos(), _("Copy this code"), view.viewport())
@@ -208,6 +208,10 @@ class BubbleDelegate(QStyledItemDelegate):
                 self.copy_requested.emit(hit.value)
             elif hit.kind == "version":
                 self.version_step_requested.emit(index.row(), hit.step)
+            elif hit.kind == "reasoning":
+                message = index.data(MessageModel.MessageRole)
+                if isinstance(message, ChatMessage):
+                    self.layouts.toggle_reasoning(message)
             else:
                 self.link_clicked.emit(hit.value)
         return True
@@ -266,7 +270,8 @@ class BubbleDelegate(QStyledItemDelegate):
                     painter, measure, piece, message, origin, visible, ink, piece_number=number
                 )
             if piece.layout is not None:
-                painter.setPen(ink)
+                # The reasoning is quieter than the reply.
+                painter.setPen(self._footer_color(palette, mine, message) if piece.kind else ink)
                 top = QPointF(origin.x(), origin.y() + piece.layout_top)
                 found = self._found_for(message)
                 marks = [] if found is None else found.ranges(piece.layout)

@@ -82,10 +82,14 @@ class BubbleHits:
 
     @staticmethod
     def targets(measure: Measure) -> list[tuple[Hit, QRectF]]:
-        """Every link and Copy button of ``measure``, in reading order, with its rect in
-        body coordinates (what Tab walks through)."""
+        """Every link, Copy button and reasoning header of ``measure``, in reading order,
+        with its rect in body coordinates (what Tab walks through)."""
         found: list[tuple[float, float, Hit, QRectF]] = []
         for piece in measure.pieces:
+            if piece.kind == "reasoning-header":
+                rect = QRectF(0, piece.top, piece.natural, piece.height)
+                hit = Hit("reasoning", _("Show or hide the reasoning"))
+                found.append((rect.top(), rect.left(), hit, rect))
             document = piece.document
             if document is None or piece.geometry is None:
                 continue
@@ -123,6 +127,10 @@ class BubbleHits:
                     return Hit("version", name, step=step)
         local = QPointF(position) - origin
         piece = measure.piece_at(local.y())
+        if piece is not None and piece.kind == "reasoning-header":
+            if 0 <= local.x() <= piece.natural:
+                return Hit("reasoning", _("Show or hide the reasoning"))
+            return None
         if piece is None or piece.document is None or piece.geometry is None:
             return None
         inner = local - QPointF(0, piece.top)

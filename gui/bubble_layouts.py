@@ -18,8 +18,8 @@ from PySide6.QtCore import QModelIndex, QObject, QPointF, QRect, QRectF, QSize, 
 from PySide6.QtGui import QFont, QFontMetrics, QPalette, QTextDocument, QTextLayout, QTextOption
 from PySide6.QtWidgets import QAbstractItemView
 
-from deskchat.chat.conversation import ChatMessage, Revision
-from deskchat.i18n import _
+from deskchat.chat.conversation import ChatMessage
+from deskchat.i18n import _, ngettext, number
 
 from . import markdown
 from .bubble_parts import (
@@ -44,6 +44,8 @@ MIN_BUBBLE = 160
 CODE_PAD_TOP = 6
 CODE_PAD_BOTTOM = 8
 _LAYOUT_CACHE = 128
+REASONING_GAP = 6.0
+"""Pixels between the reasoning's header, its text and the reply."""
 LAYOUT_BUDGET = 8_000
 """Characters one measure renders or lays out as plain text at most (beyond its first
 piece of such work): a reply that grew faster than that shows the rest a turn later."""
@@ -74,7 +76,7 @@ class BubbleLayouts(QObject):
         self.renders = ReplyRenders(view.font)
         self._measures: OrderedDict[int, Measure] = OrderedDict()
         # Row sizes outlive the layouts (a few numbers per message, for every row).
-        self._sizes: dict[int, tuple[Revision, int, str, QSize]] = {}
+        self._sizes: dict[int, tuple[tuple[object, ...], int, str, QSize]] = {}
         self._given: dict[int, int] = {}
         self.last_layout_chars = 0
         self.max_layout_chars = 0
@@ -82,6 +84,9 @@ class BubbleLayouts(QObject):
         self._behind: dict[int, ChatMessage] = {}
         # Rows whose size changed without a new revision: the view must hear of it.
         self._resized: dict[int, ChatMessage] = {}
+        # The messages whose reasoning is shown, and their reasoning's pieces.
+        self.expanded: set[int] = set()
+        self._reasoning: dict[int, tuple[tuple[int, int, bool], list[Piece]]] = {}
         # Streaming replies measured by the last flush: until the next one, the view's
         # size hints and paints use that measure, so a reply is laid out once a frame
         # even though text keeps arriving in between.
@@ -100,6 +105,7 @@ class BubbleLayouts(QObject):
         self._sizes.clear()
         self._given.clear()
         self._pinned.clear()
+        self._reasoning.clear()
 
     def small_font(self) -> QFont:
         return small_font(self._view.font())
@@ -138,10 +144,11 @@ class BubbleLayouts(QObject):
             footer = self._footer_of(message)
         width = self._row_width()
         cached = self._sizes.get(message.id)
-        if cached is not None and cached[:3] == (message.revision, width, footer):
+        revision = self._revision(message)
+        if cached is not None and cached[:3] == (revision, width, footer):
             return cached[3]
         size = self.measure(message, footer).row
-        self._sizes[message.id] = (message.revision, width, footer, size)
+        self._sizes[message.id] = (revision, width, footer, size)
         return size
 
     def size_hint(self, message: ChatMessage, footer: str) -> QSize:
@@ -197,7 +204,7 @@ class BubbleLayouts(QObject):
         cached = self._measures.get(message.id)
         if (
             cached is not None
-            and (cached.revision == message.revision or self._is_pinned(message))
+            and (cached.revision == self._revision(message) or self._is_pinned(message))
             and cached.width == width
             and cached.dark == dark
             and cached.footer == footer
@@ -208,7 +215,7 @@ class BubbleLayouts(QObject):
         sized = self._sizes.get(message.id)
         if (
             sized is not None
-            and sized[:3] == (message.revision, width, footer)
+            and sized[:3] == (self._revision(message), width, footer)
             and sized[3] != measure.row
         ):
             # More segments got rendered since the view was told this row's size.
@@ -218,6 +225,63 @@ class BubbleLayouts(QObject):
         if len(self._measures) > _LAYOUT_CACHE:
             self._measures.popitem(last=False)
         return measure
+
+    def _revision(self, message: ChatMessage) -> tuple[object, ...]:
+        """What the message's measure depends on: its revision, and its reasoning's length
+        and whether it is shown (reasoning streams before the text, which stays empty)."""
+        reasoning = self._reasoning_of(message)
+        if not reasoning:
+            return message.revision
+        return (*message.revision, len(reasoning), message.id in self.expanded)
+
+    @staticmethod
+    def _reasoning_of(message: ChatMessage) -> str:
+        return message.reply.reasoning if message.reply is not None else ""
+
+    def toggle_reasoning(self, message: ChatMessage) -> None:
+        """Show or hide the reasoning of ``message``; the view hears of the new size."""
+        self.expanded ^= {message.id}
+        self._measures.pop(message.id, None)
+        self._sizes.pop(message.id, None)
+        model = self._view.model()
+        row = model.row_of(message) if isinstance(model, MessageModel) else None
+        if row is not None:
+            assert isinstance(model, MessageModel)
+            self.size_hint_changed.emit(model.index(row))
+        self._view.viewport().update()
+
+    def _reasoning_pieces(self, message: ChatMessage, text_width: int) -> list[Piece]:
+        """The reasoning's header line (and its text, when shown), kept while unchanged."""
+        reasoning = self._reasoning_of(message)
+        if not reasoning:
+            return []
+        shown = message.id in self.expanded
+        key = (len(reasoning), text_width, shown)
+        kept = self._reasoning.get(message.id)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        if shown:
+            title = _("▾ Reasoning")
+        else:
+            title = _("▸ Reasoning · {count}").format(
+                count=ngettext("{n} character", "{n} characters", len(reasoning)).format(
+                    n=number(len(reasoning))
+                )
+            )
+        layout, natural, height = self._plain_layout(title, text_width, self.small_font())
+        pieces = [Piece(0.0, height, layout=layout, kind="reasoning-header", natural=natural)]
+        if shown:
+            layout, natural, inner = self._plain_layout(reasoning, text_width)
+            self.last_layout_chars += len(reasoning)
+            top = height + REASONING_GAP
+            pieces.append(
+                Piece(top, inner, layout=layout, layout_top=top, kind="reasoning", natural=natural)
+            )
+            height = top + inner
+        for piece in pieces:
+            piece.after = (height + REASONING_GAP, 0.0, max(p.natural for p in pieces), 0)
+        self._reasoning[message.id] = (key, pieces)
+        return pieces
 
     def _is_pinned(self, message: ChatMessage) -> bool:
         """Whether ``message`` streams and the last flush measured it (see ``_pinned``)."""
@@ -239,7 +303,7 @@ class BubbleLayouts(QObject):
         text_width = self._text_width(width)
         text = message.content
         measure = Measure(
-            message.revision, width, dark, text_width, QSize(0, 0), footer, QSize(0, 0)
+            self._revision(message), width, dark, text_width, QSize(0, 0), footer, QSize(0, 0)
         )
         self.last_layout_chars = 0
         body_width = 0.0
@@ -250,7 +314,7 @@ class BubbleLayouts(QObject):
                 self.last_layout_chars += len(text)
                 measure.pieces.append(Piece(0.0, height, layout=layout))
                 body_width, top = natural, height
-        elif text:
+        elif text or self._reasoning_of(message):
             body_width, top = self._lay_out_reply(message, text, measure, before)
         self.max_layout_chars = max(self.max_layout_chars, self.last_layout_chars)
         measure.body = QSize(int(body_width + 0.999), int(top + 0.999))
@@ -278,18 +342,24 @@ class BubbleLayouts(QObject):
         if state.behind(finished):
             self._behind[message.id] = message
             self._catch_up.start()
-        kept = self._reusable(before, measure, state.segments)
+        lead = self._reasoning_pieces(message, measure.text_width)
+        kept = self._reusable(before, measure, state.segments, lead)
         spent = self.renders.last_chars
         code_base = 0
         bottom = 0.0
         body_width = 0.0
         top = 0.0
+        measure.pieces = list(lead)
+        if lead:
+            top, _bottom, body_width, _rendered = lead[-1].after
         if kept:
             assert before is not None
-            measure.pieces = before.pieces[:kept]
+            measure.pieces = before.pieces[: len(lead) + kept]
             last = measure.pieces[-1]
             top, bottom, body_width, measure.rendered_length = last.after
             code_base = last.code_base + len(last.code_blocks)
+        if not text:
+            return body_width, max(top - REASONING_GAP, 0.0)
         for segment in state.segments[kept:]:
             work = self._plain_work(text, segment, measure.text_width)
             if work and spent and spent + work > LAYOUT_BUDGET:
@@ -300,7 +370,7 @@ class BubbleLayouts(QObject):
             spent += work
             rendered = segment.document is not None
             first_margin = segment.margins[0] if rendered else 0.0
-            if measure.pieces and first_margin >= 0:
+            if measure.pieces[len(lead) :] and first_margin >= 0:
                 # Qt collapses the margins between two blocks of one document;
                 # between two documents the gap is added here.
                 top += max(bottom, first_margin)
@@ -325,18 +395,23 @@ class BubbleLayouts(QObject):
         return end - plain_start
 
     @staticmethod
-    def _reusable(before: Measure | None, measure: Measure, segments: list[Segment]) -> int:
-        """How many leading pieces of ``before`` show finished segments exactly as now."""
+    def _reusable(
+        before: Measure | None, measure: Measure, segments: list[Segment], lead: list[Piece]
+    ) -> int:
+        """How many pieces of ``before`` after the reasoning's (``lead``) show finished
+        segments exactly as now."""
         if (
             before is None
             or before.width != measure.width
             or before.dark != measure.dark
             or before.text_width != measure.text_width
+            or before.pieces[: len(lead)] != lead
+            or any(piece.kind for piece in before.pieces[len(lead) : len(lead) + 1])
         ):
             return 0
         kept = 0
         # The last segment may still change; the ones before it are closed.
-        for piece, segment in zip(before.pieces, segments[:-1], strict=False):
+        for piece, segment in zip(before.pieces[len(lead) :], segments[:-1], strict=False):
             if not (
                 piece.segment is segment
                 and segment.final
@@ -445,11 +520,13 @@ class BubbleLayouts(QObject):
             rects.append((background, button))
         return rects, [widths.get(index, 0.0) for index in sorted(spans)]
 
-    def _plain_layout(self, text: str, text_width: int) -> tuple[QTextLayout, float, float]:
+    def _plain_layout(
+        self, text: str, text_width: int, font: QFont | None = None
+    ) -> tuple[QTextLayout, float, float]:
         # QTextLayout breaks lines only at U+2028, not at "\n".
         text = markdown.breakable(markdown.inert(text.replace("\r\n", "\n")))
         shown = text.replace("\n", "\u2028")
-        layout = QTextLayout(shown, self._view.font())
+        layout = QTextLayout(shown, font or self._view.font())
         option = QTextOption()
         option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         layout.setTextOption(option)

@@ -14,7 +14,6 @@ from typing import Literal
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QRectF, QSize, QUrl
 from PySide6.QtGui import QFont, QTextDocument, QTextLayout
 
-from deskchat.chat.conversation import Revision
 from deskchat.i18n import N_
 
 from . import markdown
@@ -88,13 +87,13 @@ class Hit:
     """What is under a point of a row: a link, a Copy button or a version arrow.
 
     Attributes:
-        kind: "link", "copy" or "version".
+        kind: "link", "copy", "version" or "reasoning" (its header: show or hide it).
         value: the link's address, the code to copy, or the arrow's tooltip.
         block: for "copy", the code block's index in the message.
         step: for "version", -1 (previous) or +1 (next).
     """
 
-    kind: Literal["link", "copy", "version"]
+    kind: Literal["link", "copy", "version", "reasoning"]
     value: str
     block: int = -1
     step: int = 0
@@ -175,6 +174,10 @@ class Piece:
     layout_top: float = 0.0
     segment: Segment | None = None
     """The reply segment this piece shows (None for a user's message)."""
+    kind: str = ""
+    """"reasoning-header" (click to show or hide), "reasoning" (its text), or "" (text)."""
+    natural: float = 0.0
+    """A plain piece's natural width."""
     after: tuple[float, float, float, int] = (0.0, 0.0, 0.0, 0)
     """What the stack holds after this piece: the next piece's lowest top, the bottom
     margin to collapse with it, the widest natural width so far, and the rendered
@@ -189,7 +192,8 @@ class Measure:
     piece with a plain layout.
     """
 
-    revision: Revision
+    revision: tuple[object, ...]
+    """The message's revision, and its reasoning's length and whether it is shown."""
     width: int
     dark: bool
     text_width: int

@@ -60,7 +60,7 @@ def _parts(measure: Measure) -> Iterator[tuple[int, int, Piece]]:
     for number, piece in enumerate(measure.pieces):
         if piece.document is not None:
             yield number, DOCUMENT, piece
-        if piece.layout is not None:
+        if piece.layout is not None and piece.kind != "reasoning-header":
             yield number, PLAIN, piece
 
 

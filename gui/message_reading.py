@@ -56,7 +56,7 @@ class Target:
     """Something in a message the keyboard can reach: a link or a Copy button.
 
     Attributes:
-        kind: "link" or "copy".
+        kind: "link", "copy" or "reasoning" (its header).
         value: the link's address, or the code to copy.
         rect: where it is, in body coordinates.
         block: for "copy", the code block's index in the message.
@@ -549,6 +549,13 @@ class MessageReading(QObject):
         index = self._view.currentIndex()
         if target.kind == "copy":
             self._delegate.press_copy(index, target.block, target.value)
+        elif target.kind == "reasoning":
+            current = self._current()
+            if current is not None:
+                self._delegate.layouts.toggle_reasoning(current)
+                # The pieces below it moved: their places are found again.
+                self._targets = self.targets(current)
+                self._set_target(self.target)
         else:
             self._delegate.link_clicked.emit(target.value)
         return True

@@ -20,7 +20,7 @@ from deskchat.chat.conversation import ChatMessage
 from deskchat.gui import bubble_select as select
 from deskchat.gui.main_window import MainWindow
 from deskchat.gui.message_view import CLIPPED, MessageView
-from deskchat.provider import ReplyState
+from deskchat.provider import ReasoningDelta, ReplyState
 from tests.gui.fakes import ScriptedProvider
 
 Key = Qt.Key
@@ -604,3 +604,46 @@ def test_hovering_a_message_shows_its_time_model_and_actions(qtbot, window) -> N
     assert "2023" in bar.when.text() or "23" in bar.when.text()
     shown = {b.text() for b in bar.findChildren(QToolButton) if b.isVisibleTo(bar)}
     assert shown == {"Copy", "Edit and resend"}
+
+
+def test_reasoning_is_a_collapsed_section_that_opens_and_closes(qtbot, window) -> None:
+    reply = ReplyState()
+    reply.handle(ReasoningDelta("First I think about it. "))
+    message = ChatMessage("assistant", reply=reply)
+    add(window, message)
+    view = view_of(window)
+    layouts = window.chat.delegate.layouts
+    # While only reasoning has arrived, its header already shows and counts it.
+    measure = layouts.measure(message)
+    assert measure.pieces[0].kind == "reasoning-header"
+    assert "24 characters" in measure.pieces[0].layout.text()
+    reply.handle(ReasoningDelta("Then more."))
+    window.message_model.touch(message)
+    window.message_model.flush()
+    assert "34 characters" in layouts.measure(message).pieces[0].layout.text()
+    reply.handle("The answer is **42**.")
+    reply.complete()
+    window.message_model.touch(message)
+    window.message_model.flush()
+    settle(qtbot, window, 0)
+    collapsed = view.visualRect(window.message_model.index(0)).height()
+    assert "First I think" not in "".join(
+        p.layout.text() for p in layouts.measure(message).pieces if p.layout is not None
+    )
+
+    header = point_of(window, 0, "Reasoning")
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Mod.NoModifier, header)
+    settle(qtbot, window, 0)
+    assert view.visualRect(window.message_model.index(0)).height() > collapsed
+    drag(view, point_of(window, 0, "First I"), point_of(window, 0, "think about", 5))
+    assert view.reading.selected_text() == "First I think"
+    drag(view, point_of(window, 0, "answer"), point_of(window, 0, "answer", 6))
+    assert view.reading.selected_text() == "answer"
+
+    # From the keyboard: Tab to the header, Enter closes it again.
+    view.setFocus()
+    view.setCurrentIndex(window.message_model.index(0))
+    QTest.keyClick(view, Key.Key_Tab)
+    QTest.keyClick(view, Key.Key_Return)
+    settle(qtbot, window, 0)
+    assert view.visualRect(window.message_model.index(0)).height() == collapsed
