@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import (
@@ -75,6 +76,7 @@ class MessageModel(QAbstractListModel):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(FRAME_MS)
+        self._flushed_at = 0.0
         self._timer.timeout.connect(self.flush)
 
     @property
@@ -195,14 +197,21 @@ class MessageModel(QAbstractListModel):
         return None
 
     def touch(self, message: ChatMessage) -> None:
-        """Note that ``message`` changed; the view hears of it within a frame."""
+        """Note that ``message`` changed; the view hears of it within a frame.
+
+        The first change after a quiet frame is announced at the next turn of the
+        event loop (a reply's first words show at once); later ones wait for the
+        frame to end, so the view hears at most once a frame.
+        """
         self._pending[message.id] = message
         if not self._timer.isActive():
-            self._timer.start()
+            since = (time.monotonic() - self._flushed_at) * 1000
+            self._timer.start(max(0, int(FRAME_MS - since)))
 
     def flush(self) -> None:
         """Announce every pending change now, one ``dataChanged`` per row."""
         self._timer.stop()
+        self._flushed_at = time.monotonic()
         pending, self._pending = self._pending, {}
         rows = [row for row in map(self._row_of, pending.values()) if row is not None]
         for row in rows:

@@ -197,3 +197,21 @@ def test_in_the_window_a_link_asks_first_and_copy_fills_the_clipboard(qtbot) -> 
     assert opened == []
     box.button(QMessageBox.StandardButton.Open).click()
     assert opened == [url]
+
+
+def test_the_first_change_after_a_quiet_frame_is_announced_at_the_next_turn(qtbot) -> None:
+    model = MessageModel()
+    message = ChatMessage("assistant", reply=ReplyState())
+    model.append(message)
+    flushed: list[list[int]] = []
+    model.rows_flushed.connect(flushed.append)
+    model.touch(message)
+    # Quiet before: the reply's first words do not wait for a frame to pass.
+    assert model._timer.interval() == 0
+    qtbot.waitUntil(lambda: flushed == [[0]], timeout=1000)
+    # Right after a flush, changes wait for the rest of the frame.
+    model.touch(message)
+    assert model._timer.interval() > 0
+    model.touch(message)
+    qtbot.waitUntil(lambda: len(flushed) == 2, timeout=1000)
+    assert flushed == [[0], [0]]
