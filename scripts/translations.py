@@ -23,7 +23,7 @@ from babel.messages.pofile import read_po, write_po
 
 REPO = Path(__file__).resolve().parents[1]
 LOCALE = REPO / "resources" / "locale"
-FOLDERS = ("app", "attach", "chat", "cli", "gui", "library", "provider", "store")
+FOLDERS = ("app", "attach", "chat", "cli", "gui", "library", "provider", "store", "tools")
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
 
 

@@ -8,6 +8,7 @@ or uses the build that ``DESKCHAT_FROZEN_DIR`` points to (the folder holding the
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sqlite3
 import subprocess
@@ -21,6 +22,7 @@ from tests.attach.files import png, text_pdf, write
 from tests.fakes.openai_server import FakeOpenAI, chunk, sse, stream_reply
 from tests.fakes.scripted import serving
 from tests.fakes.wordpress import FakeWordPress, stream
+from tests.tools.conftest import fake_server
 
 pytest.importorskip("PyInstaller", reason="PyInstaller is not installed (pip install pyinstaller)")
 
@@ -255,3 +257,20 @@ async def test_ask_attaches_an_image_and_a_pdf_in_the_bundle(
     text, image = user["content"]
     assert "```paper.pdf\n[Page 1]\nFrozen words\n```" in text["text"]
     assert image["image_url"]["url"].startswith("data:image/")
+
+
+async def test_the_bundle_starts_an_mcp_server_and_lists_its_tools(
+    frozen_exe: Path, tmp_path: Path
+) -> None:
+    # The MCP client (the mcp SDK and its transports) must be in the bundle; the
+    # server is this test's Python running tests/fakes/mcp_server.py.
+    data = tmp_path / "data"
+    data.mkdir()
+    server = fake_server("fake").as_json()
+    (data / "mcp.json").write_text(json.dumps({"mcpServers": {"fake": server}}))
+    code, out, err = await _run(
+        frozen_exe, "tools", "--data-dir", str(data), "--start", env=_env(), cwd=tmp_path
+    )
+    assert code == 0, err
+    assert out.startswith("fake\trunning\t"), out + err
+    assert "\tadd\tAdd two integers.\n" in out

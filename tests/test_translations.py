@@ -23,7 +23,7 @@ babel_mofile = pytest.importorskip("babel.messages.mofile")
 
 REPO = Path(__file__).resolve().parents[1]
 LOCALE = REPO / "resources" / "locale"
-FOLDERS = ("app", "attach", "chat", "cli", "gui", "library", "provider", "store")
+FOLDERS = ("app", "attach", "chat", "cli", "gui", "library", "provider", "store", "tools")
 LOOKUPS = {"_": (0,), "N_": (0,), "ngettext": (0, 1), "pgettext": (1,)}
 
 

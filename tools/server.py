@@ -294,7 +294,14 @@ class McpServer:
         return stdio_client(params, errlog=errlog), errlog
 
     def _start_error(self, exc: BaseException | None) -> ServerStartError:
-        if isinstance(exc, FileNotFoundError):
+        if isinstance(exc, ImportError):
+            # Ours, not the server's: the MCP SDK (or what it needs) is missing here.
+            log.error("the MCP SDK cannot be imported", exc_info=exc)
+            reason = _(
+                "DeskChat's support for tool servers is incomplete in this installation "
+                "({error}); reinstall DeskChat"
+            ).format(error=exc)
+        elif isinstance(exc, FileNotFoundError):
             reason = _("the program {command} was not found").format(command=self.config.command)
         elif isinstance(exc, PermissionError):
             reason = _("the program {command} may not be run").format(command=self.config.command)

@@ -92,6 +92,22 @@ async def test_a_command_that_does_not_exist_fails_with_a_sentence(toolbox_for) 
     assert "/nonexistent/mcp-server" in ghost.problem
 
 
+async def test_a_missing_sdk_is_said_to_be_deskchats_not_the_servers(
+    toolbox_for, monkeypatch, caplog
+) -> None:
+    import sys
+
+    # What a bundle without the SDK's dependencies did: "No module named 'pydantic'".
+    monkeypatch.setitem(sys.modules, "mcp", None)
+    box = toolbox_for(fake_server())
+    assert await box.tools() == []
+    (fake,) = box.status()
+    assert fake.state == "failed"
+    assert fake.problem is not None
+    assert "reinstall DeskChat" in fake.problem
+    assert "handshake" not in fake.problem
+
+
 async def test_a_disabled_server_is_listed_but_never_started(toolbox_for, pidfile) -> None:
     config = fake_server(FAKE_MCP_PIDFILE=str(pidfile))
     disabled = ServerConfig(**{**config.__dict__, "disabled": True})
