@@ -53,6 +53,7 @@ from .errors import (
     ServiceError,
     StaleNonceError,
     StreamInterruptedError,
+    ToolsNotSupportedError,
     UnknownModelError,
     WidgetNotFoundError,
 )
@@ -139,6 +140,7 @@ __all__ = [
     "IdleTimeoutError",
     "ImageInput",
     "ImagesNotSupportedError",
+    "ToolsNotSupportedError",
     "IncompleteReplyError",
     "KeyringUnavailableError",
     "LineDecoder",

@@ -13,6 +13,7 @@ Hierarchy::
         │   ├── UnknownModelError
         │   ├── ModelFileNotFoundError  no file at the model's path (built-in engine)
         │   ├── ImagesNotSupportedError  the provider or model takes no images (said before sending)
+        │   ├── ToolsNotSupportedError  the model's template offers no tools (said before sending)
         │   └── SecretStoreError        the keyring refused to store, read or delete a key
         │       └── KeyringUnavailableError  no keyring at all: session-only keys
         ├── APIConnectionError          could not reach the server (DNS, refused, TLS)
@@ -73,6 +74,7 @@ __all__ = [
     "GenerationError",
     "IdleTimeoutError",
     "ImagesNotSupportedError",
+    "ToolsNotSupportedError",
     "IncompleteReplyError",
     "KeyringUnavailableError",
     "LineTooLongError",
@@ -131,6 +133,10 @@ class ConfigurationError(ProviderError):
 
 class ImagesNotSupportedError(ConfigurationError):
     """Images were attached for a provider or model that cannot look at them."""
+
+
+class ToolsNotSupportedError(ConfigurationError):
+    """Tools were offered to a model whose chat template has no place for them."""
 
 
 class UnknownModelError(ConfigurationError):

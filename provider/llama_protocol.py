@@ -109,14 +109,19 @@ class Chat:
     """Reply to ``messages`` with the loaded model, streaming :class:`Delta` lines.
 
     Attributes:
-        messages: ``{"role", "content"}`` dicts, the system prompt first if any.
+        messages: ``{"role", "content"}`` dicts, the system prompt first if any;
+            with tools, an assistant message may carry ``tool_calls`` (arguments
+            as objects, as chat templates expect) and ``tool`` messages the results.
         params: sampling settings in OpenAI's names (``temperature``,
             ``max_tokens``, ``seed``, ...); the child takes the ones it knows.
+        tools: the tools offered, in OpenAI's ``tools`` shape, for the chat
+            template to render (None: none). The calls come back as text.
     """
 
     id: int
-    messages: list[dict[str, str]]
+    messages: list[dict[str, Any]]
     params: dict[str, Any] = field(default_factory=dict)
+    tools: list[dict[str, Any]] | None = None
     type: Literal["chat"] = "chat"
 
 

@@ -227,8 +227,14 @@ class Worker:
         stream = None
         text_out = _Batcher(lambda text: self._send(Delta(request.id, text)), DELTA_INTERVAL)
         try:
+            # The template renders the tools; the calls come back as text, which
+            # the window reads (provider.tool_text): llama-cpp-python parses none.
+            tools = {"tools": request.tools} if request.tools else {}
             stream = model.llm.create_chat_completion(
-                messages=request.messages, stream=True, **sampling_arguments(request.params)
+                messages=request.messages,
+                stream=True,
+                **tools,
+                **sampling_arguments(request.params),
             )
             for chunk in stream:
                 if self._stopping(request.id):

@@ -14,6 +14,8 @@ sentence, keeping the part of the reply that had arrived.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import logging
 import os
 import signal
@@ -43,8 +45,9 @@ from .errors import (
     NotAGGUFError,
     NotEnoughMemoryError,
     ProtocolError,
+    ToolsNotSupportedError,
 )
-from .events import Event, FinishEvent, LoadProgress, UsageEvent
+from .events import Event, FinishEvent, LoadProgress, TextDelta, UsageEvent
 from .images import has_images
 from .llama_protocol import (
     FROZEN_FLAG,
@@ -77,6 +80,7 @@ from .llama_sizing import (
     read_memory,
 )
 from .reasoning import ReasoningSplitter
+from .tool_text import ToolTextParser
 
 __all__ = [
     "DEFAULT_IDLE_UNLOAD",
@@ -512,6 +516,7 @@ class LocalProvider:
         self._pending_stop: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
         self.last_stop: Cancelled | None = None
+        self._call_ids = itertools.count(1)
 
     # -- what the window reads ---------------------------------------------
 
@@ -625,7 +630,11 @@ class LocalProvider:
         names (``temperature``, ``top_p``, ``top_k``, ``min_p``,
         ``max_tokens``, ``seed``, ``stop``, ``repeat_penalty``,
         ``presence_penalty``, ``frequency_penalty``, ``logit_bias``), and
-        ``n_ctx`` for this reply's context (a change reloads the model).
+        ``n_ctx`` for this reply's context (a change reloads the model),
+        ``tools`` (OpenAI's shape): rendered into the prompt by the model's chat
+        template, the calls the model writes handed out as ToolCall events
+        (see :mod:`~deskchat.provider.tool_text`); a model whose template has
+        no tools raises ToolsNotSupportedError before anything is sent.
         Others are ignored. Closing or cancelling the generator stops the
         child's computing within a token.
         """
@@ -649,6 +658,13 @@ class LocalProvider:
         info = self._cached_header(path)
         if info is None:
             info = await asyncio.to_thread(self.read_header, path)
+        if params.get("tools") and not template_offers_tools(info):
+            raise ToolsNotSupportedError(
+                _(
+                    "{name} cannot call tools: its chat template has no place for them. "
+                    "Choose a model that can (Qwen2.5 or Llama 3.2), or turn the tools off."
+                ).format(name=info.name or path.stem)
+            )
         chat = _conversation(messages, params)
         async with self._lock:
             self._cancel_idle()
@@ -780,26 +796,45 @@ class LocalProvider:
         loaded = self._loaded
         assert loaded is not None
         sampling = {k: v for k, v in params.items() if k in SAMPLING_PARAMS and v is not None}
-        ignored = sorted(set(params) - SAMPLING_PARAMS - {"system", "n_ctx"})
+        ignored = sorted(set(params) - SAMPLING_PARAMS - {"system", "n_ctx", "tools"})
         if ignored:
             log.debug("the built-in engine ignores %s", ", ".join(ignored))
-        request = Chat(engine.next_id(), chat, sampling)
+        tools = list(params.get("tools") or []) or None
+        request = Chat(engine.next_id(), chat, sampling, tools)
         channel = engine.channel(request.id)
         splitter = ReasoningSplitter(inside=loaded.thinks_first)
+        calls = (
+            ToolTextParser(new_id=lambda: f"call_{next(self._call_ids)}")
+            if tools is not None
+            else None
+        )
+
+        def read(events: list[Event]) -> list[Event]:
+            if calls is None:
+                return events
+            out: list[Event] = []
+            for event in events:
+                out.extend(calls.feed(event.text) if isinstance(event, TextDelta) else [event])
+            return out
+
         finished = False
         try:
             await engine.send(request)
             while True:
                 message = await channel.receive()
                 if isinstance(message, Delta):
-                    for event in splitter.feed(message.text):
+                    for event in read(splitter.feed(message.text)):
                         yield event
                 elif isinstance(message, Done):
                     finished = True
-                    for event in splitter.finish():
+                    for event in read(splitter.finish()):
                         yield event
+                    if calls is not None:
+                        for event in calls.finish():
+                            yield event
                     yield UsageEvent(message.prompt_tokens, message.completion_tokens)
-                    yield FinishEvent(message.finish)
+                    called = calls is not None and calls.calls > 0
+                    yield FinishEvent("tool_calls" if called else message.finish)
                     return
                 elif isinstance(message, Failed):
                     finished = True
@@ -966,15 +1001,60 @@ class LocalProvider:
             await engine.aclose()
 
 
-def _conversation(messages: Sequence[Message], params: Mapping[str, Any]) -> list[dict[str, str]]:
-    """The messages for the child's chat template, ``params["system"]`` first."""
+def template_offers_tools(info: GGUFInfo) -> bool:
+    """Whether the model's chat template renders ``tools`` (Qwen2.5 and Llama 3.x do)."""
+    return "tools" in (info.chat_template or "")
+
+
+def _conversation(messages: Sequence[Message], params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The messages for the child's chat template, ``params["system"]`` first.
+
+    Tool calls keep their shape, their arguments turned into objects (templates
+    write them with ``tojson``); a tool result keeps its call's id and name.
+    """
     if not messages:
         raise ConfigurationError(_("There is no message to send."))
-    chat = [{"role": str(m["role"]), "content": str(m["content"])} for m in messages]
+    chat = [_template_message(m) for m in messages]
     system = params.get("system")
     if system:
         chat.insert(0, {"role": "system", "content": str(system)})
     return chat
+
+
+def _template_message(message: Message) -> dict[str, Any]:
+    content = message.get("content")
+    out: dict[str, Any] = {
+        "role": str(message["role"]),
+        "content": "" if content is None else str(content),
+    }
+    calls = message.get("tool_calls")
+    if calls:
+        out["tool_calls"] = [
+            {
+                "id": str(call.get("id", "")),
+                "type": "function",
+                "function": {
+                    "name": str(call["function"]["name"]),
+                    "arguments": _arguments(call["function"].get("arguments")),
+                },
+            }
+            for call in calls
+        ]
+    if out["role"] == "tool":
+        out["tool_call_id"] = str(message.get("tool_call_id", ""))
+        out["name"] = str(message.get("name", ""))
+    return out
+
+
+def _arguments(arguments: Any) -> Any:
+    """A call's arguments as an object when they are JSON text of one, else as they were."""
+    if isinstance(arguments, str):
+        try:
+            value = json.loads(arguments)
+        except ValueError:
+            return arguments
+        return value if isinstance(value, dict) else arguments
+    return arguments if arguments is not None else {}
 
 
 def _generation_error(message: Failed, loaded: _LoadedModel) -> GenerationError:
