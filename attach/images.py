@@ -49,9 +49,7 @@ def read_image(data: bytes, name: str, size: int, limits: Limits) -> Attachment:
             with Image.open(io.BytesIO(data), formats=FORMATS) as opened:
                 _check_pixels(opened.size, name, limits)
                 if opened.format == "JPEG":
-                    # Decode at 1/2, 1/4 or 1/8 scale right away when that is still
-                    # larger than what is sent: a quarter of the memory and time.
-                    opened.draft("RGB", (limits.image_side, limits.image_side))
+                    _draft(opened, limits.image_side)
                 opened.seek(0)
                 opened.load()
                 upright = ImageOps.exif_transpose(opened)
@@ -70,6 +68,23 @@ def read_image(data: bytes, name: str, size: int, limits: Limits) -> Attachment:
                 ).format(name=name)
             ) from exc
     return Attachment(name, "image", mime, encoded, size=size, width=width, height=height)
+
+
+def _draft(jpeg: PILImage.Image, side: int) -> None:
+    """Let libjpeg decode a large JPEG at 1/2, 1/4 or 1/8 scale, still at least ``side`` long.
+
+    Far less work than decoding every pixel and scaling them down after, and
+    libjpeg holds the GIL for shorter pieces (the window's thread waits on them).
+    Pillow picks the largest reduction that keeps *both* sides at least the size
+    asked, so the size asked is the one the image is scaled to: asking for
+    ``side`` × ``side`` would never reduce a 6000 × 4000 photo for 2048 px.
+    """
+    width, height = jpeg.size
+    longest = max(width, height)
+    if longest <= side:
+        return
+    target = (max(1, -(-width * side // longest)), max(1, -(-height * side // longest)))
+    jpeg.draft("RGB", target)
 
 
 def _check_pixels(dimensions: tuple[int, int], name: str, limits: Limits) -> None:

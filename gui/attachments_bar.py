@@ -129,7 +129,8 @@ class AttachmentsBar(QWidget):
     """The files to send with the next message, as chips; hidden while there are none.
 
     Args:
-        limits: returns the reading limits for the provider in use.
+        limits: returns the reading limits for the provider in use (called on the
+            worker thread: it must not touch Qt).
         report: shows a one-line sentence (a file that could not be attached).
 
     Attributes:
@@ -235,7 +236,9 @@ class AttachmentsBar(QWidget):
         import asyncio
 
         try:
-            found = await asyncio.to_thread(read, self._limits())
+            # The limits too on the worker: their first call imports deskchat.attach
+            # (~6 ms, more without .pyc files), which would hold up the window.
+            found = await asyncio.to_thread(lambda: read(self._limits()))
         except Exception as exc:  # noqa: BLE001 - one sentence in the status line
             show_error(self._report, exc, doing=_("attach {name}").format(name=what))
             return
