@@ -116,6 +116,8 @@ class Conversation:
     id: int = field(default_factory=lambda: next(_ids))
     store_id: int | None = None
     loaded: bool = True
+    tools_always: set[str] = field(default_factory=set)
+    """The tools the user let run without asking here, as the history keeps them."""
 
     def add(self, message: ChatMessage) -> None:
         if not self.messages and message.role == "user" and not self.renamed:

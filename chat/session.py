@@ -247,6 +247,7 @@ class ChatSession:
                 title=c.title or _("Untitled chat"),
                 renamed=c.title_chosen,
                 store_id=c.id,
+                tools_always=set(c.tools_always),
                 loaded=False,
             )
             for c in stored

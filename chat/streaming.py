@@ -204,9 +204,17 @@ class ReplyRun:
         from .tool_uses import uses_json
         from .tools_loop import tool_rounds
 
+        tools = self._tools
+
         async def save() -> None:
             if writer is not None:
                 await self._guard(writer.set_tools(uses_json(message.tools)))
+            # "Always for this tool in this chat" is kept with the chat.
+            always = tools.always.get(conversation.id)
+            history, row = self._history, conversation.store_id
+            if always is not None and always != conversation.tools_always and history and row:
+                conversation.tools_always = set(always)
+                await self._guard(history.set_tools_always(row, sorted(always)))
 
         return tool_rounds(
             self._tools,

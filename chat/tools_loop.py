@@ -208,7 +208,7 @@ class ChatTools:
         return arguments
 
     async def _allowed(self, conversation: Conversation, use: ToolUse) -> bool:
-        always = self.always.setdefault(conversation.id, set())
+        always = self.always.setdefault(conversation.id, set(conversation.tools_always))
         if use.name in always:
             return True
         info = self.box.find(use.name)

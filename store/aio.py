@@ -190,6 +190,7 @@ class AsyncStore:
     list_conversations = _on_worker(Store.list_conversations)
     deleted_conversations = _on_worker(Store.deleted_conversations)
     rename = _on_worker(Store.rename)
+    set_tools_always = _on_worker(Store.set_tools_always)
     update_conversation = _on_worker(Store.update_conversation)
     delete_conversation = _on_worker(Store.delete_conversation)
     restore_conversation = _on_worker(Store.restore_conversation)

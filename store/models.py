@@ -68,6 +68,7 @@ class Conversation:
         title_chosen: the title was chosen (renamed by the user, or given when
             the conversation was made or imported): no message changes it. Else
             it follows the first question's latest version.
+        tools_always: the tools the user let run without asking in it.
     """
 
     id: int
@@ -82,6 +83,7 @@ class Conversation:
     source: str = "deskchat"
     source_id: str = ""
     title_chosen: bool = False
+    tools_always: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +199,17 @@ def conversation_from_row(row: sqlite3.Row) -> Conversation:
         source=row["source"],
         source_id=row["source_id"],
         title_chosen=bool(row["title_chosen"]),
+        tools_always=_names(row["tools_always"]),
     )
+
+
+def _names(value: str | None) -> tuple[str, ...]:
+    """A JSON list of names as kept; a broken value reads as none."""
+    try:
+        names = json.loads(value) if value else []
+    except ValueError:
+        return ()
+    return tuple(n for n in names if isinstance(n, str)) if isinstance(names, list) else ()
 
 
 def message_from_row(row: sqlite3.Row) -> Message:

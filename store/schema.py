@@ -314,6 +314,13 @@ END;
 """
 
 
+# v9: the tools the user let run without asking in a conversation ("Always for this
+# tool in this chat", #15): a JSON list of tool names, NULL for none.
+_V9 = """
+ALTER TABLE conversations ADD COLUMN tools_always TEXT;
+"""
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(_V1),
     _script(_V2),
@@ -323,6 +330,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(_V6),
     _chosen_titles,
     _script(_V8),
+    _script(_V9),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -342,6 +342,13 @@ class Store:
         )
         return self.get_conversation(conversation_id)
 
+    @_reported(N_("save the tools allowed in the conversation"))
+    def set_tools_always(self, conversation_id: int, names: Iterable[str]) -> None:
+        """Keep the tools the user let run without asking in this conversation."""
+        kept = sorted(set(names))
+        value = json.dumps(kept, ensure_ascii=False) if kept else None
+        self._update_conversation(conversation_id, "tools_always = ?", (value,), touch=False)
+
     @_reported(N_("save the conversation's settings"))
     def update_conversation(
         self,
