@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QObject, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QKeyEvent, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
@@ -162,9 +162,8 @@ class AttachmentsBar(QWidget):
             _("Attach images, text files or PDFs (or drop them on the window, or paste)")
         )
         self.attach_button.setAccessibleName(_("Attach files"))
-        # Out of the Tab chain the window sets (input, Send, messages, sidebar, picker);
-        # from the keyboard, files are pasted into the input box.
-        self.attach_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # In the Tab chain the window sets, between the input and Send
+        # (gui/window_layout.set_tab_order): Space opens the file dialog.
         self.attach_button.clicked.connect(self.on_attach_button_clicked)
         self._dialog: QFileDialog | None = None
         self.drop_filter: QObject | None = None

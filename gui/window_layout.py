@@ -90,11 +90,12 @@ class WindowLayout(QObject):
         )
 
     def set_tab_order(self, model_picker: ModelPicker) -> None:
-        """Tab goes: the input, Send, the messages, the retry bar, then the sidebar (New
+        """Tab goes: the input, Attach…, Send, the messages, the retry bar, then the sidebar (New
         chat, search, the list), then the model picker, and round to the input."""
         chat, side = self._chat, self._sidebar
         chain: list[QWidget] = [
             chat.input_box,
+            chat.attachments_bar.attach_button,
             chat.send_button,
             chat.message_view,
             chat.retry_button,

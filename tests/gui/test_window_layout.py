@@ -215,11 +215,12 @@ def test_tab_goes_from_the_input_to_the_messages_then_the_sidebar(
     side, chat = window.sidebar, window.chat
     chat.input_box.setFocus()
     seen = [QApplication.focusWidget()]
-    for _ in range(7):
+    for _ in range(8):
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
         seen.append(QApplication.focusWidget())
     expected = [
         chat.input_box,
+        chat.attachments_bar.attach_button,
         chat.send_button,
         chat.message_view,
         side.new_chat_button,
@@ -232,6 +233,21 @@ def test_tab_goes_from_the_input_to_the_messages_then_the_sidebar(
     # Shift+Tab walks the same way back.
     qtbot.keyClick(chat.input_box, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
     assert QApplication.focusWidget() is window.model_picker
+
+
+def test_the_attach_button_opens_the_file_dialog_from_the_keyboard(
+    qtbot, window: MainWindow
+) -> None:
+    chat = window.chat
+    chat.input_box.setFocus()
+    qtbot.keyClick(chat.input_box, Qt.Key.Key_Tab)
+    button = chat.attachments_bar.attach_button
+    assert QApplication.focusWidget() is button
+    qtbot.keyClick(button, Qt.Key.Key_Space)
+    dialog = chat.attachments_bar._dialog
+    assert dialog is not None
+    assert dialog.isVisible()
+    dialog.reject()
 
 
 def test_tab_skips_a_folded_sidebar(qtbot, window: MainWindow) -> None:
