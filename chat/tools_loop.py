@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from deskchat.i18n import _, ngettext, number
-from deskchat.provider import Event, ToolCall
+from deskchat.provider import Event, ToolCall, ToolsNotSupportedError
 from deskchat.tools import ToolError, ToolInfo, ToolOutput, ToolTimeoutError
 
 from .tool_uses import ToolUse, reply_turns
@@ -256,7 +256,9 @@ async def tool_rounds(
     Each round streams the model's answer; the calls it asked for are put to
     the user, run, saved, and sent back with the text so far, until a round
     asks for none. Past :attr:`ChatTools.steps` rounds the calls are skipped
-    and the model is asked once more without tools, to answer in words.
+    and the model is asked once more without tools, to answer in words. A model
+    that cannot call tools at all (its chat template has no place for them) answers
+    without them, and the status line says so.
     """
     reply = message.reply
     assert reply is not None
@@ -276,8 +278,16 @@ async def tool_rounds(
     final = False
     while True:
         sent = [*base, *reply_turns(reply.text, message.tools[first:], text_from)]
-        async for event in events(sent if message.tools[first:] else base, params):
-            yield event
+        try:
+            async for event in events(sent if message.tools[first:] else base, params):
+                yield event
+        except ToolsNotSupportedError:
+            # Said before anything was sent: the same question, without the tools.
+            if "tools" not in params:
+                raise
+            status(_("This model cannot call tools, so it answers without them."))
+            params = {k: v for k, v in params.items() if k != "tools"}
+            continue
         calls = reply.take_tool_calls()
         if not calls:
             return

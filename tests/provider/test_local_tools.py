@@ -123,3 +123,26 @@ async def test_one_round_through_the_tool_loop(tmp_path: Path) -> None:
     # The result went back as a tool message and the call's arguments as an
     # object, as chat templates write them (not JSON text inside JSON).
     assert reply.content == 'Let me look.\nResult: 42 (arguments {"a": 2, "b": 40})'
+
+
+async def test_a_model_without_tools_answers_without_them_in_the_loop(tmp_path: Path) -> None:
+    # Tools on (a server is enabled) and a model that cannot call them (Gemma 3's
+    # template): the reply still comes, without tools, and the status line says why.
+    provider = _provider(_gguf(tmp_path / "gemma.gguf", GEMMA_LIKE))
+    box, approve = Box(), Approver(Decision.ONCE)
+    session = ChatSession(provider, ShownConversation())
+    session.retry_sleep = no_wait
+    session.tools = ChatTools(box, approve)
+    said: list[str] = []
+    session.events.status_changed.connect(said.append)
+    try:
+        reply = await session.ask("2+40?")
+    finally:
+        await provider.aclose()
+    assert reply is not None
+    assert reply.reply is not None
+    assert reply.reply.status == "complete", reply.reply.error
+    assert reply.content
+    assert box.calls == []
+    assert reply.tools == []
+    assert "This model cannot call tools, so it answers without them." in said
