@@ -122,16 +122,23 @@ def run_tools(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
 
 async def open_tools(folder: str | None, *, yes: bool) -> tuple[ChatTools, McpTools]:
-    """The tools for ``ask --tools`` and the servers' box (to close when done)."""
-    from deskchat.chat.tools_loop import ChatTools
+    """The tools for ``ask --tools`` and the servers' box (to close when done).
 
+    The step limit and the tool timeout are the settings' (``tool_steps``,
+    ``tool_timeout``), as in the window.
+    """
+    from deskchat.chat.tools_loop import ChatTools
+    from deskchat.store import Settings, settings_path
+
+    settings = Settings.load(settings_path(folder))
     box = load_box(folder)
     if not box.enabled:
         terminal.say(
             _("No MCP server is enabled; add one to {path}.").format(path=_config_file(folder))
         )
     approve = terminal_approver(yes=yes, interactive=sys.stdin.isatty() and sys.stderr.isatty())
-    return ChatTools(box, approve), box
+    limits = {"steps": settings.tool_steps, "time_limit": float(settings.tool_timeout)}
+    return ChatTools(box, approve, **limits), box
 
 
 def terminal_approver(

@@ -103,3 +103,19 @@ def test_tools_lists_servers_and_their_tools(tmp_path, capsys) -> None:
 def test_tools_without_a_config_says_where_to_put_one(tmp_path, capsys) -> None:
     assert main(["tools", "--data-dir", str(tmp_path / "empty")]) == 0
     assert "mcp.json" in capsys.readouterr().err
+
+
+async def test_ask_tools_uses_the_settings_step_limit_and_timeout(tmp_path) -> None:
+    from deskchat.cli.tools import open_tools
+    from deskchat.store import Settings, settings_path
+
+    folder = tmp_path / "data"
+    write_config(folder)
+    settings = Settings.load(settings_path(str(folder)))
+    settings.tool_steps, settings.tool_timeout = 3, 5
+    settings.save()
+    chat_tools, box = await open_tools(str(folder), yes=True)
+    try:
+        assert (chat_tools.steps, chat_tools.time_limit) == (3, 5.0)
+    finally:
+        await box.aclose()
