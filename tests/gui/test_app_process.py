@@ -80,11 +80,14 @@ async def test_closing_mid_stream_keeps_the_partial_reply_for_the_next_start(
     with Store(database_path()) as s:
         [conversation] = s.list_conversations()
         path = s.current_path(conversation.id)
+        interrupted = s.interrupted_replies()
     assert conversation.title == "Begin a story"
+    # Cut short by the closed window, not stopped: the next start offers Continue (#11).
     assert [(m.role, m.content, m.status) for m in path] == [
         ("user", "Begin a story", "complete"),
-        ("assistant", "Saved part", "stopped"),
+        ("assistant", "Saved part", "streaming"),
     ]
+    assert [m.id for m in interrupted] == [path[1].id]
 
 
 async def test_unknown_provider_is_one_readable_sentence(repo_env: dict[str, str]) -> None:
