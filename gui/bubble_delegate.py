@@ -96,6 +96,7 @@ class BubbleDelegate(QStyledItemDelegate):
         self._view = view
         self.layouts = BubbleLayouts(view)
         self.layouts.size_hint_changed.connect(self.sizeHintChanged)
+        self.layouts.file_chips.thumbnail_ready.connect(view.viewport().update)
         self.hits = BubbleHits(view, self.layouts)
         self.painted_rows: list[int] = []
         self.found: FoundWords | None = None
@@ -282,7 +283,12 @@ class BubbleDelegate(QStyledItemDelegate):
             painter.setFont(self.layouts.small_font())
             painter.setPen(self._footer_color(palette, mine, message))
             box = QRect(QPointF(origin.x(), footer_top).toPoint(), measure.footer_size)
-            painter.drawText(box, int(Qt.TextFlag.TextWordWrap), measure.footer)
+            if message.attachments:  # The sent files as chips (gui/bubble_files).
+                chips = self.layouts.file_chips
+                chips.paint(painter, box.topLeft(), measure.text_width, message.attachments,
+                            painter.font(), painter.pen().color())  # fmt: skip
+            else:
+                painter.drawText(box, int(Qt.TextFlag.TextWordWrap), measure.footer)
         if measure.nav is not None:
             self._paint_nav(painter, palette, rect, measure, mine)
         self._paint_focus_target(painter, palette, message, origin)

@@ -22,6 +22,7 @@ from deskchat.chat.conversation import ChatMessage
 from deskchat.i18n import _, ngettext, number
 
 from . import markdown
+from .bubble_files import FileChips
 from .bubble_parts import (
     COPIED,
     COPY,
@@ -74,6 +75,7 @@ class BubbleLayouts(QObject):
         super().__init__(view)
         self._view = view
         self.renders = ReplyRenders(view.font)
+        self.file_chips = FileChips(self)  # A sent question's files, in its footer.
         self._measures: OrderedDict[int, Measure] = OrderedDict()
         # Row sizes outlive the layouts (a few numbers per message, for every row).
         self._sizes: dict[int, tuple[tuple[object, ...], int, str, QSize]] = {}
@@ -318,7 +320,11 @@ class BubbleLayouts(QObject):
             body_width, top = self._lay_out_reply(message, text, measure, before)
         self.max_layout_chars = max(self.max_layout_chars, self.last_layout_chars)
         measure.body = QSize(int(body_width + 0.999), int(top + 0.999))
-        if measure.footer:
+        if measure.footer and message.attachments:
+            measure.footer_size = self.file_chips.size(
+                message.attachments, self.small_font(), text_width
+            )
+        elif measure.footer:
             metrics = QFontMetrics(self.small_font())
             flags = int(Qt.TextFlag.TextWordWrap)
             box = QRect(0, 0, text_width, 10**6)
