@@ -261,7 +261,8 @@ class BubbleDelegate(QStyledItemDelegate):
 
         # The viewport in body coordinates: only what is inside it is drawn.
         visible = QRectF(self._view.viewport().rect()).translated(-origin)
-        for number, piece in enumerate(measure.pieces):
+        first = measure.first_below(visible.top())
+        for number, piece in enumerate(measure.pieces[first:], first):
             if piece.top > visible.bottom():
                 break
             if piece.top + piece.height < visible.top():

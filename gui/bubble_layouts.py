@@ -93,6 +93,9 @@ class BubbleLayouts(QObject):
         # size hints and paints use that measure, so a reply is laid out once a frame
         # even though text keeps arriving in between.
         self._pinned: set[int] = set()
+        # Measures dropped to be measured again (more got rendered): the next one
+        # takes their settled pieces.
+        self._stale: dict[int, Measure] = {}
         self._catch_up = QTimer(self)
         self._catch_up.setSingleShot(True)
         self._catch_up.setInterval(0)
@@ -108,6 +111,7 @@ class BubbleLayouts(QObject):
         self._given.clear()
         self._pinned.clear()
         self._reasoning.clear()
+        self._stale.clear()
 
     def small_font(self) -> QFont:
         return small_font(self._view.font())
@@ -179,7 +183,10 @@ class BubbleLayouts(QObject):
         resized, self._resized = self._resized, {}
         model = self._view.model()
         for message in behind.values():
-            self._measures.pop(message.id, None)
+            stale = self._measures.pop(message.id, None)
+            if stale is not None:
+                # Measured again next, from the pieces this one settled.
+                self._stale[message.id] = stale
         for message in {**resized, **behind}.values():
             self._sizes.pop(message.id, None)
             if not isinstance(model, MessageModel):
@@ -213,7 +220,8 @@ class BubbleLayouts(QObject):
         ):
             self._measures.move_to_end(message.id)
             return cached
-        measure = self._lay_out(message, width, dark, footer, cached)
+        before = cached if cached is not None else self._stale.pop(message.id, None)
+        measure = self._lay_out(message, width, dark, footer, before)
         sized = self._sizes.get(message.id)
         if (
             sized is not None
@@ -376,7 +384,7 @@ class BubbleLayouts(QObject):
             spent += work
             rendered = segment.document is not None
             first_margin = segment.margins[0] if rendered else 0.0
-            if measure.pieces[len(lead) :] and first_margin >= 0:
+            if len(measure.pieces) > len(lead) and first_margin >= 0:
                 # Qt collapses the margins between two blocks of one document;
                 # between two documents the gap is added here.
                 top += max(bottom, first_margin)
@@ -389,6 +397,12 @@ class BubbleLayouts(QObject):
             body_width = max(body_width, natural)
             top += piece.height
             piece.after = (top, bottom, body_width, measure.rendered_length)
+        settled = kept
+        while settled + len(lead) < len(measure.pieces) and settled < len(state.segments) - 1:
+            if not _settled(measure.pieces[len(lead) + settled], state.segments[settled]):
+                break
+            settled += 1
+        measure.settled = settled
         return body_width, top
 
     @staticmethod
@@ -415,14 +429,15 @@ class BubbleLayouts(QObject):
             or any(piece.kind for piece in before.pieces[len(lead) : len(lead) + 1])
         ):
             return 0
-        kept = 0
+        # The pieces ``before`` found settled are still (a finished segment never
+        # changes); the check goes on from there, so a long reply costs no more.
+        kept = min(before.settled, len(segments) - 1)
+        if kept and before.pieces[len(lead) + kept - 1].segment is not segments[kept - 1]:
+            kept = 0
         # The last segment may still change; the ones before it are closed.
-        for piece, segment in zip(before.pieces[len(lead) :], segments[:-1], strict=False):
-            if not (
-                piece.segment is segment
-                and segment.final
-                and piece.document is segment.document
-                and piece.layout is None
+        for place in range(kept, len(segments) - 1):
+            if len(lead) + place >= len(before.pieces) or not _settled(
+                before.pieces[len(lead) + place], segments[place]
             ):
                 break
             kept += 1
@@ -550,3 +565,13 @@ class BubbleLayouts(QObject):
             natural = max(natural, line.naturalTextWidth())
         layout.endLayout()
         return layout, natural + 1, y
+
+
+def _settled(piece: Piece, segment: Segment) -> bool:
+    """Whether ``piece`` shows the finished ``segment`` in full, as it will stay."""
+    return (
+        piece.segment is segment
+        and segment.final
+        and piece.document is segment.document
+        and piece.layout is None
+    )

@@ -209,6 +209,9 @@ class Measure:
     """The size of the ``2/3`` between the arrows."""
     rendered_length: int = 0
     """How much of the text the documents show; plain layouts show the rest."""
+    settled: int = 0
+    """How many of a reply's segment pieces show finished segments (the next measure
+    at this width takes them as they are)."""
 
     @property
     def document(self) -> InertDocument | None:
@@ -240,9 +243,24 @@ class Measure:
     def code_blocks(self) -> tuple[markdown.CodeBlock, ...]:
         return tuple(block for piece in self.pieces for block in piece.code_blocks)
 
+    def first_below(self, y: float) -> int:
+        """The index of the first piece whose bottom is below body height ``y`` (pieces
+        are stacked top to bottom, so a binary search finds it in a long reply)."""
+        low, high = 0, len(self.pieces)
+        while low < high:
+            middle = (low + high) // 2
+            piece = self.pieces[middle]
+            if piece.top + piece.height <= y:
+                low = middle + 1
+            else:
+                high = middle
+        return low
+
     def piece_at(self, y: float) -> Piece | None:
         """The piece covering body height ``y``, if any."""
-        for piece in self.pieces:
+        for piece in self.pieces[self.first_below(y) :]:
+            if piece.top > y:
+                return None
             if piece.top <= y < piece.top + piece.height:
                 return piece
         return None

@@ -511,24 +511,21 @@ async def iter_chunks(
     from aiohttp.http_exceptions import HttpProcessingError
 
     host = display_host(response.url)
-    chunks = response.content.iter_any().__aiter__()
+    content = response.content
     try:
         async with IdleWatchdog(idle) as watchdog:
             while True:
                 watchdog.waiting()
-                try:
-                    chunk = await chunks.__anext__()
-                except StopAsyncIteration:
+                # At most SLICE bytes a time: after the loop was busy, the socket may
+                # hold 100 KB in thousands of tiny pieces, and taking (joining) them
+                # all at once, then decoding them, would stall the window for frames.
+                chunk = await content.read(SLICE)
+                if not chunk:
                     return
                 watchdog.received()
-                if len(chunk) <= SLICE:
-                    yield chunk
-                    continue
-                # After the loop was busy, the socket may hand over 100 KB at once;
-                # decoding it in one go would stall the window for a frame or more.
-                for start in range(0, len(chunk), SLICE):
-                    yield chunk[start : start + SLICE]
-                    await asyncio.sleep(0)
+                yield chunk
+                # More may be waiting already: let the loop run in between.
+                await asyncio.sleep(0)
     except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
         # aiohttp keeps a framing error it meets mid-body on the connection and
         # leaves the body waiting: the watchdog ends the wait, the error says why.
