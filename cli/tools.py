@@ -137,8 +137,8 @@ async def open_tools(folder: str | None, *, yes: bool) -> tuple[ChatTools, McpTo
             _("No MCP server is enabled; add one to {path}.").format(path=_config_file(folder))
         )
     approve = terminal_approver(yes=yes, interactive=sys.stdin.isatty() and sys.stderr.isatty())
-    limits = {"steps": settings.tool_steps, "time_limit": float(settings.tool_timeout)}
-    return ChatTools(box, approve, **limits), box
+    steps, time_limit = settings.tool_steps, float(settings.tool_timeout)
+    return ChatTools(box, approve, steps=steps, time_limit=time_limit), box
 
 
 def terminal_approver(
