@@ -27,11 +27,6 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPalette,
-    QPen,
-    QTextCharFormat,
-    QTextCursor,
-    QTextDocument,
-    QTextLayout,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -47,8 +42,10 @@ from deskchat.i18n import _
 from . import markdown
 from .bubble_hits import BubbleHits
 from .bubble_layouts import BubbleLayouts
+from .bubble_marks import chosen_ranges, chosen_selections, paint_focus_target
 from .bubble_parts import COPIED, COPY, GAP, Index, Measure, Piece, bubble_rect, nav_rects
 from .bubble_select import Spot
+from .code_scroll import CODE_RADIUS, CodeScroll
 from .found_words import FoundWords
 from .message_model import FooterRole, MessageModel
 
@@ -57,7 +54,6 @@ __all__ = ["BubbleDelegate"]
 log = logging.getLogger("deskchat.gui")
 
 RADIUS = 14
-CODE_RADIUS = 8
 COPIED_MS = 1500
 """How long a Copy button says "Copied"."""
 
@@ -83,8 +79,7 @@ class BubbleDelegate(QStyledItemDelegate):
             (:mod:`gui.bubble_select`), or None; set by the view.
         focus_target: the link or Copy button the keyboard is on: ``(message id,
             rect in body coordinates)``, or None; set by the view.
-        code_offsets: how far code blocks are scrolled sideways, by (message id,
-            code block); changed by :meth:`scroll_code`.
+        code: how far code blocks are scrolled sideways (:class:`~gui.code_scroll.CodeScroll`).
     """
 
     version_step_requested = Signal(int, int)
@@ -102,7 +97,7 @@ class BubbleDelegate(QStyledItemDelegate):
         self.found: FoundWords | None = None
         self.selection: tuple[int, Spot, Spot] | None = None
         self.focus_target: tuple[int, QRectF] | None = None
-        self.code_offsets: dict[tuple[int, int], float] = {}
+        self.code = CodeScroll(view)
         # Paint state: the (message id, code block) whose button says "Copied".
         self._copied: tuple[int, int] | None = None
         self._copied_timer = QTimer(self)
@@ -277,7 +272,9 @@ class BubbleDelegate(QStyledItemDelegate):
                 top = QPointF(origin.x(), origin.y() + piece.layout_top)
                 found = self._found_for(message)
                 marks = [] if found is None else found.ranges(piece.layout)
-                marks = marks + self._chosen_ranges(palette, mine, message, number, piece.layout)
+                marks = marks + chosen_ranges(
+                    self.selection, palette, mine, message, number, piece.layout
+                )
                 piece.layout.draw(painter, top, marks, visible.translated(origin))
         if measure.footer:
             footer_top = origin.y() + measure.body.height() + (GAP if measure.body.height() else 0)
@@ -292,7 +289,7 @@ class BubbleDelegate(QStyledItemDelegate):
                 painter.drawText(box, int(Qt.TextFlag.TextWordWrap), measure.footer)
         if measure.nav is not None:
             self._paint_nav(painter, palette, rect, measure, mine)
-        self._paint_focus_target(painter, palette, message, origin)
+        paint_focus_target(painter, palette, self.focus_target, message, origin)
         painter.restore()
 
     def _paint_nav(
@@ -351,7 +348,9 @@ class BubbleDelegate(QStyledItemDelegate):
         found = self._found_for(message)
         if found is not None:
             context.selections = found.selections(document)
-        chosen = self._chosen_selections(self._view.palette(), message, piece_number, document)
+        chosen = chosen_selections(
+            self.selection, self._view.palette(), message, piece_number, document
+        )
         if chosen:
             context.selections = [*context.selections, *chosen]
         layout = document.documentLayout()
@@ -361,7 +360,7 @@ class BubbleDelegate(QStyledItemDelegate):
         painter.restore()
         for number, background, button in shown:
             block = piece.code_base + number
-            shift = self.code_offset(message, block)
+            shift = self.code.offset(message, block)
             if shift:
                 # Scrolled sideways: this block again, moved left, inside its background.
                 painter.save()
@@ -377,130 +376,10 @@ class BubbleDelegate(QStyledItemDelegate):
                 moved.clip = area.translated(shift, 0)
                 layout.draw(painter, moved)
                 painter.restore()
-            self._paint_code_scroll(painter, piece, number, background, look, shift)
+            self.code.paint_bar(painter, piece, number, background, look, shift)
             copied = self._copied == (message.id, block)
             self._paint_copy_button(painter, button, look, copied)
         painter.restore()
-
-    # -- code blocks wider than the bubble -----------------------------------
-
-    def code_offset(self, message: ChatMessage, block: int) -> float:
-        """How far code block ``block`` of ``message`` is scrolled sideways, in pixels."""
-        return self.code_offsets.get((message.id, block), 0.0)
-
-    @staticmethod
-    def code_room(piece: Piece, number: int) -> float:
-        """How far code block ``number`` of ``piece`` can scroll sideways (0: it fits)."""
-        geometry = piece.geometry
-        if geometry is None or number >= len(geometry.code_widths):
-            return 0.0
-        return max(0.0, geometry.code_widths[number] - geometry.code[number][0].width())
-
-    def scroll_code(self, message: ChatMessage, piece: Piece, number: int, delta: float) -> bool:
-        """Scroll code block ``number`` of ``piece`` by ``delta`` pixels; False if it
-        cannot move that way."""
-        block = piece.code_base + number
-        before = self.code_offset(message, block)
-        after = min(max(before + delta, 0.0), self.code_room(piece, number))
-        if after == before:
-            return False
-        self.code_offsets[(message.id, block)] = after
-        self._view.viewport().update()
-        return True
-
-    def _paint_code_scroll(
-        self,
-        painter: QPainter,
-        piece: Piece,
-        number: int,
-        background: QRectF,
-        look: markdown.Theme,
-        shift: float,
-    ) -> None:
-        """A thin bar under a code block wider than the bubble: how much of it is shown."""
-        room = self.code_room(piece, number)
-        if room <= 0:
-            return
-        track = background.adjusted(CODE_RADIUS, 0, -CODE_RADIUS, 0)
-        share = track.width() / (track.width() + room)
-        bar = QRectF(
-            track.left() + (track.width() - track.width() * share) * (shift / room),
-            background.bottom() - 5,
-            track.width() * share,
-            3,
-        )
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(look.muted))
-        painter.drawRoundedRect(bar, 1.5, 1.5)
-
-    # -- selected text and the keyboard's target -----------------------------
-
-    def _selected(
-        self, message: ChatMessage, piece: int, part: int, length: int
-    ) -> tuple[int, int] | None:
-        """The selected offsets inside one part of one piece of ``message``, if any."""
-        if self.selection is None or self.selection[0] != message.id:
-            return None
-        _id, first, last = self.selection
-        here = (piece, part)
-        if first == last or here < first[:2] or here > last[:2]:
-            return None
-        start = first[2] if here == first[:2] else 0
-        end = last[2] if here == last[:2] else length
-        return (start, end) if start < end else None
-
-    def _chosen_ranges(
-        self, palette: QPalette, mine: bool, message: ChatMessage, number: int, layout: QTextLayout
-    ) -> list[QTextLayout.FormatRange]:
-        span = self._selected(message, number, 1, len(layout.text()))
-        if span is None:
-            return []
-        chosen = QTextLayout.FormatRange()
-        chosen.start, chosen.length = span[0], span[1] - span[0]
-        chosen.format = self._selection_format(palette, mine)
-        return [chosen]
-
-    def _chosen_selections(
-        self, palette: QPalette, message: ChatMessage, number: int, document: QTextDocument
-    ) -> list[QAbstractTextDocumentLayout.Selection]:
-        last = document.characterCount() - 1
-        span = self._selected(message, number, 0, last)
-        if span is None:
-            return []
-        cursor = QTextCursor(document)
-        cursor.setPosition(min(span[0], last))
-        cursor.setPosition(min(span[1], last), QTextCursor.MoveMode.KeepAnchor)
-        chosen = QAbstractTextDocumentLayout.Selection()
-        chosen.cursor = cursor
-        chosen.format = self._selection_format(palette, message.role == "user")
-        return [chosen]
-
-    @staticmethod
-    def _selection_format(palette: QPalette, mine: bool) -> QTextCharFormat:
-        """Selected text in the palette's highlight; inverted inside the user's own bubble,
-        which is filled with it."""
-        role = QPalette.ColorRole
-        chosen = QTextCharFormat()
-        if mine:
-            chosen.setBackground(palette.color(role.Base))
-            chosen.setForeground(palette.color(role.Text))
-        else:
-            chosen.setBackground(palette.color(role.Highlight))
-            chosen.setForeground(palette.color(role.HighlightedText))
-        return chosen
-
-    def _paint_focus_target(
-        self, painter: QPainter, palette: QPalette, message: ChatMessage, origin: QPointF
-    ) -> None:
-        """A frame around the link or Copy button the keyboard is on."""
-        if self.focus_target is None or self.focus_target[0] != message.id:
-            return
-        pen = QPen(palette.color(QPalette.ColorRole.Highlight))
-        pen.setWidthF(2.0)
-        painter.setPen(pen)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        frame = self.focus_target[1].translated(origin).adjusted(-2, -1, 2, 1)
-        painter.drawRoundedRect(frame, 3, 3)
 
     def _found_for(self, message: ChatMessage) -> FoundWords | None:
         """The search hit's words when ``message`` is the one it opened."""

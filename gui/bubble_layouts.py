@@ -19,7 +19,7 @@ from PySide6.QtGui import QFont, QFontMetrics, QPalette, QTextDocument, QTextLay
 from PySide6.QtWidgets import QAbstractItemView
 
 from deskchat.chat.conversation import ChatMessage
-from deskchat.i18n import _, ngettext, number
+from deskchat.i18n import _
 
 from . import markdown
 from .bubble_files import FileChips
@@ -36,6 +36,8 @@ from .bubble_parts import (
     small_font,
 )
 from .message_model import FooterRole, MessageModel
+from .reasoning_pieces import GAP as REASONING_GAP
+from .reasoning_pieces import ReasoningPieces
 from .reply_renders import ReplyRenders
 
 __all__ = ["BubbleLayouts"]
@@ -45,8 +47,6 @@ MIN_BUBBLE = 160
 CODE_PAD_TOP = 6
 CODE_PAD_BOTTOM = 8
 _LAYOUT_CACHE = 128
-REASONING_GAP = 6.0
-"""Pixels between the reasoning's header, its text and the reply."""
 LAYOUT_BUDGET = 8_000
 """Characters one measure renders or lays out as plain text at most (beyond its first
 piece of such work): a reply that grew faster than that shows the rest a turn later."""
@@ -65,6 +65,7 @@ class BubbleLayouts(QObject):
 
     Attributes:
         renders: the replies' markdown renders (and their clock and counters).
+        reasoning: the replies' reasoning pieces, and whose are shown.
         last_layout_chars, max_layout_chars: characters rendered or laid out
             as plain text by the last layout, and by the largest (for tests).
     """
@@ -86,9 +87,7 @@ class BubbleLayouts(QObject):
         self._behind: dict[int, ChatMessage] = {}
         # Rows whose size changed without a new revision: the view must hear of it.
         self._resized: dict[int, ChatMessage] = {}
-        # The messages whose reasoning is shown, and their reasoning's pieces.
-        self.expanded: set[int] = set()
-        self._reasoning: dict[int, tuple[tuple[int, int, bool], list[Piece]]] = {}
+        self.reasoning = ReasoningPieces(self._plain_layout, self.small_font)
         # Streaming replies measured by the last flush: until the next one, the view's
         # size hints and paints use that measure, so a reply is laid out once a frame
         # even though text keeps arriving in between.
@@ -110,7 +109,7 @@ class BubbleLayouts(QObject):
         self._sizes.clear()
         self._given.clear()
         self._pinned.clear()
-        self._reasoning.clear()
+        self.reasoning.forget()
         self._stale.clear()
 
     def small_font(self) -> QFont:
@@ -237,20 +236,13 @@ class BubbleLayouts(QObject):
         return measure
 
     def _revision(self, message: ChatMessage) -> tuple[object, ...]:
-        """What the message's measure depends on: its revision, and its reasoning's length
-        and whether it is shown (reasoning streams before the text, which stays empty)."""
-        reasoning = self._reasoning_of(message)
-        if not reasoning:
-            return message.revision
-        return (*message.revision, len(reasoning), message.id in self.expanded)
-
-    @staticmethod
-    def _reasoning_of(message: ChatMessage) -> str:
-        return message.reply.reasoning if message.reply is not None else ""
+        """What the message's measure depends on: its revision, and its reasoning's
+        (which streams before the text, while the revision stays the same)."""
+        return (*message.revision, *self.reasoning.revision(message))
 
     def toggle_reasoning(self, message: ChatMessage) -> None:
         """Show or hide the reasoning of ``message``; the view hears of the new size."""
-        self.expanded ^= {message.id}
+        self.reasoning.toggle(message)
         self._measures.pop(message.id, None)
         self._sizes.pop(message.id, None)
         model = self._view.model()
@@ -259,39 +251,6 @@ class BubbleLayouts(QObject):
             assert isinstance(model, MessageModel)
             self.size_hint_changed.emit(model.index(row))
         self._view.viewport().update()
-
-    def _reasoning_pieces(self, message: ChatMessage, text_width: int) -> list[Piece]:
-        """The reasoning's header line (and its text, when shown), kept while unchanged."""
-        reasoning = self._reasoning_of(message)
-        if not reasoning:
-            return []
-        shown = message.id in self.expanded
-        key = (len(reasoning), text_width, shown)
-        kept = self._reasoning.get(message.id)
-        if kept is not None and kept[0] == key:
-            return kept[1]
-        if shown:
-            title = _("▾ Reasoning")
-        else:
-            title = _("▸ Reasoning · {count}").format(
-                count=ngettext("{n} character", "{n} characters", len(reasoning)).format(
-                    n=number(len(reasoning))
-                )
-            )
-        layout, natural, height = self._plain_layout(title, text_width, self.small_font())
-        pieces = [Piece(0.0, height, layout=layout, kind="reasoning-header", natural=natural)]
-        if shown:
-            layout, natural, inner = self._plain_layout(reasoning, text_width)
-            self.last_layout_chars += len(reasoning)
-            top = height + REASONING_GAP
-            pieces.append(
-                Piece(top, inner, layout=layout, layout_top=top, kind="reasoning", natural=natural)
-            )
-            height = top + inner
-        for piece in pieces:
-            piece.after = (height + REASONING_GAP, 0.0, max(p.natural for p in pieces), 0)
-        self._reasoning[message.id] = (key, pieces)
-        return pieces
 
     def _is_pinned(self, message: ChatMessage) -> bool:
         """Whether ``message`` streams and the last flush measured it (see ``_pinned``)."""
@@ -324,7 +283,7 @@ class BubbleLayouts(QObject):
                 self.last_layout_chars += len(text)
                 measure.pieces.append(Piece(0.0, height, layout=layout))
                 body_width, top = natural, height
-        elif text or self._reasoning_of(message):
+        elif text or ReasoningPieces.text_of(message):
             body_width, top = self._lay_out_reply(message, text, measure, before)
         self.max_layout_chars = max(self.max_layout_chars, self.last_layout_chars)
         measure.body = QSize(int(body_width + 0.999), int(top + 0.999))
@@ -356,8 +315,9 @@ class BubbleLayouts(QObject):
         if state.behind(finished):
             self._behind[message.id] = message
             self._catch_up.start()
-        lead = self._reasoning_pieces(message, measure.text_width)
-        kept = self._reusable(before, measure, state.segments, lead)
+        lead = self.reasoning.pieces(message, measure.text_width)
+        self.last_layout_chars += self.reasoning.laid_out
+        kept = _reusable(before, measure, state.segments, lead)
         spent = self.renders.last_chars
         code_base = 0
         bottom = 0.0
@@ -375,7 +335,7 @@ class BubbleLayouts(QObject):
         if not text:
             return body_width, max(top - REASONING_GAP, 0.0)
         for segment in state.segments[kept:]:
-            work = self._plain_work(text, segment, measure.text_width)
+            work = _plain_work(text, segment, measure.text_width)
             if work and spent and spent + work > LAYOUT_BUDGET:
                 # Text came faster than a frame can lay out: the rest waits a turn.
                 self._behind[message.id] = message
@@ -404,44 +364,6 @@ class BubbleLayouts(QObject):
             settled += 1
         measure.settled = settled
         return body_width, top
-
-    @staticmethod
-    def _plain_work(text: str, segment: Segment, text_width: int) -> int:
-        """How many characters of ``segment`` a measure would lay out anew as plain text."""
-        end = len(text) if segment.end is None else segment.end
-        plain_start = segment.start + (segment.rendered_length if segment.document else 0)
-        if plain_start >= end or (segment.end is not None and text_width in segment.plain):
-            return 0
-        return end - plain_start
-
-    @staticmethod
-    def _reusable(
-        before: Measure | None, measure: Measure, segments: list[Segment], lead: list[Piece]
-    ) -> int:
-        """How many pieces of ``before`` after the reasoning's (``lead``) show finished
-        segments exactly as now."""
-        if (
-            before is None
-            or before.width != measure.width
-            or before.dark != measure.dark
-            or before.text_width != measure.text_width
-            or before.pieces[: len(lead)] != lead
-            or any(piece.kind for piece in before.pieces[len(lead) : len(lead) + 1])
-        ):
-            return 0
-        # The pieces ``before`` found settled are still (a finished segment never
-        # changes); the check goes on from there, so a long reply costs no more.
-        kept = min(before.settled, len(segments) - 1)
-        if kept and before.pieces[len(lead) + kept - 1].segment is not segments[kept - 1]:
-            kept = 0
-        # The last segment may still change; the ones before it are closed.
-        for place in range(kept, len(segments) - 1):
-            if len(lead) + place >= len(before.pieces) or not _settled(
-                before.pieces[len(lead) + place], segments[place]
-            ):
-                break
-            kept += 1
-        return kept
 
     def _lay_out_nav(self, measure: Measure, version: int, versions: int) -> None:
         """Size the ``‹ 2/3 ›`` line: two arrows around the place among the versions."""
@@ -497,49 +419,9 @@ class BubbleLayouts(QObject):
 
     def _geometry(self, document: InertDocument, text_width: int) -> Geometry:
         document.setTextWidth(text_width)
-        code, widths = self._code_rects(document, text_width)
+        code, widths = _code_rects(document, text_width, self.small_font())
         width = float(text_width) if code else min(float(text_width), document.idealWidth())
         return Geometry(document.size().height(), width, code, widths)
-
-    def _code_rects(
-        self, document: QTextDocument, text_width: int
-    ) -> tuple[list[tuple[QRectF, QRectF]], list[float]]:
-        """Each code block's background and Copy button, found by block user state, and
-        the width of its longest line."""
-        spans: dict[int, list[float]] = {}
-        widths: dict[int, float] = {}
-        layout = document.documentLayout()
-        block = document.begin()
-        while block.isValid():
-            index = markdown.code_index(block.userState())
-            if index is not None:
-                rect = layout.blockBoundingRect(block)
-                span = spans.setdefault(index, [rect.top(), rect.bottom()])
-                span[1] = rect.bottom()
-                lines = block.layout()
-                right = block.blockFormat().rightMargin()
-                for number in range(lines.lineCount()):
-                    line = lines.lineAt(number)
-                    wide = lines.position().x() + line.x() + line.naturalTextWidth() + right
-                    widths[index] = max(widths.get(index, 0.0), wide)
-            block = block.next()
-        metrics = QFontMetrics(self.small_font())
-        widest = max(metrics.horizontalAdvance(_(COPIED)), metrics.horizontalAdvance(_(COPY)))
-        button_width = widest + 16
-        button_height = metrics.height() + 6
-        rects: list[tuple[QRectF, QRectF]] = []
-        for index in sorted(spans):
-            top, bottom = spans[index]
-            background = QRectF(0, top - CODE_PAD_TOP, text_width, 0)
-            background.setBottom(bottom + CODE_PAD_BOTTOM)
-            button = QRectF(
-                background.right() - button_width - 6,
-                background.top() + 4,
-                button_width,
-                button_height,
-            )
-            rects.append((background, button))
-        return rects, [widths.get(index, 0.0) for index in sorted(spans)]
 
     def _plain_layout(
         self, text: str, text_width: int, font: QFont | None = None
@@ -575,3 +457,82 @@ def _settled(piece: Piece, segment: Segment) -> bool:
         and piece.document is segment.document
         and piece.layout is None
     )
+
+
+def _plain_work(text: str, segment: Segment, text_width: int) -> int:
+    """How many characters of ``segment`` a measure would lay out anew as plain text."""
+    end = len(text) if segment.end is None else segment.end
+    plain_start = segment.start + (segment.rendered_length if segment.document else 0)
+    if plain_start >= end or (segment.end is not None and text_width in segment.plain):
+        return 0
+    return end - plain_start
+
+
+def _reusable(
+    before: Measure | None, measure: Measure, segments: list[Segment], lead: list[Piece]
+) -> int:
+    """How many pieces of ``before`` after the reasoning's (``lead``) show finished
+    segments exactly as now."""
+    if (
+        before is None
+        or before.width != measure.width
+        or before.dark != measure.dark
+        or before.text_width != measure.text_width
+        or before.pieces[: len(lead)] != lead
+        or any(piece.kind for piece in before.pieces[len(lead) : len(lead) + 1])
+    ):
+        return 0
+    # The pieces ``before`` found settled are still (a finished segment never
+    # changes); the check goes on from there, so a long reply costs no more.
+    kept = min(before.settled, len(segments) - 1)
+    if kept and before.pieces[len(lead) + kept - 1].segment is not segments[kept - 1]:
+        kept = 0
+    # The last segment may still change; the ones before it are closed.
+    for place in range(kept, len(segments) - 1):
+        if len(lead) + place >= len(before.pieces) or not _settled(
+            before.pieces[len(lead) + place], segments[place]
+        ):
+            break
+        kept += 1
+    return kept
+
+
+def _code_rects(
+    document: QTextDocument, text_width: int, small: QFont
+) -> tuple[list[tuple[QRectF, QRectF]], list[float]]:
+    """Each code block's background and Copy button, found by block user state, and
+    the width of its longest line."""
+    spans: dict[int, list[float]] = {}
+    widths: dict[int, float] = {}
+    layout = document.documentLayout()
+    block = document.begin()
+    while block.isValid():
+        index = markdown.code_index(block.userState())
+        if index is not None:
+            rect = layout.blockBoundingRect(block)
+            span = spans.setdefault(index, [rect.top(), rect.bottom()])
+            span[1] = rect.bottom()
+            lines = block.layout()
+            right = block.blockFormat().rightMargin()
+            for number in range(lines.lineCount()):
+                line = lines.lineAt(number)
+                wide = lines.position().x() + line.x() + line.naturalTextWidth() + right
+                widths[index] = max(widths.get(index, 0.0), wide)
+        block = block.next()
+    metrics = QFontMetrics(small)
+    widest = max(metrics.horizontalAdvance(_(COPIED)), metrics.horizontalAdvance(_(COPY)))
+    button_width = widest + 16
+    button_height = metrics.height() + 6
+    rects: list[tuple[QRectF, QRectF]] = []
+    for index in sorted(spans):
+        top, bottom = spans[index]
+        background = QRectF(0, top - CODE_PAD_TOP, text_width, 0)
+        background.setBottom(bottom + CODE_PAD_BOTTOM)
+        button = QRectF(
+            background.right() - button_width - 6,
+            background.top() + 4,
+            button_width,
+            button_height,
+        )
+        rects.append((background, button))
+    return rects, [widths.get(index, 0.0) for index in sorted(spans)]

@@ -18,9 +18,11 @@ from deskchat.chat.conversation import ChatMessage
 
 from . import bubble_select as select
 from .bubble_delegate import BubbleDelegate
-from .bubble_parts import Measure, Piece
+from .bubble_parts import Measure
 from .bubble_select import Spot
+from .code_scroll import CodeScroll, sideways_steps
 from .message_model import FooterRole, MessageModel
+from .message_paging import Paging
 
 __all__ = ["MessageReading", "Target"]
 
@@ -98,6 +100,7 @@ class MessageReading(QObject):
         self._autoscroll.setInterval(AUTOSCROLL_MS)
         self._autoscroll.timeout.connect(self._on_autoscroll_timeout)
         self._viewport = view.viewport()
+        self._paging = Paging(view)
         view.installEventFilter(self)
         self._viewport.installEventFilter(self)
         model = view.model()
@@ -182,47 +185,27 @@ class MessageReading(QObject):
         if origin is None:
             return select.start_spot(measure)
         local = QPointF(position) - origin
-        found = self._code_at(measure, local)
+        found = CodeScroll.block_at(measure, local)
         if found is not None:
             piece, number = found
             # The code block is scrolled sideways: its text sits further left.
-            local += QPointF(self._delegate.code_offset(message, piece.code_base + number), 0)
+            local += QPointF(self._delegate.code.offset(message, piece.code_base + number), 0)
         return select.spot_at(measure, local)
-
-    @staticmethod
-    def _code_at(measure: Measure, local: QPointF) -> tuple[Piece, int] | None:
-        """The piece and code block (its number in the piece) at body point ``local``."""
-        piece = measure.piece_at(local.y())
-        if piece is None or piece.geometry is None:
-            return None
-        inner = local - QPointF(0, piece.top)
-        for number, (background, _button) in enumerate(piece.geometry.code):
-            if background.contains(inner):
-                return piece, number
-        return None
 
     def _wheel(self, event: QWheelEvent) -> bool:
         """Shift+wheel, or a sideways wheel, over a code block wider than the bubble
         scrolls that block."""
-        delta = event.angleDelta()
-        sideways = delta.x() if delta.x() else 0
-        if not sideways and event.modifiers() & _Mod.ShiftModifier:
-            sideways = delta.y()
-        if not sideways:
-            return False
+        sideways = sideways_steps(event)
         position = event.position().toPoint()
         index = self._view.indexAt(position)
-        message = self._message(index.row()) if index.isValid() else None
+        message = self._message(index.row()) if sideways and index.isValid() else None
         origin = self._origin(message) if message is not None else None
         if message is None or origin is None:
             return False
-        measure = self._measure(message)
-        found = self._code_at(measure, QPointF(position) - origin)
-        if found is None:
-            return False
-        piece, number = found
-        self._delegate.scroll_code(message, piece, number, -sideways / 120 * CODE_STEP)
-        return True
+        found = CodeScroll.block_at(self._measure(message), QPointF(position) - origin)
+        if found is not None:
+            self._delegate.code.scroll(message, *found, -sideways * CODE_STEP)
+        return found is not None
 
     def _scroll_target_code(self, step: int) -> bool:
         """Left/Right on a Copy button scroll its code block sideways."""
@@ -235,7 +218,7 @@ class MessageReading(QObject):
         for piece in self._measure(current).pieces:
             number = target.block - piece.code_base
             if piece.geometry is not None and 0 <= number < len(piece.geometry.code):
-                self._delegate.scroll_code(current, piece, number, step * CODE_STEP)
+                self._delegate.code.scroll(current, piece, number, step * CODE_STEP)
                 return True
         return False
 
@@ -401,7 +384,7 @@ class MessageReading(QObject):
         if modifiers == shift_ctrl and key in _CTRL_SHIFT_MOVES:
             return self._extend(_CTRL_SHIFT_MOVES[key])
         if modifiers in (_Mod.NoModifier, _Mod.ControlModifier):
-            return self._navigate(key, modifiers == _Mod.ControlModifier)
+            return self._paging.navigate(key, modifiers == _Mod.ControlModifier)
         return False
 
     def _extend(self, how: str) -> bool:
@@ -425,85 +408,6 @@ class MessageReading(QObject):
         if origin is None or origin.y() >= 0:
             return select.start_spot(measure)
         return select.spot_at(measure, QPointF(0, -origin.y()))
-
-    def _navigate(self, key: int, control: bool) -> bool:
-        view = self._view
-        scroll = view.verticalScrollBar()
-        page = max(view.viewport().height() - 2 * scroll.singleStep(), scroll.singleStep())
-        if key == _Key.Key_PageDown:
-            scroll.setValue(scroll.value() + page)
-            self._current_at_middle()
-        elif key == _Key.Key_PageUp:
-            scroll.setValue(scroll.value() - page)
-            self._current_at_middle()
-        elif key == _Key.Key_Home or (control and key == _Key.Key_Up):
-            scroll.setValue(scroll.minimum())
-            self._set_current_row(0)
-        elif key == _Key.Key_End or (control and key == _Key.Key_Down):
-            count = view.model().rowCount()
-            self._set_current_row(count - 1)
-            scroll.setValue(scroll.maximum())
-            follow = getattr(view, "follow", None)
-            if callable(follow):
-                follow()
-        elif key == _Key.Key_Down and not control:
-            self._line(+1)
-        elif key == _Key.Key_Up and not control:
-            self._line(-1)
-        else:
-            return False
-        return True
-
-    def _line(self, step: int) -> None:
-        """Down/Up: scroll inside a message taller than the view, else go to the next row."""
-        view = self._view
-        model = view.model()
-        scroll = view.verticalScrollBar()
-        height = view.viewport().height()
-        line = 3 * scroll.singleStep()
-        index = view.currentIndex()
-        if not index.isValid():
-            self._current_at_middle()
-            return
-        rect = view.visualRect(index)
-        if step > 0 and rect.bottom() > height:
-            scroll.setValue(scroll.value() + min(line, rect.bottom() - height + 1))
-            return
-        if step < 0 and rect.top() < 0:
-            scroll.setValue(scroll.value() - min(line, -rect.top()))
-            return
-        row = index.row() + step
-        if not 0 <= row < model.rowCount():
-            return
-        self._set_current_row(row)
-        after = view.visualRect(model.index(row, 0))
-        if after.height() > height:
-            # Enter a tall message at its top going down, at its bottom going up.
-            shift = after.top() if step > 0 else after.bottom() - height + 1
-            if (step > 0 and after.top() > 0) or (step < 0 and after.bottom() < height):
-                scroll.setValue(scroll.value() + shift)
-        elif after.top() < 0:
-            scroll.setValue(scroll.value() + after.top())
-        elif after.bottom() > height:
-            scroll.setValue(scroll.value() + after.bottom() - height + 1)
-
-    def _current_at_middle(self) -> None:
-        """Make the row in the middle of the viewport the current one (after paging)."""
-        view = self._view
-        index = view.indexAt(QPoint(view.viewport().width() // 2, view.viewport().height() // 2))
-        if not index.isValid():
-            index = view.indexAt(QPoint(view.viewport().width() // 2, 1))
-        if index.isValid() and index != view.currentIndex():
-            self._set_current_row(index.row())
-
-    def _set_current_row(self, row: int) -> None:
-        view = self._view
-        model = view.model()
-        if 0 <= row < model.rowCount():
-            view.selectionModel().setCurrentIndex(
-                model.index(row, 0),
-                view.selectionModel().SelectionFlag.ClearAndSelect,
-            )
 
     # -- links and Copy buttons by keyboard ----------------------------------
 

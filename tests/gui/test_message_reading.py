@@ -516,18 +516,18 @@ def test_long_code_lines_scroll_sideways_instead_of_wrapping(qtbot, window) -> N
     line = view.fontMetrics().lineSpacing()
     background = piece.geometry.code[0][0]
     assert background.height() < 5 * line
-    room = delegate.code_room(piece, 0)
+    room = delegate.code.room(piece, 0)
     assert room > 500
     point = point_of(window, 0, "value_1")
     vertical = view.verticalScrollBar().value()
 
     wheel(view, point, 0, -120, Mod.ShiftModifier)
-    assert delegate.code_offset(message, 0) > 0
+    assert delegate.code.offset(message, 0) > 0
     assert view.verticalScrollBar().value() == vertical
     wheel(view, point, -120 * 1000, 0)
-    assert delegate.code_offset(message, 0) == room
+    assert delegate.code.offset(message, 0) == room
     wheel(view, point, 120 * 1000, 0)
-    assert delegate.code_offset(message, 0) == 0
+    assert delegate.code.offset(message, 0) == 0
 
     # From the keyboard: Tab to the block's Copy button, then the arrows.
     view.setFocus()
@@ -535,10 +535,10 @@ def test_long_code_lines_scroll_sideways_instead_of_wrapping(qtbot, window) -> N
     QTest.keyClick(view, Key.Key_Tab)
     QTest.keyClick(view, Key.Key_Right)
     QTest.keyClick(view, Key.Key_Right)
-    moved = delegate.code_offset(message, 0)
+    moved = delegate.code.offset(message, 0)
     assert moved > 0
     QTest.keyClick(view, Key.Key_Left)
-    assert 0 < delegate.code_offset(message, 0) < moved
+    assert 0 < delegate.code.offset(message, 0) < moved
 
 
 def test_selecting_in_a_scrolled_code_block_takes_the_text_under_the_pointer(qtbot, window) -> None:
@@ -552,7 +552,7 @@ def test_selecting_in_a_scrolled_code_block_takes_the_text_under_the_pointer(qtb
     end = point_of(window, 0, "value_3 ")
     shift = end.x() - start.x()
     # Scrolled by one "value_N + ", the text under the pointer is the next one.
-    assert delegate.scroll_code(message, piece, 0, shift)
+    assert delegate.code.scroll(message, piece, 0, shift)
     drag(view, start, QPoint(end.x() - 4, end.y()))
     assert view.reading.selected_text() == "value_3 + "
 
