@@ -535,13 +535,26 @@ async def iter_chunks(
         raise errors.IdleTimeoutError(host, idle) from exc
     except (aiohttp.ClientResponseError, HttpProcessingError) as exc:
         raise _malformed_body(host, exc) from exc
+    except RuntimeError as exc:
+        # WORKAROUND: StreamReader.read() on a connection aiohttp closed (after a framing
+        # error mid-body, for one) raises a bare RuntimeError("Connection closed.").
+        if "Connection closed" not in str(exc):
+            raise
+        framing = _framing_error(response)
+        if framing is not None:
+            raise _malformed_body(host, framing) from exc
+        raise _dropped(host) from exc
     except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:
-        raise errors.StreamInterruptedError(
-            _(
-                "The connection to {host} dropped in the middle of the reply; the text "
-                "received so far is kept."
-            ).format(host=host)
-        ) from exc
+        raise _dropped(host) from exc
+
+
+def _dropped(host: str) -> errors.StreamInterruptedError:
+    return errors.StreamInterruptedError(
+        _(
+            "The connection to {host} dropped in the middle of the reply; the text "
+            "received so far is kept."
+        ).format(host=host)
+    )
 
 
 def _framing_error(response: aiohttp.ClientResponse) -> BaseException | None:
