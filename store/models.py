@@ -6,8 +6,9 @@ No sqlite3 at import: the window reads these names before its first frame.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
 if TYPE_CHECKING:
     import sqlite3
@@ -214,25 +215,86 @@ def _names(value: str | None) -> tuple[str, ...]:
 
 def message_from_row(row: sqlite3.Row) -> Message:
     """A Message from a messages row, with optional ``version``/``versions`` columns."""
-    keys = row.keys()
-    return Message(
-        id=row["id"],
-        conversation_id=row["conversation_id"],
-        parent_id=row["parent_id"],
-        role=row["role"],
-        content=row["content"],
-        created_at=row["created_at"],
-        provider=row["provider"],
-        model=row["model"],
-        prompt_tokens=row["prompt_tokens"],
-        completion_tokens=row["completion_tokens"],
-        status=row["status"],
-        error=row["error"],
-        active=bool(row["active"]),
-        version=row["version"] if "version" in keys else 1,
-        versions=row["versions"] if "versions" in keys else 1,
-        tools=_tools(row["tools"]) if "tools" in keys else (),
-    )
+    return message_reader(row.keys())(row)
+
+
+# Building a Message without its generated __init__: that one calls
+# object.__setattr__ by name for each of the 17 fields (the class is frozen),
+# a third of reading a 10,000-message path. Each slot's own setter, taken once,
+# fills the same fields; the instance is the same frozen dataclass (equality,
+# hash, repr and dataclasses.replace as before). Message has no __post_init__.
+# Measured on 10,000 rows: 27 ms through __init__, 18 ms through the setters.
+# message_reader fills every field (tests/store/test_message_reader.py checks
+# it against the dataclass's own fields).
+
+
+def _setter(name: str) -> Callable[[Message, Any], None]:
+    """The slot's own setter (a frozen dataclass refuses plain assignment)."""
+    return cast(Callable[[Message, Any], None], Message.__dict__[name].__set__)
+
+
+_put_id = _setter("id")
+_put_conversation_id = _setter("conversation_id")
+_put_parent_id = _setter("parent_id")
+_put_role = _setter("role")
+_put_content = _setter("content")
+_put_created_at = _setter("created_at")
+_put_provider = _setter("provider")
+_put_model = _setter("model")
+_put_prompt_tokens = _setter("prompt_tokens")
+_put_completion_tokens = _setter("completion_tokens")
+_put_status = _setter("status")
+_put_error = _setter("error")
+_put_active = _setter("active")
+_put_version = _setter("version")
+_put_versions = _setter("versions")
+_put_tools = _setter("tools")
+_put_attachments = _setter("attachments")
+_new = object.__new__
+
+
+def message_reader(columns: Iterable[str]) -> Callable[[Sequence[Any]], Message]:
+    """A Message maker for the rows of one query, reading them by position.
+
+    ``columns``: the query's column names, in order (``row.keys()``, or the
+    first item of each of ``cursor.description``): a messages row, with or
+    without ``version``, ``versions`` and ``tools`` columns (then 1, 1 and no
+    tools). The positions are looked up once here, not by name for each row;
+    a row may be a tuple or a ``sqlite3.Row``. A name given twice is read from
+    its first column, as ``sqlite3.Row`` reads it.
+    """
+    at: dict[str, int] = {}
+    for i, name in enumerate(columns):
+        at.setdefault(name, i)
+    id_, conversation_id, parent_id = at["id"], at["conversation_id"], at["parent_id"]
+    role, content, created_at = at["role"], at["content"], at["created_at"]
+    provider, model = at["provider"], at["model"]
+    prompt_tokens, completion_tokens = at["prompt_tokens"], at["completion_tokens"]
+    status, error, active = at["status"], at["error"], at["active"]
+    version, versions, tools = at.get("version"), at.get("versions"), at.get("tools")
+
+    def read(row: Sequence[Any]) -> Message:
+        message: Message = _new(Message)
+        _put_id(message, row[id_])
+        _put_conversation_id(message, row[conversation_id])
+        _put_parent_id(message, row[parent_id])
+        _put_role(message, row[role])
+        _put_content(message, row[content])
+        _put_created_at(message, row[created_at])
+        _put_provider(message, row[provider])
+        _put_model(message, row[model])
+        _put_prompt_tokens(message, row[prompt_tokens])
+        _put_completion_tokens(message, row[completion_tokens])
+        _put_status(message, row[status])
+        _put_error(message, row[error])
+        _put_active(message, bool(row[active]))
+        _put_version(message, 1 if version is None else row[version])
+        _put_versions(message, 1 if versions is None else row[versions])
+        _put_tools(message, () if tools is None else _tools(row[tools]))
+        _put_attachments(message, ())
+        return message
+
+    return read
 
 
 def _tools(text: str | None) -> tuple[dict[str, Any], ...]:

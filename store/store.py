@@ -15,6 +15,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -36,7 +37,7 @@ from .models import (
     StoredAttachment,
     conversation_from_row,
     make_title,
-    message_from_row,
+    message_reader,
 )
 from .paths import database_path
 from .reply import ReplyWriter
@@ -89,6 +90,29 @@ _PATH_CTE = """
             WHERE m.active = 1
     )
 """
+
+# The current path with each message's place among its versions. Most messages
+# have no other version: the parents with several children are counted in one
+# pass over the conversation's (conversation_id, parent_id) index, and only
+# their children count their place; the others are 1 of 1 without a lookup.
+# Sorted by depth in Python (the rows come in path order; a sort in SQL would
+# copy every row's text into a temporary b-tree first): for 10,000 messages,
+# 40 ms instead of 70 with two counts per row and ORDER BY.
+_PATH_SQL = (
+    _PATH_CTE
+    + """
+    SELECT m.*,
+        CASE WHEN n.versions IS NULL THEN 1 ELSE
+            (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id
+                AND s.parent_id IS m.parent_id AND s.id <= m.id) END AS version,
+        ifnull(n.versions, 1) AS versions,
+        path.depth AS depth
+    FROM path JOIN messages m ON m.id = path.id
+    LEFT JOIN (SELECT parent_id, count(*) AS versions FROM messages
+            WHERE conversation_id = :cid GROUP BY parent_id HAVING count(*) > 1) n
+        ON n.parent_id IS m.parent_id
+"""
+)
 
 
 def _reported(
@@ -427,14 +451,30 @@ class Store:
 
     # -- messages ----------------------------------------------------------
 
+    def _messages(self, sql: str, params: Any = (), *, sort_by: str = "") -> list[Message]:
+        """The Messages a query's rows hold, read as plain tuples by position.
+
+        ``sort_by``: a column to sort the rows by (stable) before reading them.
+        """
+        cursor = self._conn.cursor()
+        cursor.row_factory = None  # tuples: no sqlite3.Row per row
+        cursor.execute(sql, params)
+        columns = [column[0] for column in cursor.description]
+        read = message_reader(columns)
+        if not sort_by:
+            return [read(row) for row in cursor]
+        rows = cursor.fetchall()
+        rows.sort(key=itemgetter(columns.index(sort_by)))
+        return [read(row) for row in rows]
+
     @_reported(_READ)
     def get_message(self, message_id: int) -> Message:
-        row = self._conn.execute(_MESSAGE_SQL + " WHERE m.id = ?", (message_id,)).fetchone()
-        if row is None:
+        found = self._messages(_MESSAGE_SQL + " WHERE m.id = ?", (message_id,))
+        if not found:
             raise NoSuchRecordError(
                 _("Message {message_id} no longer exists.").format(message_id=message_id)
             )
-        return with_attachments(self._conn, [message_from_row(row)])[0]
+        return with_attachments(self._conn, found)[0]
 
     @_reported(N_("save the message"))
     def add_message(
@@ -513,13 +553,8 @@ class Store:
     @_reported(_READ)
     def current_path(self, conversation_id: int) -> list[Message]:
         """The messages shown: the active version at each level, first to last."""
-        rows = self._conn.execute(
-            _PATH_CTE
-            + _MESSAGE_SQL.replace("FROM messages m", "FROM path JOIN messages m ON m.id = path.id")
-            + " ORDER BY path.depth",
-            {"cid": conversation_id},
-        )
-        return with_attachments(self._conn, (message_from_row(r) for r in rows))
+        path = self._messages(_PATH_SQL, {"cid": conversation_id}, sort_by="depth")
+        return with_attachments(self._conn, path)
 
     @_reported(_READ)
     def current_leaf(self, conversation_id: int) -> Message | None:
@@ -533,27 +568,23 @@ class Store:
     def siblings(self, message_id: int) -> list[Message]:
         """All versions of a message (itself included), oldest first."""
         msg = self.get_message(message_id)
-        rows = self._conn.execute(
+        return self._messages(
             _SIBLINGS_SQL + " WHERE m.conversation_id = ? AND m.parent_id IS ? ORDER BY m.id",
             (msg.conversation_id, msg.parent_id),
         )
-        return [message_from_row(r) for r in rows]
 
     @_reported(_READ)
     def children(self, message_id: int) -> list[Message]:
         """The replies to a message (all versions), oldest first."""
-        rows = self._conn.execute(
-            _SIBLINGS_SQL + " WHERE m.parent_id = ? ORDER BY m.id", (message_id,)
-        )
-        return [message_from_row(r) for r in rows]
+        return self._messages(_SIBLINGS_SQL + " WHERE m.parent_id = ? ORDER BY m.id", (message_id,))
 
     @_reported(_READ)
     def all_messages(self, conversation_id: int) -> list[Message]:
         """Every message of a conversation, all branches, oldest first (parents first)."""
-        rows = self._conn.execute(
+        everything = self._messages(
             _SIBLINGS_SQL + " WHERE m.conversation_id = ? ORDER BY m.id", (conversation_id,)
         )
-        return with_attachments(self._conn, (message_from_row(r) for r in rows))
+        return with_attachments(self._conn, everything)
 
     @_reported(N_("switch to that version"))
     def select_version(self, message_id: int) -> list[Message]:
@@ -631,8 +662,7 @@ class Store:
     @_reported(_READ)
     def interrupted_replies(self) -> list[Message]:
         """Replies still marked 'streaming': the app stopped while writing them."""
-        rows = self._conn.execute(_MESSAGE_SQL + " WHERE m.status = 'streaming' ORDER BY m.id")
-        return [message_from_row(r) for r in rows]
+        return self._messages(_MESSAGE_SQL + " WHERE m.status = 'streaming' ORDER BY m.id")
 
     # -- streaming replies -------------------------------------------------
 
