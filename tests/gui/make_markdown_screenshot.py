@@ -51,6 +51,11 @@ def total(path: str) -> float:
 | `csv` | small files | ok |
 | `pandas` | analysis | fast |
 
+The mean of the column is $\\bar x = \\frac{1}{n}\\sum_{i=1}^{n} x_i$, and for a
+density spread evenly over $[0, 1]$:
+
+$$\\int_0^1 x\\,dx = \\frac{1}{2}$$
+
 See the [csv module docs](https://docs.python.org/3/library/csv.html).
 Never run [this](javascript:alert(1)) — it stays plain text, and images
 like ![a chart](https://example.com/chart.png) are never loaded.
