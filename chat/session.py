@@ -319,6 +319,19 @@ class ChatSession:
             row = self._shown.row_of_store_id(focus)
             if row is not None:
                 self.events.message_focused.emit(row)
+            elif self._history is not None and not self.busy:
+                # Another version (an edited question's old branch): show that branch.
+                self._spawn(self._show_version_of(conversation, focus))
+
+    async def _show_version_of(self, conversation: Conversation, message_id: int) -> None:
+        assert self._history is not None
+        path = await self._guard(self._history.select_version(message_id))
+        if path is None or self.busy or self._shown.conversation is not conversation:
+            return
+        self._show_path(conversation, path)
+        row = self._shown.row_of_store_id(message_id)
+        if row is not None:
+            self.events.message_focused.emit(row)
 
     async def open_latest(self) -> Conversation | None:
         """Show the most recently used stored conversation, read in full; None if none."""

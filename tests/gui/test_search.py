@@ -96,3 +96,29 @@ async def test_esc_in_the_search_box_clears_the_search(qtbot, wordpress: str) ->
         qtbot.keyClick(sidebar.search_box, Qt.Key.Key_Escape)
         assert sidebar.search_box.text() == ""
         assert sidebar.conversation_list.count() == 2
+
+
+async def test_a_hit_in_an_older_version_shows_that_version(qtbot, wordpress: str) -> None:
+    # The first question was edited: its old version and the old reply are a branch
+    # that is not shown. Opening a hit there shows that branch, at the hit.
+    with Store(database_path()) as s:
+        chat = s.create_conversation("Fruit")
+        old = s.add_message(chat.id, "user", "Tell me about quinces")
+        s.add_message(chat.id, "assistant", "Quinces are fine.")
+        new = s.edit_user_message(old.id, "Tell me about pears")
+        s.add_message(chat.id, "assistant", "Pears are sweet.", parent_id=new.id)
+    async with open_window(qtbot, wordpress) as window:
+        view = window.chat.message_view
+        await until(lambda: view.model().rowCount() == 2, what="the chat")
+        shown = [view.model().message(r).content for r in range(2)]
+        assert shown == ["Tell me about pears", "Pears are sweet."]
+        qtbot.keyClicks(window.sidebar.search_box, "quince")
+        results = window.sidebar.search_results
+        await until(lambda: len(results.hits) == 2, what="the search results")
+        results.itemClicked.emit(results.item(0))  # the reply, the newer of the two
+        await until(
+            lambda: view.model().message(1).content == "Quinces are fine.",
+            what="the old branch",
+        )
+        assert view.model().message(0).content == "Tell me about quinces"
+        await until(lambda: view.currentIndex().row() == 1, what="the hit's message")
