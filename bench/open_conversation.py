@@ -23,7 +23,7 @@ from _corpus import messages
 from _qt import PaintWatcher, run_qt
 
 from deskchat import provider
-from deskchat.chat.conversation import ChatMessage, Conversation
+from deskchat.chat.conversation import Conversation, bubbles
 from deskchat.gui.main_window import MainWindow
 from deskchat.store import Store
 
@@ -32,17 +32,8 @@ TARGET_MS = 200.0
 
 
 def to_chat(stored: list) -> Conversation:  # type: ignore[type-arg]
-    """Store messages as the window's conversation objects."""
-    conversation = Conversation(title="Bench")
-    for message in stored:
-        if message.role == "assistant":
-            reply = provider.ReplyState()
-            reply.handle(provider.TextDelta(message.content))
-            reply.complete()
-            conversation.messages.append(ChatMessage("assistant", reply=reply))
-        else:
-            conversation.messages.append(ChatMessage("user", text=message.content))
-    return conversation
+    """Store messages as the window's conversation objects, as the app makes them."""
+    return Conversation(title="Bench", messages=bubbles(stored))
 
 
 async def open_once(store: Store, conversation_id: int) -> dict[str, float]:

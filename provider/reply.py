@@ -15,7 +15,7 @@ from deskchat.errors import DeskChatError
 from deskchat.i18n import _
 
 from .events import Event, FinishEvent, ReasoningDelta, TextDelta, ToolCall, UsageEvent
-from .text import SurrogateJoiner
+from .text import SurrogateJoiner, mend_surrogates
 
 __all__ = ["ReplyState", "ReplyStatus", "error_text"]
 
@@ -108,6 +108,21 @@ class ReplyState:
 
     def __post_init__(self) -> None:
         self.started = self.clock()
+
+    @classmethod
+    def ended(cls, text: str, status: Literal["complete", "stopped"] = "complete") -> ReplyState:
+        """A reply that already ended with ``text``, as if it had streamed in one piece.
+
+        For a reply read back from a history: the same state as ``handle(text)``
+        then ``complete()`` (or ``stop()``), without the stream's per-event work.
+        """
+        reply = cls()
+        if text:
+            reply.first_text_at = reply.clock()
+            reply._text.append(mend_surrogates(text))
+        reply.status = status
+        reply.finished_at = reply.clock()
+        return reply
 
     @property
     def text(self) -> str:
