@@ -9,7 +9,6 @@ whatever shows one conversation (the window's list model, or
 
 from __future__ import annotations
 
-import gc
 import itertools
 import time
 from collections.abc import Iterable, Sequence
@@ -257,17 +256,7 @@ class ShownConversation:
 
 def bubbles(path: list[StoredMessage]) -> list[ChatMessage]:
     """The bubbles for a stored path (system messages are settings, not bubbles)."""
-    # A reply's bubble is some fifteen objects the cycle collector tracks; for
-    # 10,000 messages that starts it hundreds of times, each pass walking the
-    # window's whole heap again, though none of them is garbage: about 40% of
-    # the time here. It waits until they are made (and runs as usual after).
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        return [from_stored(m) for m in path if m.role != "system"]
-    finally:
-        if paused:
-            gc.enable()
+    return [from_stored(m) for m in path if m.role != "system"]
 
 
 def from_stored(stored: StoredMessage) -> ChatMessage:

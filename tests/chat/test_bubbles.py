@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-
 import pytest
 
 from deskchat.chat.conversation import bubbles
@@ -87,15 +85,3 @@ def test_stored_replies_become_bubbles_by_their_status() -> None:
     assert shown[0].created_at == 5.0
     assert replies[3] is not None
     assert replies[3].error == "It broke."
-
-
-def test_the_collector_is_left_as_it_was() -> None:
-    path = [_stored("assistant", "x")]
-    bubbles(path)
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        bubbles(path)
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
