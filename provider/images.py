@@ -11,7 +11,7 @@ before anything is sent.
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,33 +61,42 @@ def has_images(messages: Sequence[Mapping[str, Any]]) -> bool:
 
 def openai_image_parts(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """``messages`` with each one's images as content parts: its text first, then each image."""
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        item = dict(message)
-        images = _images(item)
-        item.pop("images", None)
-        if images:
-            parts: list[dict[str, Any]] = []
-            text = item.get("content")
-            if isinstance(text, str) and text:
-                parts.append({"type": "text", "text": text})
-            parts.extend(
-                {"type": "image_url", "image_url": {"url": image.data_uri()}} for image in images
-            )
-            item["content"] = parts
-        out.append(item)
-    return out
+
+    def put(item: dict[str, Any], images: Sequence[ImageInput]) -> None:
+        parts: list[dict[str, Any]] = []
+        text = item.get("content")
+        if isinstance(text, str) and text:
+            parts.append({"type": "text", "text": text})
+        parts.extend(
+            {"type": "image_url", "image_url": {"url": image.data_uri()}} for image in images
+        )
+        item["content"] = parts
+
+    return _with_images(messages, put)
 
 
 def ollama_images(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """``messages`` with each one's images as Ollama's base64 strings in ``images``."""
+
+    def put(item: dict[str, Any], images: Sequence[ImageInput]) -> None:
+        item["images"] = [image.base64() for image in images]
+
+    return _with_images(messages, put)
+
+
+def _with_images(
+    messages: Sequence[Mapping[str, Any]],
+    put: Callable[[dict[str, Any], Sequence[ImageInput]], None],
+) -> list[dict[str, Any]]:
+    """Copies of ``messages`` without their ``images``; ``put`` writes a message's images
+    back in the provider's own shape."""
     out: list[dict[str, Any]] = []
     for message in messages:
         item = dict(message)
         images = _images(item)
         item.pop("images", None)
         if images:
-            item["images"] = [image.base64() for image in images]
+            put(item, images)
         out.append(item)
     return out
 
