@@ -41,6 +41,7 @@ __all__ = [
     "number",
     "pgettext",
     "setup",
+    "size",
     "system_language",
     "translate_argparse",
     "use",
@@ -196,6 +197,20 @@ def translate_argparse() -> None:
     if argparse is not None:
         argparse._ = _  # type: ignore[attr-defined]
         argparse.ngettext = ngettext  # type: ignore[attr-defined]
+
+
+def size(count: float) -> str:
+    """Bytes in decimal units, as the Hub and file managers show them: ``512 B``,
+    ``398 MB``, ``1.93 GB`` (in Russian ``398 МБ``, ``1,93 ГБ``)."""
+    if count < 1000:
+        return _("{n} B").format(n=int(count))
+    units = (N_("{n} kB"), N_("{n} MB"), N_("{n} GB"), N_("{n} TB"))
+    for unit in units:
+        count /= 1000
+        if count < 999.5 or unit == units[-1]:
+            break
+    digits = 0 if count >= 99.95 else 1 if count >= 9.995 else 2
+    return _(unit).format(n=number(count, digits))
 
 
 def number(value: float, decimals: int = 0) -> str:

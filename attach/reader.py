@@ -13,6 +13,7 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from deskchat import i18n
 from deskchat.i18n import N_, _, number
 
 from .errors import (
@@ -253,14 +254,5 @@ def _too_long(
     )
 
 
-def format_size(count: float) -> str:
-    """Bytes in decimal units: ``512 B``, ``398 kB``, ``1.93 MB`` (the language's numbers)."""
-    if count < 1000:
-        return _("{n} B").format(n=int(count))
-    units = (N_("{n} kB"), N_("{n} MB"), N_("{n} GB"))
-    for unit in units:
-        count /= 1000
-        if count < 999.5 or unit == units[-1]:
-            break
-    digits = 0 if count >= 99.95 else 1 if count >= 9.995 else 2
-    return _(unit).format(n=number(count, digits))
+format_size = i18n.size
+"""Bytes in decimal units: ``512 B``, ``398 kB``, ``1.93 MB`` (:func:`deskchat.i18n.size`)."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from deskchat.i18n import N_, _, number
+from deskchat import i18n
+from deskchat.i18n import _
 
 from .models import LocalModelInfo
 from .progress import DownloadProgress
@@ -18,18 +19,8 @@ __all__ = [
 ]
 
 
-def format_size(count: float) -> str:
-    """Bytes in decimal units, as the Hub shows them: ``398 MB``, ``1.93 GB``, ``512 B``
-    (in Russian ``398 МБ``, ``1,93 ГБ``)."""
-    if count < 1000:
-        return _("{n} B").format(n=int(count))
-    units = (N_("{n} kB"), N_("{n} MB"), N_("{n} GB"), N_("{n} TB"))
-    for unit in units:
-        count /= 1000
-        if count < 999.5 or unit == units[-1]:
-            break
-    digits = 0 if count >= 99.95 else 1 if count >= 9.995 else 2
-    return _(unit).format(n=number(count, digits))
+format_size = i18n.size
+"""Bytes in decimal units, as the Hub shows them (:func:`deskchat.i18n.size`)."""
 
 
 def format_duration(seconds: float) -> str:
