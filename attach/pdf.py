@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
+from deskchat.children import child_command
 from deskchat.i18n import _, number
 
 from .errors import BrokenPdfError, EncryptedPdfError, PdfTooLongError, PdfTooSlowError
@@ -49,9 +49,7 @@ class PdfText:
 
 def worker_command() -> list[str]:
     """The argv that starts the child: this interpreter, or the frozen executable itself."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable, FROZEN_FLAG]
-    return [sys.executable, "-m", "deskchat.attach.pdf_worker"]
+    return child_command("deskchat.attach.pdf_worker", FROZEN_FLAG)
 
 
 def read_pdf_text(path: Path, name: str, limits: Limits) -> PdfText:

@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import signal
-import sys
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from contextlib import aclosing
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deskchat.children import child_command
 from deskchat.gguf import GGUFError, GGUFInfo, NotGGUFError, read_gguf_info
 from deskchat.i18n import N_, _
 
@@ -114,9 +114,7 @@ INSTALL_HINT = N_(
 
 def worker_command() -> list[str]:
     """The argv that starts the child: this interpreter, or the frozen executable itself."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable, FROZEN_FLAG]
-    return [sys.executable, "-m", "deskchat.provider.llama_worker"]
+    return child_command("deskchat.provider.llama_worker", FROZEN_FLAG)
 
 
 class _Channel:
