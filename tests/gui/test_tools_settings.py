@@ -20,6 +20,18 @@ from tests.gui.fakes import ScriptedProvider
 from tests.tools.conftest import alive, fake_server, pids
 
 
+async def finished(dialog: ToolsSettingsDialog) -> None:
+    """Wait for the dialog's own tasks: the check stops its server after enabling the button.
+
+    A test that ended first would leave the subprocess transport for the garbage collector,
+    whose "unclosed transport" warning then fails whichever test runs next.
+    """
+    import asyncio
+
+    await asyncio.gather(*dialog.tasks)  # type: ignore[attr-defined]
+    await asyncio.sleep(0)
+
+
 def dialog_for(qtbot, tmp_path: Path, settings: Settings | None = None) -> ToolsSettingsDialog:
     import asyncio
 
@@ -146,6 +158,7 @@ async def test_check_starts_the_real_server_and_lists_its_tools(qtbot, tmp_path:
     # The check's server is stopped again.
     (pid,) = pids(pidfile)
     await until(lambda: not alive(pid), what="the checked server to stop")
+    await finished(dialog)
 
 
 async def test_check_of_a_missing_program_says_why_in_one_sentence(qtbot, tmp_path: Path) -> None:
@@ -159,6 +172,7 @@ async def test_check_of_a_missing_program_says_why_in_one_sentence(qtbot, tmp_pa
     assert "no-such-program was not found" in text
     assert text.count("\n") == 0
     assert dialog.tools_list.count() == 0
+    await finished(dialog)
 
 
 async def test_the_tools_are_made_lazily_and_no_server_starts(qtbot, tmp_path: Path) -> None:
