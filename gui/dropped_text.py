@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from deskchat.errors import DeskChatError
-from deskchat.i18n import _, number
+from deskchat.i18n import _, size
 
-__all__ = ["MAX_DROP_BYTES", "DropRefused", "read_dropped_file", "size_text"]
+__all__ = ["MAX_DROP_BYTES", "DropRefused", "read_dropped_file"]
 
 MAX_DROP_BYTES = 5 * 1000 * 1000
 """A dropped file larger than this is refused (it would not fit a model's context anyway)."""
@@ -17,13 +17,6 @@ _SNIFF = 8192
 
 class DropRefused(DeskChatError):
     """A dropped file was not added to the message: a folder, binary, not UTF-8, too large."""
-
-
-def size_text(size: int) -> str:
-    """``size`` bytes as "84 KB" or "4.2 MB" (the language's numbers)."""
-    if size >= 1000 * 1000:
-        return _("{size} MB").format(size=number(size / 1e6, 1))
-    return _("{size} KB").format(size=number(max(round(size / 1000), 1)))
 
 
 def read_dropped_file(path: Path) -> str:
@@ -37,11 +30,11 @@ def read_dropped_file(path: Path) -> str:
     name = path.name or str(path)
     if path.is_dir():
         raise DropRefused(_("“{name}” is a folder: drop text files instead.").format(name=name))
-    size = path.stat().st_size
-    if size > MAX_DROP_BYTES:
+    byte_count = path.stat().st_size
+    if byte_count > MAX_DROP_BYTES:
         raise DropRefused(
             _("“{name}” is too large to add ({size}; up to {limit}).").format(
-                name=name, size=size_text(size), limit=size_text(MAX_DROP_BYTES)
+                name=name, size=size(byte_count), limit=size(MAX_DROP_BYTES)
             )
         )
     data = path.read_bytes()

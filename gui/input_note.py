@@ -6,9 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QLabel, QWidget
 
-from deskchat.i18n import _, ngettext, number
+from deskchat.i18n import _, ngettext, number, size
 
-from .dropped_text import size_text
 from .input_box import InputBox
 
 __all__ = ["CHARS_PER_TOKEN", "LARGE_BYTES", "InputNote", "describe"]
@@ -30,10 +29,10 @@ def _tokens(chars: int) -> str:
 
 
 def describe(text: str) -> str:
-    """``text``'s lines, size and tokens: "2,000 lines · 84 KB · about 21,000 tokens"."""
+    """``text``'s lines, size and tokens: "2,000 lines · 84.0 kB · about 21,000 tokens"."""
     lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     line_count = ngettext("{n} line", "{n} lines", lines).format(n=number(lines))
-    return f"{line_count} · {size_text(_utf8_size(text))} · {_tokens(len(text))}"
+    return f"{line_count} · {size(_utf8_size(text))} · {_tokens(len(text))}"
 
 
 def is_large(text: str) -> bool:
@@ -44,7 +43,7 @@ def is_large(text: str) -> bool:
 
 class InputNote(QLabel):
     """Under ``box``: the size of a paste or drop over :data:`LARGE_BYTES`
-    ("Pasted 2,000 lines · 84 KB · about 21,000 tokens"), or why a dropped file was refused.
+    ("Pasted 2,000 lines · 84.0 kB · about 21,000 tokens"), or why a dropped file was refused.
 
     The size goes once the box holds less than what was added (sent, cleared,
     undone); a refusal goes with the next change to the box.

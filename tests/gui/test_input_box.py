@@ -95,7 +95,7 @@ async def test_a_large_paste_says_its_size_and_tokens_before_it_is_sent(
     chat.input_box.paste()
     assert chat.input_box.toPlainText() == BIG
     assert note.isVisible()
-    assert note.text() == "Pasted 2,000 lines · 84 KB · about 21,000 tokens"
+    assert note.text() == "Pasted 2,000 lines · 84.0 kB · about 21,000 tokens"
     # Under the box, and inside the window.
     assert note.geometry().top() >= chat.input_box.geometry().bottom()
     assert window.rect().contains(note.mapTo(window, note.rect().bottomRight()))
@@ -152,7 +152,7 @@ def test_a_dropped_text_file_adds_its_text(window: MainWindow, tmp_path: Path) -
     drop(box, [big])
     assert box.toPlainText() == BIG
     assert window.chat.input_note.text() == (
-        "Added 1 file: 2,000 lines · 84 KB · about 21,000 tokens"
+        "Added 1 file: 2,000 lines · 84.0 kB · about 21,000 tokens"
     )
 
 
