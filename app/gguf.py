@@ -39,8 +39,11 @@ __all__ = [
     "MemoryEstimate",
     "NotGGUFError",
     "Value",
+    "find_projector",
     "is_gguf",
+    "is_projector",
     "model_memory",
+    "projector_rank",
     "read_gguf_info",
 ]
 
@@ -173,6 +176,11 @@ class GGUFInfo:
     def kind(self) -> str | None:
         """``general.type``: ``"model"``, ``"mmproj"`` (a vision projector) or ``"adapter"``."""
         return self._str("general.type")
+
+    @property
+    def is_projector(self) -> bool:
+        """Whether the file is a vision projector (an mmproj), not a model to chat with."""
+        return self.kind == "mmproj" or self.architecture == "clip"
 
     @property
     def size_label(self) -> str | None:
@@ -325,6 +333,47 @@ def is_gguf(path: str | os.PathLike[str]) -> bool:
             return file.read(4) == MAGIC
     except OSError:
         return False
+
+
+def is_projector(name: str) -> bool:
+    """Whether a file name is a vision projector's (``mmproj-model-f16.gguf``,
+    ``model.mmproj-Q8_0.gguf``): a part of a vision model, never a model by itself."""
+    return "mmproj" in os.path.basename(name).lower()
+
+
+# Which projector to take when a folder has several: Q8_0 reads images as well as
+# the f16 one in half the memory; then the full-precision ones.
+_PROJECTOR_PREFERENCE = ("q8_0", "bf16", "f16", "f32")
+
+
+def projector_rank(name: str) -> int:
+    """The order :func:`find_projector` prefers projector files in (lowest first)."""
+    lowered = os.path.basename(name).lower()
+    for rank, mark in enumerate(_PROJECTOR_PREFERENCE):
+        if mark in lowered:
+            return rank
+    return len(_PROJECTOR_PREFERENCE)
+
+
+def find_projector(model: str | os.PathLike[str]) -> Path | None:
+    """The vision projector beside ``model``, if its folder has one.
+
+    LM Studio, Jan and DeskChat's own downloads keep a vision model's
+    ``*mmproj*.gguf`` in the model's folder; with several (a repository's
+    f16 and Q8_0), :func:`projector_rank` chooses. None when there is none.
+    """
+    folder = Path(model).parent
+    try:
+        found = [
+            p
+            for p in folder.iterdir()
+            if p.name.lower().endswith(".gguf") and is_projector(p.name) and p.is_file()
+        ]
+    except OSError:
+        return None
+    if not found:
+        return None
+    return min(found, key=lambda p: (projector_rank(p.name), p.name))
 
 
 def read_gguf_info(path: str | os.PathLike[str]) -> GGUFInfo:

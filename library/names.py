@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from deskchat.gguf import is_projector as is_projector_name
 from deskchat.i18n import _
 
 from .errors import InvalidSpecError, QuantNotFoundError
@@ -102,7 +103,7 @@ def split_part(name: str) -> tuple[str, int, int] | None:
 
 def is_projector(name: str) -> bool:
     """Whether the file is a vision projector (``mmproj``), not a model to chat with."""
-    return "mmproj" in name.rsplit("/", 1)[-1].lower()
+    return is_projector_name(name.rsplit("/", 1)[-1])
 
 
 @dataclass(frozen=True)
