@@ -8,6 +8,7 @@ Lines are split from raw bytes by :class:`provider.sse.LineDecoder`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
@@ -19,12 +20,13 @@ from . import errors
 from .base import Message
 from .errors import IncompleteReplyError, quoted
 from .events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
-from .http import raise_for_status, read_text, session_scope
+from .http import error_message_from_body, raise_for_status, read_text, session_scope
 from .images import has_images, ollama_images, refuse_images
 from .openai_compat import error_from_payload
 from .server import ServerProvider, chat_messages
 from .sse import LineDecoder
 from .tool_calls import ollama_tool_calls, openai_messages_for_ollama
+from .vision import LOOK_UP_TIMEOUT, is_image_refusal, probably_not
 
 if TYPE_CHECKING:
     import aiohttp
@@ -206,6 +208,11 @@ class Ollama(ServerProvider):
     default_model = ""
     default_base_url = DEFAULT_OLLAMA_URL
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Whether each model reads images, as /api/show said (None: it cannot say).
+        self._vision: dict[str, bool | None] = {}
+
     @staticmethod
     def normalize_base_url(base_url: str) -> str:
         # People paste the OpenAI-style address too; the native API lives at the root.
@@ -229,18 +236,34 @@ class Ollama(ServerProvider):
         """
         return self.guarded(self._chat(model, messages, params))
 
+    def takes_images(self, model: str) -> bool | None:
+        """Whether ``model`` reads images, as far as this provider has learned (no request)."""
+        return self._vision.get(model)
+
+    async def look_up_images(self, model: str) -> bool | None:
+        """Whether ``model`` reads images: cached, or asked once (``/api/show``, a few
+        seconds at most); None when the server cannot say. Never raises a ProviderError."""
+        try:
+            return await self.with_session(lambda session: self._vision_of(session, model))
+        except errors.ProviderError:
+            return None
+
     async def _chat(
         self, model: str | None, messages: Sequence[Message], params: Mapping[str, Any]
     ) -> AsyncGenerator[Event, None]:
+        images = has_images(messages)
         async with session_scope(self.session) as session:
             if not model:
                 model = self.default_model or await self._first_model(session)
-            if has_images(messages):
-                await self._check_vision(session, model, messages)
+            if images and await self._vision_of(session, model) is False:
+                # Before the chat: no byte of the image leaves.
+                refuse_images(messages, self.what, model)
             body = ollama_request_body(model, messages, params)
             async with self.request(
                 session, "POST", "/api/chat", json=body, proxy=params.get("proxy")
             ) as response:
+                if images and response.status >= 400:
+                    await self._refused_images(response, model)
                 await raise_for_status(response, what=self.what)
                 parser = OllamaStreamParser(self.what)
                 async for event in self.feed(response, parser):
@@ -248,26 +271,42 @@ class Ollama(ServerProvider):
         if not parser.done:
             raise self._cut_short(parser)
 
-    async def _check_vision(
-        self, session: aiohttp.ClientSession, model: str, messages: Sequence[Message]
-    ) -> None:
-        """Refuse images, before the chat is sent, for a model whose capabilities lack "vision".
+    async def _refused_images(self, response: aiohttp.ClientResponse, model: str) -> None:
+        """An HTTP error to a chat with images: the sentence for a model that takes none,
+        when the server's words say so; otherwise the usual error."""
+        text = await read_text(response)
+        if is_image_refusal(response.status, text):
+            self._vision[model] = False
+            raise probably_not(self.what, model, error_message_from_body(text) or "")
+        await raise_for_status(response, what=self.what, body=text)
 
-        ``POST /api/show`` lists them (Ollama 0.6 and later); an older server, or
-        one that cannot say, gets the images and decides itself.
-        """
+    async def _vision_of(self, session: aiohttp.ClientSession, model: str) -> bool | None:
+        """What ``POST /api/show`` says of "vision" in the model's capabilities, asked once
+        per model (Ollama 0.6 and later); an older server, or one that cannot say in
+        :data:`~provider.vision.LOOK_UP_TIMEOUT` seconds, gets the images and decides."""
+        if model in self._vision:
+            return self._vision[model]
         try:
-            async with self.request(
-                session, "POST", "/api/show", json={"model": model}
-            ) as response:
-                if response.status != 200:
-                    return
-                shown = json.loads(await read_text(response, 4 * 1024 * 1024))
-        except (errors.ProviderError, ValueError, UnicodeDecodeError):
-            return
-        capabilities = shown.get("capabilities") if isinstance(shown, dict) else None
-        if isinstance(capabilities, list) and "vision" not in capabilities:
-            refuse_images(messages, self.what, model)
+            async with asyncio.timeout(LOOK_UP_TIMEOUT):
+                async with self.request(
+                    session, "POST", "/api/show", json={"model": model}
+                ) as response:
+                    status = response.status
+                    text = await read_text(response, 4 * 1024 * 1024, idle=LOOK_UP_TIMEOUT)
+        except (errors.ProviderError, TimeoutError) as exc:
+            log.info("%s could not say whether %s reads images: %s", self.what, model, exc)
+            return None  # Not kept: the next image asks again.
+        known: bool | None = None
+        if status == 200:
+            try:
+                shown = json.loads(text)
+            except ValueError:
+                shown = None
+            capabilities = shown.get("capabilities") if isinstance(shown, dict) else None
+            if isinstance(capabilities, list):
+                known = "vision" in capabilities
+        self._vision[model] = known
+        return known
 
     async def _first_model(self, session: aiohttp.ClientSession) -> str:
         names = await self._list_models(session)

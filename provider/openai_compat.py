@@ -23,6 +23,7 @@ without it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
@@ -42,11 +43,19 @@ from .errors import (
     said,
 )
 from .events import Event, FinishEvent, ReasoningDelta, TextDelta, UsageEvent
-from .http import raise_for_status, read_text, session_scope
-from .images import openai_image_parts
+from .http import (
+    client_timeout,
+    error_message_from_body,
+    open_request,
+    raise_for_status,
+    read_text,
+    session_scope,
+)
+from .images import has_images, openai_image_parts, refuse_images
 from .server import ServerProvider, chat_messages, scrub_error
 from .sse import LineDecoder, SSEDecoder
 from .tool_calls import ToolCallAssembler
+from .vision import LOOK_UP_TIMEOUT, from_listing_entry, from_props, is_image_refusal, probably_not
 
 if TYPE_CHECKING:
     import aiohttp
@@ -285,12 +294,95 @@ class OpenAICompatible(ServerProvider):
     default_model = ""
     default_base_url = DEFAULT_BASE_URL
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Whether each model reads images, as the server's listings said (None: they
+        # do not say); filled by every listing, so the picker's fetch teaches it too.
+        self._vision: dict[str, bool | None] = {}
+        # The models already asked about, answered or not: never asked again.
+        self._asked: set[str] = set()
+
     async def models(self) -> list[str]:
         """The model ids the server lists at ``GET {base}/models``."""
         return await self.with_session(self._list_models)
 
     async def _list_models(self, session: aiohttp.ClientSession) -> list[str]:
-        return parse_models(await self.get_text(session, "/models"), self.what)
+        names, vision = model_listing(await self.get_text(session, "/models"), self.what)
+        self._learn(vision)
+        return names
+
+    def _learn(self, vision: Mapping[str, bool | None]) -> None:
+        for name, known in vision.items():
+            if known is not None or name not in self._vision:
+                self._vision[name] = known
+
+    def takes_images(self, model: str) -> bool | None:
+        """Whether ``model`` reads images, as far as this provider has learned (no request)."""
+        return self._vision.get(model)
+
+    async def look_up_images(self, model: str) -> bool | None:
+        """Whether ``model`` reads images: learned, or asked (a few seconds at most);
+        None when the server cannot say. Never raises a ProviderError."""
+        try:
+            return await self.with_session(lambda session: self._vision_of(session, model))
+        except errors.ProviderError:
+            return None
+
+    async def _vision_of(self, session: aiohttp.ClientSession, model: str) -> bool | None:
+        """Ask what the server says of ``model`` and images, within
+        :data:`~provider.vision.LOOK_UP_TIMEOUT` seconds in all: its ``/models`` (OpenRouter,
+        newer llama.cpp), then, beside a ``/v1`` address, LM Studio's ``/api/v0/models`` and
+        llama.cpp's ``/props``. Asked once per model once a server answered; a server that
+        could not be reached is asked again by the next image."""
+        if model in self._asked or self._vision.get(model) is not None:
+            return self._vision.get(model)
+        answered = False
+        try:
+            async with asyncio.timeout(LOOK_UP_TIMEOUT):
+                listed: list[str] = []
+                try:
+                    listed = await self._list_models(session)
+                    answered = True
+                except errors.ProviderError as exc:
+                    log.info("%s lists no models to learn images from: %s", self.what, exc)
+                root = self.base_url.removesuffix("/v1")
+                if self._vision.get(model) is None and root != self.base_url:
+                    studio = await self._get_json(session, root + "/api/v0/models")
+                    if studio is not None:
+                        answered = True
+                        self._learn(_listing_vision(studio))
+                if self._vision.get(model) is None and root != self.base_url and len(listed) <= 1:
+                    # /props speaks of the one model a llama-server has loaded.
+                    props = await self._get_json(session, root + "/props")
+                    if props is not None:
+                        answered = True
+                        known = from_props(props)
+                        if known is not None:
+                            self._vision[model] = known
+        except TimeoutError:
+            log.info("%s did not say in time whether %s reads images", self.what, model)
+        if answered:
+            self._asked.add(model)
+        return self._vision.get(model)
+
+    async def _get_json(self, session: aiohttp.ClientSession, url: str) -> Any:
+        """The JSON of a small ``GET`` answer at ``url``; None on any failure (a probe)."""
+        try:
+            async with open_request(
+                session,
+                "GET",
+                url,
+                headers=self.headers(),
+                secret_headers=self._secret_headers,
+                proxy=self.proxy,
+                idle=LOOK_UP_TIMEOUT,
+                timeout=client_timeout(connect=LOOK_UP_TIMEOUT, idle=LOOK_UP_TIMEOUT),
+            ) as response:
+                if response.status != 200:
+                    return None
+                return json.loads(await read_text(response, 4 * 1024 * 1024))
+        except (errors.ProviderError, ValueError):
+            return None
 
     async def _resolve_model(self, session: aiohttp.ClientSession, model: str | None) -> str:
         """``model``, or the default, or else the first model the server lists."""
@@ -341,23 +433,31 @@ class OpenAICompatible(ServerProvider):
         self, model: str | None, messages: Sequence[Message], params: Mapping[str, Any]
     ) -> AsyncGenerator[Event, None]:
         proxy = params.get("proxy") or self.proxy
+        images = has_images(messages)
         async with session_scope(self.session) as session:
             model = await self._resolve_model(session, model)
+            if images and await self._vision_of(session, model) is False:
+                # Before the request: no byte of the image leaves.
+                refuse_images(messages, self.what, model)
             body = self.build_body(model, messages, params)
             try:
-                async with aclosing(self._stream(session, body, proxy)) as stream:
+                async with aclosing(self._stream(session, body, proxy, images)) as stream:
                     async for event in stream:
                         yield event
             except _StreamOptionsRejected:
                 # Nothing was yielded (the server refused before the body).
                 log.info("%s refused stream_options; asking again without it", self.what)
                 body.pop("stream_options", None)
-                async with aclosing(self._stream(session, body, proxy)) as stream:
+                async with aclosing(self._stream(session, body, proxy, images)) as stream:
                     async for event in stream:
                         yield event
 
     async def _stream(
-        self, session: aiohttp.ClientSession, body: dict[str, Any], proxy: str | None
+        self,
+        session: aiohttp.ClientSession,
+        body: dict[str, Any],
+        proxy: str | None,
+        images: bool = False,
     ) -> AsyncGenerator[Event, None]:
         async with self.request(
             session,
@@ -367,9 +467,14 @@ class OpenAICompatible(ServerProvider):
             accept="text/event-stream",
             proxy=proxy,
         ) as response:
-            if response.status in (400, 422) and "stream_options" in body:
+            if response.status >= 400 and (images or "stream_options" in body):
                 text = await read_text(response)
-                if "stream_options" in text:
+                if images and is_image_refusal(response.status, text):
+                    model = str(body.get("model", ""))
+                    self._vision[model] = False
+                    raise probably_not(self.what, model, error_message_from_body(text) or "")
+                stream_options = "stream_options" in body and "stream_options" in text
+                if response.status in (400, 422) and stream_options:
                     # Older servers and proxies reject the field they do not know.
                     raise _StreamOptionsRejected(text)
                 await raise_for_status(response, what=self.what, body=text)
@@ -417,6 +522,12 @@ class OpenAICompatible(ServerProvider):
 
 def parse_models(body: str, what: str) -> list[str]:
     """Model ids from a ``/models`` answer (``{"data": [{"id": ...}]}`` and close cousins)."""
+    return model_listing(body, what)[0]
+
+
+def model_listing(body: str, what: str) -> tuple[list[str], dict[str, bool | None]]:
+    """The ids a ``/models`` answer lists, and what each entry says of images
+    (see :func:`provider.vision.from_listing_entry`)."""
     try:
         payload = json.loads(body)
     except ValueError:
@@ -426,10 +537,8 @@ def parse_models(body: str, what: str) -> list[str]:
                 "usually ends in /v1)."
             ).format(what=what)
         ) from None
-    items: Any = payload
-    if isinstance(payload, dict):
-        items = payload.get("data", payload.get("models"))
-    if not isinstance(items, list):
+    items = _listing_items(payload)
+    if items is None:
         raise errors.ProtocolError(
             _(
                 "{what} did not send a model list; check the base URL (it usually ends in /v1)."
@@ -443,4 +552,28 @@ def parse_models(body: str, what: str) -> list[str]:
             name = item.get("id") or item.get("name")
             if isinstance(name, str) and name:
                 names.append(name)
-    return names
+    return names, _listing_vision(payload)
+
+
+def _listing_items(payload: Any) -> list[Any] | None:
+    items: Any = payload
+    if isinstance(payload, dict):
+        items = payload.get("data", payload.get("models"))
+    return items if isinstance(items, list) else None
+
+
+def _listing_vision(payload: Any) -> dict[str, bool | None]:
+    """What each entry of a listing (``data``, and llama.cpp's ``models`` beside it) says
+    of images, by id and by name."""
+    found: dict[str, bool | None] = {}
+    lists = [payload.get("data"), payload.get("models")] if isinstance(payload, dict) else [payload]
+    for items in lists:
+        for item in items if isinstance(items, list) else ():
+            if not isinstance(item, dict):
+                continue
+            known = from_listing_entry(item)
+            for key in ("id", "name", "model"):
+                name = item.get(key)
+                if isinstance(name, str) and name and found.get(name) is None:
+                    found[name] = known
+    return found

@@ -58,7 +58,8 @@ async def test_openai_sends_images_as_data_uri_content_parts(tmp_path: Path) -> 
         provider = OpenAICompatible(base, http)
         messages = [{"role": "user", "content": "What is this?", "images": [image]}]
         assert await _collect(provider, "vision-model", messages) == "A red square."
-    (sent,) = fake.requests
+    # Before it, the model list was asked whether the model reads images (it did not say).
+    (sent,) = [r for r in fake.requests if r["path"] == "/v1/chat/completions"]
     (message,) = sent["json"]["messages"]
     assert message["role"] == "user"
     text_part, image_part = message["content"]
@@ -137,7 +138,9 @@ async def test_chatgptfree_refuses_images_before_anything_is_sent(tmp_path: Path
 
 def test_the_registry_says_who_takes_images() -> None:
     assert not get_provider_info("chatgptfree").capabilities.images
-    assert not get_provider_info("local").capabilities.images
+    # The built-in engine takes them; a model without a projector refuses (provider.local).
+    assert get_provider_info("local").capabilities.images
+    assert get_provider_info("local").capabilities.image_side == 1024
     assert get_provider_info("openai").capabilities.images
     assert get_provider_info("ollama").capabilities.image_side == 1344
 
