@@ -199,6 +199,7 @@ class AsyncStore:
     get_message = _on_worker(Store.get_message)
     add_message = _on_worker(Store.add_message)
     current_path = _on_worker(Store.current_path)
+    path_tail = _on_worker(Store.path_tail)
     current_leaf = _on_worker(Store.current_leaf)
     siblings = _on_worker(Store.siblings)
     all_messages = _on_worker(Store.all_messages)

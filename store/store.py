@@ -113,6 +113,24 @@ _PATH_SQL = (
         ON n.parent_id IS m.parent_id
 """
 )
+# The last :last messages of the current path and the path's length (in every
+# row). The walk reads ids only (~20 ms for 10,000 levels); only the rows kept
+# are joined to their text and counted among their versions. A path has one
+# message per depth from 0, so its length is its deepest depth + 1.
+_TAIL_SQL = (
+    _PATH_CTE
+    + """,
+    deepest(total) AS (SELECT max(depth) + 1 FROM path)
+    SELECT m.*,
+        (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id
+            AND s.parent_id IS m.parent_id AND s.id <= m.id) AS version,
+        (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id
+            AND s.parent_id IS m.parent_id) AS versions,
+        path.depth AS depth, deepest.total AS total
+    FROM deepest JOIN path ON path.depth >= deepest.total - :last
+        JOIN messages m ON m.id = path.id
+"""
+)
 
 
 def _reported(
@@ -555,6 +573,24 @@ class Store:
         """The messages shown: the active version at each level, first to last."""
         path = self._messages(_PATH_SQL, {"cid": conversation_id}, sort_by="depth")
         return with_attachments(self._conn, path)
+
+    @_reported(_READ)
+    def path_tail(self, conversation_id: int, last: int) -> tuple[list[Message], int]:
+        """The last ``last`` (at least 1) messages of the current path, and how many it holds.
+
+        What a long conversation shows first; :meth:`current_path` reads the rest.
+        """
+        cursor = self._conn.cursor()
+        cursor.row_factory = None
+        cursor.execute(_TAIL_SQL, {"cid": conversation_id, "last": max(1, last)})
+        columns = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+        if not rows:
+            return [], 0
+        depth, total = columns.index("depth"), columns.index("total")
+        rows.sort(key=itemgetter(depth))
+        read = message_reader(columns)
+        return with_attachments(self._conn, [read(row) for row in rows]), rows[0][total]
 
     @_reported(_READ)
     def current_leaf(self, conversation_id: int) -> Message | None:
