@@ -25,6 +25,7 @@ __all__ = [
     "files_line",
     "from_stored",
     "limits_for",
+    "look_up_images",
     "prompt_message",
     "read_attachments",
     "stored_attachments",
@@ -71,21 +72,49 @@ def limits_for(
     )
 
 
-def check_images(provider_id: str, attachments: Iterable[Attachment]) -> None:
-    """Refuse images, before anything is sent, for a provider that takes none."""
+def check_images(
+    provider_id: str,
+    attachments: Iterable[Attachment],
+    chat: object = None,
+    model: str = "",
+) -> None:
+    """Refuse images, before anything is sent, for a provider that takes none, or for a
+    ``model`` that ``chat`` (the provider) has learned reads none (``takes_images``)."""
     if not any(a.is_image for a in attachments):
         return
     try:
         info = get_provider_info(provider_id)
     except ConfigurationError:
-        return
-    if not info.capabilities.images:
+        info = None
+    if info is not None and not info.capabilities.images:
         raise ImagesNotSupportedError(
             _(
                 "{provider} cannot look at images; remove the image, or choose a provider "
                 "with a vision model and send again."
             ).format(provider=info.display_name)
         )
+    takes_images = getattr(chat, "takes_images", None)
+    if model and takes_images is not None and takes_images(model) is False:
+        who = getattr(chat, "what", None) or (info.display_name if info else provider_id)
+        raise ImagesNotSupportedError(
+            _(
+                "{model} on {who} cannot look at images; remove the image, or choose a "
+                "vision model (one that reads images) and send again."
+            ).format(model=model, who=who)
+        )
+
+
+async def look_up_images(chat: object, model: str, attachments: Iterable[Attachment]) -> None:
+    """Let ``chat`` ask its server whether ``model`` reads images (once per model, a few
+    seconds at most) when an image is about to be sent, so :func:`check_images` can say
+    so before anything is sent. A failure leaves it unknown: the image is sent."""
+    look_up = getattr(chat, "look_up_images", None)
+    takes_images = getattr(chat, "takes_images", None)
+    if not model or look_up is None or not any(a.is_image for a in attachments):
+        return
+    if takes_images is not None and takes_images(model) is not None:
+        return
+    await look_up(model)
 
 
 async def read_attachments(

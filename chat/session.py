@@ -460,8 +460,8 @@ class ChatSession:
         :func:`deskchat.chat.attachments.read_attachments`), sent and kept with it.
 
         Raises:
-            ImagesNotSupportedError: images for a provider that takes none
-                (nothing is added or sent).
+            ImagesNotSupportedError: images for a provider, or a model, that takes
+                none (nothing is added or sent; see :meth:`look_up_images`).
         """
         if self.busy or not (text.strip() or attachments):
             return False
@@ -472,7 +472,7 @@ class ChatSession:
         if attachments:
             from .attachments import check_images
 
-            check_images(self.provider_id, attachments)
+            check_images(self.provider_id, attachments, self._provider, self.model_name)
         user = ChatMessage("user", text=text, attachments=tuple(attachments))
         parent = _last_stored(conversation.messages)
         self._shown.append(user)
@@ -480,8 +480,17 @@ class ChatSession:
         self._start(conversation, conversation.history(), Plan(user=user, parent=parent))
         return True
 
+    async def look_up_images(self, attachments: Sequence[Attachment]) -> None:
+        """Before :meth:`send` with an image: let the provider learn whether the model
+        reads images (a few seconds at most, once per model), so send can refuse first."""
+        from .attachments import look_up_images
+
+        await look_up_images(self._provider, self.model_name, attachments)
+
     async def ask(self, text: str, attachments: Sequence[Attachment] = ()) -> ChatMessage | None:
         """Send ``text`` and wait for the whole reply; the reply's bubble, or None if not sent."""
+        if attachments and not self.busy:
+            await self.look_up_images(attachments)
         if not self.send(text, attachments):
             return None
         import asyncio
@@ -569,7 +578,7 @@ class ChatSession:
         if files:
             from .attachments import check_images
 
-            check_images(self.provider_id, files)
+            check_images(self.provider_id, files, self._provider, self.model_name)
         user = ChatMessage("user", text=text, attachments=files)
         self._shown.truncate(row)
         self._shown.append(user)
