@@ -94,6 +94,8 @@ class Load:
         n_threads: threads for generation and for reading the prompt.
         n_gpu_layers: layers to offload to the GPU (-1 all); the child uses 0
             when its llama.cpp build cannot offload.
+        mmproj: the model's vision projector, loaded with it so that its
+            replies can read images (None: text only).
     """
 
     id: int
@@ -101,6 +103,7 @@ class Load:
     n_ctx: int
     n_threads: int
     n_gpu_layers: int = 0
+    mmproj: str | None = None
     type: Literal["load"] = "load"
 
 
@@ -110,8 +113,11 @@ class Chat:
 
     Attributes:
         messages: ``{"role", "content"}`` dicts, the system prompt first if any;
-            with tools, an assistant message may carry ``tool_calls`` (arguments
-            as objects, as chat templates expect) and ``tool`` messages the results.
+            a message with images has OpenAI's content parts for ``content``
+            (``text``, then ``image_url`` parts whose ``url`` is a ``data:`` URI),
+            for a model loaded with its projector; with tools, an assistant
+            message may carry ``tool_calls`` (arguments as objects, as chat
+            templates expect) and ``tool`` messages the results.
         params: sampling settings in OpenAI's names (``temperature``,
             ``max_tokens``, ``seed``, ...); the child takes the ones it knows.
         tools: the tools offered, in OpenAI's ``tools`` shape, for the chat
@@ -160,11 +166,14 @@ class Ready:
         pid: the child's process id.
         version: llama-cpp-python's version.
         gpu_offload: the build can offload layers to a GPU.
+        vision: the build has llama.cpp's multimodal library (mtmd), so a
+            model loaded with a projector can read images.
     """
 
     pid: int
     version: str
     gpu_offload: bool
+    vision: bool = False
     id: int = 0
     type: Literal["ready"] = "ready"
 
@@ -189,6 +198,7 @@ class Loaded:
         thinks_first: the chat template opens a ``<think>`` block itself, so
             the reply starts inside the reasoning.
         seconds: how long loading took.
+        vision: the projector was loaded too: replies may carry images.
     """
 
     id: int
@@ -198,6 +208,7 @@ class Loaded:
     n_gpu_layers: int
     thinks_first: bool
     seconds: float
+    vision: bool = False
     type: Literal["loaded"] = "loaded"
 
 

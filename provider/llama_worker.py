@@ -70,6 +70,8 @@ class _Model:
     llm: Any
     path: str
     keep_alive: list[Any]
+    abort: Any = None
+    no_abort: Any = None
 
 
 class Worker:
@@ -108,7 +110,9 @@ class Worker:
             return _EXIT_NO_LLAMA
         self._llama = llama_cpp
         self._gpu = bool(llama_cpp.llama_supports_gpu_offload())
-        self._send(Ready(os.getpid(), str(llama_cpp.__version__), self._gpu))
+        self._send(
+            Ready(os.getpid(), str(llama_cpp.__version__), self._gpu, vision=_has_mtmd(llama_cpp))
+        )
         while True:
             request = self._requests.get()
             if isinstance(request, Quit):
@@ -187,12 +191,14 @@ class Worker:
 
         with _load_progress(progress, keep_alive):
             try:
+                handler = self._vision_handler(request.mmproj, gpu_layers)
                 llm = self._llama.Llama(
                     model_path=request.path,
                     n_ctx=request.n_ctx,
                     n_threads=request.n_threads,
                     n_threads_batch=request.n_threads,
                     n_gpu_layers=gpu_layers,
+                    chat_handler=handler,
                     # Verbose: llama.cpp says why a load failed on stderr, which the
                     # window logs; quiet mode would send that to /dev/null.
                     verbose=True,
@@ -203,8 +209,18 @@ class Worker:
                     return
                 self._send(Failed(request.id, "load", str(exc)))
                 return
-        self._model = _Model(llm, request.path, keep_alive)
-        self._instrument(llm, keep_alive)
+        if handler is not None:
+            try:
+                # WORKAROUND: the handler loads the projector at its first reply;
+                # loading it now makes a projector llama.cpp cannot read a failed
+                # load (with clip's reason on stderr), not a failed reply.
+                handler._init_mtmd_context(llm)
+            except (ValueError, RuntimeError) as exc:
+                llm.close()
+                self._send(Failed(request.id, "load", f"{request.mmproj}: {exc}"))
+                return
+        abort, no_abort = self._instrument(llm, keep_alive)
+        self._model = _Model(llm, request.path, keep_alive, abort, no_abort)
         self._send(
             Loaded(
                 id=request.id,
@@ -214,8 +230,31 @@ class Worker:
                 n_gpu_layers=gpu_layers,
                 thinks_first=_template_opens_thinking(llm),
                 seconds=round(time.monotonic() - started, 3),
+                vision=handler is not None,
             )
         )
+
+    def _vision_handler(self, mmproj: str | None, gpu_layers: int) -> Any:
+        """The chat handler that reads images with ``mmproj``; None for text only.
+
+        ``MTMDChatHandler`` is llama-cpp-python's generic one: it renders the
+        model's own chat template from the GGUF (``tokenizer.chat_template``),
+        images as mtmd's media marker, and hands the marked prompt and the
+        pictures to llama.cpp's mtmd, which knows each projector's layout. The
+        ``Llava15ChatHandler`` family hard-codes one model's template each.
+
+        Raises:
+            ValueError: this llama-cpp-python has no multimodal support.
+        """
+        if mmproj is None:
+            return None
+        if not _has_mtmd(self._llama):
+            raise ValueError(
+                f"llama-cpp-python {self._llama.__version__} has no multimodal support (mtmd)"
+            )
+        from llama_cpp.llama_chat_format import MTMDChatHandler
+
+        return MTMDChatHandler(clip_model_path=mmproj, verbose=True, use_gpu=gpu_layers != 0)
 
     def _chat(self, request: Chat) -> None:
         model = self._model
@@ -226,7 +265,13 @@ class Worker:
         finish = "stop"
         stream = None
         text_out = _Batcher(lambda text: self._send(Delta(request.id, text)), DELTA_INTERVAL)
+        low = self._llama.llama_cpp
+        context = model.llm._ctx.ctx
         try:
+            # A vision handler reads the prompt and encodes the images before it
+            # samples: Stop may interrupt that too (generate() clears it at the
+            # first token).
+            low.llama_set_abort_callback(context, model.abort, None)
             # The template renders the tools; the calls come back as text, which
             # the window reads (provider.tool_text): llama-cpp-python parses none.
             tools = {"tools": request.tools} if request.tools else {}
@@ -244,11 +289,13 @@ class Worker:
                 if text:
                     text_out.add(text)
                 finish = choice.get("finish_reason") or finish
-        except RuntimeError:
-            # An aborted llama_decode (Stop while reading the prompt) raises; that is a stop.
+        except (RuntimeError, ValueError):
+            # An aborted llama_decode (Stop while reading the prompt) raises; that is a
+            # stop. (The vision handler turns an aborted image into a ValueError.)
             if not self._stopping(request.id):
                 raise
         finally:
+            low.llama_set_abort_callback(context, model.no_abort, None)
             if stream is not None:
                 stream.close()
             self._current = 0
@@ -265,8 +312,9 @@ class Worker:
     def _stopping(self, request_id: int) -> bool:
         return self._closing or request_id in self._cancelled
 
-    def _instrument(self, llm: Any, keep_alive: list[Any]) -> None:
-        """Count tokens and check for Stop between them, around ``llm.generate``.
+    def _instrument(self, llm: Any, keep_alive: list[Any]) -> tuple[Any, Any]:
+        """Count tokens and check for Stop between them, around ``llm.generate``;
+        returns the abort callback that stops a prompt being read, and the null one.
 
         WORKAROUND: llama-cpp-python 0.3.36 streams chat completions without
         usage, and its chat handlers drop a caller's ``stopping_criteria``.
@@ -306,6 +354,7 @@ class Worker:
                 inner.close()
 
         llm.generate = generate
+        return abort, no_abort
 
     def _free(self) -> None:
         model, self._model = self._model, None
@@ -404,6 +453,18 @@ def sampling_arguments(params: dict[str, Any]) -> dict[str, Any]:
         # JSON made the token ids strings.
         kwargs["logit_bias"] = {int(k): float(v) for k, v in bias.items()}
     return kwargs
+
+
+def _has_mtmd(llama_cpp: Any) -> bool:
+    """Whether this llama-cpp-python can read images: its mtmd binding and generic
+    handler are there (0.3.10 and later; the library itself loads with the projector)."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec("llama_cpp.mtmd_cpp") is not None
+    except (ImportError, ValueError):
+        found = False
+    return found and hasattr(llama_cpp.llama_chat_format, "MTMDChatHandler")
 
 
 def _template_opens_thinking(llm: Any) -> bool:

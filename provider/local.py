@@ -22,12 +22,19 @@ import signal
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from deskchat.children import child_command
-from deskchat.gguf import GGUFError, GGUFInfo, NotGGUFError, read_gguf_info
+from deskchat.gguf import (
+    GGUFError,
+    GGUFInfo,
+    NotGGUFError,
+    find_projector,
+    is_projector,
+    read_gguf_info,
+)
 from deskchat.i18n import N_, _
 
 from .base import Message
@@ -48,7 +55,7 @@ from .errors import (
     ToolsNotSupportedError,
 )
 from .events import Event, FinishEvent, LoadProgress, TextDelta, UsageEvent
-from .images import has_images
+from .images import ImageInput, has_images
 from .llama_protocol import (
     FROZEN_FLAG,
     SAMPLING_PARAMS,
@@ -439,12 +446,17 @@ def _exit_detail(engine: LlamaEngine) -> str:
 class _LoadedModel:
     """What the child has loaded, and with which settings (``key`` decides reloading)."""
 
-    key: tuple[Path, int | None, int, int]
+    key: _Key
     path: Path
     name: str
     n_ctx: int
     n_ctx_train: int
     thinks_first: bool
+    vision: bool = False
+
+
+_Key = tuple[Path, int | None, int, int, Path | None]
+"""What a load is for: the model, the context asked, threads, GPU layers, the projector."""
 
 
 class LocalProvider:
@@ -524,6 +536,11 @@ class LocalProvider:
         return self._loaded.path if self._loaded is not None else None
 
     @property
+    def reads_images(self) -> bool:
+        """Whether the loaded model was loaded with its vision projector."""
+        return self._loaded is not None and self._loaded.vision
+
+    @property
     def context_size(self) -> int | None:
         """The loaded model's context in tokens, if a model is loaded."""
         return self._loaded.n_ctx if self._loaded is not None else None
@@ -543,7 +560,11 @@ class LocalProvider:
         def scan() -> list[str]:
             if not root.is_dir():
                 return []
-            return sorted(str(p.relative_to(root)) for p in root.rglob("*.gguf") if p.is_file())
+            return sorted(
+                str(p.relative_to(root))
+                for p in root.rglob("*.gguf")
+                if p.is_file() and not is_projector(p.name)  # a part of a model, not one
+            )
 
         return await asyncio.to_thread(scan)
 
@@ -642,20 +663,18 @@ class LocalProvider:
         self, model: str | None, messages: Sequence[Message], params: Mapping[str, Any]
     ) -> AsyncGenerator[Event, None]:
         path = self.resolve_model(model)
-        # WORKAROUND: llama-cpp-python reads images only through a chat handler with
-        # the model's vision projector (an mmproj file); that path is not wired (or
-        # tested with a real model) yet, so images are refused, never dropped.
-        if has_images(messages):
-            raise ImagesNotSupportedError(
-                _(
-                    "The built-in engine cannot look at images yet; remove the image, or "
-                    "send it to a vision model on Ollama or an OpenAI-compatible server."
-                )
-            )
         # The first read of a big vocabulary takes a while: not on the window's thread.
         info = self._cached_header(path)
         if info is None:
             info = await asyncio.to_thread(self.read_header, path)
+        if info.is_projector:
+            raise ConfigurationError(
+                _(
+                    "{file} is a vision projector, a part of a vision model, not a model "
+                    "to chat with: choose the model file beside it."
+                ).format(file=path.name)
+            )
+        projector = self._projector(path, info, messages)
         if params.get("tools") and not template_offers_tools(info):
             raise ToolsNotSupportedError(
                 _(
@@ -671,8 +690,10 @@ class LocalProvider:
                     # The last reply was stopped; let it finish stopping (or be killed).
                     await asyncio.shield(self._pending_stop)
                 engine = await self._ensure_engine()
-                key = self._settings_key(path, params, engine)
-                if self._loaded is None or self._loaded.key != key:
+                if projector is not None:
+                    _check_vision(engine)
+                key = self._settings_key(path, params, engine, projector)
+                if not _loaded_fits(self._loaded, key):
                     async with aclosing(self._load(engine, path, info, key)) as loading:
                         async for event in loading:
                             yield event
@@ -682,9 +703,33 @@ class LocalProvider:
             finally:
                 self._schedule_idle()
 
+    def _projector(self, path: Path, info: GGUFInfo, messages: Sequence[Message]) -> Path | None:
+        """The projector a reply with images needs (None without images).
+
+        Raises:
+            ImagesNotSupportedError: there are images and the model has no projector.
+        """
+        if not has_images(messages):
+            return None
+        projector = find_projector(path)
+        if projector is None:
+            raise ImagesNotSupportedError(
+                _(
+                    "{name} cannot look at images: it has no vision projector (an mmproj "
+                    "file) beside it in {folder}. Remove the image, choose a vision model "
+                    "(DeskChat's catalogue has one; LM Studio and Jan keep the projector "
+                    "beside the model), or put the model's mmproj-….gguf next to it."
+                ).format(name=info.name or path.stem, folder=path.parent)
+            )
+        return projector
+
     def _settings_key(
-        self, path: Path, params: Mapping[str, Any], engine: LlamaEngine
-    ) -> tuple[Path, int | None, int, int]:
+        self,
+        path: Path,
+        params: Mapping[str, Any],
+        engine: LlamaEngine,
+        projector: Path | None = None,
+    ) -> _Key:
         asked = params.get("n_ctx") or self.n_ctx
         threads = self.n_threads or physical_cores()
         gpu = engine.ready is not None and engine.ready.gpu_offload
@@ -694,7 +739,7 @@ class LocalProvider:
             layers = self.n_gpu_layers if gpu else 0
             if self.n_gpu_layers and not gpu:
                 log.info("this llama.cpp build cannot offload to a GPU; running on the CPU")
-        return (path, int(asked) if asked else None, threads, layers)
+        return (path, int(asked) if asked else None, threads, layers, projector)
 
     async def _ensure_engine(self) -> LlamaEngine:
         if self._engine is not None and self._engine.running:
@@ -714,22 +759,23 @@ class LocalProvider:
         engine: LlamaEngine,
         path: Path,
         info: GGUFInfo,
-        key: tuple[Path, int | None, int, int],
+        key: _Key,
     ) -> AsyncGenerator[Event, None]:
         name = info.name or path.stem
         if self._loaded is not None:
             # Free the current model first: the memory check below then sees it free.
             await self._request(engine, Unload(engine.next_id()), Unloaded)
             self._loaded = None
-        _model, asked, threads, layers = key
+        _model, asked, threads, layers, projector = key
         if asked:
             n_ctx = fit_context(asked, info)
             if n_ctx != asked:
                 log.info("%s was trained with %d tokens of context; using that", name, n_ctx)
         else:
             n_ctx = default_context(info, self._memory(), gpu_layers=layers)
-        self._check_memory(name, info, n_ctx, layers)
-        request = Load(engine.next_id(), str(path), n_ctx, threads, layers)
+        self._check_memory(name, info, n_ctx, layers, _file_size(projector))
+        mmproj = str(projector) if projector is not None else None
+        request = Load(engine.next_id(), str(path), n_ctx, threads, layers, mmproj)
         channel = engine.channel(request.id)
         stderr_before = engine.stderr_count
         finished = False
@@ -743,7 +789,13 @@ class LocalProvider:
                 elif isinstance(message, Loaded):
                     finished = True
                     self._loaded = _LoadedModel(
-                        key, path, name, message.n_ctx, message.n_ctx_train, message.thinks_first
+                        key,
+                        path,
+                        name,
+                        message.n_ctx,
+                        message.n_ctx_train,
+                        message.thinks_first,
+                        message.vision,
                     )
                     log.info(
                         "loaded %s in %.1f s (context %d, %d threads, %d GPU layers)",
@@ -760,6 +812,14 @@ class LocalProvider:
                     # llama.cpp's reason reaches stderr before the child answers.
                     await asyncio.sleep(0.05)
                     reason = engine.load_failure(stderr_before) or message.message
+                    if projector is not None:
+                        raise ModelLoadError(
+                            _(
+                                "llama.cpp could not load {name} with its vision projector "
+                                "{file}: {reason}. The projector may belong to another "
+                                "model, or need a newer llama.cpp than the one installed."
+                            ).format(name=path.name, file=projector.name, reason=reason)
+                        )
                     raise ModelLoadError(
                         _(
                             "llama.cpp could not load {name}: {reason}. The file may be "
@@ -789,7 +849,7 @@ class LocalProvider:
                 channel.close()
 
     async def _generate(
-        self, engine: LlamaEngine, chat: list[dict[str, str]], params: Mapping[str, Any]
+        self, engine: LlamaEngine, chat: list[dict[str, Any]], params: Mapping[str, Any]
     ) -> AsyncGenerator[Event, None]:
         loaded = self._loaded
         assert loaded is not None
@@ -853,8 +913,12 @@ class LocalProvider:
             else:
                 channel.close()
 
-    def _check_memory(self, name: str, info: GGUFInfo, n_ctx: int, gpu_layers: int) -> None:
+    def _check_memory(
+        self, name: str, info: GGUFInfo, n_ctx: int, gpu_layers: int, projector: int = 0
+    ) -> None:
         estimate = estimate_memory(info, n_ctx, gpu_layers=gpu_layers)
+        # The projector's weights are read into memory whole, beside the model's.
+        estimate = replace(estimate, weights=estimate.weights + projector)
         memory = self._memory()
         if estimate.total <= memory.available:
             return
@@ -999,6 +1063,39 @@ class LocalProvider:
             await engine.aclose()
 
 
+def _loaded_fits(loaded: _LoadedModel | None, key: _Key) -> bool:
+    """Whether what is loaded serves a reply that needs ``key``: the same settings, and
+    the projector if it needs one (a model loaded with its projector serves text too)."""
+    if loaded is None:
+        return False
+    if loaded.key == key:
+        return True
+    return key[4] is None and loaded.key[:4] == key[:4]
+
+
+def _check_vision(engine: LlamaEngine) -> None:
+    """Refuse images, before loading, when the child's llama-cpp-python cannot read them."""
+    ready = engine.ready
+    if ready is not None and ready.vision:
+        return
+    raise ImagesNotSupportedError(
+        _(
+            "The installed llama-cpp-python ({version}) cannot read images: it was built "
+            "without llama.cpp's multimodal library. Remove the image, or upgrade it "
+            "(pip install -U llama-cpp-python, 0.3.10 or later)."
+        ).format(version=ready.version if ready is not None else "?")
+    )
+
+
+def _file_size(path: Path | None) -> int:
+    if path is None:
+        return 0
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def template_offers_tools(info: GGUFInfo) -> bool:
     """Whether the model's chat template renders ``tools`` (Qwen2.5 and Llama 3.x do)."""
     return "tools" in (info.chat_template or "")
@@ -1021,10 +1118,15 @@ def _conversation(messages: Sequence[Message], params: Mapping[str, Any]) -> lis
 
 def _template_message(message: Message) -> dict[str, Any]:
     content = message.get("content")
-    out: dict[str, Any] = {
-        "role": str(message["role"]),
-        "content": "" if content is None else str(content),
-    }
+    text = "" if content is None else str(content)
+    images = [i for i in message.get("images") or () if isinstance(i, ImageInput)]
+    out: dict[str, Any] = {"role": str(message["role"]), "content": text}
+    if images:
+        # OpenAI's content parts, as llama-cpp-python's vision handler reads them: the
+        # images travel as data: URIs (already scaled and stripped by deskchat.attach).
+        parts: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
+        parts.extend({"type": "image_url", "image_url": {"url": i.data_uri()}} for i in images)
+        out["content"] = parts
     calls = message.get("tool_calls")
     if calls:
         out["tool_calls"] = [

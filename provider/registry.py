@@ -184,8 +184,10 @@ PROVIDERS: dict[str, ProviderInfo] = {
             "local",
             N_("Built-in engine (llama.cpp)"),
             _local,
-            # No vision projector is wired into the engine yet (provider.local refuses).
-            capabilities=Capabilities(local=True, images=False),
+            # Images go to a model with its vision projector (provider.local refuses
+            # them for one without); 1024 px keeps an image to ~1,300 tokens for
+            # Qwen2.5-VL, which a CPU reads in tens of seconds, not minutes.
+            capabilities=Capabilities(local=True, image_side=1024),
         ),
     )
 }

@@ -15,10 +15,13 @@ from pathlib import Path
 import gguf
 import numpy as np
 
-__all__ = ["TINY_IMAGE_SIZE", "write_tiny_mmproj"]
+__all__ = ["TINY_IMAGE_SIZE", "TINY_IMAGE_TOKENS", "write_tiny_mmproj"]
 
 TINY_IMAGE_SIZE = 32
 """The side in pixels every image is scaled to before the encoder sees it."""
+
+TINY_IMAGE_TOKENS = (TINY_IMAGE_SIZE // 8) ** 2
+"""The prompt tokens one image takes with the default projector: one per 8x8 patch."""
 
 
 def write_tiny_mmproj(
