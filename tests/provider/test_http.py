@@ -276,6 +276,44 @@ async def test_iter_chunks_slices_a_large_read_and_lets_the_loop_run() -> None:
     assert ticks_seen[-1] > ticks_seen[0]
 
 
+async def test_open_request_parses_a_burst_of_tiny_chunks_a_little_at_a_time() -> None:
+    """Thousands of 10-byte HTTP chunks waiting in the socket are not parsed in one
+    go: aiohttp's parser stops once READ_BUFSIZE-ish bytes wait unread."""
+    import asyncio
+
+    from aiohttp import web
+
+    from deskchat.provider.http import READ_BUFSIZE, open_request
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for _ in range(20_000):  # 200 KB as 20,000 chunks
+            await response.write(b"0123456789")
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with (
+            ClientSession() as session,
+            open_request(session, "GET", str(server.make_url("/"))) as resp,
+        ):
+            assert resp.content.get_read_buffer_limits() == (READ_BUFSIZE, 2 * READ_BUFSIZE)
+            await asyncio.sleep(0.3)  # The body piles up in the socket meanwhile.
+            waiting = resp.content.total_bytes
+            body = await resp.read()
+    finally:
+        await server.close()
+    assert len(body) == 200_000
+    # Parsed so far without anyone reading: bounded by the limits, not the burst.
+    assert waiting <= 2 * READ_BUFSIZE + 10
+
+
 # --- TLS failures in words ------------------------------------------------------------
 
 
