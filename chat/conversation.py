@@ -108,6 +108,9 @@ class Conversation:
         store_id: the conversation's row in the history store (None until
             its first message is saved).
         loaded: False while its messages are still in the store only.
+        earlier: how many stored messages of its path are above ``messages`` and
+            not read yet (a long conversation shows its last ones first, and the
+            session reads the rest after them); 0 once ``messages`` is the whole path.
     """
 
     title: str = field(default_factory=lambda: _("New chat"))
@@ -116,6 +119,7 @@ class Conversation:
     id: int = field(default_factory=lambda: next(_ids))
     store_id: int | None = None
     loaded: bool = True
+    earlier: int = 0
     tools_always: set[str] = field(default_factory=set)
     """The tools the user let run without asking here, as the history keeps them."""
 
@@ -192,6 +196,12 @@ class MessageList(Protocol):
     def append(self, message: ChatMessage) -> int:
         """Add a message at the end; return its row."""
 
+    def prepend(self, messages: Sequence[ChatMessage]) -> None:
+        """Put ``messages`` above the first (the rest of a long conversation, read later).
+
+        Rows are the conversation's: every row shown moves down by ``len(messages)``.
+        """
+
     def truncate(self, row: int) -> None:
         """Remove the messages from ``row`` to the end."""
 
@@ -233,6 +243,9 @@ class ShownConversation:
         for message in messages:
             self._conversation.add(message)
         return len(self._conversation.messages) - 1
+
+    def prepend(self, messages: Sequence[ChatMessage]) -> None:
+        self._conversation.messages[0:0] = messages
 
     def truncate(self, row: int) -> None:
         del self._conversation.messages[row:]

@@ -53,6 +53,9 @@ FINISHED = {
 }
 """The status line after a reply ended other than complete."""
 
+FIRST_READ = 100
+"""How many of a conversation's last messages are read and shown first; the rest after them."""
+
 
 class SessionEvents:
     """What a :class:`ChatSession` announces (connect to each :class:`Notice`).
@@ -152,6 +155,10 @@ class ChatSession:
         """The failed reply the streaming one took the place of, put back if it brings nothing."""
         self._jobs: set[asyncio.Task[Any]] = set()
         self._wanted: int | None = None
+        self._reading_earlier: set[int] = set()
+        """The conversations whose earlier messages are being read (their ids)."""
+        self._focus_later: dict[int, int] = {}
+        """A search hit's message to show once a conversation's earlier messages are read."""
         self.found_words: tuple[str, ...] = ()
         """The words the search hit opened last matched, to mark in its message."""
         self._deleted: dict[int, tuple[int, Conversation]] = {}
@@ -164,6 +171,10 @@ class ChatSession:
     def busy(self) -> bool:
         """True while a reply streams."""
         return self._task is not None and not self._task.done()
+
+    def _reading(self) -> bool:
+        """A reply streams, or the shown conversation's earlier messages are still being read."""
+        return self.busy or bool(self._shown.conversation.earlier)
 
     @property
     def pending(self) -> bool:
@@ -315,10 +326,15 @@ class ChatSession:
             self._shown.set_conversation(conversation)
             self.events.conversation_selected.emit(conversation.id)
             self._announce()
+        if conversation.earlier:
+            self._read_earlier(conversation)
         if focus is not None:
             row = self._shown.row_of_store_id(focus)
             if row is not None:
                 self.events.message_focused.emit(row)
+            elif conversation.earlier:
+                # Likely above the messages read first: shown once the rest is read.
+                self._focus_later[conversation.id] = focus
             elif self._history is not None and not self.busy:
                 # Another version (an edited question's old branch): show that branch.
                 self._spawn(self._show_version_of(conversation, focus))
@@ -341,19 +357,76 @@ class ChatSession:
             return None
         latest = stored[0]
         if not latest.loaded:
-            await self._load(latest, None)
+            await self._load(latest, None, whole=True)
+        if latest.earlier:
+            await self._load_earlier(latest)
         self.select_conversation(latest.id)
         return latest
 
-    async def _load(self, conversation: Conversation, focus: int | None) -> None:
+    async def _load(
+        self, conversation: Conversation, focus: int | None, *, whole: bool = False
+    ) -> None:
+        """Read a conversation and show it if it is still the one wanted.
+
+        Its last :data:`FIRST_READ` messages come first, to show them soon; the
+        earlier ones are read after them (:meth:`_load_earlier`). ``whole``
+        reads the whole path at once.
+        """
         assert self._history is not None
         assert conversation.store_id is not None
-        path = await self._guard(self._history.current_path(conversation.store_id))
-        if path is None or conversation.loaded:
-            return
-        conversation.messages = bubbles(path)
+        if whole:
+            path = await self._guard(self._history.current_path(conversation.store_id))
+            if path is None or conversation.loaded:
+                return
+            conversation.messages = bubbles(path)
+        else:
+            part = await self._guard(self._history.path_tail(conversation.store_id, FIRST_READ))
+            if part is None or conversation.loaded:
+                return
+            tail, total = part
+            conversation.messages = bubbles(tail)
+            conversation.earlier = total - len(tail)
         conversation.loaded = True
+        if conversation.earlier:
+            self._read_earlier(conversation)
         if self._wanted == conversation.id:
+            self.select_conversation(conversation.id, focus)
+
+    def _read_earlier(self, conversation: Conversation) -> None:
+        """Start reading the messages above the ones shown, unless that is under way."""
+        if self._history is not None and conversation.id not in self._reading_earlier:
+            self._reading_earlier.add(conversation.id)
+            self._spawn(self._load_earlier(conversation))
+
+    async def _load_earlier(self, conversation: Conversation) -> None:
+        """Read the whole path and put what is above the shown messages on top of them.
+
+        Until then the conversation takes no new message, edit or retry (its
+        history is not all there); a failed read is tried again when it is next shown.
+        """
+        assert self._history is not None
+        assert conversation.store_id is not None
+        try:
+            path = await self._guard(self._history.current_path(conversation.store_id))
+        finally:
+            self._reading_earlier.discard(conversation.id)
+        if path is None or not conversation.earlier:
+            return
+        shown = conversation.messages
+        first = shown[0].store_id if shown else None
+        cut = next((i for i, m in enumerate(path) if m.id == first), None)
+        conversation.earlier = 0
+        if cut is None:
+            # The path is not the one the first read saw: show the path read now.
+            self._show_path(conversation, path)
+        else:
+            older = bubbles(path[:cut])
+            if conversation is self._shown.conversation:
+                self._shown.prepend(older)
+            else:
+                shown[0:0] = older
+        focus = self._focus_later.pop(conversation.id, None)
+        if focus is not None and conversation is self._shown.conversation:
             self.select_conversation(conversation.id, focus)
 
     def rename_conversation(self, conversation_id: int, title: str) -> None:
@@ -466,8 +539,9 @@ class ChatSession:
         if self.busy or not (text.strip() or attachments):
             return False
         conversation = self._shown.conversation
-        if self._wanted not in (None, conversation.id):
-            # Another chat is still being read from the history: the text stays in the box.
+        if self._wanted not in (None, conversation.id) or conversation.earlier:
+            # Another chat, or this one's earlier messages, still being read from the
+            # history: the text stays in the box.
             return False
         if attachments:
             from .attachments import check_images
@@ -522,7 +596,7 @@ class ChatSession:
         """Ask the provider to go on with an interrupted reply; the text joins the same bubble."""
         messages = self._shown.conversation.messages
         row = len(messages) - 1 if row is None else row
-        if self.busy or not 0 <= row < len(messages) or not messages[row].interrupted:
+        if self._reading() or not 0 <= row < len(messages) or not messages[row].interrupted:
             return False
         message = messages[row]
         conversation = self._shown.conversation
@@ -544,7 +618,7 @@ class ChatSession:
         nothing at all (stopped before its first word): then it comes back.
         """
         messages = self._shown.conversation.messages
-        if self.busy or not 0 <= row < len(messages) or messages[row].role != "assistant":
+        if self._reading() or not 0 <= row < len(messages) or messages[row].role != "assistant":
             return False
         old = messages[row]
         conversation = self._shown.conversation
@@ -568,7 +642,7 @@ class ChatSession:
         ``attachments``: the new version's files; None keeps the old one's.
         """
         messages = self._shown.conversation.messages
-        if self.busy or not 0 <= row < len(messages):
+        if self._reading() or not 0 <= row < len(messages):
             return False
         old = messages[row]
         files = old.attachments if attachments is None else tuple(attachments)
@@ -590,7 +664,7 @@ class ChatSession:
     def switch_version(self, row: int, step: int) -> bool:
         """Show the previous (-1) or next (+1) version of the message at ``row``."""
         messages = self._shown.conversation.messages
-        if self.busy or self._history is None or not 0 <= row < len(messages):
+        if self._reading() or self._history is None or not 0 <= row < len(messages):
             return False
         message = messages[row]
         target = message.version + step
@@ -612,7 +686,7 @@ class ChatSession:
     def delete_message(self, row: int) -> bool:
         """Delete the message at ``row`` and everything after it on this branch."""
         messages = self._shown.conversation.messages
-        if self.busy or not 0 <= row < len(messages):
+        if self._reading() or not 0 <= row < len(messages):
             return False
         message = messages[row]
         conversation = self._shown.conversation
@@ -634,6 +708,7 @@ class ChatSession:
     def _show_path(self, conversation: Conversation, path: list[StoredMessage]) -> None:
         """Show another branch: only the rows that differ change, so the view stays put."""
         new = bubbles(path)
+        conversation.earlier = 0  # the path read is the whole one
         if conversation is not self._shown.conversation:
             conversation.messages = new
             return
