@@ -72,7 +72,8 @@ async def test_ask_sends_the_attached_files_and_keeps_them(server, tmp_path: Pat
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "A red box and a note.\n"
-    (request,) = fake.requests
+    # Before it, the model list was asked whether "m" reads images (it did not say).
+    (request,) = [r for r in fake.requests if r["path"] == "/v1/chat/completions"]
     (user,) = [m for m in request["json"]["messages"] if m["role"] == "user"]
     text, image = user["content"]
     assert text["text"] == (
