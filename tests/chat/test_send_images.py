@@ -67,7 +67,8 @@ async def test_ask_sends_the_image_to_a_vision_model() -> None:
         provider = OpenAICompatible(base, http)
         session = ChatSession(provider, model_name="vision-model", provider_id="openai-compatible")
         reply = await session.ask("What is this?", [SHOT])
-        assert reply is not None and reply.reply is not None
+        assert reply is not None
+        assert reply.reply is not None
         assert reply.reply.text == "Hi"
         if session.task is not None:
             await asyncio.wait([session.task])
