@@ -179,7 +179,9 @@ class InputBox(QPlainTextEdit):
 
     def _placeholder_height(self) -> int:
         """How tall the placeholder is, wrapped at the box's width (it must show whole)."""
-        width = self.viewport().width() - 2 * round(self.document().documentMargin())
+        # The empty box has no scroll bar, so its viewport spans maximumViewportSize;
+        # viewport() itself would cost the first frame ~20 ms (see own_viewport).
+        width = self.maximumViewportSize().width() - 2 * round(self.document().documentMargin())
         flags = Qt.TextFlag.TextWordWrap
         area = QRect(0, 0, max(width, 1), 100 * self.fontMetrics().lineSpacing())
         return self.fontMetrics().boundingRect(area, flags, self.placeholderText()).height()

@@ -13,6 +13,7 @@ from .found_words import FoundWords
 from .message_model import MessageModel
 from .message_overlays import HoverBar, JumpButton
 from .message_reading import MessageReading
+from .own_viewport import own_viewport
 
 __all__ = ["MessageView"]
 
@@ -43,6 +44,8 @@ class MessageView(QListView):
 
     def __init__(self, model: MessageModel) -> None:
         super().__init__()
+        # Before anything asks for viewport() (the first frame would pay ~20 ms: own_viewport).
+        own_viewport(self)
         self.setModel(model)
         self._model = model
         self.setUniformItemSizes(False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 
+from PySide6 import QtWidgets
 from PySide6.QtCore import QEvent, QObject
 
 from deskchat.chat.session import ChatSession
@@ -17,6 +18,10 @@ from deskchat.gui import app, main_window
 WATCHED = ("aiohttp", "deskchat.library", "deskchat.chat.connection", "huggingface_hub")
 FIRST_FRAME = ("asyncio", "qasync", "sqlite3", "deskchat.store.aio", "deskchat.store.store")
 """Not needed for the window's first frame: they load after it has painted."""
+UNUSED_WIDGETS = ("QWizard", "QCalendarWidget", "QMdiArea", "QLCDNumber")
+"""Widget classes the window never uses. PySide6 makes a class on first use; all of
+QtWidgets' widget classes get made at once when a ``QWidget *`` without a Python
+object reaches Python (gui/own_viewport.py): the first frame must not pay for that."""
 seen: dict[str, object] = {"paints": 0}
 
 
@@ -30,6 +35,8 @@ class Paints(QObject):
             seen.setdefault("at first paint", loaded(FIRST_FRAME))
             # The icon is PNGs: Qt's SVG library (~2.2 MiB) is not loaded for it.
             seen.setdefault("qt svg at first paint", "libQt6Svg" in open("/proc/self/maps").read())
+            made = [name for name in UNUSED_WIDGETS if name in vars(QtWidgets)]
+            seen.setdefault("unused widget classes at first paint", made)
             seen["paints"] = int(seen["paints"]) + 1  # type: ignore[call-overload]
         return False
 
@@ -44,6 +51,7 @@ def patched_show(self: main_window.MainWindow) -> None:
     seen["before show"] = loaded()
     seen["first frame's before show"] = loaded(FIRST_FRAME)
     seen["connection before show"] = self.connection is not None
+    seen["unused widget classes before show"] = [n for n in UNUSED_WIDGETS if n in vars(QtWidgets)]
     self.installEventFilter(paints)
     show(self)
 
