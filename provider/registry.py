@@ -266,9 +266,25 @@ def create(
         "requires_api_key": info.capabilities.needs_api_key or None,
         **info.options,
     }
-    accepted = inspect.signature(cls).parameters
+    accepted = _parameters(cls)
     kwargs = {k: v for k, v in wanted.items() if v is not None and k in accepted}
     ignored = sorted(k for k, v in wanted.items() if v is not None and k not in accepted)
     if ignored:
         log.debug("%s does not take %s; ignored", info.id, ", ".join(ignored))
     return cls(**kwargs)
+
+
+def _parameters(cls: type) -> Mapping[str, inspect.Parameter]:
+    """The keyword arguments ``cls`` takes, looked up past ``__init__(*args, **kwargs)``.
+
+    A subclass that only adds state forwards everything to its base; its own
+    signature would hide every name, so the first class up the MRO that names
+    its parameters is the one that says what is taken.
+    """
+    for klass in cls.__mro__:
+        if "__init__" not in vars(klass):
+            continue
+        parameters = inspect.signature(klass.__init__).parameters
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+            return parameters
+    return inspect.signature(cls).parameters

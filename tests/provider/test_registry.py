@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -159,3 +160,23 @@ def test_every_entry_holds_its_class():
     assert classes["chatgptfree"] is ChatgptFree
     assert classes["ollama"] is Ollama
     assert {classes[i] for i in EXPECTED_URLS if i != "ollama"} == {OpenAICompatible}
+
+
+def test_a_class_whose_init_only_forwards_still_gets_its_settings(monkeypatch):
+    # A subclass that adds state with __init__(*args, **kwargs) hides its base's
+    # parameter names from inspect.signature; the address must still reach it.
+    from deskchat.provider.openai_compat import OpenAICompatible
+
+    class Forwarding(OpenAICompatible):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.extra = True
+
+    info = registry.get_info("openai-compatible")
+    monkeypatch.setitem(
+        registry.PROVIDERS, info.id, dataclasses.replace(info, load=lambda: Forwarding)
+    )
+    built = registry.create("openai-compatible", base_url="http://127.0.0.1:1/v1", api_key="k")
+    assert isinstance(built, Forwarding)
+    assert built.base_url == "http://127.0.0.1:1/v1"
+    assert built.name == "openai-compatible"  # the preset's own name, passed on too
