@@ -23,8 +23,8 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
 
+from deskchat import vault
 from deskchat.i18n import _
 
 from .errors import KeyringUnavailableError, SecretStoreError
@@ -52,7 +52,7 @@ __all__ = [
 
 log = logging.getLogger("deskchat.secrets")
 
-SERVICE = "deskchat"
+SERVICE = vault.SERVICE
 """The keyring service name every key is stored under."""
 
 ENV_VARS: Mapping[str, str] = {
@@ -136,17 +136,7 @@ class RedactingFilter(logging.Filter):
 
 def keyring_available() -> bool:
     """True when a real keyring backend (not keyring's "fail" stand-in) is set."""
-    try:
-        import keyring
-        from keyring.backends import fail
-    except ImportError:
-        return False
-    try:
-        backend = keyring.get_keyring()
-    except Exception:  # noqa: BLE001 - a broken backend config means "no keyring" to the UI
-        log.debug("keyring backend could not be loaded", exc_info=True)
-        return False
-    return not isinstance(backend, fail.Keyring)
+    return vault.available()
 
 
 def get_api_key(
@@ -186,14 +176,11 @@ def set_api_key(provider_id: str, key: str) -> None:
 
 
 def _store(username: str, secret: str, what: str) -> None:
-    keyring, errors_mod = _keyring_modules()
-    if not keyring_available():
-        raise _unavailable(what)
     try:
-        keyring.set_password(SERVICE, username, secret)
-    except errors_mod.NoKeyringError as exc:
+        vault.write(username, secret)
+    except vault.Unavailable as exc:
         raise _unavailable(what) from exc
-    except errors_mod.KeyringError as exc:
+    except vault.Refused as exc:
         raise SecretStoreError(
             _(
                 "The system keyring refused to store {what} (it may be locked); unlock "
@@ -205,14 +192,9 @@ def _store(username: str, secret: str, what: str) -> None:
 def delete_api_key(provider_id: str) -> None:
     """Forget the key in the keyring and in this session (a missing key is fine)."""
     _session_keys.pop(provider_id, None)
-    if not keyring_available():
-        return
-    keyring, errors_mod = _keyring_modules()
     try:
-        keyring.delete_password(SERVICE, provider_id)
-    except errors_mod.PasswordDeleteError:
-        pass  # There was no key stored: nothing to forget.
-    except errors_mod.KeyringError as exc:
+        vault.forget(provider_id)
+    except vault.Refused as exc:
         raise SecretStoreError(
             _(
                 "The system keyring refused to delete the API key (it may be locked); "
@@ -233,16 +215,7 @@ def clear_session_keys() -> None:
 
 
 def _from_keyring(provider_id: str) -> str | None:
-    try:
-        keyring, errors_mod = _keyring_modules()
-    except ImportError:
-        return None
-    try:
-        return keyring.get_password(SERVICE, provider_id)
-    except errors_mod.KeyringError:
-        # No backend, or a locked one: the environment or session may still have it.
-        log.debug("no key for %s in the keyring (keyring unavailable)", provider_id)
-        return None
+    return vault.read(provider_id)
 
 
 def _from_env(provider_id: str, environ: Mapping[str, str] | None) -> str | None:
@@ -250,13 +223,6 @@ def _from_env(provider_id: str, environ: Mapping[str, str] | None) -> str | None
     name = ENV_VARS.get(provider_id)
     value = env.get(name) if name else None
     return value or env.get(GENERIC_ENV_VAR) or None
-
-
-def _keyring_modules() -> tuple[Any, Any]:
-    import keyring
-    import keyring.errors
-
-    return keyring, keyring.errors
 
 
 def _unavailable(what: str = _("the API key")) -> KeyringUnavailableError:

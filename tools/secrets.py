@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 
+from deskchat import vault
 from deskchat.i18n import _
 
 from .config import IN_KEYRING
@@ -20,7 +21,7 @@ __all__ = ["SecretLookup", "delete_secret", "keyring_secret", "resolve", "set_se
 
 log = logging.getLogger("deskchat.tools")
 
-SERVICE = "deskchat"
+SERVICE = vault.SERVICE
 
 SecretLookup = Callable[[str, str], str | None]
 """``(server, name) -> value``: where the values marked ``${keyring}`` come from."""
@@ -32,16 +33,7 @@ def _username(server: str, name: str) -> str:
 
 def keyring_secret(server: str, name: str) -> str | None:
     """The value of ``name`` for ``server`` in the keyring; None if absent or no keyring."""
-    try:
-        import keyring
-        import keyring.errors
-    except ImportError:
-        return None
-    try:
-        return keyring.get_password(SERVICE, _username(server, name))
-    except keyring.errors.KeyringError:
-        log.debug("no keyring for the secret of %s", server)
-        return None
+    return vault.read(_username(server, name))
 
 
 def set_secret(server: str, name: str, value: str) -> None:
@@ -50,12 +42,9 @@ def set_secret(server: str, name: str, value: str) -> None:
     Raises:
         ToolError: there is no keyring, or it refused (locked).
     """
-    import keyring
-    import keyring.errors
-
     try:
-        keyring.set_password(SERVICE, _username(server, name), value)
-    except keyring.errors.KeyringError as exc:
+        vault.write(_username(server, name), value)
+    except vault.Refused as exc:
         raise ToolError(
             _(
                 "The system keyring refused to keep the secret (there may be none, or it is "
@@ -65,16 +54,11 @@ def set_secret(server: str, name: str, value: str) -> None:
 
 
 def delete_secret(server: str, name: str) -> None:
-    """Forget ``server``'s ``name`` in the keyring (a missing one is fine)."""
+    """Forget ``server``'s ``name`` in the keyring (a missing one, or no keyring, is fine)."""
     try:
-        import keyring
-        import keyring.errors
-    except ImportError:
-        return
-    try:
-        keyring.delete_password(SERVICE, _username(server, name))
-    except keyring.errors.KeyringError:
-        log.debug("nothing to forget for %s", server)
+        vault.forget(_username(server, name))
+    except vault.Refused:
+        log.debug("the keyring refused to forget a secret of %s", server)
 
 
 def resolve(
