@@ -2,43 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 import platform
 from pathlib import Path
 
 import PySide6
 from PySide6.QtCore import Qt, qVersion
-from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from deskchat.chat.version import version
 from deskchat.i18n import _
 from deskchat.store import data_dir
 
-__all__ = ["AboutDialog", "app_icon"]
+from .icon import ICON_SIZES, app_icon
 
-log = logging.getLogger("deskchat.gui")
-
-ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
-"""The PNGs of the icon (scripts/icons.py renders them from icons/deskchat.svg)."""
-
-
-def app_icon() -> QIcon:
-    """DeskChat's icon from the resources (an empty icon, logged, if it is missing).
-
-    PNGs, not the SVG: an SVG icon would load Qt's SVG module and icon engine
-    into every start (~2.2 MiB of RSS).
-    """
-    from deskchat import resources
-
-    icon = QIcon()
-    try:
-        for size in ICON_SIZES:
-            icon.addFile(str(resources.path(f"icons/deskchat-{size}.png")))
-    except FileNotFoundError as exc:
-        log.warning("%s", exc)
-        return QIcon()
-    return icon
+__all__ = ["ICON_SIZES", "AboutDialog", "app_icon"]
 
 
 class AboutDialog(QDialog):

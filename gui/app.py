@@ -49,9 +49,9 @@ from deskchat.store import (
 )
 
 from . import translation
-from .about import app_icon
 from .errors import install_excepthook, show_error
 from .first_paint import after_first_paint
+from .icon import app_icon
 from .main_window import MainWindow
 
 if TYPE_CHECKING:

@@ -31,19 +31,17 @@ from deskchat.i18n import _
 from deskchat.provider import Provider, ProviderError
 from deskchat.store import Settings
 
-from .about import AboutDialog, app_icon
 from .chat_pane import ChatPane
 from .controller import ChatController
 from .errors import show_error
 from .first_paint import after_first_paint
+from .icon import app_icon
 from .links import LinkOpener
 from .menus import Menus
 from .message_model import MessageModel
 from .model_picker import ModelPicker
-from .settings_dialog import SettingsDialog
 from .sidebar import Sidebar
 from .theme import apply_appearance
-from .transfer import Transfer
 from .window_layout import WindowLayout
 
 if TYPE_CHECKING:
@@ -52,7 +50,10 @@ if TYPE_CHECKING:
     from deskchat.chat.connection import Connection
     from deskchat.store import AsyncStore
 
+    from .about import AboutDialog
+    from .settings_dialog import SettingsDialog
     from .setup_flow import SetupFlow
+    from .transfer import Transfer
 
 __all__ = ["MainWindow"]
 
@@ -227,6 +228,8 @@ class MainWindow(QMainWindow):
         The window gets its history after its first frame (:func:`deskchat.gui.app.main`);
         :meth:`start` then reads it.
         """
+        from .transfer import Transfer  # after the first frame, with the history
+
         self.session.attach_history(history)
         transfer = self.transfer = Transfer(history, self, self._spawn)
         self.menus.offer_transfer(transfer, lambda: self.session.conversation.store_id)
@@ -337,6 +340,8 @@ class MainWindow(QMainWindow):
         if self.settings_dialog is None:
             from deskchat.chat.probe import server_models  # only once the dialog opens
 
+            from .settings_dialog import SettingsDialog
+
             self.settings_dialog = SettingsDialog(
                 self.settings, self, probe=server_models, spawn=self._spawn
             )
@@ -355,6 +360,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def on_about_action_triggered(self) -> None:
         if self.about_dialog is None:
+            from .about import AboutDialog
+
             self.about_dialog = AboutDialog(self.data_dir, self)
         # open(), not exec(): the loop keeps running behind it.
         self.about_dialog.open()

@@ -16,7 +16,17 @@ from deskchat.chat.session import ChatSession
 from deskchat.gui import app, main_window
 
 WATCHED = ("aiohttp", "deskchat.library", "deskchat.chat.connection", "huggingface_hub")
-FIRST_FRAME = ("asyncio", "qasync", "sqlite3", "deskchat.store.aio", "deskchat.store.store")
+FIRST_FRAME = (
+    "asyncio",
+    "qasync",
+    "sqlite3",
+    "deskchat.store.aio",
+    "deskchat.store.store",
+    # Dialogs and export/import: made when asked for, or with the history.
+    "deskchat.gui.about",
+    "deskchat.gui.settings_dialog",
+    "deskchat.gui.transfer",
+)
 """Not needed for the window's first frame: they load after it has painted."""
 UNUSED_WIDGETS = ("QWizard", "QCalendarWidget", "QMdiArea", "QLCDNumber")
 """Widget classes the window never uses. PySide6 makes a class on first use; all of
