@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from deskchat.gguf import GGUFError, read_gguf_info
+from deskchat.gguf import GGUFError, is_projector, read_gguf_info
 from deskchat.i18n import _
 
 from .errors import LibraryError
@@ -45,14 +45,14 @@ def add_model_file(
     """Remember ``file`` so it is listed and can be used by name; returns its absolute path.
 
     Raises:
-        LibraryError: the file does not exist, is not a GGUF model, or the list
-            cannot be written.
+        LibraryError: the file does not exist, is not a GGUF model (or is a vision
+            projector, a part of one), or the list cannot be written.
     """
     target = Path(file).expanduser().resolve()
     if not target.is_file():
         raise LibraryError(_("There is no file at {target}.").format(target=target))
     try:
-        read_gguf_info(target)
+        info = read_gguf_info(target)
     except GGUFError as exc:
         raise LibraryError(
             _("{text} Only .gguf models can be added.").format(text=exc.text())
@@ -61,6 +61,13 @@ def add_model_file(
         raise LibraryError(
             _("{target} cannot be read: {value}.").format(target=target, value=exc.strerror or exc)
         ) from None
+    if info.is_projector or is_projector(target.name):
+        raise LibraryError(
+            _(
+                "{name} is a vision projector, a part of a vision model: add the model "
+                "file beside it instead; the projector is used with it."
+            ).format(name=target.name)
+        )
     store = added_models_path(data_dir)
     paths = read_added(store)
     if target not in paths:

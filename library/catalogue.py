@@ -4,7 +4,7 @@ Each entry is a real Hugging Face repository and file, its size as the Hub
 lists it (the page named in ``source``), and the shape of its attention, from
 which the RAM it needs is estimated:
 
-    RAM = file size + KV cache + working buffers
+    RAM = file size + KV cache + working buffers (+ a vision model's projector)
     KV cache = 2 (K and V) x layers x KV heads x head size x 2 bytes (f16) x context
     working = 512 rows of float logits x vocabulary + 128 MiB (the engine's process)
 
@@ -66,6 +66,9 @@ class CatalogueEntry:
         licence: the model's licence, in a word or two.
         source: the Hub page the size was read from.
         vocab: tokens in its vocabulary (the width of its logits).
+        projector: a vision model's projector (its ``mmproj`` .gguf, in the same
+            repository folder), downloaded with it; "" for a text model.
+        projector_size: its bytes, as the Hub lists it.
     """
 
     title: str
@@ -80,6 +83,13 @@ class CatalogueEntry:
     licence: str
     source: str
     vocab: int = 0
+    projector: str = ""
+    projector_size: int = 0
+
+    @property
+    def vision(self) -> bool:
+        """Whether the model reads images (with its projector)."""
+        return bool(self.projector)
 
     @property
     def spec(self) -> str:
@@ -91,7 +101,9 @@ class CatalogueEntry:
         return 2 * self.layers * self.kv_heads * self.head_dim * 2
 
     def ram_needed(self, context: int = DEFAULT_CONTEXT) -> int:
-        return estimate_ram(self.size, self.kv_bytes_per_token, context, vocab_size=self.vocab)
+        """With its projector, which the engine loads beside it for a reply with images."""
+        ram = estimate_ram(self.size, self.kv_bytes_per_token, context, vocab_size=self.vocab)
+        return ram + self.projector_size
 
 
 _MB = 1000 * 1000
@@ -141,6 +153,16 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
         f"{_HF}/bartowski/Qwen2.5-0.5B-Instruct-GGUF/blob/b26a58accf53b1a19fbc555d52fdb224bec473f5/Qwen2.5-0.5B-Instruct-Q4_K_M.gguf",
         vocab=151936,
     ),
+    # The vision model last, and never recommended for chatting: Qwen2.5-VL's language
+    # model is Qwen2.5 3B's shape; its projector reads an image into ~1,300 tokens.
+    CatalogueEntry(
+        "Qwen2.5-VL 3B Instruct (reads images)", "ggml-org/Qwen2.5-VL-3B-Instruct-GGUF",
+        "Qwen2.5-VL-3B-Instruct-Q4_K_M.gguf", "Q4_K_M", 1930 * _MB, 3.1, 36, 2, 128,
+        "Qwen research (non-commercial)",
+        f"{_HF}/ggml-org/Qwen2.5-VL-3B-Instruct-GGUF/blob/5037fcf163dd95d1e41d1974465f0898ed108ca2/Qwen2.5-VL-3B-Instruct-Q4_K_M.gguf",
+        vocab=151936,
+        projector="mmproj-Qwen2.5-VL-3B-Instruct-Q8_0.gguf", projector_size=845 * _MB,
+    ),
 )  # fmt: skip
 
 
@@ -174,16 +196,18 @@ def fits(entry: CatalogueEntry, machine: Machine | None = None) -> bool:
 def recommend(machine: Machine | None = None) -> CatalogueEntry | None:
     """The best catalogue model for ``machine``, or None if none fits.
 
-    The first (best) entry that fits with 1 GiB to spare, and, on fewer than four
+    The first (best) text model that fits with 1 GiB to spare, and, on fewer than four
     cores, has at most 2B parameters (to answer at a readable speed); failing
     that, the smallest model that fits at all.
     """
     machine = machine or Machine.current()
     small_cpu = machine.cores < _SMALL_CPU_CORES
-    for entry in CATALOGUE:
+    # For chatting: a vision model is for who asks for one.
+    chat_models = [e for e in CATALOGUE if not e.vision]
+    for entry in chat_models:
         if small_cpu and entry.parameters > _SMALL_CPU_MAX_PARAMS:
             continue
         if entry.ram_needed() + _HEADROOM <= machine.available_ram:
             return entry
-    fitting = [e for e in CATALOGUE if fits(e, machine)]
+    fitting = [e for e in chat_models if fits(e, machine)]
     return min(fitting, key=lambda e: e.ram_needed()) if fitting else None

@@ -40,6 +40,8 @@ class LocalModelInfo:
         parts: every file of the model (one, or the parts of a split model).
         info: the header's facts; None when it could not be read (see ``problem``).
         problem: why the header could not be read, as a sentence.
+        projector: the vision projector beside it (its ``mmproj`` .gguf), which the
+            built-in engine loads with it to read images; None for a text model.
     """
 
     name: str
@@ -51,6 +53,12 @@ class LocalModelInfo:
     parts: tuple[Path, ...] = ()
     info: GGUFInfo | None = None
     problem: str | None = None
+    projector: Path | None = None
+
+    @property
+    def vision(self) -> bool:
+        """Whether the built-in engine can show it images (it has a projector)."""
+        return self.projector is not None
 
     @property
     def source_label(self) -> str:

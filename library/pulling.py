@@ -23,12 +23,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from deskchat.gguf import projector_rank
 from deskchat.i18n import _
 
+from .catalogue import CATALOGUE
 from .errors import DownloadCancelled, InvalidSpecError, LibraryError
 from .hub import Hub, RepoListing, transport_errors
 from .models import Source
-from .names import GGUFGroup, ModelSpec, group_gguf_files, parse_spec, pick_group
+from .names import GGUFGroup, ModelSpec, group_gguf_files, is_projector, parse_spec, pick_group
 from .paths import Locations
 from .progress import CancelToken, DownloadProgress, ProgressCallback, ProgressMeter
 from .transfer import FileRequest, check_disk_space, fetch_file, partial_size
@@ -50,12 +52,16 @@ class PullPlan:
         quant: the quantisation label of the chosen file (None if its name has none).
         commit: the repository commit the download is pinned to.
         files: the file (or every part of a split model) to fetch, first part first.
-        size: bytes of all parts.
-        resumable: bytes already downloaded by an earlier, interrupted attempt.
+        size: bytes of all parts, and of the projector.
+        resumable: bytes already downloaded by an earlier attempt (an interrupted
+            one's part, or a whole file: a model pulled before its projector).
         existing: the model's path when it is already on this machine (then nothing
             is downloaded), else None.
         existing_source: who has it: ``"downloaded"``, ``"huggingface"``, ``"lmstudio"``.
         hub: the Hub to download from.
+        projector: a vision model's projector (the ``mmproj`` .gguf beside the
+            model in the repository), fetched with it into the same folder, where
+            the built-in engine looks for it; None for a text model.
     """
 
     repo: str
@@ -67,6 +73,12 @@ class PullPlan:
     existing: Path | None = None
     existing_source: Source | None = None
     hub: Hub = Hub()
+    projector: FileRequest | None = None
+
+    @property
+    def transfers(self) -> tuple[FileRequest, ...]:
+        """Every file to fetch: the model's parts, then its projector."""
+        return self.files + ((self.projector,) if self.projector is not None else ())
 
     @property
     def name(self) -> str:
@@ -95,8 +107,13 @@ def plan_pull(
     *,
     hub: Hub | None = None,
     locations: Locations | None = None,
+    projector: bool | None = None,
 ) -> PullPlan:
     """Ask the Hub what ``spec`` names and pick the file (blocking; a few hundred ms).
+
+    ``projector``: whether to fetch the vision projector beside the model in the
+    repository too (True), not (False), or as the catalogue says (None: a catalogue
+    vision model's, named there; no other repository's).
 
     Raises:
         InvalidSpecError: ``spec`` is not ``OWNER/REPO[:QUANT]``.
@@ -111,18 +128,58 @@ def plan_pull(
         group_gguf_files((f.path, f.size) for f in listing.files), wanted.quant, wanted.repo
     )
     files = tuple(_request(hub, listing, path, where) for path in group.files)
-    existing, source = _already_here(listing, group, files, where)
+    projector_path = _projector_beside(listing, group, projector)
+    fetched = _request(hub, listing, projector_path, where) if projector_path else None
+    transfers = files + ((fetched,) if fetched is not None else ())
+    existing, source = _already_here(listing, group, transfers, where)
     return PullPlan(
         repo=listing.repo,
         quant=group.quant,
         commit=listing.commit,
         files=files,
-        size=group.size,
-        resumable=sum(partial_size(f) for f in files) if existing is None else 0,
+        size=sum(f.size for f in transfers),
+        resumable=sum(_already_fetched(f) for f in transfers) if existing is None else 0,
         existing=existing,
         existing_source=source,
         hub=hub,
+        projector=fetched,
     )
+
+
+def _already_fetched(request: FileRequest) -> int:
+    """Bytes of ``request`` on disk from an earlier pull: a whole file (a model pulled
+    before its projector was), or the part an interrupted one left."""
+    return request.size if _same_size(request.dest, request.size) else partial_size(request)
+
+
+def _projector_beside(listing: RepoListing, group: GGUFGroup, wanted: bool | None) -> str | None:
+    """The projector to fetch with ``group`` (see :func:`plan_pull`'s ``projector``):
+    the catalogue's file, else the one in the model's folder of the repository that
+    :func:`deskchat.gguf.find_projector` would take on disk (Q8_0 first)."""
+    named = _catalogue_projector(listing.repo)
+    if wanted is False or (wanted is None and named is None):
+        return None
+    folder = PurePosixPath(group.name).parent
+    found = [
+        f
+        for f in listing.files
+        if f.path.lower().endswith(".gguf")
+        and is_projector(f.path)
+        and PurePosixPath(f.path).parent == folder
+    ]
+    if any(f.path == named for f in found):
+        return named
+    if not found:
+        return None
+    return min(found, key=lambda f: (projector_rank(f.path), f.size, f.path)).path
+
+
+def _catalogue_projector(repo: str) -> str | None:
+    """The projector the catalogue names for ``repo``'s vision model, if it has one."""
+    for entry in CATALOGUE:
+        if entry.vision and entry.repo.lower() == repo.lower():
+            return entry.projector
+    return None
 
 
 def _request(hub: Hub, listing: RepoListing, path: str, where: Locations) -> FileRequest:
@@ -142,7 +199,8 @@ def _request(hub: Hub, listing: RepoListing, path: str, where: Locations) -> Fil
 def _already_here(
     listing: RepoListing, group: GGUFGroup, files: tuple[FileRequest, ...], where: Locations
 ) -> tuple[Path | None, Source | None]:
-    """The model's path if every part is already on disk at the published size."""
+    """The model's path if every part (and its projector) is already on disk at the
+    published size, in one folder: the engine finds the projector beside the model."""
     if all(_same_size(f.dest, f.size) for f in files):
         return files[0].dest, "downloaded"
     owner, name = listing.repo.split("/")
@@ -211,7 +269,7 @@ def download(
     session = hub.session()
     from huggingface_hub import constants, hf_raise_for_status
 
-    for request in plan.files:
+    for request in plan.transfers:
         if _same_size(request.dest, request.size):
             meter.start_file(PurePosixPath(request.path).name, request.size)
             continue
@@ -244,9 +302,11 @@ def pull(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     hub: Hub | None = None,
+    projector: bool | None = None,
 ) -> Path:
     """:func:`plan_pull` then :func:`download` (blocking); returns the model's path."""
-    return download(plan_pull(spec, data_dir, hub=hub), progress=progress, cancel=cancel)
+    plan = plan_pull(spec, data_dir, hub=hub, projector=projector)
+    return download(plan, progress=progress, cancel=cancel)
 
 
 async def aplan_pull(
@@ -254,9 +314,10 @@ async def aplan_pull(
     data_dir: str | os.PathLike[str] | None = None,
     *,
     hub: Hub | None = None,
+    projector: bool | None = None,
 ) -> PullPlan:
     """:func:`plan_pull` on a worker thread."""
-    return await asyncio.to_thread(plan_pull, spec, data_dir, hub=hub)
+    return await asyncio.to_thread(plan_pull, spec, data_dir, hub=hub, projector=projector)
 
 
 async def adownload(plan: PullPlan, *, progress: ProgressCallback | None = None) -> Path:
@@ -300,7 +361,8 @@ async def apull(
     *,
     progress: ProgressCallback | None = None,
     hub: Hub | None = None,
+    projector: bool | None = None,
 ) -> Path:
     """:func:`aplan_pull` then :func:`adownload`; returns the model's path."""
-    plan = await aplan_pull(spec, data_dir, hub=hub)
+    plan = await aplan_pull(spec, data_dir, hub=hub, projector=projector)
     return await adownload(plan, progress=progress)

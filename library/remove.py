@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from deskchat.gguf import is_projector
 from deskchat.i18n import _
 
 from .added import forget_model_file
@@ -24,7 +25,8 @@ class Removal:
 
     Attributes:
         model: the model as it was listed.
-        deleted: the files deleted (none when an added file was only forgotten).
+        deleted: the files deleted (none when an added file was only forgotten); a
+            vision model's projector too, when no other model in its folder uses it.
         freed: bytes freed on disk.
     """
 
@@ -67,8 +69,33 @@ def remove_model(
         deleted.append(part)
         for leftover in (_sibling(part, PART_SUFFIX), _sibling(part, PART_SUFFIX + ".json")):
             leftover.unlink(missing_ok=True)
+    freed = model.size
+    projector = model.projector
+    if projector is not None and not _models_beside(projector):
+        # Its model was the last one in the folder to use it.
+        freed += _file_size(projector)
+        _delete(projector, model)
+        deleted.append(projector)
     _prune_empty(model.path.parent, where.models_dir)
-    return Removal(model, tuple(deleted), model.size)
+    return Removal(model, tuple(deleted), freed)
+
+
+def _models_beside(projector: Path) -> bool:
+    """Whether a chat model is still in the projector's folder."""
+    try:
+        return any(
+            p.name.lower().endswith(".gguf") and not is_projector(p.name)
+            for p in projector.parent.iterdir()
+        )
+    except OSError:
+        return False
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _sibling(path: Path, suffix: str) -> Path:

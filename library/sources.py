@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from deskchat.gguf import GGUFError, read_gguf_info
+from deskchat.gguf import GGUFError, find_projector, is_projector, read_gguf_info
 from deskchat.i18n import _
 
 from .added import read_added
@@ -78,6 +78,7 @@ def describe(
     source: Source,
     repo: str | None = None,
     parts: tuple[Path, ...] = (),
+    projector: Path | None = None,
 ) -> LocalModelInfo:
     """One model, its header read (a broken header becomes ``problem``, not an error)."""
     parts = parts or (path,)
@@ -93,7 +94,7 @@ def describe(
             _("{name} cannot be read: {value}.").format(name=path.name, value=exc.strerror or exc),
         )
     quant = (info.quantization if info else None) or quant_from_filename(path.name)
-    return LocalModelInfo(name, path, size, source, quant, repo, parts, info, problem)
+    return LocalModelInfo(name, path, size, source, quant, repo, parts, info, problem, projector)
 
 
 def _size(path: Path) -> int:
@@ -134,7 +135,10 @@ def _repo_models(repo: str, files: dict[str, Path], source: Source) -> Iterator[
         unique = group.quant is not None and quants.count(group.quant) == 1
         name = f"{repo}:{group.quant}" if unique else f"{repo}/{group.name}"
         parts = tuple(files[f] for f in group.files)
-        yield describe(parts[0], name=name, source=source, repo=repo, parts=parts)
+        projector = find_projector(parts[0])
+        yield describe(
+            parts[0], name=name, source=source, repo=repo, parts=parts, projector=projector
+        )
 
 
 def find_downloaded(models_dir: Path) -> Iterator[LocalModelInfo]:
@@ -155,8 +159,11 @@ def _subdirs(folder: Path) -> list[Path]:
 def find_added(added_json: Path) -> Iterator[LocalModelInfo]:
     """The .gguf files the user added by hand ("Add a .gguf file…")."""
     for path in read_added(added_json):
+        if is_projector(path.name):
+            continue  # added before DeskChat knew: a part of a model, not one
         parts = _split_siblings(path)
-        yield describe(path, name=path.stem, source="added", parts=parts)
+        projector = find_projector(path)
+        yield describe(path, name=path.stem, source="added", parts=parts, projector=projector)
 
 
 def _split_siblings(path: Path) -> tuple[Path, ...]:
@@ -214,7 +221,8 @@ def find_gpt4all(roots: Iterable[Path]) -> Iterator[LocalModelInfo]:
         except OSError:
             continue
         for path in files:
-            if path.name.startswith("incomplete-"):
+            # GPT4All keeps every model in one folder: a projector there is no one's.
+            if path.name.startswith("incomplete-") or is_projector(path.name):
                 continue
             yield describe(path, name=path.stem, source="gpt4all")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,38 @@ def test_this_machine_is_measured() -> None:
     here = Machine.current()
     assert here.total_ram >= here.available_ram > 0
     assert here.cores >= 1
+
+
+def test_the_vision_entry_names_the_projector_pull_and_the_engine_take() -> None:
+    from deskchat.gguf import is_projector, projector_rank
+
+    (vision,) = [e for e in CATALOGUE if e.vision]
+    assert vision.repo == "ggml-org/Qwen2.5-VL-3B-Instruct-GGUF"
+    assert is_projector(vision.projector)
+    # The one find_projector would take of the repository's two (Q8_0 and f16).
+    other = vision.projector.replace("Q8_0", "f16")
+    assert projector_rank(vision.projector) < projector_rank(other)
+    assert 500_000_000 < vision.projector_size < 1_500_000_000
+    # Its memory counts the projector, loaded beside it for a reply with images.
+    assert vision.ram_needed() == (
+        estimate_ram(vision.size, vision.kv_bytes_per_token, vocab_size=vision.vocab)
+        + vision.projector_size
+    )
+    assert not [e for e in CATALOGUE if not e.vision and e.projector_size]
+
+
+@pytest.mark.parametrize("free_gib", [0.5, 1, 2, 2.3, 3, 4, 6, 8, 24, 64])
+@pytest.mark.parametrize("cores", [2, 4, 16])
+def test_recommend_never_picks_the_vision_model(
+    free_gib: float, cores: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deskchat.library import catalogue
+
+    # Even listed first, and the only model that fits: it is for who asks for it.
+    (vision,) = [e for e in CATALOGUE if e.vision]
+    small_vision = dataclasses.replace(vision, size=100_000_000, parameters=0.4)
+    monkeypatch.setattr(
+        catalogue, "CATALOGUE", (small_vision, *[e for e in CATALOGUE if not e.vision])
+    )
+    chosen = recommend(Machine(128 * GiB, int(free_gib * GiB), cores))
+    assert chosen is None or not chosen.vision

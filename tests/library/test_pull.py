@@ -364,3 +364,91 @@ async def test_apull_plans_and_downloads(
     path = await library.apull(f"{REPO}:Q2_K", progress=seen.append, hub=hub)
     assert path.read_bytes() == fake_hub.repos[REPO].files["Tiny-Q2_K.gguf"]
     assert seen[-1].phase == "done"
+
+
+# -- a vision model's projector ------------------------------------------------------
+
+VISION = "ggml-org/Qwen2.5-VL-3B-Instruct-GGUF"  # the catalogue's vision model
+
+
+def vision_repo() -> FakeRepo:
+    return FakeRepo(
+        {
+            "Qwen2.5-VL-3B-Instruct-Q4_K_M.gguf": quant_file(15, MB, seed=5),
+            "Qwen2.5-VL-3B-Instruct-Q8_0.gguf": quant_file(7, 2 * MB, seed=6),
+            "mmproj-Qwen2.5-VL-3B-Instruct-f16.gguf": quant_file(1, MB // 2, seed=7),
+            "mmproj-Qwen2.5-VL-3B-Instruct-Q8_0.gguf": quant_file(7, MB // 4, seed=8),
+        }
+    )
+
+
+async def test_the_catalogue_vision_model_comes_with_its_projector(locations: Locations) -> None:
+    from deskchat.gguf import find_projector
+    from tests.fakes.scripted import serving
+
+    fake = FakeHub({VISION: vision_repo()})
+    async with serving(fake.app) as url:
+        hub = Hub(endpoint=url)
+        chosen = await plan(VISION, hub, locations)
+        assert chosen.filename == "Qwen2.5-VL-3B-Instruct-Q4_K_M.gguf"
+        assert chosen.projector is not None
+        assert chosen.projector.path == "mmproj-Qwen2.5-VL-3B-Instruct-Q8_0.gguf"
+        assert len(chosen.files) == 1  # the projector is not a part of the model
+        assert chosen.size == chosen.needed == MB + MB // 4
+        path = await fetch(chosen)
+        projector = path.with_name("mmproj-Qwen2.5-VL-3B-Instruct-Q8_0.gguf")
+        assert projector.read_bytes() == fake.repos[VISION].files[projector.name]
+        assert find_projector(path) == projector
+        (model,) = library.local_models(locations=locations)
+        assert model.name == f"{VISION}:Q4_K_M"
+        assert model.projector == projector
+        assert model.vision
+        # Both there: nothing more to fetch.
+        again = await plan(VISION, hub, locations)
+        assert again.existing == path
+        assert again.needed == 0
+        # Removing the model takes its projector with it.
+        removal = library.remove_model(model.name, locations=locations)
+        assert set(removal.deleted) == {path, projector}
+        assert removal.freed == MB + MB // 4
+        assert not projector.exists()
+
+
+async def test_a_model_pulled_without_its_projector_fetches_only_the_projector(
+    locations: Locations,
+) -> None:
+    from tests.fakes.scripted import serving
+
+    fake = FakeHub({VISION: vision_repo()})
+    folder = locations.models_dir / "ggml-org" / "Qwen2.5-VL-3B-Instruct-GGUF"
+    folder.mkdir(parents=True)
+    model_bytes = fake.repos[VISION].files["Qwen2.5-VL-3B-Instruct-Q4_K_M.gguf"]
+    (folder / "Qwen2.5-VL-3B-Instruct-Q4_K_M.gguf").write_bytes(model_bytes)
+    async with serving(fake.app) as url:
+        chosen = await plan(VISION, Hub(endpoint=url), locations)
+        assert chosen.existing is None
+        assert chosen.needed == MB // 4
+        await fetch(chosen)
+    fetched = [p.rsplit("/", 1)[-1] for m, p, _h in fake.requests if m == "GET"]
+    # (The Hub's URL, then the CDN's it redirects to: the projector's, never the model's.)
+    assert {name for name in fetched if name.endswith(".gguf")} == {
+        "mmproj-Qwen2.5-VL-3B-Instruct-Q8_0.gguf"
+    }
+
+
+async def test_other_repositories_bring_their_projector_only_when_asked(
+    hub: Hub, locations: Locations, fake_hub: FakeHub
+) -> None:
+    assert (await plan(REPO, hub, locations)).projector is None
+    asked = await asyncio.to_thread(
+        library.plan_pull, REPO, hub=hub, locations=locations, projector=True
+    )
+    assert asked.projector is not None
+    assert asked.projector.path == "mmproj-Tiny-f16.gguf"
+    assert asked.size == MB + MB // 4
+    path = await fetch(asked)
+    assert path.with_name("mmproj-Tiny-f16.gguf").is_file()
+    refused = await asyncio.to_thread(
+        library.plan_pull, REPO, hub=hub, locations=locations, projector=False
+    )
+    assert refused.projector is None

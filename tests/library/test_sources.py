@@ -246,3 +246,42 @@ def test_default_locations_find_models_under_home(tmp_path: Path) -> None:
     ollama_model(home / ".ollama" / "models", "qwen2.5", "0.5b", "a" * 64)
     names = [m.name for m in local_models(tmp_path / "data")]
     assert names == ["pub/m-GGUF:Q4_K_M", "qwen2.5:0.5b"]
+
+
+def test_a_vision_model_records_the_projector_beside_it(locations: Locations) -> None:
+    studio = locations.lmstudio[0] / "lmstudio-community" / "gemma-3-4b-it-GGUF"
+    gguf_at(studio / "gemma-3-4b-it-Q4_K_M.gguf")
+    projector = gguf_at(studio / "mmproj-model-f16.gguf", architecture="clip")
+    gguf_at(locations.lmstudio[0] / "pub" / "text-GGUF" / "text-Q4_K_M.gguf")
+    models = by_name(local_models(locations=locations))
+    assert set(models) == {"lmstudio-community/gemma-3-4b-it-GGUF:Q4_K_M", "pub/text-GGUF:Q4_K_M"}
+    vision = models["lmstudio-community/gemma-3-4b-it-GGUF:Q4_K_M"]
+    assert vision.projector == projector  # type: ignore[attr-defined]
+    assert vision.vision  # type: ignore[attr-defined]
+    assert models["pub/text-GGUF:Q4_K_M"].projector is None  # type: ignore[attr-defined]
+
+
+def test_gpt4all_and_added_projectors_are_not_models(locations: Locations, tmp_path: Path) -> None:
+    gguf_at(locations.gpt4all[0] / "Phi-3-mini-Q4_0.gguf")
+    gguf_at(locations.gpt4all[0] / "mmproj-something-f16.gguf", architecture="clip")
+    # A projector added by hand before DeskChat refused it stays off the list.
+    stray = gguf_at(tmp_path / "mine" / "mmproj-mine-f16.gguf", architecture="clip")
+    locations.added_models.parent.mkdir(parents=True, exist_ok=True)
+    locations.added_models.write_text(json.dumps({"paths": [str(stray)]}))
+    assert [m.name for m in local_models(locations=locations)] == ["Phi-3-mini-Q4_0"]
+    # GPT4All's one flat folder: its projector is no one's.
+    assert local_models(locations=locations)[0].projector is None
+
+
+def test_adding_a_projector_is_refused(locations: Locations, tmp_path: Path) -> None:
+    from deskchat.library import LibraryError
+
+    # By its header, whatever its name.
+    encoder = gguf_at(tmp_path / "vision-encoder.gguf", architecture="clip")
+    with pytest.raises(LibraryError, match="vision-encoder.gguf is a vision projector"):
+        add_model_file(encoder, locations.data_dir)
+    model = gguf_at(tmp_path / "model.gguf")
+    projector = gguf_at(tmp_path / "model.mmproj-f16.gguf", architecture="clip")
+    assert add_model_file(model, locations.data_dir) == model
+    (added,) = local_models(locations=locations)
+    assert added.projector == projector
