@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from deskchat.i18n import _
@@ -208,10 +209,12 @@ class Ollama(ServerProvider):
     default_model = ""
     default_base_url = DEFAULT_OLLAMA_URL
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Whether each model reads images, as /api/show said (None: it cannot say).
-        self._vision: dict[str, bool | None] = {}
+    # Made on first use, not in an __init__: registry.create reads the parameters a
+    # provider takes from its class's signature.
+    @cached_property
+    def _vision(self) -> dict[str, bool | None]:
+        """Whether each model reads images, as /api/show said (None: it cannot say)."""
+        return {}
 
     @staticmethod
     def normalize_base_url(base_url: str) -> str:

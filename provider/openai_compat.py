@@ -28,6 +28,7 @@ import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from deskchat.i18n import N_, _
@@ -294,13 +295,18 @@ class OpenAICompatible(ServerProvider):
     default_model = ""
     default_base_url = DEFAULT_BASE_URL
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Whether each model reads images, as the server's listings said (None: they
-        # do not say); filled by every listing, so the picker's fetch teaches it too.
-        self._vision: dict[str, bool | None] = {}
-        # The models already asked about, answered or not: never asked again.
-        self._asked: set[str] = set()
+    # Made on first use, not in an __init__: registry.create reads the parameters a
+    # provider takes from its class's signature.
+    @cached_property
+    def _vision(self) -> dict[str, bool | None]:
+        """Whether each model reads images, as the server's listings said (None: they do
+        not say); filled by every listing, so the picker's fetch teaches it too."""
+        return {}
+
+    @cached_property
+    def _asked(self) -> set[str]:
+        """The models already asked about, answered or not: never asked again."""
+        return set()
 
     async def models(self) -> list[str]:
         """The model ids the server lists at ``GET {base}/models``."""
