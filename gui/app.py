@@ -48,7 +48,7 @@ from deskchat.store import (
     split_proxy_password,
 )
 
-from . import translation
+from . import pyside_scan, translation  # noqa: F401 - pyside_scan acts on import
 from .errors import install_excepthook, show_error
 from .first_paint import after_first_paint
 from .icon import app_icon
