@@ -26,6 +26,7 @@ __all__ = [
     "from_stored",
     "limits_for",
     "look_up_images",
+    "needs_look_up",
     "prompt_message",
     "read_attachments",
     "stored_attachments",
@@ -104,17 +105,21 @@ def check_images(
         )
 
 
+def needs_look_up(chat: object, model: str, attachments: Iterable[Attachment]) -> bool:
+    """Whether an image in ``attachments`` would go to a ``model`` that ``chat`` (the
+    provider) has not asked its server about yet (see :func:`look_up_images`)."""
+    asked = getattr(chat, "asked_about_images", None)
+    if not model or asked is None or not hasattr(chat, "look_up_images"):
+        return False
+    return any(a.is_image for a in attachments) and not asked(model)
+
+
 async def look_up_images(chat: object, model: str, attachments: Iterable[Attachment]) -> None:
     """Let ``chat`` ask its server whether ``model`` reads images (once per model, a few
     seconds at most) when an image is about to be sent, so :func:`check_images` can say
     so before anything is sent. A failure leaves it unknown: the image is sent."""
-    look_up = getattr(chat, "look_up_images", None)
-    takes_images = getattr(chat, "takes_images", None)
-    if not model or look_up is None or not any(a.is_image for a in attachments):
-        return
-    if takes_images is not None and takes_images(model) is not None:
-        return
-    await look_up(model)
+    if needs_look_up(chat, model, attachments):
+        await chat.look_up_images(model)  # type: ignore[attr-defined]
 
 
 async def read_attachments(

@@ -121,6 +121,9 @@ class ChatSession:
         tools: the tools the next replies may call, each call put to the user (None: none).
     """
 
+    _looking_up: asyncio.Task[None] | None = None
+    """The look-up :meth:`look_up_images_then` started, while it runs."""
+
     def __init__(
         self,
         chat_provider: provider.Provider,
@@ -154,6 +157,8 @@ class ChatSession:
         self._replacing: tuple[Conversation, ChatMessage] | None = None
         """The failed reply the streaming one took the place of, put back if it brings nothing."""
         self._jobs: set[asyncio.Task[Any]] = set()
+        self._images_asked: set[tuple[int, str]] = set()
+        """(provider, model) pairs :meth:`look_up_images_then` asked about: not again."""
         self._wanted: int | None = None
         self._reading_earlier: set[int] = set()
         """The conversations whose earlier messages are being read (their ids)."""
@@ -553,6 +558,33 @@ class ChatSession:
         self._bring_to_top(conversation)
         self._start(conversation, conversation.history(), Plan(user=user, parent=parent))
         return True
+
+    def needs_image_look_up(self, attachments: Sequence[Attachment]) -> bool:
+        """Whether an image in ``attachments`` would go to a model the provider has not
+        asked its server about yet: then :meth:`look_up_images_then`, and send after it."""
+        from .attachments import needs_look_up
+
+        if (id(self._provider), self.model_name) in self._images_asked:
+            return False  # Asked, and the server did not answer: send, it decides.
+        return needs_look_up(self._provider, self.model_name, attachments)
+
+    def look_up_images_then(
+        self, attachments: Sequence[Attachment], then: Callable[[], object]
+    ) -> None:
+        """Let the provider ask about the model's images (a few seconds at most), then
+        call ``then`` (to send again: :meth:`send` then knows, and refuses before adding
+        anything, or sends). A call while one asks is ignored; closing cancels it."""
+        if self._looking_up is not None and not self._looking_up.done():
+            return
+
+        self._images_asked.add((id(self._provider), self.model_name))
+
+        async def look_up() -> None:
+            await self.look_up_images(attachments)
+            self._looking_up = None
+            then()
+
+        self._looking_up = self._spawn(look_up())
 
     async def look_up_images(self, attachments: Sequence[Attachment]) -> None:
         """Before :meth:`send` with an image: let the provider learn whether the model

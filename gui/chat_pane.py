@@ -229,9 +229,15 @@ class ChatPane(QWidget):
             self._say(_("The attached files are still being read; send again in a moment."))
             return
         else:
+            files = self.attachments_bar.attachments()
+            if self._session.needs_image_look_up(files):
+                # Whether the model reads images is asked before anything is sent; then
+                # this runs again: refused with everything still here, or sent.
+                self._session.look_up_images_then(files, lambda: self._submit_again(text))
+                return
             try:
-                sent = self._session.send(text, self.attachments_bar.attachments())
-            except DeskChatError as exc:  # images for a provider that takes none
+                sent = self._session.send(text, files)
+            except DeskChatError as exc:  # images for a provider or model that takes none
                 show_error(self._say, exc, doing=_("send the message"))
                 return
             if sent:
@@ -239,6 +245,10 @@ class ChatPane(QWidget):
         if sent:
             self.input_box.clear()
             self.message_view.stick_to_bottom = True
+
+    def _submit_again(self, text: str) -> None:
+        """Send ``text`` again, once the provider knows about the model's images."""
+        self.on_input_box_submitted(text)
 
     @Slot()
     def on_send_button_clicked(self) -> None:

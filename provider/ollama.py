@@ -243,6 +243,10 @@ class Ollama(ServerProvider):
         """Whether ``model`` reads images, as far as this provider has learned (no request)."""
         return self._vision.get(model)
 
+    def asked_about_images(self, model: str) -> bool:
+        """Whether :meth:`look_up_images` would learn nothing new of ``model`` (no request)."""
+        return model in self._vision
+
     async def look_up_images(self, model: str) -> bool | None:
         """Whether ``model`` reads images: cached, or asked once (``/api/show``, a few
         seconds at most); None when the server cannot say. Never raises a ProviderError."""

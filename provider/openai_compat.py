@@ -326,6 +326,10 @@ class OpenAICompatible(ServerProvider):
         """Whether ``model`` reads images, as far as this provider has learned (no request)."""
         return self._vision.get(model)
 
+    def asked_about_images(self, model: str) -> bool:
+        """Whether :meth:`look_up_images` would learn nothing new of ``model`` (no request)."""
+        return model in self._asked or self._vision.get(model) is not None
+
     async def look_up_images(self, model: str) -> bool | None:
         """Whether ``model`` reads images: learned, or asked (a few seconds at most);
         None when the server cannot say. Never raises a ProviderError."""
@@ -340,7 +344,7 @@ class OpenAICompatible(ServerProvider):
         newer llama.cpp), then, beside a ``/v1`` address, LM Studio's ``/api/v0/models`` and
         llama.cpp's ``/props``. Asked once per model once a server answered; a server that
         could not be reached is asked again by the next image."""
-        if model in self._asked or self._vision.get(model) is not None:
+        if self.asked_about_images(model):
             return self._vision.get(model)
         answered = False
         try:

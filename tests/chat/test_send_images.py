@@ -6,6 +6,7 @@ import asyncio
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from deskchat.attach import Attachment
 from deskchat.chat.session import ChatSession
@@ -76,3 +77,55 @@ async def test_ask_sends_the_image_to_a_vision_model() -> None:
     (sent,) = _chats(fake)
     (user,) = [m for m in sent["json"]["messages"] if m["role"] == "user"]
     assert user["content"][1]["type"] == "image_url"
+
+
+async def test_the_windows_look_up_comes_first_then_send_refuses_with_nothing_added() -> None:
+    fake = FakeOpenAI()
+    fake.listing = json_reply({"data": [{"id": "the-model"}]})  # says nothing of images
+
+    async def studio(_request: web.Request) -> web.Response:
+        return web.json_response({"data": [{"id": "the-model", "type": "llm"}]})
+
+    fake.app.router.add_get("/api/v0/models", studio)
+    calls: list[int] = []
+    async with serving(fake.app, "/v1") as base, aiohttp.ClientSession() as http:
+        provider = OpenAICompatible(base, http)
+        session = ChatSession(provider, model_name="the-model", provider_id="openai-compatible")
+        assert session.needs_image_look_up([SHOT])
+        assert not session.needs_image_look_up([])  # text alone asks nothing
+        session.look_up_images_then([SHOT], lambda: calls.append(1))
+        session.look_up_images_then([SHOT], lambda: calls.append(2))  # one at a time
+        for _ in range(500):
+            if calls:
+                break
+            await asyncio.sleep(0.01)
+        assert calls == [1]
+        assert not session.needs_image_look_up([SHOT])
+        with pytest.raises(ImagesNotSupportedError):
+            session.send("What is this?", [SHOT])
+        assert session.conversation.messages == []
+        await session.aclose()
+    assert _chats(fake) == []
+
+
+async def test_a_look_up_the_server_does_not_answer_is_not_asked_again_and_sends() -> None:
+    fake = FakeOpenAI()
+    fake.listing = json_reply({"error": "busy"}, status=503)  # and no /api/v0, no /props
+    calls: list[int] = []
+    async with serving(fake.app, "/v1") as base, aiohttp.ClientSession() as http:
+        provider = OpenAICompatible(base, http)
+        session = ChatSession(provider, model_name="the-model", provider_id="openai-compatible")
+        session.look_up_images_then([SHOT], lambda: calls.append(1))
+        for _ in range(500):
+            if calls:
+                break
+            await asyncio.sleep(0.01)
+        assert calls == [1]
+        assert provider.takes_images("the-model") is None
+        assert not session.needs_image_look_up([SHOT])  # the window now sends
+        assert session.send("What is this?", [SHOT])
+        assert session.task is not None
+        await asyncio.wait([session.task])
+        await session.aclose()
+    (sent,) = _chats(fake)
+    assert sent["json"]["messages"][0]["content"][1]["type"] == "image_url"

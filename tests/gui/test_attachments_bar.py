@@ -55,6 +55,8 @@ async def test_attach_remove_and_send_with_the_files(
     assert [a.name for a in bar.attachments()] == ["photo.jpg", "notes.md"]
 
     main.chat.on_input_box_submitted("What is this?")
+    # An image: the server is asked first whether the model reads images (#14).
+    await until(lambda: main.session.task is not None, what="the reply's start")
     await until(lambda: not main.session.busy, what="the reply")
     assert bar.isHidden()
     assert bar.attachments() == []

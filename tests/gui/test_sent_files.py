@@ -63,6 +63,8 @@ async def test_a_sent_image_is_a_chip_with_its_thumbnail_in_the_bubble(
     # The waiting chip's thumbnail is red too: hide the bar's after sending, so the red
     # found below is the sent bubble's.
     main.chat.on_input_box_submitted("What is this?")
+    # An image: the server is asked first whether the model reads images (#14).
+    await until(lambda: main.session.task is not None, what="the reply's start")
     await until(lambda: not main.session.busy, what="the reply")
     assert bar.isHidden()
 
