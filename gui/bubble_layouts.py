@@ -39,6 +39,7 @@ from .message_model import FooterRole, MessageModel
 from .reasoning_pieces import GAP as REASONING_GAP
 from .reasoning_pieces import ReasoningPieces
 from .reply_renders import ReplyRenders
+from .reply_text import ReplyText
 
 __all__ = ["BubbleLayouts"]
 
@@ -68,6 +69,8 @@ class BubbleLayouts(QObject):
         reasoning: the replies' reasoning pieces, and whose are shown.
         last_layout_chars, max_layout_chars: characters rendered or laid out
             as plain text by the last layout, and by the largest (for tests).
+        max_read_chars: the most characters of a reply's text one layout read
+            (for tests: a growing reply's layout reads its tail, not all of it).
     """
 
     size_hint_changed = Signal(QModelIndex)
@@ -83,6 +86,7 @@ class BubbleLayouts(QObject):
         self._given: dict[int, int] = {}
         self.last_layout_chars = 0
         self.max_layout_chars = 0
+        self.max_read_chars = 0
         # Replies whose segments wait for a render: one budget per event-loop turn.
         self._behind: dict[int, ChatMessage] = {}
         # Rows whose size changed without a new revision: the view must hear of it.
@@ -270,7 +274,6 @@ class BubbleLayouts(QObject):
         before: Measure | None = None,
     ) -> Measure:
         text_width = self._text_width(width)
-        text = message.content
         measure = Measure(
             self._revision(message), width, dark, text_width, QSize(0, 0), footer, QSize(0, 0)
         )
@@ -278,13 +281,18 @@ class BubbleLayouts(QObject):
         body_width = 0.0
         top = 0.0
         if message.role == "user":
+            text = message.content
             if text:
                 layout, natural, height = self._plain_layout(text, text_width)
                 self.last_layout_chars += len(text)
                 measure.pieces.append(Piece(0.0, height, layout=layout))
                 body_width, top = natural, height
-        elif text or ReasoningPieces.text_of(message):
-            body_width, top = self._lay_out_reply(message, text, measure, before)
+        else:
+            # A streaming reply is read from its tail on, not joined whole each frame.
+            reply_text = ReplyText(message)
+            if len(reply_text) or ReasoningPieces.text_of(message):
+                body_width, top = self._lay_out_reply(message, reply_text, measure, before)
+            self.max_read_chars = max(self.max_read_chars, reply_text.fetched)
         self.max_layout_chars = max(self.max_layout_chars, self.last_layout_chars)
         measure.body = QSize(int(body_width + 0.999), int(top + 0.999))
         if measure.footer and message.attachments:
@@ -301,7 +309,7 @@ class BubbleLayouts(QObject):
         return measure
 
     def _lay_out_reply(
-        self, message: ChatMessage, text: str, measure: Measure, before: Measure | None = None
+        self, message: ChatMessage, text: ReplyText, measure: Measure, before: Measure | None = None
     ) -> tuple[float, float]:
         """Stack the reply's segments into ``measure``; the body's natural width and height.
 
@@ -332,7 +340,7 @@ class BubbleLayouts(QObject):
             last = measure.pieces[-1]
             top, bottom, body_width, measure.rendered_length = last.after
             code_base = last.code_base + len(last.code_blocks)
-        if not text:
+        if not len(text):
             return body_width, max(top - REASONING_GAP, 0.0)
         for segment in state.segments[kept:]:
             work = _plain_work(text, segment, measure.text_width)
@@ -377,7 +385,7 @@ class BubbleLayouts(QObject):
         measure.nav_label = QSize(metrics.horizontalAdvance(widest) + 8, side)
 
     def _piece(
-        self, text: str, segment: Segment, top: float, text_width: int, code_base: int
+        self, text: ReplyText, segment: Segment, top: float, text_width: int, code_base: int
     ) -> tuple[Piece, float]:
         """Segment ``segment`` placed at ``top``, and its natural width.
 
@@ -404,11 +412,11 @@ class BubbleLayouts(QObject):
                 # A closed segment waiting for its render: laid out once per width.
                 cached = segment.plain.get(text_width)
                 if cached is None:
-                    cached = self._plain_layout(text[plain_start:end], text_width)
+                    cached = self._plain_layout(text.slice(plain_start, end), text_width)
                     self.last_layout_chars += end - plain_start
                     segment.plain[text_width] = cached
             else:
-                cached = self._plain_layout(text[plain_start:end], text_width)
+                cached = self._plain_layout(text.slice(plain_start, end), text_width)
                 self.last_layout_chars += end - plain_start
             layout, plain_natural, plain_height = cached
             piece.layout = layout
@@ -459,7 +467,7 @@ def _settled(piece: Piece, segment: Segment) -> bool:
     )
 
 
-def _plain_work(text: str, segment: Segment, text_width: int) -> int:
+def _plain_work(text: ReplyText, segment: Segment, text_width: int) -> int:
     """How many characters of ``segment`` a measure would lay out anew as plain text."""
     end = len(text) if segment.end is None else segment.end
     plain_start = segment.start + (segment.rendered_length if segment.document else 0)

@@ -29,7 +29,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from deskchat.i18n import _
 
@@ -722,11 +722,41 @@ _LIST_ITEM = re.compile("^(?:[-+*]|[0-9]{1,9}[.)])(?:[ \t]|$)")
 _SOFT_BREAK = re.compile("[ \t](?=[^ \t\r\n])")
 
 
+class TextWindow(Protocol):
+    """A long text read from an offset on: ``window`` is ``text[base:]``, and
+    ``reach(start)`` moves ``base`` back to ``start`` (or before) when more is needed."""
+
+    base: int
+    window: str
+
+    def reach(self, start: int) -> None: ...
+
+    def __len__(self) -> int: ...
+
+
+class _Whole:
+    """A text as its own window (from offset 0)."""
+
+    base = 0
+
+    def __init__(self, text: str) -> None:
+        self.window = text
+
+    def reach(self, start: int) -> None:
+        pass
+
+    def __len__(self) -> int:
+        return len(self.window)
+
+
 class Segmenter:
     """Finds where a growing markdown text splits into segments, incrementally.
 
     Feed it the whole text each time it has grown (a text that only grew);
-    it scans only what is new. :attr:`starts` are the segments' start offsets
+    it scans only what is new. The text may come as a :class:`TextWindow` (a
+    streaming reply's tail): it reaches back only for a line that ended (to
+    read it whole), so a frame of a long reply reads what is new, even inside
+    a line of megabytes. :attr:`starts` are the segments' start offsets
     (the first is 0); segment ``i`` is ``text[starts[i]:starts[i + 1]]`` and
     the last one, still open, runs to the end of the text. Every segment but
     the last is final: more text never moves a start already found, and
@@ -748,33 +778,48 @@ class Segmenter:
         self._free = 0  # where the text outside any fence began
         self._blank = False  # the last line looked at was blank
         self._force_at = maximum  # try a forced split once the text is longer than this
+        self._head: tuple[int, str] = (-1, "")  # a long line's start and first characters
+        self._text: TextWindow = _Whole("")  # what feed() reads (during feed)
 
-    def feed(self, text: str) -> list[int]:
+    def feed(self, text: str | TextWindow) -> list[int]:
         """Scan what ``text`` added since the last call; return the new segment starts."""
         found = len(self.starts)
-        size = len(text)
-        while True:
-            end, content_end = self._next_line(text)
-            if end is not None and end <= self._force_at:
-                self._look_at(text, self._line, content_end)
-                self._line = self._searched = end
-            elif size > self._force_at:
-                self._force(text)
-            else:
-                break
+        self._text = _Whole(text) if isinstance(text, str) else text
+        size = len(self._text)
+        try:
+            while True:
+                end, content_end = self._next_line()
+                if end is not None and end <= self._force_at:
+                    self._look_at(self._line, content_end)
+                    self._line = self._searched = end
+                elif size > self._force_at:
+                    self._force()
+                else:
+                    break
+        finally:
+            self._text = _Whole("")
         return self.starts[found:]
 
-    def _next_line(self, text: str) -> tuple[int | None, int]:
-        """The end of the line at ``_line`` (after its line break) and of its content."""
-        match = _EOL.search(text, max(self._line, self._searched))
-        if match is None or (match.group() == "\r" and match.end() == len(text)):
-            # No line end yet (a lone CR at the end may still become CRLF).
-            self._searched = len(text) - 1 if text.endswith("\r") else len(text)
-            return None, 0
-        return match.end(), match.start()
+    def _slice(self, start: int, end: int) -> str:
+        """``text[start:end]`` of the text being fed."""
+        self._text.reach(start)
+        base = self._text.base
+        return self._text.window[start - base : end - base]
 
-    def _look_at(self, text: str, start: int, end: int) -> None:
-        line = text[start:end]
+    def _next_line(self) -> tuple[int | None, int]:
+        """The end of the line at ``_line`` (after its line break) and of its content."""
+        start = max(self._line, self._searched)
+        self._text.reach(start)
+        window, base = self._text.window, self._text.base
+        match = _EOL.search(window, start - base)
+        if match is None or (match.group() == "\r" and match.end() == len(window)):
+            # No line end yet (a lone CR at the end may still become CRLF).
+            self._searched = base + len(window) - (1 if window.endswith("\r") else 0)
+            return None, 0
+        return base + match.end(), base + match.start()
+
+    def _look_at(self, start: int, end: int) -> None:
+        line = self._slice(start, end)
         if self._fence is not None:
             close = _FENCE_CLOSE.match(line)
             char, length = self._fence
@@ -802,7 +847,7 @@ class Segmenter:
         self._free = max(self._free, start)
         self._force_at = start + self._maximum
 
-    def _force(self, text: str) -> None:
+    def _force(self) -> None:
         """Split the segment that grew past the maximum, or plan the next try.
 
         Only ``text[: _force_at + 1]`` decides, so the result does not depend on
@@ -812,7 +857,13 @@ class Segmenter:
         low = max(self.starts[-1] + self._minimum, self._free)
         line = self._line
         if self._fence is None and low < limit:
-            head = text[line : min(line + 8, limit + 1)]
+            if line + 8 > limit + 1:
+                head = self._slice(line, limit + 1)
+            elif self._head[0] == line:
+                head = self._head[1]  # A long line's start, read once.
+            else:
+                head = self._slice(line, line + 8)
+                self._head = (line, head)
             if low <= line < limit and head and head[0] not in " \t\r\n":
                 # Between two lines of one long block (say a table).
                 self._start_segment(line)
@@ -820,8 +871,11 @@ class Segmenter:
             # Never inside an indented code line or what may open a fence.
             if not head.startswith(("    ", "\t")) and head.lstrip(" ")[:1] not in ("`", "~"):
                 place = None
-                for match in _SOFT_BREAK.finditer(text, max(low - 1, line), limit):
-                    place = match.end()
+                start = max(low - 1, line)
+                self._text.reach(start)
+                base = self._text.base
+                for match in _SOFT_BREAK.finditer(self._text.window, start - base, limit - base):
+                    place = base + match.end()
                 if place is not None and place < limit:
                     self._start_segment(place)
                     return

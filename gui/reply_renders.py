@@ -30,6 +30,7 @@ from deskchat.chat.conversation import ChatMessage
 
 from . import markdown, math_render
 from .bubble_parts import InertDocument, ReplyMarkdown, Segment
+from .reply_text import ReplyText
 
 __all__ = ["CACHED_REPLIES", "OPEN_INTERVAL", "RENDER_BUDGET", "ReplyRenders"]
 
@@ -67,11 +68,12 @@ class ReplyRenders:
         """Drop every render (after a font or palette change)."""
         self._replies.clear()
 
-    def segments(self, message: ChatMessage, text: str, dark: bool) -> ReplyMarkdown:
+    def segments(self, message: ChatMessage, text: ReplyText, dark: bool) -> ReplyMarkdown:
         """The reply's segments, with what the render budget allows rendered now.
 
         Closed segments are rendered once, in order; the open one again when
-        its throttle allows. What is left waits (``state.behind(...)``).
+        its throttle allows. What is left waits (``state.behind(...)``). Only
+        the text from the first segment still to render on is read.
         """
         self.last_chars = 0
         state = self._state(message, text, dark)
@@ -94,12 +96,12 @@ class ReplyRenders:
         closed = len(state.segments) - 1
         if state.rendered == closed and not (spent and spent + size > RENDER_BUDGET):
             if state.throttle.should_render(size, final=finished):
-                self._render(last, text[last.start :], dark, state.code_count)
+                self._render(last, text.slice(last.start), dark, state.code_count)
         if finished and last.rendered_length == size and last.document is not None:
             last.final = True
         return state
 
-    def _state(self, message: ChatMessage, text: str, dark: bool) -> ReplyMarkdown:
+    def _state(self, message: ChatMessage, text: ReplyText, dark: bool) -> ReplyMarkdown:
         """The reply's kept state, or a fresh one when its text is not the one seen before."""
         length = len(text)
         state = self._replies.get(message.id)
@@ -107,7 +109,7 @@ class ReplyRenders:
             seen, tail = state.check
             # A different text than before (shorter, or other characters where
             # it ended) means the message was replaced: start over.
-            if state.dark != dark or length < seen or text[seen - len(tail) : seen] != tail:
+            if state.dark != dark or length < seen or text.slice(seen - len(tail), seen) != tail:
                 state = None
         if state is None:
             state = ReplyMarkdown(dark, markdown.Segmenter(), [Segment(0)], self._throttle())
@@ -116,13 +118,13 @@ class ReplyRenders:
                 self._replies.popitem(last=False)
         else:
             self._replies.move_to_end(message.id)
-        state.check = (length, text[max(0, length - 32) :])
+        state.check = (length, text.slice(max(0, length - 32)))
         return state
 
     def _throttle(self) -> markdown.RenderThrottle:
         return markdown.RenderThrottle(self.clock, interval=OPEN_INTERVAL)
 
-    def _render_closed(self, state: ReplyMarkdown, text: str, dark: bool) -> int:
+    def _render_closed(self, state: ReplyMarkdown, text: ReplyText, dark: bool) -> int:
         """Render closed segments in order while the budget lasts; the characters spent."""
         spent = 0
         closed = len(state.segments) - 1
@@ -133,7 +135,9 @@ class ReplyRenders:
                 size = segment.end - segment.start
                 if spent and spent + size > RENDER_BUDGET:
                     break
-                self._render(segment, text[segment.start : segment.end], dark, state.code_count)
+                self._render(
+                    segment, text.slice(segment.start, segment.end), dark, state.code_count
+                )
                 segment.final = True
                 spent += size
             assert segment.rendered is not None

@@ -70,6 +70,25 @@ class _Pieces:
             self._blocks = [self._joined]
         return self._joined
 
+    def text_since(self, start: int) -> str:
+        """``text()[start:]``, joining only the blocks from ``start`` on."""
+        if self._joined is not None:
+            return self._joined[start:]
+        taken: list[str] = []
+        left = self.length - start  # characters still to take, from the end back
+        for piece in reversed(self._tail):
+            if left <= 0:
+                break
+            taken.append(piece[-left:] if len(piece) > left else piece)
+            left -= len(piece)
+        for block in reversed(self._blocks):
+            if left <= 0:
+                break
+            taken.append(block[-left:] if len(block) > left else block)
+            left -= len(block)
+        taken.reverse()
+        return "".join(taken)
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Pieces) and self.text() == other.text()
 
@@ -128,6 +147,11 @@ class ReplyState:
     def text(self) -> str:
         """The visible reply so far (joined once per change, not per chunk)."""
         return self._text.text()
+
+    def text_since(self, start: int) -> str:
+        """``text[start:]`` without joining the text before ``start``: a window on a
+        long reply costs what it holds, not the reply's length."""
+        return self._text.text_since(max(start, 0))
 
     @property
     def reasoning(self) -> str:

@@ -135,6 +135,56 @@ def test_segmenting_as_it_grows_equals_segmenting_at_once(seed: int) -> None:
     assert segmenter.starts == once
 
 
+class Window:
+    """A text read as a TextWindow, remembering how far back each feed reached."""
+
+    def __init__(self, text: str, length: int) -> None:
+        self._text = text
+        self._length = length
+        self.base = length
+        self.window = ""
+        self.lowest = length
+
+    def reach(self, start: int) -> None:
+        self.lowest = min(self.lowest, start)
+        if start < self.base:
+            self.base, self.window = start, self._text[start : self._length]
+
+    def __len__(self) -> int:
+        return self._length
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_segmenting_windows_of_the_text_equals_segmenting_it_whole(seed: int) -> None:
+    """Fed the text as windows it reaches back into, the segmenter finds the same
+    starts as from the whole text (a streaming reply is read as its tail)."""
+    rng = random.Random(seed)
+    text = random_markdown(rng, 6_000)
+    once = segment_starts(text, minimum=200, maximum=700)
+    segmenter = Segmenter(minimum=200, maximum=700)
+    position = 0
+    while position < len(text):
+        position = min(len(text), position + rng.choice([1, 2, 3, 10, 64, 500]))
+        segmenter.feed(Window(text, position))
+        assert segmenter.starts == once[: len(segmenter.starts)]
+    assert segmenter.starts == once
+
+
+def test_a_line_of_megabytes_is_read_from_its_new_end_each_time() -> None:
+    """One endless line (no line break for 1 MB): each feed reads back only
+    about a segment, not to where the line began."""
+    text = "the quick brown fox jumps over the lazy dog " * 25_000
+    segmenter = Segmenter()
+    deepest = 0
+    for position in range(0, len(text) + 1, 2_000):
+        window = Window(text, position)
+        segmenter.feed(window)
+        deepest = max(deepest, position - window.lowest)
+    assert segmenter.starts == segment_starts(text)
+    assert len(segmenter.starts) > 200
+    assert deepest <= 2 * SEGMENT_MAX + 2_000
+
+
 TYPICAL = """# A heading
 
 Text with **bold**, *emphasis*, `code` and a [link](https://example.com/a).
@@ -249,6 +299,7 @@ def test_a_1mb_reply_streams_with_bounded_work_per_frame(qtbot) -> None:
     user_layouts = laid_out.count(len(pasted))
     assert 1 <= user_layouts <= 2
     view.delegate.layouts.max_layout_chars = 0  # that was the user's text, not the reply
+    view.delegate.layouts.max_read_chars = 0
     text = long_reply(1_000_000)
     message = view.add("", done=False)
     reply = message.reply
@@ -271,6 +322,8 @@ def test_a_1mb_reply_streams_with_bounded_work_per_frame(qtbot) -> None:
 
     assert most <= 64_000
     assert view.delegate.layouts.max_layout_chars <= 64_000
+    # Each layout read the reply's tail, never the whole reply joined.
+    assert view.delegate.layouts.max_read_chars <= 64_000
     assert view.delegate.layouts.renders.rendered_chars < 5 * len(text)
     # The user's long text was laid out once, not every frame.
     assert laid_out.count(len(pasted)) == user_layouts
