@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import psutil
-
 from deskchat.gguf import ENGINE_OVERHEAD, model_memory
+from deskchat.machine import memory as read_memory
+from deskchat.machine import physical_cores
 
 __all__ = [
     "CATALOGUE",
@@ -156,7 +156,7 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     # The vision model last, and never recommended for chatting: Qwen2.5-VL's language
     # model is Qwen2.5 3B's shape; its projector reads an image into ~1,300 tokens.
     CatalogueEntry(
-        "Qwen2.5-VL 3B Instruct (reads images)", "ggml-org/Qwen2.5-VL-3B-Instruct-GGUF",
+        "Qwen2.5-VL 3B Instruct", "ggml-org/Qwen2.5-VL-3B-Instruct-GGUF",
         "Qwen2.5-VL-3B-Instruct-Q4_K_M.gguf", "Q4_K_M", 1930 * _MB, 3.1, 36, 2, 128,
         "Qwen research (non-commercial)",
         f"{_HF}/ggml-org/Qwen2.5-VL-3B-Instruct-GGUF/blob/5037fcf163dd95d1e41d1974465f0898ed108ca2/Qwen2.5-VL-3B-Instruct-Q4_K_M.gguf",
@@ -172,7 +172,8 @@ class Machine:
 
     Attributes:
         total_ram: bytes of physical memory.
-        available_ram: bytes free for a new program now (psutil's ``available``).
+        available_ram: bytes free for a new program now (the kernel's MemAvailable on
+            Linux, psutil's ``available`` elsewhere: :func:`deskchat.machine.memory`).
         cores: physical CPU cores (logical ones if unknown).
     """
 
@@ -182,9 +183,8 @@ class Machine:
 
     @classmethod
     def current(cls) -> Machine:
-        memory = psutil.virtual_memory()
-        cores = psutil.cpu_count(logical=False) or psutil.cpu_count() or 1
-        return cls(int(memory.total), int(memory.available), int(cores))
+        memory = read_memory()
+        return cls(memory.total, memory.available, physical_cores())
 
 
 def fits(entry: CatalogueEntry, machine: Machine | None = None) -> bool:

@@ -1158,7 +1158,8 @@ def _arguments(arguments: Any) -> Any:
 
 
 def _generation_error(message: Failed, loaded: _LoadedModel) -> GenerationError:
-    if "exceed context window" in message.message:
+    # llama-cpp-python's words for text; its vision handler's for a prompt with images.
+    if "exceed context window" in message.message or "exceeds n_ctx" in message.message:
         return ContextFullError(
             _(
                 "The conversation no longer fits in the model's context of {n_ctx} "

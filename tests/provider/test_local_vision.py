@@ -300,3 +300,21 @@ async def test_a_projector_for_another_model_is_a_load_error_that_names_it(
         assert not provider.reads_images
     finally:
         await provider.aclose()
+
+
+@pytest.mark.slow
+async def test_images_beyond_the_context_are_the_context_sentence(vision_models: Path) -> None:
+    from deskchat.provider.errors import ContextFullError
+    from tests.fakes.tiny_mmproj import TINY_IMAGE_TOKENS
+
+    provider = LocalProvider(
+        vision_models, default_model="see/tiny-vision.gguf", idle_unload=None, n_ctx=256
+    )
+    try:
+        count = 256 // TINY_IMAGE_TOKENS + 1  # more image tokens than the context holds
+        with pytest.raises(ContextFullError) as exc:
+            await _reply(provider, _looking("hello", count), max_tokens=2)
+        assert "no longer fits in the model's context of 256 tokens" in exc.value.text()
+        assert "exceeds n_ctx" in exc.value.text()
+    finally:
+        await provider.aclose()
