@@ -50,6 +50,11 @@ async def settle(session: ChatSession) -> None:
     await asyncio.wait([session.task])
 
 
+def chats(server: FakeOpenAI) -> list[dict[str, Any]]:
+    """The chat requests (an image is preceded by a look-up at /v1/models, #14)."""
+    return [r for r in server.requests if r["path"] == "/v1/chat/completions"]
+
+
 def user_turns(request: dict[str, Any]) -> list[Any]:
     return [m["content"] for m in request["json"]["messages"] if m["role"] == "user"]
 
@@ -90,7 +95,7 @@ async def test_files_are_sent_kept_and_sent_again_after_a_restart(
         await settle(session)
         await session.aclose()
         await history.close()
-        check_sent(user_turns(server.requests[0])[0])
+        check_sent(user_turns(chats(server)[0])[0])
 
         # A restart: the conversation comes back with its files, and a follow-up sends them.
         history = await AsyncStore.open(db)
@@ -106,7 +111,7 @@ async def test_files_are_sent_kept_and_sent_again_after_a_restart(
         await settle(session)
         await session.aclose()
         await history.close()
-    first_turn, second_turn = user_turns(server.requests[1])
+    first_turn, second_turn = user_turns(chats(server)[1])
     check_sent(first_turn)
     assert second_turn == "And now?"
 
@@ -137,8 +142,8 @@ async def test_regenerate_retry_and_edit_keep_the_files(
         await settle(session)
         await session.aclose()
         await history.close()
-    assert len(server.requests) == 5
-    for request in server.requests:
+    assert len(chats(server)) == 5
+    for request in chats(server):
         check_sent(user_turns(request)[0])
     with Store(db) as store:
         (conversation,) = store.list_conversations()
