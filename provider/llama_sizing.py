@@ -11,9 +11,9 @@ uses too: llama.cpp's own layout (the weights, an f16 key-value cache of
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass
 
+from deskchat import machine
 from deskchat.gguf import GGUFInfo, MemoryEstimate, model_memory
 
 __all__ = [
@@ -47,19 +47,15 @@ class MemoryReading:
 
 
 def read_memory() -> MemoryReading:
-    """This machine's memory now (psutil's ``available`` counts reclaimable cache)."""
-    import psutil
-
-    memory = psutil.virtual_memory()
-    return MemoryReading(available=int(memory.available), total=int(memory.total))
+    """This machine's memory now (``available`` counts reclaimable cache)."""
+    memory = machine.memory()
+    return MemoryReading(available=memory.available, total=memory.total)
 
 
 @functools.cache
 def physical_cores() -> int:
     """Cores, not hyper-threads: llama.cpp runs no faster on the second thread of a core."""
-    import psutil
-
-    return psutil.cpu_count(logical=False) or os.cpu_count() or 1
+    return machine.physical_cores()
 
 
 def estimate_memory(info: GGUFInfo, n_ctx: int, *, gpu_layers: int = 0) -> MemoryEstimate:
