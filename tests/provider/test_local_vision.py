@@ -318,3 +318,19 @@ async def test_images_beyond_the_context_are_the_context_sentence(vision_models:
         assert "exceeds n_ctx" in exc.value.text()
     finally:
         await provider.aclose()
+
+
+def test_the_child_knows_a_llama_cpp_python_without_mtmd() -> None:
+    from types import SimpleNamespace
+
+    from deskchat.provider.llama_worker import Worker, _has_mtmd
+
+    old = SimpleNamespace(__version__="0.3.2", llama_chat_format=SimpleNamespace())
+    assert not _has_mtmd(old)
+    worker = Worker(io.BytesIO())
+    worker._llama = old
+    assert worker._vision_handler(None, 0) is None  # text only: no handler asked for
+    with pytest.raises(ValueError, match=r"llama-cpp-python 0\.3\.2 has no multimodal support"):
+        worker._vision_handler("/m/mmproj-x-f16.gguf", 0)
+    llama_cpp = pytest.importorskip("llama_cpp")
+    assert _has_mtmd(llama_cpp)  # the installed one (0.3.36) has it
