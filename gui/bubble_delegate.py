@@ -43,7 +43,17 @@ from . import markdown
 from .bubble_hits import BubbleHits
 from .bubble_layouts import BubbleLayouts
 from .bubble_marks import chosen_ranges, chosen_selections, paint_focus_target
-from .bubble_parts import COPIED, COPY, GAP, Index, Measure, Piece, bubble_rect, nav_rects
+from .bubble_parts import (
+    COPIED,
+    COPY,
+    GAP,
+    Index,
+    Measure,
+    Piece,
+    bubble_rect,
+    nav_rects,
+    visible_part,
+)
 from .bubble_select import Spot
 from .code_scroll import CODE_RADIUS, CodeScroll
 from .found_words import FoundWords
@@ -248,14 +258,18 @@ class BubbleDelegate(QStyledItemDelegate):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen if mine else palette.color(QPalette.ColorRole.Mid))
         painter.setBrush(fill)
-        painter.drawRoundedRect(bubble.adjusted(0.5, 0.5, -0.5, -0.5), RADIUS, RADIUS)
+        # Only the part on screen is outlined (a long reply's bubble is a million px).
+        viewport = QRectF(self._view.viewport().rect())
+        outline = bubble.adjusted(0.5, 0.5, -0.5, -0.5)
+        painter.drawRoundedRect(visible_part(outline, viewport, 2 * RADIUS), RADIUS, RADIUS)
         if option.state & QStyle.StateFlag.State_Selected:
             painter.setPen(palette.color(QPalette.ColorRole.Highlight))
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(bubble.adjusted(-1.5, -1.5, 1.5, 1.5), RADIUS, RADIUS)
+            ring = bubble.adjusted(-1.5, -1.5, 1.5, 1.5)
+            painter.drawRoundedRect(visible_part(ring, viewport, 2 * RADIUS), RADIUS, RADIUS)
 
         # The viewport in body coordinates: only what is inside it is drawn.
-        visible = QRectF(self._view.viewport().rect()).translated(-origin)
+        visible = viewport.translated(-origin)
         first = measure.first_below(visible.top())
         for number, piece in enumerate(measure.pieces[first:], first):
             if piece.top > visible.bottom():

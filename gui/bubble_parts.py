@@ -290,6 +290,20 @@ def bubble_rect(rect: QRect, measure: Measure, mine: bool) -> QRectF:
     return QRectF(left, rect.top() + MARGIN_Y, size.width(), size.height())
 
 
+def visible_part(shape: QRectF, area: QRectF, margin: float) -> QRectF:
+    """``shape`` cut to ``area`` and ``margin`` beyond it, above and below.
+
+    A rounded rectangle drawn cut like this looks the same inside ``area`` when
+    ``margin`` exceeds its radius and pen: the corners that moved are out of
+    sight. Drawing a bubble of a million pixels whole outlines all of it.
+    """
+    top = max(shape.top(), area.top() - margin)
+    bottom = min(shape.bottom(), area.bottom() + margin)
+    if bottom <= top:
+        return QRectF(shape.left(), top, shape.width(), 0.0)
+    return QRectF(shape.left(), top, shape.width(), bottom - top)
+
+
 def body_origin(rect: QRect, measure: Measure, mine: bool) -> QPointF:
     """Where the body's (0, 0) of a row at ``rect`` is, in the same coordinates as ``rect``."""
     bubble = bubble_rect(rect, measure, mine)

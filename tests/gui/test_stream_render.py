@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 
@@ -430,3 +430,48 @@ def test_markdown_shows_while_a_reply_streams_and_its_end_barely_moves(qtbot) ->
     # Rendering the last few lines as markdown moves the end by a few lines at most.
     line = view.list.fontMetrics().lineSpacing()
     assert abs(after.body.height() - before) <= 4 * line
+
+
+def test_a_tall_bubble_drawn_cut_to_the_viewport_looks_the_same(qtbot, monkeypatch) -> None:
+    """Only the part of a long reply's bubble near the viewport is outlined, and the
+    window shows exactly what drawing the whole bubble showed."""
+    from deskchat.gui import bubble_delegate
+    from deskchat.gui.bubble_parts import visible_part
+
+    view = View(qtbot)
+    text = "a line of the reply, long enough to wrap once or twice\n\n" * 3_000
+    view.add(text)
+    qtbot.waitUntil(lambda: view.measure(0).rendered_length == len(text), timeout=30_000)
+    view.model.append(ChatMessage("user", text="and a question under it"))
+    view.list.doItemsLayout()
+    bar = view.list.verticalScrollBar()
+    assert bar.maximum() > 20 * view.list.viewport().height()
+    drawn: list[QRectF] = []
+
+    def cut(shape: QRectF, area: QRectF, margin: float) -> QRectF:
+        part = visible_part(shape, area, margin)
+        drawn.append(part)
+        return part
+
+    for value in (0, bar.maximum() // 2, bar.maximum()):
+        bar.setValue(value)
+        monkeypatch.setattr(bubble_delegate, "visible_part", cut)
+        shown = view.list.viewport().grab().toImage()
+        monkeypatch.setattr(bubble_delegate, "visible_part", lambda shape, _area, _m: shape)
+        whole = view.list.viewport().grab().toImage()
+        assert shown == whole, f"the bubble looks different at scroll {value}"
+    assert drawn
+    assert max(part.height() for part in drawn) < 2 * view.list.viewport().height()
+    assert view.measure(0).bubble.height() > 20 * view.list.viewport().height()
+
+
+def test_visible_part_cuts_above_and_below_only() -> None:
+    from deskchat.gui.bubble_parts import visible_part
+
+    area = QRectF(0, 0, 800, 600)
+    tall = QRectF(10, -1e6, 300, 2e6)
+    assert visible_part(tall, area, 28) == QRectF(10, -28, 300, 656)
+    inside = QRectF(10, 50, 300, 100)
+    assert visible_part(inside, area, 28) == inside
+    above = visible_part(QRectF(10, -500, 300, 100), area, 28)
+    assert above.height() == 0
