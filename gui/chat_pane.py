@@ -221,7 +221,7 @@ class ChatPane(QWidget):
             return
         editing = self._editing
         if editing is not None:
-            row = self._model.row_of(editing)
+            row = self._model.conversation_row(self._model.row_of(editing))
             sent = row is not None and self._session.edit_message(row, text)
             if sent:
                 self._end_editing()
@@ -274,7 +274,7 @@ class ChatPane(QWidget):
 
     @Slot()
     def on_continue_action_triggered(self) -> None:
-        row = self.message_view.current_row()
+        row = self._model.conversation_row(self.message_view.current_row())
         messages = self._model.conversation.messages
         if row is None or not messages[row].interrupted:
             row = None
@@ -314,7 +314,7 @@ class ChatPane(QWidget):
 
     @Slot(int)
     def on_controller_message_focused(self, row: int) -> None:
-        self.message_view.focus_row(row, self._session.found_words)
+        self.message_view.focus_row(self._model.view_row(row), self._session.found_words)
 
     # -- acting on one message ---------------------------------------------
 
@@ -395,7 +395,7 @@ class ChatPane(QWidget):
 
     @Slot()
     def on_regenerate_action_triggered(self) -> None:
-        row = self.message_view.current_row()
+        row = self._model.conversation_row(self.message_view.current_row())
         if row is not None and not self._refuse() and self._session.regenerate(row):
             self.message_view.stick_to_bottom = True
 
@@ -417,7 +417,7 @@ class ChatPane(QWidget):
 
     def _switch_version(self, row: int, step: int) -> None:
         top = self.anchor.top_index()
-        if self._session.switch_version(row, step):
+        if self._session.switch_version(self._model.conversation_row(row), step):
             self.anchor.hold(top, row)
 
     @Slot()
@@ -445,4 +445,4 @@ class ChatPane(QWidget):
     def _delete_message(self, message: ChatMessage) -> None:
         row = self._model.row_of(message)
         if row is not None:
-            self._session.delete_message(row)
+            self._session.delete_message(self._model.conversation_row(row))

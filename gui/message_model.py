@@ -1,9 +1,15 @@
-"""The list model behind the message view: one row per bubble of one conversation."""
+"""The list model behind the message view: one row per bubble of one conversation.
+
+A long conversation shows its last :data:`FIRST_ROWS` messages first; the ones above
+them join as rows when the view asks (:meth:`MessageModel.show_earlier`, when it is
+scrolled to the top), so opening it measures only what the first frame shows.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
+from typing import overload
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -22,10 +28,20 @@ from deskchat.i18n import _
 
 from . import markdown
 
-__all__ = ["FRAME_MS", "FooterRole", "MessageModel", "StoreIdRole", "VersionRole", "author"]
+__all__ = [
+    "FIRST_ROWS",
+    "FRAME_MS",
+    "FooterRole",
+    "MessageModel",
+    "StoreIdRole",
+    "VersionRole",
+    "author",
+]
 
 FRAME_MS = 16
 """How long changes to a streaming row are gathered before the view hears of them."""
+FIRST_ROWS = 40
+"""How many of a conversation's last messages are rows when it is shown (the rest join later)."""
 
 MessageRole = Qt.ItemDataRole.UserRole + 1
 VersionRole = Qt.ItemDataRole.UserRole + 2
@@ -56,9 +72,17 @@ class MessageModel(QAbstractListModel):
     change and a single-shot timer turns all changes of one frame into one
     ``dataChanged`` per row, so the view repaints at most once per frame.
 
+    Rows: the model's rows are the conversation's messages from :attr:`earlier`
+    on (the ones above are not rows yet). Qt's rows, :meth:`message`, :meth:`row_of`
+    and the signals count from the first row; the :class:`MessageList` methods the
+    session calls (``append``, ``truncate``, ``replace``, ``row_of_store_id``)
+    count the conversation's messages, as the session does. :meth:`conversation_row`
+    and :meth:`view_row` turn one into the other.
+
     Signals:
         rows_flushed(list): the rows announced by one coalesced flush.
         rows_replaced(int): the rows from this one on show another branch (:meth:`replace`).
+        earlier_changed(int): how many messages are above the first row now.
     """
 
     MessageRole = MessageRole
@@ -67,10 +91,13 @@ class MessageModel(QAbstractListModel):
     StoreIdRole = StoreIdRole
     rows_flushed = Signal(list)
     rows_replaced = Signal(int)
+    earlier_changed = Signal(int)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._conversation = Conversation()
+        self._earlier = 0
+        """The conversation's messages above the first row (not rows yet)."""
         self._pending: dict[int, ChatMessage] = {}
         self._plain_texts: dict[int, tuple[Revision, str]] = {}
         self._timer = QTimer(self)
@@ -84,19 +111,63 @@ class MessageModel(QAbstractListModel):
         return self._conversation
 
     def set_conversation(self, conversation: Conversation) -> None:
-        """Show another conversation (a reset: the view lays it out afresh)."""
+        """Show another conversation, its last :data:`FIRST_ROWS` messages as rows.
+
+        A reset: the view lays it out afresh.
+        """
         self.beginResetModel()
         self._conversation = conversation
+        self._earlier = max(0, len(conversation.messages) - FIRST_ROWS)
         self._pending.clear()
         self.endResetModel()
+        self.earlier_changed.emit(self._earlier)
+
+    @property
+    def earlier(self) -> int:
+        """How many of the conversation's messages are above the first row (not rows yet)."""
+        return self._earlier
+
+    def show_earlier(self, count: int) -> int:
+        """Make up to ``count`` of the messages above the first row rows; how many joined."""
+        count = max(0, min(count, self._earlier))
+        if count:
+            self.beginInsertRows(QModelIndex(), 0, count - 1)
+            self._earlier -= count
+            self.endInsertRows()
+            self.earlier_changed.emit(self._earlier)
+        return count
+
+    @overload
+    def conversation_row(self, row: int) -> int: ...
+    @overload
+    def conversation_row(self, row: None) -> None: ...
+    def conversation_row(self, row: int | None) -> int | None:
+        """The conversation's row (the session's) of the model's ``row`` (None for None)."""
+        return None if row is None else row + self._earlier
+
+    def view_row(self, row: int) -> int:
+        """The model's row of the conversation's ``row``, made a row first if it is above."""
+        if row < self._earlier:
+            self.show_earlier(self._earlier - row)
+        return row - self._earlier
+
+    def prepend(self, messages: Sequence[ChatMessage]) -> None:
+        """Put ``messages`` above the conversation's first (the rest of it, read later).
+
+        They are not rows yet: they join when the view shows earlier messages.
+        """
+        if messages:
+            self._conversation.messages[0:0] = messages
+            self._earlier += len(messages)
+            self.earlier_changed.emit(self._earlier)
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self._conversation.messages)
+        return 0 if parent.isValid() else len(self._conversation.messages) - self._earlier
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._conversation.messages):
+        if not index.isValid() or not 0 <= index.row() < self.rowCount():
             return None
-        message = self._conversation.messages[index.row()]
+        message = self._conversation.messages[index.row() + self._earlier]
         if role == MessageRole:
             return message
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
@@ -137,16 +208,17 @@ class MessageModel(QAbstractListModel):
         return names
 
     def message(self, row: int) -> ChatMessage:
-        return self._conversation.messages[row]
+        """The message of the model's ``row``."""
+        return self._conversation.messages[row + self._earlier]
 
     def append(self, message: ChatMessage) -> int:
-        """Add a message to the shown conversation; return its row."""
+        """Add a message to the shown conversation; return its conversation row."""
         return self.extend([message])
 
     def extend(self, messages: Iterable[ChatMessage]) -> int:
-        """Add many messages in one insert; return the last row."""
+        """Add many messages in one insert; return the last one's conversation row."""
         batch = list(messages)
-        first = len(self._conversation.messages)
+        first = self.rowCount()
         if batch:
             self.beginInsertRows(QModelIndex(), first, first + len(batch) - 1)
             for message in batch:
@@ -155,10 +227,11 @@ class MessageModel(QAbstractListModel):
         return len(self._conversation.messages) - 1
 
     def truncate(self, row: int) -> None:
-        """Remove the rows from ``row`` to the end (a branch is replaced)."""
+        """Remove the messages from the conversation's ``row`` to the end (a branch is replaced)."""
         messages = self._conversation.messages
         if 0 <= row < len(messages):
-            self.beginRemoveRows(QModelIndex(), row, len(messages) - 1)
+            first = self.view_row(row)
+            self.beginRemoveRows(QModelIndex(), first, self.rowCount() - 1)
             del messages[row:]
             self.endRemoveRows()
 
@@ -171,26 +244,27 @@ class MessageModel(QAbstractListModel):
         """
         shown = self._conversation.messages
         row = max(0, min(row, len(shown)))
+        at = self.view_row(row)  # the model's row of the conversation's
         batch = list(messages)
         kept = min(len(batch), len(shown) - row)
         if len(shown) - row > kept:
-            self.beginRemoveRows(QModelIndex(), row + kept, len(shown) - 1)
+            self.beginRemoveRows(QModelIndex(), at + kept, self.rowCount() - 1)
             del shown[row + kept :]
             self.endRemoveRows()
         if kept:
             for old in shown[row : row + kept]:
                 self._pending.pop(old.id, None)
             shown[row : row + kept] = batch[:kept]
-            self.dataChanged.emit(self.index(row), self.index(row + kept - 1))
-            self.rows_flushed.emit(list(range(row, row + kept)))
+            self.dataChanged.emit(self.index(at), self.index(at + kept - 1))
+            self.rows_flushed.emit(list(range(at, at + kept)))
         if len(batch) > kept:
-            self.beginInsertRows(QModelIndex(), row + kept, row + len(batch) - 1)
+            self.beginInsertRows(QModelIndex(), at + kept, at + len(batch) - 1)
             shown.extend(batch[kept:])
             self.endInsertRows()
-        self.rows_replaced.emit(row)
+        self.rows_replaced.emit(at)
 
     def row_of_store_id(self, store_id: int) -> int | None:
-        """The row showing the stored message ``store_id``, if shown."""
+        """The conversation's row of the stored message ``store_id``, if it is there."""
         for row, message in enumerate(self._conversation.messages):
             if message.store_id == store_id:
                 return row
@@ -221,13 +295,14 @@ class MessageModel(QAbstractListModel):
             self.rows_flushed.emit(rows)
 
     def row_of(self, message: ChatMessage) -> int | None:
-        """The row showing ``message``, or None when another conversation is shown."""
+        """The model's row showing ``message``; None when it is not a row (another
+        conversation is shown, or it is above the first row)."""
         return self._row_of(message)
 
     def _row_of(self, message: ChatMessage) -> int | None:
         messages = self._conversation.messages
         # The streaming message is nearly always the last: search from the end.
-        for row in range(len(messages) - 1, -1, -1):
+        for row in range(len(messages) - 1, self._earlier - 1, -1):
             if messages[row] is message:
-                return row
+                return row - self._earlier
         return None

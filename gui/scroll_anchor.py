@@ -1,10 +1,12 @@
-"""Keeps the message on top where it was while a version switch lays the rows out again."""
+"""Keeps the message on top where it was while a version switch lays the rows out again,
+or while a long chat's earlier messages join above it (:class:`EarlierMessages`)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QPoint, QRect, QTimer, Slot
 from PySide6.QtWidgets import QAbstractItemView
 
+from .message_earlier import EarlierMessages
 from .message_model import MessageModel
 from .message_view import MessageView
 
@@ -21,6 +23,9 @@ class ScrollAnchor(QObject):
     Args:
         view: the message list.
         model: its model; its ``rows_replaced`` says when the rows change.
+
+    Attributes:
+        earlier: adds a long chat's earlier messages when the view reaches its top.
     """
 
     def __init__(self, view: MessageView, model: MessageModel) -> None:
@@ -30,6 +35,7 @@ class ScrollAnchor(QObject):
         self._anchor: tuple[QPersistentModelIndex, int] | None = None
         """The top row on show before the switch, and where it was (y)."""
         self._row = 0
+        self.earlier = EarlierMessages(view, model)
         model.rows_replaced.connect(self.on_message_model_rows_replaced)
 
     def top_index(self) -> QModelIndex:

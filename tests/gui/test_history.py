@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from deskchat.chat.footer import INTERRUPTED, STOPPED
 from deskchat.chat.streaming import CONTINUE_PROMPT
 from deskchat.gui.controller import ChatController
-from deskchat.gui.message_model import FooterRole, MessageModel
+from deskchat.gui.message_model import FIRST_ROWS, FooterRole, MessageModel
 from deskchat.store import AsyncStore, Store, database_path
 from tests.fakes.wordpress import FakeWordPress, Script, stream
 from tests.gui.conftest import until
@@ -200,10 +200,20 @@ async def test_a_long_conversation_opens_with_one_insert(qtbot) -> None:
         model.modelReset.connect(lambda: resets.append(True))
         model.rowsInserted.connect(lambda _p, first, last: inserted.append(last - first + 1))
         await controller.session.load_history()
-        await until(lambda: model.rowCount() == 10_000, what="the long conversation")
-        # One reset for the whole conversation, never a row at a time.
+        await until(
+            lambda: len(model.conversation.messages) == 10_000 and not model.conversation.earlier,
+            what="the long conversation",
+        )
+        # One reset for the whole conversation, never a row at a time: its last
+        # messages are rows, the rest joins above them in one insert when asked.
         assert len(resets) == 1
         assert inserted == []
+        assert model.rowCount() == FIRST_ROWS
+        assert model.index(FIRST_ROWS - 1).data() == "message 9999"
+        assert model.show_earlier(model.earlier) == 10_000 - FIRST_ROWS
+        assert inserted == [10_000 - FIRST_ROWS]
+        assert model.rowCount() == 10_000
+        assert model.index(0).data() == "message 0"
         assert model.index(9_999).data() == "message 9999"
         await controller.session.aclose()
     finally:

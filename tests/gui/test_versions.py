@@ -291,7 +291,14 @@ async def test_switching_versions_keeps_the_view_where_it_is(
     # 240 pairs: more rows than the view lays out in one batch.
     seed_long_chat(240, versions_at=200)
     async with open_window(qtbot, wordpress) as window:
-        await until(lambda: window.message_model.rowCount() == 480, what="the long chat")
+        model = window.message_model
+        await until(
+            lambda: len(model.conversation.messages) == 480 and not model.conversation.earlier,
+            what="the long chat",
+        )
+        # Every message a row (a long chat shows its last ones first, the rest on scrolling up).
+        model.show_earlier(model.earlier)
+        assert model.rowCount() == 480
         view = window.chat.message_view
         row = 2 * 200 + 1
         assert version(window, row) == (2, 2)

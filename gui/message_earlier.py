@@ -1,0 +1,81 @@
+"""Earlier messages of a long conversation join the view as it is scrolled to its top."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QPersistentModelIndex, QPoint, QTimer, Slot
+
+from .message_model import MessageModel
+from .message_view import MessageView
+
+__all__ = ["PAGE", "TOP_SLACK", "EarlierMessages"]
+
+PAGE = 40
+"""How many earlier messages join at a time (each is measured as it joins)."""
+TOP_SLACK = 4
+"""Pixels from the top that count as "at the top"."""
+
+
+class EarlierMessages(QObject):
+    """Adds the messages above the first row when the view reaches its top.
+
+    The message on top stays where it was, so scrolling up goes on from there;
+    a view that is not full yet takes more until it is, or until all are rows.
+
+    Args:
+        view: the message list.
+        model: its model (:attr:`MessageModel.earlier` messages are not rows yet).
+    """
+
+    def __init__(self, view: MessageView, model: MessageModel) -> None:
+        super().__init__(view)
+        self._view = view
+        self._model = model
+        self._adding = False
+        self._check = QTimer(self)
+        self._check.setSingleShot(True)
+        self._check.setInterval(0)
+        self._check.timeout.connect(self._at_top)
+        bar = view.verticalScrollBar()
+        bar.valueChanged.connect(self.on_scroll_bar_moved)
+        bar.rangeChanged.connect(self.on_scroll_bar_moved)
+        model.earlier_changed.connect(self.on_scroll_bar_moved)
+
+    @Slot()
+    def on_scroll_bar_moved(self) -> None:
+        # Looked at in the next turn of the loop, once the rows are laid out: a view
+        # just reset is at the top only until it goes to its end.
+        if not self._adding and self._model.earlier and not self._check.isActive():
+            self._check.start()
+
+    @Slot()
+    def _at_top(self) -> None:
+        if not self._model.earlier:
+            return
+        self._view.executeDelayedItemsLayout()
+        bar = self._view.verticalScrollBar()
+        if bar.value() <= bar.minimum() + TOP_SLACK:
+            self.show_page()
+
+    def show_page(self) -> int:
+        """Add up to :data:`PAGE` earlier messages above the first row; how many joined."""
+        view, model = self._view, self._model
+        top = view.indexAt(QPoint(view.viewport().width() // 2, 0))
+        kept = QPersistentModelIndex(top) if top.isValid() else None
+        y = view.visualRect(top).top() if top.isValid() else 0
+        self._adding = True
+        try:
+            added = model.show_earlier(PAGE)
+            if not added:
+                return 0
+            # The new rows and the one on top are in the layout's first batch.
+            view.executeDelayedItemsLayout()
+            if view.stick_to_bottom:
+                view.scrollToBottom()
+            elif kept is not None and kept.isValid():
+                bar = view.verticalScrollBar()
+                bar.setValue(bar.value() + view.visualRect(model.index(kept.row())).top() - y)
+        finally:
+            self._adding = False
+        # Still at the top (a view not full yet): more at the next turn of the loop.
+        self.on_scroll_bar_moved()
+        return added

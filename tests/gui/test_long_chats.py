@@ -1,0 +1,159 @@
+"""A long stored chat opens with its last messages as rows; scrolling up brings the rest (#11)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint
+
+from deskchat.chat.conversation import ChatMessage, Conversation
+from deskchat.gui.main_window import MainWindow
+from deskchat.gui.message_earlier import PAGE
+from deskchat.gui.message_model import FIRST_ROWS, MessageModel
+from deskchat.store import Store, database_path
+from tests.fakes.wordpress import FakeWordPress
+from tests.gui.conftest import until
+from tests.gui.history_helpers import open_window, send, status_of
+
+COUNT = 600
+
+
+def seed(count: int = COUNT) -> None:
+    with Store(database_path()) as s:
+        conversation = s.create_conversation("Long")
+        s.add_messages_bulk(
+            conversation.id,
+            [
+                ("user" if i % 2 == 0 else "assistant", f"message {i}\n\n" + "word " * (i % 7 * 9))
+                for i in range(count)
+            ],
+        )
+
+
+def first_line(window: MainWindow, row: int) -> str:
+    return str(window.message_model.index(row).data()).split("\n", 1)[0]
+
+
+async def read_whole(window: MainWindow, count: int = COUNT) -> None:
+    model = window.message_model
+    await until(
+        lambda: len(model.conversation.messages) == count and not model.conversation.earlier,
+        what="the whole chat",
+    )
+
+
+async def test_the_chat_opens_at_its_end_with_only_its_last_messages_as_rows(
+    qtbot, wordpress: str
+) -> None:
+    seed()
+    async with open_window(qtbot, wordpress) as window:
+        await read_whole(window)
+        model, view = window.message_model, window.chat.message_view
+        assert model.rowCount() == FIRST_ROWS
+        assert model.earlier == COUNT - FIRST_ROWS
+        assert first_line(window, FIRST_ROWS - 1) == f"message {COUNT - 1}"
+        bottom = view.indexAt(QPoint(view.viewport().width() // 2, view.viewport().height() - 2))
+        assert bottom.row() == FIRST_ROWS - 1
+        assert view.stick_to_bottom
+
+
+async def test_scrolling_to_the_top_brings_every_message_in_order(qtbot, wordpress: str) -> None:
+    seed()
+    async with open_window(qtbot, wordpress) as window:
+        await read_whole(window)
+        model, view = window.message_model, window.chat.message_view
+        bar = view.verticalScrollBar()
+        steps = 0
+        while model.earlier:
+            before = model.rowCount()
+            first = model.message(0)
+            bar.setValue(bar.minimum())
+            assert view.visualRect(model.index(0)).top() == 0
+            await until(lambda before=before: model.rowCount() > before, what="a page")  # type: ignore[misc]
+            assert model.rowCount() == min(COUNT, before + PAGE)
+            # The message that was on top stays where it was: scrolling up goes on from there.
+            row = model.row_of(first)
+            assert row == model.rowCount() - before
+            assert view.visualRect(model.index(row)).top() == 0
+            assert bar.value() > bar.minimum()
+            steps += 1
+        assert steps == -(-(COUNT - FIRST_ROWS) // PAGE)
+        assert model.rowCount() == COUNT
+        assert [first_line(window, r) for r in range(COUNT)] == [
+            f"message {i}" for i in range(COUNT)
+        ]
+        bar.setValue(bar.minimum())
+        await until(
+            lambda: view.indexAt(QPoint(view.viewport().width() // 2, 1)).row() == 0,
+            what="the first message on top",
+        )
+
+
+async def test_a_search_hit_in_an_old_message_opens_at_the_match(qtbot, wordpress: str) -> None:
+    seed()
+    async with open_window(qtbot, wordpress) as window:
+        await read_whole(window)
+        window.sidebar.search_box.insert('"message 12"')
+        results = window.sidebar.search_results
+        await until(lambda: results.hits, what="the search results")
+        (hit,) = [h for h in results.hits if h.message_id is not None]
+        results.itemClicked.emit(results.item(results.hits.index(hit)))
+        view, model = window.chat.message_view, window.message_model
+        await until(lambda: view.currentIndex().isValid(), what="the hit's message")
+        index = view.currentIndex()
+        assert model.message(index.row()).store_id == hit.message_id
+        assert first_line(window, index.row()) == "message 12"
+        assert model.conversation_row(index.row()) == 12
+        await until(
+            lambda: view.visualRect(view.currentIndex()).intersects(view.viewport().rect()),
+            what="the hit in view",
+        )
+
+
+async def test_a_message_sent_in_a_long_chat_goes_with_all_of_it(
+    qtbot, wordpress: str, fake_site: FakeWordPress
+) -> None:
+    seed(300)
+    async with open_window(qtbot, wordpress) as window:
+        await read_whole(window, 300)
+        await send(qtbot, window, "One more")
+        await until(lambda: status_of(window) == "complete", what="the reply")
+        model = window.message_model
+        assert len(model.conversation.messages) == 302
+        assert model.rowCount() == FIRST_ROWS + 2
+        assert model.conversation_row(model.rowCount() - 2) == 300
+        assert first_line(window, model.rowCount() - 2) == "One more"
+        prompt = str(fake_site.posts[-1]["form"])
+        assert "message 0" in prompt
+        assert "message 299" in prompt
+
+
+def test_the_model_counts_the_sessions_rows_from_the_first_message(qtbot) -> None:
+    model = MessageModel()
+    conversation = Conversation(messages=[ChatMessage("user", text=f"m{i}") for i in range(100)])
+    replaced: list[int] = []
+    inserted: list[tuple[int, int]] = []
+    model.rows_replaced.connect(replaced.append)
+    model.rowsInserted.connect(lambda _p, first, last: inserted.append((first, last)))
+    model.set_conversation(conversation)
+    assert (model.rowCount(), model.earlier) == (FIRST_ROWS, 100 - FIRST_ROWS)
+    assert model.message(0) is conversation.messages[100 - FIRST_ROWS]
+    assert model.conversation_row(0) == 100 - FIRST_ROWS
+    assert model.conversation_row(None) is None
+    assert model.row_of(conversation.messages[0]) is None
+    assert model.row_of_store_id(-1) is None
+    # Another branch from the conversation's row 70: the model's row 10 on.
+    model.replace(70, [ChatMessage("user", text="other")])
+    assert replaced == [70 - (100 - FIRST_ROWS)]
+    assert model.rowCount() == 71 - (100 - FIRST_ROWS)
+    assert model.index(model.rowCount() - 1).data() == "other"
+    # A row above the first is made one before it is shown (a search hit there).
+    assert model.view_row(5) == 0
+    assert (model.earlier, inserted[-1]) == (5, (0, 54))
+    assert model.index(0).data() == "m5"
+    assert model.append(ChatMessage("user", text="new")) == 71
+    # The rest of a chat read later sits above without being rows yet.
+    before = list(inserted)
+    model.prepend([ChatMessage("user", text=f"older {i}") for i in range(3)])
+    assert (model.earlier, inserted) == (8, before)
+    assert model.index(0).data() == "m5"
+    model.truncate(2)
+    assert (model.earlier, model.rowCount(), len(conversation.messages)) == (2, 0, 2)
