@@ -268,9 +268,10 @@ class Worker:
         low = self._llama.llama_cpp
         context = model.llm._ctx.ctx
         try:
-            # A vision handler reads the prompt and encodes the images before it
+            # A vision handler reads the prompt and the images' tokens before it
             # samples: Stop may interrupt that too (generate() clears it at the
-            # first token).
+            # first token). The projector's own pass over an image runs in mtmd's
+            # context, which has no abort: it runs to its end.
             low.llama_set_abort_callback(context, model.abort, None)
             # The template renders the tools; the calls come back as text, which
             # the window reads (provider.tool_text): llama-cpp-python parses none.
