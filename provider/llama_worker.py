@@ -211,9 +211,10 @@ class Worker:
                 return
         if handler is not None:
             try:
-                # WORKAROUND: the handler loads the projector at its first reply;
-                # loading it now makes a projector llama.cpp cannot read a failed
-                # load (with clip's reason on stderr), not a failed reply.
+                # WORKAROUND: llama-cpp-python 0.3.36's MTMDChatHandler loads the
+                # projector in its first __call__ (a reply) and has no public way to
+                # load it sooner; loading it now makes a projector llama.cpp cannot
+                # read a failed load (with clip's reason on stderr), not a failed reply.
                 handler._init_mtmd_context(llm)
             except (ValueError, RuntimeError) as exc:
                 llm.close()
