@@ -284,7 +284,7 @@ def _parameters(cls: type) -> Mapping[str, inspect.Parameter]:
     for klass in cls.__mro__:
         if "__init__" not in vars(klass):
             continue
-        parameters = inspect.signature(klass.__init__).parameters
+        parameters = inspect.signature(vars(klass)["__init__"]).parameters
         if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
             return parameters
     return inspect.signature(cls).parameters
