@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from deskchat.attach import Attachment
-    from deskchat.store import AsyncStore
+    from deskchat.store import AsyncStore, Store
 
     from .tools_loop import ChatTools
 
@@ -410,29 +410,42 @@ class ChatSession:
         history is not all there); a failed read is tried again when it is next shown.
         """
         assert self._history is not None
-        assert conversation.store_id is not None
-        try:
-            path = await self._guard(self._history.current_path(conversation.store_id))
-        finally:
-            self._reading_earlier.discard(conversation.id)
-        if path is None or not conversation.earlier:
-            return
+        store_id = conversation.store_id
+        assert store_id is not None
         shown = conversation.messages
         first = shown[0].store_id if shown else None
-        cut = next((i for i, m in enumerate(path) if m.id == first), None)
+
+        def read(store: Store) -> tuple[list[ChatMessage] | None, list[StoredMessage]]:
+            # On the store's thread: the path's bubbles are made as it is read, so the
+            # GUI thread is not held for 10,000 of them.
+            path = store.current_path(store_id)
+            cut = next((i for i, m in enumerate(path) if m.id == first), None)
+            return (None if cut is None else bubbles(path[:cut])), path
+
+        try:
+            part = await self._guard(self._call(read))
+        finally:
+            self._reading_earlier.discard(conversation.id)
+        if part is None or not conversation.earlier:
+            return
+        older, path = part
         conversation.earlier = 0
-        if cut is None:
+        now = conversation.messages
+        if older is None or not now or now[0].store_id != first:
             # The path is not the one the first read saw: show the path read now.
             self._show_path(conversation, path)
+        elif conversation is self._shown.conversation:
+            self._shown.prepend(older)
         else:
-            older = bubbles(path[:cut])
-            if conversation is self._shown.conversation:
-                self._shown.prepend(older)
-            else:
-                shown[0:0] = older
+            now[0:0] = older
         focus = self._focus_later.pop(conversation.id, None)
         if focus is not None and conversation is self._shown.conversation:
             self.select_conversation(conversation.id, focus)
+
+    async def _call(self, fn: Callable[[Store], T]) -> T:
+        """``fn(store)`` on the history's thread (a closed history raises inside, for _guard)."""
+        assert self._history is not None
+        return await self._history.call(fn)
 
     def rename_conversation(self, conversation_id: int, title: str) -> None:
         """Give a conversation a new title (kept in the history)."""

@@ -128,28 +128,30 @@ async def test_a_message_sent_in_a_long_chat_goes_with_all_of_it(
 
 def test_the_model_counts_the_sessions_rows_from_the_first_message(qtbot) -> None:
     model = MessageModel()
-    conversation = Conversation(messages=[ChatMessage("user", text=f"m{i}") for i in range(100)])
+    above = 60  # messages above the first row
+    count = above + FIRST_ROWS
+    conversation = Conversation(messages=[ChatMessage("user", text=f"m{i}") for i in range(count)])
     replaced: list[int] = []
     inserted: list[tuple[int, int]] = []
     model.rows_replaced.connect(replaced.append)
     model.rowsInserted.connect(lambda _p, first, last: inserted.append((first, last)))
     model.set_conversation(conversation)
-    assert (model.rowCount(), model.earlier) == (FIRST_ROWS, 100 - FIRST_ROWS)
-    assert model.message(0) is conversation.messages[100 - FIRST_ROWS]
-    assert model.conversation_row(0) == 100 - FIRST_ROWS
+    assert (model.rowCount(), model.earlier) == (FIRST_ROWS, above)
+    assert model.message(0) is conversation.messages[above]
+    assert model.conversation_row(0) == above
     assert model.conversation_row(None) is None
     assert model.row_of(conversation.messages[0]) is None
     assert model.row_of_store_id(-1) is None
-    # Another branch from the conversation's row 70: the model's row 10 on.
-    model.replace(70, [ChatMessage("user", text="other")])
-    assert replaced == [70 - (100 - FIRST_ROWS)]
-    assert model.rowCount() == 71 - (100 - FIRST_ROWS)
-    assert model.index(model.rowCount() - 1).data() == "other"
+    # Another branch from the conversation's row above + 5: the model's row 5 on.
+    model.replace(above + 5, [ChatMessage("user", text="other")])
+    assert replaced == [5]
+    assert model.rowCount() == 6
+    assert model.index(5).data() == "other"
     # A row above the first is made one before it is shown (a search hit there).
     assert model.view_row(5) == 0
-    assert (model.earlier, inserted[-1]) == (5, (0, 54))
+    assert (model.earlier, inserted[-1]) == (5, (0, above - 5 - 1))
     assert model.index(0).data() == "m5"
-    assert model.append(ChatMessage("user", text="new")) == 71
+    assert model.append(ChatMessage("user", text="new")) == above + 6
     # The rest of a chat read later sits above without being rows yet.
     before = list(inserted)
     model.prepend([ChatMessage("user", text=f"older {i}") for i in range(3)])
