@@ -60,6 +60,21 @@ def collect_qt_garbage() -> Iterator[None]:
     gc.collect()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def empty_clipboard_at_exit() -> Iterator[None]:
+    """Empty the clipboard while Python still runs.
+
+    WORKAROUND: the offscreen platform keeps the clipboard's QMimeData in a C++
+    global that is deleted by the C library's exit handlers, after Python has
+    finalized; a mime data object with a Python wrapper (a test's own, or the
+    one a paste read) then crashes the process at exit (SIGSEGV in shiboken's
+    destroy, exit status 139) although every test passed.
+    """
+    yield
+    if QApplication.instance() is not None:
+        QApplication.clipboard().clear()
+
+
 @pytest.fixture(autouse=True)
 def system_appearance() -> Iterator[None]:
     """Each test starts with the system's colours and font: the theme and the font-size
