@@ -111,6 +111,38 @@ async def test_streaming_writer_throttles_on_the_caller(db_path: Path) -> None:
         assert (msg.content, msg.status, msg.model) == ("abcde", "stopped", "m")
 
 
+async def test_saves_hand_over_each_chunk_once_also_after_the_text_was_read(
+    db_path: Path,
+) -> None:
+    """A long reply's saves send what came since the previous save, and reading
+    the writer's text in between neither loses nor repeats a chunk."""
+    clock = FakeClock(0.0)
+    async with await AsyncStore.open(db_path) as s:
+        c = await s.create_conversation()
+        w = await s.begin_reply(c.id, clock=clock, interval=0.2)
+        inner = w._inner
+        handed: list[str] = []
+        inner_append = inner.append
+
+        def recording(text: str) -> None:
+            handed.append(text)
+            inner_append(text)
+
+        inner.append = recording  # type: ignore[method-assign]
+        chunks = [f"piece {i} " for i in range(2_000)]
+        for number, chunk in enumerate(chunks):
+            if number % 100 == 0:
+                clock.advance(0.25)  # a save is due with this chunk
+            w.append(chunk)
+        assert w.text == "".join(chunks)
+        msg = await w.finish()
+        assert msg is not None
+        assert msg.content == "".join(chunks)
+    assert "".join(handed) == "".join(chunks)
+    assert len(handed) == 21  # at chunks 0, 100, ..., 1900, and the rest at the finish
+    assert max(len(text) for text in handed) <= 100 * max(len(chunk) for chunk in chunks)
+
+
 async def test_read_only_and_notice_are_reported(db_path: Path) -> None:
     Store(db_path).close()
     with sqlite3.connect(db_path) as raw:
