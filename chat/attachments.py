@@ -80,7 +80,8 @@ def check_images(
     model: str = "",
 ) -> None:
     """Refuse images, before anything is sent, for a provider that takes none, or for a
-    ``model`` that ``chat`` (the provider) has learned reads none (``takes_images``)."""
+    ``model`` that ``chat`` (the provider) knows reads none: its own ``refuse_images``
+    raises with its own sentence, or its ``takes_images`` has learned it."""
     if not any(a.is_image for a in attachments):
         return
     try:
@@ -94,6 +95,9 @@ def check_images(
                 "with a vision model and send again."
             ).format(provider=info.display_name)
         )
+    refuse_images = getattr(chat, "refuse_images", None)
+    if model and refuse_images is not None:
+        refuse_images(model)  # the provider's own sentence (the built-in engine's)
     takes_images = getattr(chat, "takes_images", None)
     if model and takes_images is not None and takes_images(model) is False:
         who = getattr(chat, "what", None) or (info.display_name if info else provider_id)

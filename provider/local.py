@@ -713,15 +713,26 @@ class LocalProvider:
             return None
         projector = find_projector(path)
         if projector is None:
-            raise ImagesNotSupportedError(
-                _(
-                    "{name} cannot look at images: it has no vision projector (an mmproj "
-                    "file) beside it in {folder}. Remove the image, choose a vision model "
-                    "(DeskChat's catalogue has one; LM Studio and Jan keep the projector "
-                    "beside the model), or put the model's mmproj-….gguf next to it."
-                ).format(name=info.name or path.stem, folder=path.parent)
-            )
+            raise _no_projector(info.name or path.stem, path)
         return projector
+
+    def refuse_images(self, model: str) -> None:
+        """Refuse images now, before anything is added or sent, for a model with no vision
+        projector beside it: the sentence :meth:`create_async_generator` would give.
+
+        Only what a folder listing tells: a model that cannot be found, or a llama-cpp-python
+        without multimodal support, is left to the reply, which says so itself.
+
+        Raises:
+            ImagesNotSupportedError: ``model``'s file has no projector beside it.
+        """
+        try:
+            path = self.resolve_model(model)
+        except ConfigurationError:
+            return
+        if not is_projector(path.name) and find_projector(path) is None:
+            info = self._cached_header(path)
+            raise _no_projector((info.name if info is not None else "") or path.stem, path)
 
     def _settings_key(
         self,
@@ -1071,6 +1082,17 @@ def _loaded_fits(loaded: _LoadedModel | None, key: _Key) -> bool:
     if loaded.key == key:
         return True
     return key[4] is None and loaded.key[:4] == key[:4]
+
+
+def _no_projector(name: str, path: Path) -> ImagesNotSupportedError:
+    return ImagesNotSupportedError(
+        _(
+            "{name} cannot look at images: it has no vision projector (an mmproj "
+            "file) beside it in {folder}. Remove the image, choose a vision model "
+            "(DeskChat's catalogue has one; LM Studio and Jan keep the projector "
+            "beside the model), or put the model's mmproj-….gguf next to it."
+        ).format(name=name, folder=path.parent)
+    )
 
 
 def _check_vision(engine: LlamaEngine) -> None:

@@ -143,6 +143,38 @@ async def test_a_model_without_a_projector_refuses_images_before_anything(
     await provider.aclose()
 
 
+def test_the_refusal_comes_at_send_for_a_model_without_a_projector(tmp_path: Path) -> None:
+    # What the chat core asks before it adds the message: the same sentence, no child.
+    _header(tmp_path / "qwen.gguf")
+    _header(tmp_path / "see" / "vision.gguf")
+    _header(tmp_path / "see" / "mmproj-vision-f16.gguf")
+    provider = _provider(tmp_path, "qwen.gguf")
+    with pytest.raises(ImagesNotSupportedError) as exc:
+        provider.refuse_images("qwen.gguf")
+    assert "no vision projector" in exc.value.text()
+    assert str(tmp_path) in exc.value.text()
+    provider.refuse_images("see/vision.gguf")  # its projector is beside it
+    provider.refuse_images("missing.gguf")  # the reply says there is no such file
+    assert provider.worker_pid is None
+
+
+def test_send_keeps_the_image_for_a_model_without_a_projector(tmp_path: Path) -> None:
+    from deskchat.attach import Attachment
+    from deskchat.chat.session import ChatSession
+    from tests.attach.files import png
+
+    _header(tmp_path / "qwen.gguf")
+    provider = _provider(tmp_path, "qwen.gguf")
+    session = ChatSession(provider, model_name="qwen.gguf", provider_id="local")
+    shot = Attachment("shot.png", "image", "image/png", png(8, 8), size=100, width=8, height=8)
+    with pytest.raises(ImagesNotSupportedError) as exc:
+        session.send("What is this?", [shot])
+    assert "no vision projector" in exc.value.text()
+    assert session.conversation.messages == []
+    assert not session.busy
+    assert provider.worker_pid is None
+
+
 async def test_without_images_a_model_without_a_projector_is_not_refused(tmp_path: Path) -> None:
     _header(tmp_path / "text.gguf")
     provider = _provider(tmp_path, "text.gguf", [sys.executable, str(FAKE), "tools"])
