@@ -133,6 +133,10 @@ def _taking(plan: library.PullPlan) -> str:
     if len(plan.files) > 1:
         parts = len(plan.files)
         text += ngettext(", in {n} part", ", in {n} parts", parts).format(n=number(parts))
+    if plan.projector is not None:
+        text += _(", with its vision projector {filename}").format(
+            filename=plan.projector.path.rsplit("/", 1)[-1]
+        )
     if plan.resumable:
         text += _("; resuming with {size} already here").format(
             size=library.format_size(plan.resumable)

@@ -180,3 +180,22 @@ def test_add_then_list_then_rm(
     assert "the file" in capsys.readouterr().out
     assert model.exists()
     assert library.local_models(locations.data_dir) == []
+
+
+async def test_pull_of_a_vision_model_names_its_projector(
+    endpoint: str,
+    fake_hub: FakeHub,
+    locations: Locations,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.library.test_pull import VISION, vision_repo
+
+    fake_hub.repos[VISION] = vision_repo()
+    assert await asyncio.to_thread(run, "pull", VISION) == 0
+    _out, err = capsys.readouterr()
+    # The size counts the projector too, so the line says it comes along.
+    assert err.splitlines()[0] == (
+        "Taking Qwen2.5-VL-3B-Instruct-Q4_K_M.gguf (1.25 MB) from "
+        "ggml-org/Qwen2.5-VL-3B-Instruct-GGUF, with its vision projector "
+        "mmproj-Qwen2.5-VL-3B-Instruct-Q8_0.gguf."
+    )
