@@ -6,13 +6,18 @@ reply streams into the window, and total time linear in size (100 KB, 1 MB,
 Offscreen platform; the window is 980x680 as the app opens it.
 
 ``--profile`` writes a pyinstrument text profile of the 1 MB run to
-bench/profiles/stream_gui.txt.
+bench/profiles/stream_gui.txt. ``--history`` gives the window a history store
+(a fresh folder, its worker thread), as the app has: the reply is then saved
+while it streams and indexed for search when it ends (rows ``1MB+history``).
+Each run waits for the window's markdown preload (a worker thread started at
+the first paint) before the reply starts, as a person's first question does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,18 +26,24 @@ from _common import StreamServer, emit, repeats, summary
 from _qt import TickMeter, run_qt, wait_signal
 
 from deskchat import provider
+from deskchat.gui import markdown
 from deskchat.gui.main_window import MainWindow
 
 SIZES = {"100KB": 100_000, "1MB": 1_000_000, "4MB": 4_000_000}
 TARGET_GAP_MS = 16.0
 
 
-async def stream_once(url: str) -> dict[str, float]:
+async def stream_once(url: str, history: bool = False) -> dict[str, float]:
     """One reply into a fresh window: total seconds and the longest GUI stalls."""
+    from deskchat.store import AsyncStore
+
+    folder = tempfile.TemporaryDirectory(prefix="deskchat-bench-")
+    store = await AsyncStore.open(Path(folder.name) / "history.db") if history else None
     async with aiohttp.ClientSession(timeout=provider.client_timeout()) as session:
-        window = MainWindow(provider.ChatgptFree(base_url=url, session=session))
+        window = MainWindow(provider.ChatgptFree(base_url=url, session=session), history=store)
         window.show()
         await asyncio.sleep(0.2)  # Let the first layout and paint settle.
+        await _preloaded()
         meter = TickMeter()
         meter.start()
         start = time.perf_counter()
@@ -45,6 +56,9 @@ async def stream_once(url: str) -> dict[str, float]:
         length = len(window.message_model.message(row).content)
         window.close()
         await asyncio.sleep(0.05)
+    if store is not None:
+        await store.close()
+    folder.cleanup()
     if status != "complete":
         raise RuntimeError(f"the reply ended {status!r}")
     return {
@@ -55,9 +69,16 @@ async def stream_once(url: str) -> dict[str, float]:
     }
 
 
-def measure(size: int, n: int) -> dict[str, object]:
+async def _preloaded() -> None:
+    """Wait until the markdown preload the first paint started has finished."""
+    loader = markdown._preloader
+    if loader is not None:
+        await asyncio.get_running_loop().run_in_executor(None, loader.join)
+
+
+def measure(size: int, n: int, history: bool = False) -> dict[str, object]:
     with StreamServer(size) as server:
-        runs = [run_qt(lambda: stream_once(server.url)) for _ in range(n)]
+        runs = [run_qt(lambda: stream_once(server.url, history)) for _ in range(n)]
     assert all(r["length"] == size for r in runs), "the reply arrived incomplete"
     best = min(r["total"] for r in runs)
     return {
@@ -88,6 +109,9 @@ def main() -> None:
     n = repeats(3)
     names = [a for a in sys.argv[1:] if a in SIZES] or list(SIZES)
     results: dict[str, object] = {name: measure(SIZES[name], n) for name in names}
+    if "--history" in sys.argv:
+        for name in names:
+            results[f"{name}+history"] = measure(SIZES[name], n, history=True)
     if "1MB" in results:
         base = results["1MB"]["ms_per_mb"]  # type: ignore[index]
         results["linearity"] = {
