@@ -15,6 +15,9 @@ writes HTML in which
 * fenced code is highlighted with Pygments (inline styles, which
   QTextDocument understands), within a size budget, one paragraph per line
   tagged with ``-qt-user-state`` so the view can find each block again.
+  Pygments loads when the first code block needs it, on a worker thread:
+  a fence still open (a reply streaming its code) is shown plain until the
+  highlighter is there, a closed one waits for it.
 
 :class:`RenderThrottle` decides when a streaming reply is worth parsing again.
 """
@@ -226,7 +229,9 @@ class CodeBlock:
     Attributes:
         code: the code exactly as the message has it (what Copy puts on the clipboard).
         language: the info string's first word; "" if none.
-        highlighted: whether Pygments coloured it (False past the budget).
+        highlighted: whether Pygments coloured it (False past the budget, for
+            a language it does not know, and for a fence still open while the
+            highlighter loads).
     """
 
     code: str
@@ -304,6 +309,7 @@ def render(
         first_code=first_code,
         math=math,
         formulas=[],
+        source=text,
     )
     html = _breakable_html(_markdown().render(text, env))
     return Rendered(html, tuple(env["code"]), tuple(env["links"]), tuple(env["formulas"]))
@@ -356,16 +362,15 @@ _preloader: threading.Thread | None = None
 
 
 def preload() -> None:
-    """Import and set up the parser and highlighter now (the first render would).
+    """Import and set up the parser now (the first render would).
 
     Then whatever is alive (the window, its modules, these) is moved out of the
     cyclic garbage collector's reach: it lives as long as the app, and walking it
     in every full collection made one take ~20 ms while a 4 MB reply streamed.
+    Pygments waits for the first code block (:func:`_highlighter_ready`): a reply
+    without code never loads it (~1.5-1.9 MiB of the window's memory).
     """
     _markdown()
-    for dark in (False, True):
-        _formatter(theme(dark).pygments_style)
-    _lexer("python")
     gc.freeze()
 
 
@@ -551,7 +556,7 @@ def _render_code(_r: Any, tokens: Sequence[Token], idx: int, _o: Any, env: _Env)
     code = token.content
     language = token.info.strip().split(maxsplit=1)[0] if token.info.strip() else ""
     index = len(env["code"])
-    lines = _highlighted_lines(code, language, env)
+    lines = _highlighted_lines(code, language, env, lambda: _fence_closed(token, env))
     env["code"].append(CodeBlock(code, language, lines is not None))
     if lines is None:
         lines = [_text(line) for line in _split_lines(code)]
@@ -588,11 +593,67 @@ def _split_lines(code: str) -> list[str]:
     return lines
 
 
-def _highlighted_lines(code: str, language: str, env: _Env) -> list[str] | None:
-    """Pygments' HTML for ``code``, one string per line; None when over budget or unknown."""
+def _fence_closed(token: Token, env: _Env) -> bool:
+    """Whether the fence ``token`` has its closing line (a streaming reply's last one may not
+    have it yet); True when unsure."""
+    if token.type != "fence" or token.map is None or not token.markup:
+        return True
+    lines = env.get("lines")
+    if lines is None:
+        lines = env["lines"] = _EOL.split(env["source"])
+    first, end = token.map
+    # markdown-it's lines: a last line break starts no line of its own.
+    if end < len(lines) - (lines[-1] == "") or end > len(lines):
+        return True  # Something follows it: closed, by its line or by its container.
+    if end - first < 2:
+        return False  # the opening line alone
+    # The closing line, after any quote markers and indentation of its container.
+    last = lines[end - 1].lstrip(" \t>").rstrip(" \t")
+    mark = token.markup[0]
+    return len(last) >= len(token.markup) and last == mark * len(last)
+
+
+_loaders: dict[str, threading.Thread] = {}
+_loaders_lock = threading.Lock()
+
+
+def _load_highlighter(language: str) -> None:
+    for dark in (False, True):
+        _formatter(theme(dark).pygments_style)
+    _lexer(language)
+    gc.freeze()  # as preload() does: Pygments' tables live as long as the app
+
+
+def _highlighter_ready(language: str, closed: Callable[[], bool]) -> bool:
+    """Whether Pygments and ``language``'s lexer are loaded (~50 ms the first time).
+
+    They load on a worker thread, started by the first code block in ``language``;
+    a block whose fence is ``closed()`` waits for it, an open one does not (shown
+    plain, it is rendered again as the reply grows and when it ends).
+    """
+    with _loaders_lock:
+        loader = _loaders.get(language)
+        if loader is None:
+            loader = threading.Thread(
+                target=_load_highlighter, args=(language,), name="highlighter", daemon=True
+            )
+            _loaders[language] = loader
+            loader.start()
+    if loader.is_alive() and closed():
+        loader.join()
+    return not loader.is_alive()
+
+
+def _highlighted_lines(
+    code: str, language: str, env: _Env, closed: Callable[[], bool]
+) -> list[str] | None:
+    """Pygments' HTML for ``code``, one string per line; None when over budget, unknown, or
+    (an open fence) while the highlighter loads."""
     if not language or len(code) > HIGHLIGHT_MAX_BLOCK or len(code) > env["budget"]:
         return None
     if env["highlighted"] >= HIGHLIGHT_MAX_BLOCKS:
+        return None
+    if not _highlighter_ready(language.lower(), closed):
         return None
     lexer = _lexer(language.lower())
     if lexer is None:
