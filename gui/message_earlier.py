@@ -49,10 +49,17 @@ class EarlierMessages(QObject):
 
     @Slot()
     def _at_top(self) -> None:
-        if not self._model.earlier:
+        view, model = self._view, self._model
+        if not model.earlier:
             return
-        self._view.executeDelayedItemsLayout()
-        bar = self._view.verticalScrollBar()
+        view.executeDelayedItemsLayout()
+        last = model.index(model.rowCount() - 1)
+        if last.isValid() and not view.visualRect(last).isValid():
+            # Still laying out the rows in batches (after the last page, past 200
+            # rows): the view would lay out the new ones only after them, and the
+            # message on top could not be kept in place. Each batch moves the range.
+            return
+        bar = view.verticalScrollBar()
         if bar.value() <= bar.minimum() + TOP_SLACK:
             self.show_page()
 

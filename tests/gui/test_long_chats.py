@@ -159,3 +159,29 @@ def test_the_model_counts_the_sessions_rows_from_the_first_message(qtbot) -> Non
     assert model.index(0).data() == "m5"
     model.truncate(2)
     assert (model.earlier, model.rowCount(), len(conversation.messages)) == (2, 0, 2)
+
+
+async def test_a_page_waits_for_the_rows_still_being_laid_out(qtbot, wordpress: str) -> None:
+    seed()
+    async with open_window(qtbot, wordpress) as window:
+        await read_whole(window)
+        model, view = window.message_model, window.chat.message_view
+        bar = view.verticalScrollBar()
+        # More rows than one batch of the view's layout: the last ones come later.
+        model.show_earlier(400)
+        view.executeDelayedItemsLayout()
+        last = model.index(model.rowCount() - 1)
+        assert not view.visualRect(last).isValid()
+        before, first = model.rowCount(), model.message(0)
+        laid_out: list[bool] = []
+        model.rowsAboutToBeInserted.connect(
+            lambda *_: laid_out.append(view.visualRect(model.index(before - 1)).isValid())
+        )
+        bar.setValue(bar.minimum())
+        await until(lambda: model.rowCount() > before, what="a page")
+        # Joined once the layout was done, the message on top kept in place.
+        assert laid_out == [True]
+        row = model.row_of(first)
+        assert row == PAGE
+        assert view.visualRect(model.index(row)).top() == 0
+        assert bar.value() > bar.minimum()
