@@ -69,8 +69,10 @@ CONNECT_TIMEOUT = 15.0
 IDLE_TIMEOUT = 60.0
 """Seconds a stream may stay silent between two bytes before we give up."""
 
-SLICE = 8 * 1024
-"""The most bytes :func:`iter_chunks` hands over without letting the loop run."""
+SLICE = 4 * 1024
+"""The most bytes :func:`iter_chunks` hands over without letting the loop run (4 KB of
+a chat stream is ~40 deltas, each decoded and shown on the GUI thread: stream_gui's
+longest tick used ~1.5-2.5 ms less CPU than with 8 KB)."""
 
 READ_BUFSIZE = 8 * 1024
 """aiohttp's ``read_bufsize`` for every request: its parser stops after about twice
