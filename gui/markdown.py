@@ -644,6 +644,14 @@ def _highlighter_ready(language: str, closed: Callable[[], bool]) -> bool:
     return not loader.is_alive()
 
 
+def _start_highlighter(info: str) -> None:
+    """Start loading Pygments for a fence that opened with ``info`` in a streaming reply,
+    so that its code is likely highlighted, not waited for, when the fence closes."""
+    words = info.split(maxsplit=1)
+    if words:
+        _highlighter_ready(words[0].lower(), lambda: False)
+
+
 def _highlighted_lines(
     code: str, language: str, env: _Env, closed: Callable[[], bool]
 ) -> list[str] | None:
@@ -902,6 +910,7 @@ class Segmenter:
         opening = _FENCE_OPEN.match(line)
         if opening and not (opening.group(1)[0] == "`" and "`" in opening.group(2)):
             self._fence = (opening.group(1)[0], len(opening.group(1)))
+            _start_highlighter(opening.group(2))
 
     def _start_segment(self, start: int) -> None:
         self.starts.append(start)

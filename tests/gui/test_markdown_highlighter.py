@@ -54,6 +54,19 @@ def test_an_open_fence_is_plain_until_the_highlighter_is_there_then_highlighted(
     """)
 
 
+def test_a_fence_opening_in_a_streaming_reply_starts_loading_its_highlighter() -> None:
+    _run("""
+        import sys
+        from deskchat.gui import markdown
+        segmenter = markdown.Segmenter()
+        segmenter.feed("Some text\\n\\n")
+        assert not markdown._loaders
+        segmenter.feed("Some text\\n\\n```Rust  {.numberLines}\\nfn main() {")
+        markdown._loaders["rust"].join()
+        assert "pygments.lexers.rust" in sys.modules
+    """)
+
+
 @pytest.mark.parametrize(
     ("text", "closed"),
     [
