@@ -10,7 +10,10 @@ the GUI thread), turn them into bubbles (``bubbles()``), select the conversation
 (the model makes its last ``FIRST_ROWS`` rows), and wait for the message view's
 first paint. Reported: each step, the total, the GUI thread's CPU time in it,
 whether that paint shows the conversation's last message, and
-(after the paint) reading the rest: ``current_path`` + bubbles + prepend.
+(after the paint) reading the rest: ``current_path`` + bubbles + prepend. Then
+the same in the app's own way (``app_*``): a window over an AsyncStore, the chat
+selected as a click in the sidebar does, to its first paint and until the whole
+path is read (on the store's thread).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from deskchat import provider
 from deskchat.chat.conversation import Conversation, bubbles
 from deskchat.chat.session import FIRST_READ
 from deskchat.gui.main_window import MainWindow
-from deskchat.store import Store
+from deskchat.store import AsyncStore, Store
 
 COUNT = 10_000
 TARGET_MS = 200.0
@@ -105,6 +108,42 @@ async def open_once(store: Store, conversation_id: int) -> dict[str, float]:
     }
 
 
+async def open_in_app(path: Path, conversation_id: int) -> dict[str, float]:
+    """The app's own way: a click in the sidebar reads the chat on the store's thread."""
+    history = await AsyncStore.open(path)
+    window = MainWindow(provider.ChatgptFree(base_url="http://127.0.0.1:9"), history=history)
+    window.show()
+    await window.session.load_history(show_newest=False)
+    await asyncio.sleep(0.2)
+    conversation = window.session.conversations.by_store_id(conversation_id)
+    assert conversation is not None
+    model = window.message_model
+    painted: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+
+    def on_paint(at: float) -> None:
+        if not painted.done() and model.conversation is conversation and model.rowCount():
+            painted.set_result(at)
+
+    watcher = PaintWatcher(window.chat.message_view.viewport(), on_paint)
+    start = time.monotonic()
+    window.session.select_conversation(conversation.id)
+    at = await asyncio.wait_for(painted, 10)
+    del watcher
+    read: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+    # The rest joins the model above its rows (prepend), which says so.
+    model.earlier_changed.connect(
+        lambda _n: read.done() or conversation.earlier or read.set_result(time.monotonic())
+    )
+    whole = time.monotonic() if not conversation.earlier else await asyncio.wait_for(read, 30)
+    assert len(conversation.messages) == COUNT
+    await close(window)
+    await history.close()
+    return {
+        "app_to_first_paint_ms": (at - start) * 1000,
+        "app_whole_read_ms": (whole - start) * 1000,
+    }
+
+
 def main() -> None:
     n = repeats(5)
     with tempfile.TemporaryDirectory() as folder:
@@ -122,6 +161,9 @@ def main() -> None:
             return
         runs = [run_qt(lambda: open_once(store, conversation.id)) for _ in range(n)]
         store.close()
+        path = Path(folder) / "bench.sqlite3"
+        for run in runs:
+            run.update(run_qt(lambda: open_in_app(path, conversation.id)))
     results = {key: summary([r[key] for r in runs], 1) for key in runs[0]}
     emit("open_conversation", {"messages": COUNT, **results}, target={"ms": TARGET_MS})
 
