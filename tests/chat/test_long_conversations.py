@@ -10,7 +10,7 @@ import pytest
 
 from deskchat.chat.conversation import ChatMessage, ShownConversation
 from deskchat.chat.session import FIRST_READ, ChatSession
-from deskchat.store import AsyncStore, Store
+from deskchat.store import AsyncStore, DiskError, Message, Store
 from tests.chat.fakes import QueuedProvider
 
 COUNT = FIRST_READ + 150
@@ -145,3 +145,29 @@ async def test_open_latest_reads_the_whole_conversation(history: AsyncStore) -> 
     assert len(latest.messages) == COUNT
     await session.ask("more")
     assert len(chat.requests[0]) == COUNT + 1
+
+
+async def test_a_failed_read_of_the_rest_is_said_and_tried_again_when_shown_again(
+    history: AsyncStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = ChatSession(QueuedProvider(["ok"]), ShownConversation(), history=history)
+    statuses: list[str] = []
+    session.events.status_changed.connect(statuses.append)
+    whole = Store.current_path
+
+    def failing(store: Store, conversation_id: int) -> list[Message]:
+        raise DiskError("The disk could not be read.")
+
+    monkeypatch.setattr(Store, "current_path", failing)
+    await session.load_history()
+    await settled(session)
+    conversation = session.conversation
+    assert statuses == ["The disk could not be read."]
+    assert conversation.earlier == COUNT - FIRST_READ
+    assert len(conversation.messages) == FIRST_READ
+    assert not session.send("not yet")
+    monkeypatch.setattr(Store, "current_path", whole)
+    session.select_conversation(conversation.id)
+    await settled(session)
+    assert conversation.earlier == 0
+    assert contents(conversation.messages) == [f"m{i}" for i in range(COUNT)]
