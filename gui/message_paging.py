@@ -7,6 +7,8 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QAbstractItemView
 
+from .message_model import MessageModel
+
 __all__ = ["Paging"]
 
 
@@ -33,6 +35,9 @@ class Paging:
             scroll.setValue(scroll.value() - page)
             self._current_at_middle()
         elif key == Qt.Key.Key_Home or (control and key == Qt.Key.Key_Up):
+            model = view.model()
+            if isinstance(model, MessageModel):
+                model.show_earlier(model.earlier)  # a long chat's first messages, rows at last
             scroll.setValue(scroll.minimum())
             self._set_current_row(0)
         elif key == Qt.Key.Key_End or (control and key == Qt.Key.Key_Down):

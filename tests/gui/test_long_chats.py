@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, Qt
 
 from deskchat.chat.conversation import ChatMessage, Conversation
 from deskchat.gui.main_window import MainWindow
@@ -185,3 +185,19 @@ async def test_a_page_waits_for_the_rows_still_being_laid_out(qtbot, wordpress: 
         assert row == PAGE
         assert view.visualRect(model.index(row)).top() == 0
         assert bar.value() > bar.minimum()
+
+
+async def test_home_goes_to_the_first_message_of_a_long_chat(qtbot, wordpress: str) -> None:
+    seed()
+    async with open_window(qtbot, wordpress) as window:
+        await read_whole(window)
+        model, view = window.message_model, window.chat.message_view
+        view.setFocus()
+        qtbot.keyClick(view, Qt.Key.Key_Home)
+        assert model.rowCount() == COUNT
+        assert view.currentIndex().row() == 0
+        await until(
+            lambda: view.indexAt(QPoint(view.viewport().width() // 2, 1)).row() == 0,
+            what="the first message on top",
+        )
+        assert first_line(window, 0) == "message 0"
