@@ -16,6 +16,7 @@ the first paint) before the reply starts, as a person's first question does.
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import tempfile
 import time
@@ -59,6 +60,11 @@ async def stream_once(url: str, history: bool = False) -> dict[str, float]:
     if store is not None:
         await store.close()
     folder.cleanup()
+    # The closed window's Qt objects are collected here, on the GUI thread: left to
+    # the cycle collector, they may be freed by whichever thread allocates next (the
+    # next run's store worker), and Qt objects freed off their thread crash.
+    del window
+    gc.collect()
     if status != "complete":
         raise RuntimeError(f"the reply ended {status!r}")
     return {
