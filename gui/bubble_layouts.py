@@ -69,8 +69,7 @@ class BubbleLayouts(QObject):
         reasoning: the replies' reasoning pieces, and whose are shown.
         last_layout_chars, max_layout_chars: characters rendered or laid out
             as plain text by the last layout, and by the largest (for tests).
-        max_read_chars: the most characters of a reply's text one layout read
-            (for tests: a growing reply's layout reads its tail, not all of it).
+        max_read_chars: the most of a reply's text one layout read (for tests: its tail).
     """
 
     size_hint_changed = Signal(QModelIndex)
@@ -287,8 +286,7 @@ class BubbleLayouts(QObject):
                 self.last_layout_chars += len(text)
                 measure.pieces.append(Piece(0.0, height, layout=layout))
                 body_width, top = natural, height
-        else:
-            # A streaming reply is read from its tail on, not joined whole each frame.
+        else:  # A reply is read from its tail on (gui/reply_text), not joined whole.
             reply_text = ReplyText(message)
             if len(reply_text) or ReasoningPieces.text_of(message):
                 body_width, top = self._lay_out_reply(message, reply_text, measure, before)
