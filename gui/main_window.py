@@ -42,6 +42,7 @@ from .message_model import MessageModel
 from .model_picker import ModelPicker
 from .sidebar import Sidebar
 from .theme import apply_appearance
+from .transfer import Transfer
 from .window_layout import WindowLayout
 
 if TYPE_CHECKING:
@@ -53,7 +54,6 @@ if TYPE_CHECKING:
     from .about import AboutDialog
     from .settings_dialog import SettingsDialog
     from .setup_flow import SetupFlow
-    from .transfer import Transfer
 
 __all__ = ["MainWindow"]
 
@@ -228,8 +228,6 @@ class MainWindow(QMainWindow):
         The window gets its history after its first frame (:func:`deskchat.gui.app.main`);
         :meth:`start` then reads it.
         """
-        from .transfer import Transfer  # after the first frame, with the history
-
         self.session.attach_history(history)
         transfer = self.transfer = Transfer(history, self, self._spawn)
         self.menus.offer_transfer(transfer, lambda: self.session.conversation.store_id)
@@ -253,8 +251,7 @@ class MainWindow(QMainWindow):
             self._spawn(self.model_picker.discover())
 
     def _begin_setup(self) -> None:
-        # Imported here: the library, the setup panel and aiohttp are not needed
-        # for the window's first paint.
+        # Imported here, not for the first paint: the library, the setup panel, aiohttp.
         from .setup_flow import SetupFlow
 
         if self._closed or self._connect is None:

@@ -22,10 +22,9 @@ FIRST_FRAME = (
     "sqlite3",
     "deskchat.store.aio",
     "deskchat.store.store",
-    # Dialogs and export/import: made when asked for, or with the history.
+    # Dialogs: made when asked for.
     "deskchat.gui.about",
     "deskchat.gui.settings_dialog",
-    "deskchat.gui.transfer",
 )
 """Not needed for the window's first frame: they load after it has painted."""
 UNUSED_WIDGETS = ("QWizard", "QCalendarWidget", "QMdiArea", "QLCDNumber")
