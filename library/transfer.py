@@ -26,20 +26,22 @@ sha256 match what the Hub publishes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from deskchat.i18n import _
 
 from .errors import ChecksumMismatchError, DownloadError, NotEnoughDiskSpaceError
 from .formatting import format_size
 from .progress import CancelToken, ProgressMeter
+
+if TYPE_CHECKING:
+    from hashlib import _Hash
 
 __all__ = [
     "PART_SUFFIX",
@@ -177,6 +179,14 @@ def fetch_file(
     _verify_and_commit(request, download.digest.hexdigest(), meter)
 
 
+def _sha256() -> _Hash:
+    """A new running sha256; hashlib on first use (its OpenSSL binding maps ~0.7 MiB
+    the window need not hold until a download)."""
+    import hashlib
+
+    return hashlib.sha256()
+
+
 class _Download:
     """The state of one transfer: the open part, the bytes in it and their running sha256."""
 
@@ -195,7 +205,7 @@ class _Download:
         self.done = done
         self.meter = meter
         self.cancel = cancel
-        self.digest = hashlib.sha256()
+        self.digest = _sha256()
 
     def hash_existing(self) -> None:
         """Feed the part already on disk to the digest, so it covers the whole file."""
@@ -284,7 +294,7 @@ class _Download:
         self.out.seek(0)
         self.out.truncate(0)
         self.meter.rewind(self.done)
-        self.digest = hashlib.sha256()
+        self.digest = _sha256()
         self.done = 0
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -118,6 +117,8 @@ def attachment_from_json(value: Any, where: str) -> StoredAttachment:
         raise _BadAttachment(
             _("{where} has an attachment whose data is not base64").format(where=where)
         ) from None
+    import hashlib  # here, not at import: _hashlib maps ~0.7 MiB the window need not hold
+
     digest = hashlib.sha256(data).hexdigest()
     claimed = value.get("sha256")
     if claimed is not None and claimed != digest:

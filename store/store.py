@@ -13,7 +13,6 @@ import json
 import logging
 import sqlite3
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from operator import itemgetter
 from pathlib import Path
@@ -312,6 +311,8 @@ class Store:
     ) -> Conversation:
         """A new, empty conversation."""
         now = self.clock() if created_at is None else _sound_time(created_at)
+        import uuid  # only here: it imports platform, ~0.2 MiB the window need not hold
+
         with self.transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO conversations (title, created_at, updated_at, provider, model,"
