@@ -51,6 +51,10 @@ class InputBox(QPlainTextEdit):
     files_added = Signal(str, int)
     drop_refused = Signal(str)
 
+    # On the class too: an event can reach eventFilter before __init__ below has
+    # set the instance's (seen at start-up under cProfile: an AttributeError logged).
+    _watched: QWidget | None = None
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setTabChangesFocus(True)
