@@ -6,7 +6,6 @@ its default for this platform). Nothing here creates a folder.
 
 from __future__ import annotations
 
-import configparser
 import os
 import sys
 from dataclasses import dataclass, field
@@ -91,9 +90,15 @@ def gpt4all_models() -> list[Path]:
 def _gpt4all_configured_path(home: Path) -> Path | None:
     """The ``modelPath`` the GPT4All chat app saved in its settings (Linux), if any."""
     config = os.environ.get("XDG_CONFIG_HOME") or str(home / ".config")
+    settings = Path(config) / "nomic.ai" / "GPT4All.ini"
+    if not settings.is_file():
+        # Most machines have no GPT4All: configparser (~0.3 MiB) then stays unloaded.
+        return None
+    import configparser
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read(Path(config) / "nomic.ai" / "GPT4All.ini", encoding="utf-8")
+        parser.read(settings, encoding="utf-8")
     except (configparser.Error, UnicodeDecodeError):
         return None
     value = parser.get("General", "modelPath", fallback="").strip().strip('"')
