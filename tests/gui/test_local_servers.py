@@ -150,7 +150,8 @@ async def test_an_error_after_text_is_not_retried_and_the_text_stays(qtbot) -> N
         assert message.reply.error in window.chat.delegate.layouts.measure(message).footer
         assert seen == []
         assert len(chats(fake)) == 1
-        assert window.chat.retry_bar.isVisibleTo(window)
+        # The bar follows the task's end, one callback after the session stops being busy.
+        await until(lambda: window.chat.retry_bar.isVisibleTo(window), what="the retry bar")
         await window.session.aclose()
 
 

@@ -138,7 +138,8 @@ async def test_an_error_shows_a_sentence_and_retry_sends_again(
     assert "HTTP 500" in failed.reply.error
     assert failed.reply.error in shown_footer(window)
     assert not failed.reply.error.startswith("DeskChat hit an internal error")
-    assert window.chat.retry_bar.isVisibleTo(window)
+    # The reply's status is set inside the task; the bar follows when the task is done.
+    await until(lambda: window.chat.retry_bar.isVisibleTo(window), what="the retry bar")
 
     qtbot.mouseClick(window.chat.retry_button, Qt.MouseButton.LeftButton)
 
