@@ -242,6 +242,22 @@ def test_index_columns_are_aligned_folded_and_stemmed() -> None:
     assert terms.stems == "елк репликац и run c link cafe"
 
 
+def test_a_long_text_gives_the_gil_away_while_it_is_indexed(monkeypatch) -> None:
+    # The store indexes on its own thread while the window paints: a long reply must
+    # let the window's thread in between pieces, not only at the switch interval.
+    from deskchat.store import terms as terms_module
+
+    given: list[int] = []
+    monkeypatch.setattr(terms_module, "_give_way", lambda: given.append(1))
+    index_terms("short text")
+    assert given == []
+    long = " ".join(["репликация", "replication"] * 40_000)  # ~900 KB: 28 pieces
+    indexed = index_terms(long)
+    assert len(given) >= 80_000 // 512
+    # Yielding changes nothing of what is indexed.
+    assert indexed.words.split() == ["репликация", "replication"] * 40_000
+
+
 def _v4(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None)
