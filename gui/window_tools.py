@@ -23,7 +23,6 @@ from deskchat.paths import data_dir
 
 from .errors import show_error
 from .message_model import MessageModel
-from .tool_card import CardApprover, ToolCard
 
 if TYPE_CHECKING:
     from deskchat.chat.tools_loop import ChatTools
@@ -31,18 +30,24 @@ if TYPE_CHECKING:
 
     from .main_window import MainWindow
     from .tool_calls_dialog import ToolCallsDialog
+    from .tool_card import CardApprover, ToolCard
     from .tools_settings import ToolsSettingsDialog
 
 __all__ = ["WindowTools"]
 
 log = logging.getLogger("deskchat.gui")
 
+# deskchat.tools.CONFIG_NAME, named here so that a data folder without one imports none
+# of the tools (tests/gui/test_tools_settings.py checks that the two agree).
+CONFIG_NAME = "mcp.json"
+
 
 class WindowTools(QObject):
     """Tools for ``window``'s chats.
 
     Attributes:
-        card, approver: the approval card above the input box, and the loop's approval.
+        card, approver: the approval card above the input box, and the loop's approval
+            (made when first needed: a window without tools never imports them).
         box: the servers of ``mcp.json`` (None when none is enabled).
         chat_tools: what the session was given (None: no tools).
         calls_action: "Show tool calls" in a reply's context menu.
@@ -60,12 +65,9 @@ class WindowTools(QObject):
         self._retired: list[McpTools] = []
         self.calls_dialog: ToolCallsDialog | None = None
         self.settings_dialog: ToolsSettingsDialog | None = None
+        self._card: ToolCard | None = None
+        self._approver: CardApprover | None = None
         chat = window.chat
-        self.card = ToolCard(chat)
-        layout = chat.layout()
-        assert isinstance(layout, QVBoxLayout)
-        layout.insertWidget(layout.indexOf(chat.edit_label) + 1, self.card)
-        self.approver = CardApprover(self.card, done=self._after_answer)
         self.calls_action = QAction(_("Show tool calls"), window)
         self.calls_action.triggered.connect(self.on_calls_action_triggered)
         chat.extra_actions.append(self._actions_for)
@@ -82,6 +84,32 @@ class WindowTools(QObject):
         tools.load()
         return tools
 
+    @property
+    def card(self) -> ToolCard:
+        """The approval card above the input box (hidden until a call asks)."""
+        if self._card is None:
+            self._make_card()
+        assert self._card is not None
+        return self._card
+
+    @property
+    def approver(self) -> CardApprover:
+        """The loop's approval, through :attr:`card`."""
+        if self._approver is None:
+            self._make_card()
+        assert self._approver is not None
+        return self._approver
+
+    def _make_card(self) -> None:
+        from .tool_card import CardApprover, ToolCard
+
+        chat = self._window.chat
+        self._card = ToolCard(chat)
+        layout = chat.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(layout.indexOf(chat.edit_label) + 1, self._card)
+        self._approver = CardApprover(self._card, done=self._after_answer)
+
     def _add_to_menu(self, window: MainWindow) -> None:
         settings = window.menus.settings_action
         for menu in settings.associatedObjects():
@@ -96,15 +124,19 @@ class WindowTools(QObject):
 
     @property
     def config_file(self) -> Path:
-        from deskchat.tools import config_path
-
-        return config_path(self.folder)
+        """``mcp.json`` in the data folder."""
+        return self.folder / CONFIG_NAME
 
     def load(self) -> None:
         """Read ``mcp.json`` again and give the session tools if a server is enabled.
 
         The old servers stop once no reply uses them; "always" answers stay.
+        Without ``mcp.json`` and no servers from before, nothing is imported.
         """
+        if self.box is None and not self.config_file.exists():
+            self.chat_tools = None
+            self._window.session.tools = None
+            return
         from deskchat.chat.tools_loop import ChatTools
         from deskchat.tools import McpTools, ToolConfigError, load_servers
 
