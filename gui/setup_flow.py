@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QWidget
@@ -27,11 +27,13 @@ from deskchat.provider import Provider
 from deskchat.store import Settings
 
 from .chat_pane import ChatPane
-from .downloads import Downloads
 from .errors import show_error
 from .model_picker import ModelPicker
-from .models_dialog import ModelsDialog
-from .setup_panel import SetupPanel
+
+if TYPE_CHECKING:
+    from .downloads import Downloads
+    from .models_dialog import ModelsDialog
+    from .setup_panel import SetupPanel
 
 __all__ = ["SetupFlow"]
 
@@ -59,7 +61,8 @@ class SetupFlow(QObject):
 
     Attributes:
         connection: as given.
-        downloads: the model downloads (they outlive the Models dialog).
+        downloads: the model downloads (they outlive the Models dialog); made, and
+            the download modules imported, when the panel or the dialog first needs them.
         panel: the setup panel while it is shown, else None.
         survey: what the last look at this computer found.
         models_dialog: the Models dialog, once opened.
@@ -85,11 +88,21 @@ class SetupFlow(QObject):
         self.chat = chat
         self.model_picker = model_picker
         self._spawn = spawn
-        self.downloads = Downloads(lambda: connection.locations, self)
+        self._downloads: Downloads | None = None
         self.panel: SetupPanel | None = None
         self.survey: Survey | None = None
         self.models_dialog: ModelsDialog | None = None
-        self.downloads.finished.connect(self.on_downloads_finished)
+
+    @property
+    def downloads(self) -> Downloads:
+        """The model downloads, made on first use (a provider given needs none)."""
+        if self._downloads is None:
+            from .downloads import Downloads
+
+            connection = self.connection
+            self._downloads = Downloads(lambda: connection.locations, self)
+            self._downloads.finished.connect(self.on_downloads_finished)
+        return self._downloads
 
     # -- finding the route -------------------------------------------------------
 
@@ -139,6 +152,8 @@ class SetupFlow(QObject):
 
     def show_panel(self, survey: Survey) -> None:
         """Offer every way to get a reply in the chat area (focus on the first)."""
+        from .setup_panel import SetupPanel
+
         machine = self.connection.machine
         panel = SetupPanel(survey, self.connection.offers(), machine, setup.hosted_providers())
         panel.server_chosen.connect(self.on_setup_panel_server_chosen)
@@ -247,6 +262,8 @@ class SetupFlow(QObject):
     def open_models_dialog(self, parent: QWidget) -> ModelsDialog:
         """Open the Models dialog (made on first use; its downloads live here)."""
         if self.models_dialog is None:
+            from .models_dialog import ModelsDialog
+
             connection = self.connection
             self.models_dialog = ModelsDialog(
                 self.downloads,
@@ -262,7 +279,8 @@ class SetupFlow(QObject):
 
     async def aclose(self) -> None:
         """Cancel the downloads, then stop the engines and close the network session."""
-        await self.downloads.aclose()
+        if self._downloads is not None:
+            await self._downloads.aclose()
         await self.connection.aclose()
 
     def _say(self, text: str) -> None:

@@ -71,6 +71,16 @@ async def test_without_mcp_json_connecting_loads_no_tools(
     assert len(fake_site.posts) == 1
 
 
+async def test_with_a_provider_given_connecting_loads_no_downloads_and_no_setup_panel(
+    repo_env: dict[str, str], wordpress: str, fake_site: FakeWordPress, tmp_path
+) -> None:
+    args = ["--provider", "chatgptfree", "--base-url", wordpress, "--data-dir", str(tmp_path)]
+    modules = await run_window(repo_env, *args)
+    assert "deskchat.gui.setup_flow" in modules
+    assert [m for m in SETUP if m in modules] == []
+    assert len(fake_site.posts) == 1
+
+
 async def test_with_an_enabled_server_in_mcp_json_the_tools_load_at_connect(
     repo_env: dict[str, str], wordpress: str, fake_site: FakeWordPress, tmp_path
 ) -> None:
