@@ -88,8 +88,13 @@ class Connection:
         )
         self._engines: list[provider.Provider] = []
         self._machine = machine
-        self.catalogue = tuple(catalogue) if catalogue is not None else library.CATALOGUE
+        self._catalogue = tuple(catalogue) if catalogue is not None else None
         self._headers_moved = False
+
+    @property
+    def catalogue(self) -> tuple[library.CatalogueEntry, ...]:
+        """The models offered for download (DeskChat's catalogue, read when first asked)."""
+        return self._catalogue if self._catalogue is not None else library.CATALOGUE
 
     @property
     def machine(self) -> library.Machine:

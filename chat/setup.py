@@ -97,10 +97,13 @@ class Offer:
 
 
 def catalogue_offers(
-    catalogue: Sequence[library.CatalogueEntry] = library.CATALOGUE,
+    catalogue: Sequence[library.CatalogueEntry] | None = None,
     machine: library.Machine | None = None,
 ) -> list[Offer]:
-    """The catalogue for this machine: the recommended model first, then the rest in order."""
+    """The catalogue (None: DeskChat's) for this machine: the recommended model first,
+    then the rest in order."""
+    if catalogue is None:
+        catalogue = library.CATALOGUE
     machine = machine or library.Machine.current()
     best = _recommend(catalogue, machine)
     offers = [Offer(e, library.fits(e, machine), e == best) for e in catalogue]
