@@ -38,7 +38,7 @@ __all__ = ["WindowTools"]
 log = logging.getLogger("deskchat.gui")
 
 # deskchat.tools.CONFIG_NAME, named here so that a data folder without one imports none
-# of the tools (tests/gui/test_tools_settings.py checks that the two agree).
+# of the tools (tests/gui/test_connect_imports.py checks that the two agree).
 CONFIG_NAME = "mcp.json"
 
 
