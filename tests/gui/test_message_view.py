@@ -74,7 +74,7 @@ def test_ten_thousand_messages_paint_only_the_visible_rows(qtbot) -> None:
     qtbot.waitExposed(window)
     window.message_model.extend(many_messages(10_000))
     view = window.chat.message_view
-    qtbot.waitUntil(lambda: view.indexAt(view.viewport().rect().center()).isValid())
+    qtbot.waitUntil(lambda: view.indexAt(view.viewport().rect().center()).isValid(), timeout=30_000)
 
     assert window.message_model.rowCount() == 10_000
     window.chat.delegate.painted_rows.clear()
