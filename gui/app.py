@@ -116,6 +116,8 @@ def main(argv: Sequence[str] | None = None, options: Options | None = None) -> i
         window.closed.connect(lambda: closed.append(True))
         window.show()
         _first_frame(window)
+        # Not for the first frame (its list is empty), but before any message or key.
+        window.chat.message_view.bubbles()
     finally:
         gc.enable()
     # What start-up made stays: later collections need not walk it again.

@@ -35,6 +35,7 @@ from .bubble_parts import (
     Segment,
     small_font,
 )
+from .bubble_sizes import MIN_BUBBLE
 from .message_model import FooterRole, MessageModel
 from .reasoning_pieces import GAP as REASONING_GAP
 from .reasoning_pieces import ReasoningPieces
@@ -44,7 +45,6 @@ from .reply_text import ReplyText
 __all__ = ["BubbleLayouts"]
 
 MAX_SHARE = 0.74
-MIN_BUBBLE = 160
 CODE_PAD_TOP = 6
 CODE_PAD_BOTTOM = 8
 _LAYOUT_CACHE = 128

@@ -17,6 +17,7 @@ from PySide6.QtGui import QFont, QTextDocument, QTextLayout
 from deskchat.i18n import N_
 
 from . import markdown
+from .bubble_sizes import MARGIN_X
 
 __all__ = [
     "COPIED",
@@ -42,7 +43,6 @@ __all__ = [
 
 log = logging.getLogger("deskchat.gui")
 
-MARGIN_X = 16
 MARGIN_Y = 6
 PAD_X = 14
 PAD_Y = 10

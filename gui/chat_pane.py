@@ -43,6 +43,8 @@ from .scroll_anchor import ScrollAnchor
 if TYPE_CHECKING:
     from deskchat.attach import Limits
 
+    from .bubble_delegate import BubbleDelegate
+
 __all__ = ["ChatPane"]
 
 
@@ -96,10 +98,13 @@ class ChatPane(QWidget):
         self.extra_actions: list[Callable[[ChatMessage], list[QAction]]] = []
         """More context-menu actions for a message (the tool calls' details: gui/window_tools)."""
         self.message_view = MessageView(model)
-        self.delegate = self.message_view.delegate
         self.anchor = ScrollAnchor(self.message_view, model)
         self._build(model_picker)
         self._connect_signals()
+
+    @property
+    def delegate(self) -> BubbleDelegate:
+        return self.message_view.delegate
 
     def _build(self, model_picker: ModelPicker) -> None:
         top = QHBoxLayout()
@@ -165,14 +170,9 @@ class ChatPane(QWidget):
         self.message_view.customContextMenuRequested.connect(
             self.on_message_view_context_menu_requested
         )
-        self.delegate.version_step_requested.connect(self.on_delegate_version_step_requested)
-        self.delegate.copy_requested.connect(self.on_delegate_copy_requested)
         self._menus.copy_text_action.triggered.connect(self.on_copy_text_action_triggered)
-        hover = self.message_view.hover_bar
-        hover.add_action(self._menus.copy_action)
-        hover.add_action(self._menus.edit_action, "user")
-        hover.add_action(self._menus.regenerate_action, "assistant")
-        self._menus.copy_selection_action.triggered.connect(self.message_view.reading.copy)
+        # The bubbles come after the first frame (MessageView.bubbles).
+        self.message_view.when_bubbles(lambda made: _connect_bubbles(self, self._menus, made))
 
     # -- ready or not, and the setup panel ------------------------------------
 
@@ -446,3 +446,15 @@ class ChatPane(QWidget):
         row = self._model.row_of(message)
         if row is not None:
             self._session.delete_message(self._model.conversation_row(row))
+
+
+def _connect_bubbles(pane: ChatPane, menus: Menus, delegate: BubbleDelegate) -> None:
+    """Connect the bubbles of ``pane``'s view, once they are made: the delegate's clicks,
+    the hover bar's buttons and Copy of the selection."""
+    delegate.version_step_requested.connect(pane.on_delegate_version_step_requested)
+    delegate.copy_requested.connect(pane.on_delegate_copy_requested)
+    view = pane.message_view
+    view.hover_bar.add_action(menus.copy_action)
+    view.hover_bar.add_action(menus.edit_action, "user")
+    view.hover_bar.add_action(menus.regenerate_action, "assistant")
+    menus.copy_selection_action.triggered.connect(view.reading.copy)

@@ -200,7 +200,7 @@ class MainWindow(QMainWindow):
         c.conversations_changed.connect(side.on_controller_conversations_changed)
         c.conversation_selected.connect(self.on_controller_conversation_selected)
         c.conversation_deleted.connect(side.on_controller_conversation_deleted)
-        chat.delegate.link_clicked.connect(self.links.confirm_open)
+        chat.message_view.when_bubbles(lambda d: d.link_clicked.connect(self.links.confirm_open))
         side.new_chat_button.clicked.connect(self.on_new_chat_action_triggered)
         side.status_message.connect(self.statusBar().showMessage)
         self.model_picker.status_message.connect(self.statusBar().showMessage)

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, Qt, Slot
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView
 
 from deskchat.chat.conversation import ChatMessage
 
-from .bubble_delegate import BubbleDelegate
-from .found_words import FoundWords
 from .message_model import MessageModel
-from .message_overlays import HoverBar, JumpButton
-from .message_reading import MessageReading
 from .own_viewport import own_viewport
 
-__all__ = ["MessageView"]
+if TYPE_CHECKING:
+    from .bubble_delegate import BubbleDelegate
+    from .found_words import FoundWords
+    from .message_overlays import HoverBar, JumpButton
+    from .message_reading import MessageReading
+
+__all__ = ["Bubbles", "MessageView"]
 
 BOTTOM_SLACK = 4
 """Pixels from the bottom that still count as "at the bottom"."""
@@ -23,8 +29,23 @@ CLIPPED = 32_767
 """QListView keeps an item's height in 16 bits: a taller row's rect stops here."""
 
 
+@dataclass(frozen=True)
+class Bubbles:
+    """What paints the messages and acts on them, made together (:meth:`MessageView.bubbles`)."""
+
+    delegate: BubbleDelegate
+    reading: MessageReading
+    hover_bar: HoverBar
+    jump_button: JumpButton
+
+
 class MessageView(QListView):
     """Shows a :class:`MessageModel` as bubbles, kept at the bottom unless the user scrolls up.
+
+    The bubbles (the delegate, the selection, the hover bar and the jump button) are
+    made on first need: when the model gets rows, or anything asks for them. Never
+    for the first frame, whose list is empty: :func:`deskchat.gui.app.main` makes
+    them right after it (their modules cost ~55 ms, issue #9).
 
     Args:
         model: the messages to show; the view listens to it.
@@ -34,7 +55,7 @@ class MessageView(QListView):
 
     Attributes:
         delegate: paints the bubbles and turns clicks on links, Copy buttons
-            and version arrows into signals.
+            and version arrows into signals (wire them with :meth:`when_bubbles`).
         stick_to_bottom: whether new rows and a growing reply keep the view at
             the bottom (False once the user scrolls up).
         reading: text selection, keyboard paging, and Tab to links and Copy buttons.
@@ -61,22 +82,69 @@ class MessageView(QListView):
         font = self.font()
         font.setPointSizeF(font.pointSizeF() * 1.1)
         self.setFont(font)
-        self.delegate = BubbleDelegate(self)
-        self.setItemDelegate(self.delegate)
         # Clicking or selecting in a tall message must not jump to its top.
         self.setAutoScroll(False)
-        self.reading = MessageReading(self, self.delegate)
-        self.jump_button = JumpButton(self, self.follow)
-        self.hover_bar = HoverBar(self, self.delegate)
         self.stick_to_bottom = True
+        self._bubbles: Bubbles | None = None
+        self._wiring: list[Callable[[BubbleDelegate], object]] = []
         self._connect_signals()
+        if model.rowCount():
+            self.bubbles()
 
     def _connect_signals(self) -> None:
         self._model.rows_flushed.connect(self.on_message_model_rows_flushed)
+        # Rows need the bubbles: made before the first one is inserted.
+        self._model.rowsAboutToBeInserted.connect(self.on_message_model_rows_about_to_be_inserted)
+        self._model.modelReset.connect(self.on_message_model_reset)
         self._model.rowsInserted.connect(self.on_message_model_rows_inserted)
         scroll = self.verticalScrollBar()
         scroll.valueChanged.connect(self.on_scroll_bar_value_changed)
         scroll.rangeChanged.connect(self.on_scroll_bar_range_changed)
+
+    # -- the bubbles, made on first need ----------------------------------------
+
+    def bubbles(self) -> Bubbles:
+        """The delegate, the selection, the hover bar and the jump button (made once)."""
+        if self._bubbles is None:
+            self._bubbles = self._make_bubbles()
+            wiring, self._wiring = self._wiring, []
+            for wire in wiring:
+                wire(self._bubbles.delegate)
+        return self._bubbles
+
+    def _make_bubbles(self) -> Bubbles:
+        from .bubble_delegate import BubbleDelegate
+        from .message_overlays import HoverBar, JumpButton
+        from .message_reading import MessageReading
+
+        delegate = BubbleDelegate(self)
+        self.setItemDelegate(delegate)
+        reading = MessageReading(self, delegate)
+        jump_button = JumpButton(self, self.follow)
+        return Bubbles(delegate, reading, HoverBar(self, delegate), jump_button)
+
+    def when_bubbles(self, wire: Callable[[BubbleDelegate], object]) -> None:
+        """Call ``wire`` with the delegate once the bubbles are made (now, if they are)."""
+        if self._bubbles is None:
+            self._wiring.append(wire)
+        else:
+            wire(self._bubbles.delegate)
+
+    @property
+    def delegate(self) -> BubbleDelegate:
+        return self.bubbles().delegate
+
+    @property
+    def reading(self) -> MessageReading:
+        return self.bubbles().reading
+
+    @property
+    def hover_bar(self) -> HoverBar:
+        return self.bubbles().hover_bar
+
+    @property
+    def jump_button(self) -> JumpButton:
+        return self.bubbles().jump_button
 
     # -- rows taller than QListView can say ------------------------------------
 
@@ -137,6 +205,8 @@ class MessageView(QListView):
         ``words`` (the hit's matched words) are marked in the message, and the
         first of them is brought to the middle of a message taller than the view.
         """
+        from .found_words import FoundWords
+
         index = self._model.index(row)
         self.stick_to_bottom = False
         self.setCurrentIndex(index)
@@ -164,12 +234,22 @@ class MessageView(QListView):
         if font.pointSize() != points:
             font.setPointSize(points)
             self.setFont(font)
-            self.delegate.forget()
+            if self._bubbles is not None:
+                self._bubbles.delegate.forget()
             self.doItemsLayout()
 
     @Slot(list)
     def on_message_model_rows_flushed(self, rows: list[int]) -> None:
         self.delegate.layouts.refresh_rows(self._model, rows)
+
+    @Slot()
+    def on_message_model_rows_about_to_be_inserted(self) -> None:
+        self.bubbles()
+
+    @Slot()
+    def on_message_model_reset(self) -> None:
+        if self._model.rowCount():
+            self.bubbles()
 
     @Slot()
     def on_message_model_rows_inserted(self) -> None:
@@ -179,12 +259,14 @@ class MessageView(QListView):
     @Slot(int)
     def on_scroll_bar_value_changed(self, value: int) -> None:
         self.stick_to_bottom = value >= self.verticalScrollBar().maximum() - BOTTOM_SLACK
-        self.jump_button.update_shown(not self.stick_to_bottom)
+        # Without bubbles there are no rows to scroll up from.
+        if self._bubbles is not None:
+            self._bubbles.jump_button.update_shown(not self.stick_to_bottom)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
-        if self.jump_button.isVisible():
-            self.jump_button.place()
+        if self._bubbles is not None and self._bubbles.jump_button.isVisible():
+            self._bubbles.jump_button.place()
 
     @Slot(int, int)
     def on_scroll_bar_range_changed(self, _minimum: int, maximum: int) -> None:

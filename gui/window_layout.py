@@ -16,8 +16,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QSizePolicy, QSplitter,
 
 from deskchat.i18n import _
 
-from .bubble_layouts import MIN_BUBBLE
-from .bubble_parts import MARGIN_X
+from .bubble_sizes import MARGIN_X, MIN_BUBBLE
 from .chat_pane import ChatPane
 from .menus import Menus
 from .model_picker import ModelPicker

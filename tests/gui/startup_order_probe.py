@@ -10,7 +10,7 @@ import json
 import sys
 
 from PySide6 import QtWidgets
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import SIGNAL, QEvent, QObject
 
 from deskchat.chat.session import ChatSession
 from deskchat.gui import app, main_window
@@ -25,6 +25,12 @@ FIRST_FRAME = (
     # Dialogs: made when asked for.
     "deskchat.gui.about",
     "deskchat.gui.settings_dialog",
+    # The bubbles: the list is empty in the first frame; they are made right after it.
+    "deskchat.gui.bubble_delegate",
+    "deskchat.gui.bubble_layouts",
+    "deskchat.gui.bubble_hits",
+    "deskchat.gui.message_reading",
+    "deskchat.gui.message_overlays",
 )
 """Not needed for the window's first frame: they load after it has painted."""
 UNUSED_WIDGETS = ("QWizard", "QCalendarWidget", "QMdiArea", "QLCDNumber")
@@ -53,6 +59,7 @@ class Paints(QObject):
 paints = Paints()
 show = main_window.MainWindow.show
 begin = main_window.MainWindow._begin_setup
+start = main_window.MainWindow.start
 send = ChatSession.send
 
 
@@ -63,6 +70,19 @@ def patched_show(self: main_window.MainWindow) -> None:
     seen["unused widget classes before show"] = [n for n in UNUSED_WIDGETS if n in vars(QtWidgets)]
     self.installEventFilter(paints)
     show(self)
+
+
+def patched_start(self: main_window.MainWindow) -> None:
+    # Before the history is read: the bubbles must be in place and wired.
+    delegate = self.chat.message_view.itemDelegate()
+    seen["delegate at start"] = type(delegate).__name__
+    signals = (
+        "link_clicked(QString)",
+        "copy_requested(QString)",
+        "version_step_requested(int,int)",
+    )
+    seen["delegate's receivers at start"] = [delegate.receivers(SIGNAL(s)) for s in signals]
+    start(self)
 
 
 def patched_begin(self: main_window.MainWindow) -> None:
@@ -78,6 +98,7 @@ def patched_send(self: ChatSession, text: str) -> bool:
 
 main_window.MainWindow.show = patched_show  # type: ignore[method-assign]
 main_window.MainWindow._begin_setup = patched_begin  # type: ignore[method-assign]
+main_window.MainWindow.start = patched_start  # type: ignore[method-assign]
 ChatSession.send = patched_send  # type: ignore[method-assign]
 code = app.main(sys.argv[1:])
 seen["at exit"] = loaded()

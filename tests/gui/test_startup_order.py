@@ -43,6 +43,9 @@ async def test_the_window_shows_and_paints_before_the_network_is_set_up(
     # The first frame is painted before asyncio, qasync, sqlite3 and the history load.
     assert seen["first frame's before show"] == []
     assert seen["at first paint"] == []
+    # The bubbles came right after it, before the history is read, and are wired.
+    assert seen["delegate at start"] == "BubbleDelegate"
+    assert seen["delegate's receivers at start"] == [1, 1, 1]
     assert seen["qt svg at first paint"] is False
     # No Python object is made for a Qt-made widget on the way (own_viewport): that
     # would make all of QtWidgets' widget classes (~20 ms) before the first frame.
