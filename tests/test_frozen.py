@@ -252,7 +252,8 @@ async def test_ask_attaches_an_image_and_a_pdf_in_the_bundle(
             frozen_exe, *args, *files, "What", "are these?", env=_env(), cwd=tmp_path
         )
     assert (code, out) == (0, "Seen.\n"), err
-    (request,) = fake.requests
+    # Before the chat, the bundle asks the server's listing whether "m" reads images.
+    (request,) = [r for r in fake.requests if r["path"] == "/v1/chat/completions"]
     (user,) = [m for m in request["json"]["messages"] if m["role"] == "user"]
     text, image = user["content"]
     assert "```paper.pdf\n[Page 1]\nFrozen words\n```" in text["text"]
