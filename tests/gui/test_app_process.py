@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 from deskchat.store import Store, database_path
 from tests.fakes.wordpress import FakeWordPress, Script, sse_body
@@ -38,6 +40,32 @@ def assert_clean(result: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in result.stderr
     assert "Task was destroyed" not in result.stderr
     assert "Unclosed" not in result.stderr
+
+
+async def run_probe(probe: Path, args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run a window probe script to its end and return the JSON its last line printed.
+
+    Popen, then poll: the calling test's loop keeps serving its fake site meanwhile.
+    """
+    import json
+
+    child = subprocess.Popen(  # noqa: ASYNC220
+        [sys.executable, str(probe), *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        await until(lambda: child.poll() is not None, seconds=60, what="the window to exit")
+    finally:
+        if child.poll() is None:
+            child.kill()
+    stdout, stderr = child.communicate()
+    assert_clean(subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr))
+    seen: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
+    return seen
 
 
 async def test_window_starts_and_quits_with_exit_code_zero(

@@ -4,13 +4,9 @@ the command line and a fresh data folder (issue #10's memory budget): neither th
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 from tests.fakes.wordpress import FakeWordPress
-from tests.gui.conftest import GUI_TESTS, until
-from tests.gui.test_app_process import REPO, assert_clean
+from tests.gui.conftest import GUI_TESTS
+from tests.gui.test_app_process import run_probe
 
 PROBE = GUI_TESTS / "connect_imports_probe.py"
 
@@ -38,23 +34,7 @@ SETUP = (
 async def run_window(env: dict[str, str], *args: str) -> list[str]:
     env["DESKCHAT_SMOKE_MESSAGE"] = "Hello"
     env["DESKCHAT_QUIT_AFTER_MS"] = "2500"
-    # Popen, then poll: this loop keeps serving the fake site meanwhile.
-    child = subprocess.Popen(  # noqa: ASYNC220
-        [sys.executable, str(PROBE), *args],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        await until(lambda: child.poll() is not None, seconds=60, what="the window to exit")
-    finally:
-        if child.poll() is None:
-            child.kill()
-    stdout, stderr = child.communicate()
-    assert_clean(subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr))
-    seen = json.loads(stdout.strip().splitlines()[-1])
+    seen = await run_probe(PROBE, args, env)
     modules: list[str] = seen["at send"]
     return modules
 

@@ -4,11 +4,9 @@ rather than going into a void."""
 
 from __future__ import annotations
 
-import json
-
 from tests.fakes.wordpress import FakeWordPress
-from tests.gui.conftest import GUI_TESTS, until
-from tests.gui.test_app_process import REPO, assert_clean
+from tests.gui.conftest import GUI_TESTS
+from tests.gui.test_app_process import run_probe
 
 PROBE = GUI_TESTS / "startup_order_probe.py"
 
@@ -16,29 +14,11 @@ PROBE = GUI_TESTS / "startup_order_probe.py"
 async def test_the_window_shows_and_paints_before_the_network_is_set_up(
     repo_env: dict[str, str], wordpress: str, fake_site: FakeWordPress, tmp_path
 ) -> None:
-    import subprocess
-    import sys
 
     repo_env["DESKCHAT_SMOKE_MESSAGE"] = "Hello"
     repo_env["DESKCHAT_QUIT_AFTER_MS"] = "2500"
     args = ["--provider", "chatgptfree", "--base-url", wordpress, "--data-dir", str(tmp_path)]
-    # Popen, then poll: this loop keeps serving the fake site meanwhile.
-    child = subprocess.Popen(  # noqa: ASYNC220
-        [sys.executable, str(PROBE), *args],
-        cwd=REPO,
-        env=repo_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        await until(lambda: child.poll() is not None, seconds=60, what="the window to exit")
-    finally:
-        if child.poll() is None:
-            child.kill()
-    stdout, stderr = child.communicate()
-    assert_clean(subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr))
-    seen = json.loads(stdout.strip().splitlines()[-1])
+    seen = await run_probe(PROBE, args, repo_env)
     assert seen["before show"] == []
     # The first frame is painted before asyncio, qasync, sqlite3 and the history load.
     assert seen["first frame's before show"] == []
