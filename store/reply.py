@@ -1,7 +1,8 @@
 """Saving an assistant reply while it streams, so a crash loses at most ~200 ms.
 
-The row is created at the first chunk with status 'streaming', rewritten at
-most every ``interval`` seconds, and finished with its final status. A reply
+The row is created at the first chunk with status 'streaming', the text that
+arrived since is added at most every ``interval`` seconds (only the new text is
+written, see ``store.pieces``), and the row is finished with its final status. A reply
 still 'streaming' when the app next starts was interrupted
 (``Store.interrupted_replies``).
 """
@@ -26,7 +27,7 @@ class ReplyWriter:
     """Writes one streaming reply into the store (made by ``Store.begin_reply``).
 
     It writes through the store's reply methods: ``Store.insert_reply`` at the
-    first chunk, ``Store.save_reply`` while streaming, ``Store.finish_reply``
+    first chunk, ``Store.append_reply`` while streaming, ``Store.finish_reply``
     at the end.
 
     Args:
@@ -61,23 +62,25 @@ class ReplyWriter:
         self.interval = interval
         self.message_id: int | None = None
         self.saves = 0
+        # The text saved, one string per save, and the chunks since: a save
+        # writes only the chunks since the last one.
         self._parts: list[str] = []
-        self._saved_len = 0
+        self._unsaved: list[str] = []
         self._last_save = 0.0
         self._finished = False
         self._tools: str | None = None
 
     @property
     def text(self) -> str:
-        joined = "".join(self._parts)
-        self._parts = [joined] if joined else []
-        return joined
+        saved = "".join(self._parts)
+        self._parts = [saved] if saved else []
+        return saved + "".join(self._unsaved)
 
     def resume(self, message_id: int, text: str) -> None:
         """Go on with the existing row ``message_id`` whose saved text is ``text``."""
         self.message_id = message_id
         self._parts = [text] if text else []
-        self._saved_len = len(text)
+        self._unsaved = []
         self._last_save = self.clock()
 
     def append(self, chunk: str) -> None:
@@ -86,7 +89,7 @@ class ReplyWriter:
             raise RuntimeError("append() after finish()")
         if not chunk:
             return
-        self._parts.append(chunk)
+        self._unsaved.append(chunk)
         if self.message_id is None:
             self._create("streaming")
         elif self.clock() - self._last_save >= self.interval:
@@ -106,12 +109,13 @@ class ReplyWriter:
 
     def flush(self) -> None:
         """Save the text now if anything arrived since the last save."""
-        if self.message_id is None:
+        if self.message_id is None or not self._unsaved:
             return
-        text = self.text
-        if len(text) != self._saved_len:
-            self.store.save_reply(self.message_id, text)
-            self._mark_saved(text)
+        new = "".join(self._unsaved)
+        self.store.append_reply(self.message_id, new)
+        self._parts.append(new)
+        self._unsaved.clear()
+        self._mark_saved()
 
     def finish(
         self,
@@ -143,7 +147,8 @@ class ReplyWriter:
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
         )
-        self._mark_saved(text)
+        self._parts, self._unsaved = [text] if text else [], []
+        self._mark_saved()
         return self.store.get_message(self.message_id)
 
     def _create(self, status: str, *, error: str | None = None) -> None:
@@ -157,9 +162,9 @@ class ReplyWriter:
             model=self.model,
             error=error,
         )
-        self._mark_saved(text)
+        self._parts, self._unsaved = [text] if text else [], []
+        self._mark_saved()
 
-    def _mark_saved(self, text: str) -> None:
-        self._saved_len = len(text)
+    def _mark_saved(self) -> None:
         self._last_save = self.clock()
         self.saves += 1

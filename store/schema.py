@@ -321,6 +321,19 @@ ALTER TABLE conversations ADD COLUMN tools_always TEXT;
 """
 
 
+# v10: a streaming reply's text in pieces (store.pieces): each save while it streams
+# adds the text since the last one instead of rewriting the whole reply; the final
+# save writes the text to the message's row and drops its pieces.
+_V10 = """
+CREATE TABLE reply_pieces (
+    id         INTEGER PRIMARY KEY,
+    message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    text       TEXT NOT NULL
+);
+CREATE INDEX reply_pieces_by_message ON reply_pieces(message_id, id);
+"""
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(_V1),
     _script(_V2),
@@ -331,6 +344,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _chosen_titles,
     _script(_V8),
     _script(_V9),
+    _script(_V10),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -21,6 +21,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from deskchat.i18n import N_, _
 
+from . import pieces
 from . import search as _search
 from .attachments import save_attachments, with_attachments
 from .db import open_database
@@ -482,10 +483,10 @@ class Store:
         columns = [column[0] for column in cursor.description]
         read = message_reader(columns)
         if not sort_by:
-            return [read(row) for row in cursor]
+            return pieces.joined(self._conn, [read(row) for row in cursor])
         rows = cursor.fetchall()
         rows.sort(key=itemgetter(columns.index(sort_by)))
-        return [read(row) for row in rows]
+        return pieces.joined(self._conn, [read(row) for row in rows])
 
     @_reported(_READ)
     def get_message(self, message_id: int) -> Message:
@@ -592,7 +593,8 @@ class Store:
         depth, total = columns.index("depth"), columns.index("total")
         rows.sort(key=itemgetter(depth))
         read = message_reader(columns)
-        return with_attachments(self._conn, [read(row) for row in rows]), rows[0][total]
+        messages = pieces.joined(self._conn, [read(row) for row in rows])
+        return with_attachments(self._conn, messages), rows[0][total]
 
     @_reported(_READ)
     def current_leaf(self, conversation_id: int) -> Message | None:
@@ -688,6 +690,7 @@ class Store:
         """Change a message's status (e.g. mark an interrupted reply as stopped)."""
         _check_role_status("assistant", status)
         with self.transaction() as conn:
+            pieces.fold(conn, message_id)
             cur = conn.execute(
                 "UPDATE messages SET status = ?, error = ? WHERE id = ?",
                 (status, error, message_id),
@@ -803,6 +806,23 @@ class Store:
         """
         with self.transaction() as conn:
             conn.execute("UPDATE messages SET content = ? WHERE id = ?", (content, message_id))
+            pieces.drop(conn, message_id)
+
+    @_reported(_REPLY)
+    def append_reply(self, message_id: int, text: str) -> None:
+        """Add ``text`` to a streaming reply's saved text, writing only ``text``.
+
+        What :class:`ReplyWriter` does at each save while a reply streams: the
+        reply's row keeps its text and the new text goes in a piece beside it
+        (see :mod:`store.pieces`), which every read of the reply joins to it.
+        A row deleted meanwhile stays deleted, as with :meth:`save_reply`.
+
+        Raises:
+            ReadOnlyError: the database is open read-only.
+        """
+        if text:
+            with self.transaction() as conn:
+                pieces.append(conn, message_id, text)
 
     @_reported(_REPLY)
     def save_reply_tools(self, message_id: int, tools: str | None) -> None:
@@ -840,6 +860,7 @@ class Store:
                 " completion_tokens = ? WHERE id = ?",
                 (content, status, error, prompt_tokens, completion_tokens, message_id),
             )
+            pieces.drop(conn, message_id)
 
     # -- search ------------------------------------------------------------
 

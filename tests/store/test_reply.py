@@ -15,9 +15,9 @@ def _setup(store: Store) -> int:
 
 
 def _row(store: Store, message_id: int) -> tuple[str, str]:
-    return store.connection.execute(
-        "SELECT content, status FROM messages WHERE id = ?", (message_id,)
-    ).fetchone()[:]
+    """What is saved of the reply: its text (with the pieces saved while it streams) and status."""
+    message = store.get_message(message_id)
+    return message.content, message.status
 
 
 def test_row_created_at_first_chunk_and_saved_every_interval(store: Store) -> None:
