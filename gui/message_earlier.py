@@ -1,9 +1,11 @@
-"""Earlier messages of a long conversation join the view as it is scrolled to its top."""
+"""Earlier messages of a long conversation join the view as it is scrolled to its top;
+rows far below the view go, so the rows stay few (:data:`~.message_later.KEPT`)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QPersistentModelIndex, QPoint, QTimer, Slot
 
+from .message_later import KEPT
 from .message_model import MessageModel
 from .message_view import MessageView
 
@@ -20,6 +22,8 @@ class EarlierMessages(QObject):
 
     The message on top stays where it was, so scrolling up goes on from there;
     a view that is not full yet takes more until it is, or until all are rows.
+    Past :data:`~.message_later.KEPT` rows, as many go from the bottom as join at
+    the top (:class:`~.message_later.LaterMessages` brings them back).
 
     Args:
         view: the message list.
@@ -71,9 +75,18 @@ class EarlierMessages(QObject):
         y = view.visualRect(top).top() if top.isValid() else 0
         self._adding = True
         try:
-            added = model.show_earlier(PAGE)
-            if not added:
+            coming = min(PAGE, model.earlier)
+            if not coming:
                 return 0
+            # The farthest rows below go first: none while the view follows the end,
+            # never the one on top or those in view.
+            extra = model.rowCount() + coming - KEPT
+            if extra > 0 and not view.stick_to_bottom:
+                viewport = view.viewport()
+                bottom = view.indexAt(QPoint(viewport.width() // 2, viewport.height() - 1))
+                below = model.rowCount() - 1 - bottom.row() if bottom.isValid() else 0
+                model.hide_later(min(extra, below))
+            added = model.show_earlier(coming)
             # The new rows and the one on top are in the layout's first batch.
             view.executeDelayedItemsLayout()
             if view.stick_to_bottom:

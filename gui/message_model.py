@@ -1,8 +1,13 @@
 """The list model behind the message view: one row per bubble of one conversation.
 
-A long conversation shows its last :data:`FIRST_ROWS` messages first; the ones above
-them join as rows when the view asks (:meth:`MessageModel.show_earlier`, when it is
-scrolled to the top), so opening it measures only what the first frame shows.
+The rows are a window over the conversation: a long one shows its last
+:data:`FIRST_ROWS` messages first; the ones above them join as rows when the view
+asks (:meth:`MessageModel.show_earlier`, when it is scrolled to the top), so opening
+it measures only what the first frame shows. A far jump (Home, a search hit in an
+old message) moves the window there (:meth:`MessageModel.show_from`) with the rest
+hidden above (:attr:`~MessageModel.earlier`) and below (:attr:`~MessageModel.later`);
+those below join as the view is scrolled to its bottom, and the window goes back
+to the end (:meth:`MessageModel.show_tail`) for End and for a new message (#11).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from . import markdown
 __all__ = [
     "FIRST_ROWS",
     "FRAME_MS",
+    "NEAR",
     "FooterRole",
     "MessageModel",
     "StoreIdRole",
@@ -51,6 +57,10 @@ FooterRole = Qt.ItemDataRole.UserRole + 3
 """The line under a bubble (str): waiting, interrupted, stopped, error, or speed and time."""
 StoreIdRole = Qt.ItemDataRole.UserRole + 4
 """The message's id in the history store (int), or None while unsaved."""
+
+NEAR = 100
+"""A message at most this many messages outside the rows joins with those between
+(:meth:`MessageModel.view_row`); one farther off moves the window to it."""
 
 _Index = QModelIndex | QPersistentModelIndex
 _PLAIN_KEPT = 64
@@ -74,7 +84,8 @@ class MessageModel(QAbstractListModel):
     ``dataChanged`` per row, so the view repaints at most once per frame.
 
     Rows: the model's rows are the conversation's messages from :attr:`earlier`
-    on (the ones above are not rows yet). Qt's rows, :meth:`message`, :meth:`row_of`
+    on, but for the :attr:`later` last ones (those above and below are not rows
+    now; :attr:`later` is 0 but after a far jump up). Qt's rows, :meth:`message`, :meth:`row_of`
     and the signals count from the first row; the :class:`MessageList` methods the
     session calls (``append``, ``truncate``, ``replace``, ``row_of_store_id``)
     count the conversation's messages, as the session does. :meth:`conversation_row`
@@ -84,6 +95,7 @@ class MessageModel(QAbstractListModel):
         rows_flushed(list): the rows announced by one coalesced flush.
         rows_replaced(int): the rows from this one on show another branch (:meth:`replace`).
         earlier_changed(int): how many messages are above the first row now.
+        later_changed(int): how many messages are below the last row now.
     """
 
     MessageRole = MessageRole
@@ -93,12 +105,15 @@ class MessageModel(QAbstractListModel):
     rows_flushed = Signal(list)
     rows_replaced = Signal(int)
     earlier_changed = Signal(int)
+    later_changed = Signal(int)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._conversation = Conversation()
         self._earlier = 0
         """The conversation's messages above the first row (not rows yet)."""
+        self._later = 0
+        """The conversation's messages below the last row (not rows now)."""
         self._pending: dict[int, ChatMessage] = {}
         self._plain_texts: dict[int, tuple[Revision, str]] = {}
         self._timer = QTimer(self)
@@ -119,14 +134,21 @@ class MessageModel(QAbstractListModel):
         self.beginResetModel()
         self._conversation = conversation
         self._earlier = max(0, len(conversation.messages) - FIRST_ROWS)
+        self._later = 0
         self._pending.clear()
         self.endResetModel()
         self.earlier_changed.emit(self._earlier)
+        self.later_changed.emit(0)
 
     @property
     def earlier(self) -> int:
         """How many of the conversation's messages are above the first row (not rows yet)."""
         return self._earlier
+
+    @property
+    def later(self) -> int:
+        """How many of the conversation's messages are below the last row (not rows now)."""
+        return self._later
 
     def show_earlier(self, count: int) -> int:
         """Make up to ``count`` of the messages above the first row rows; how many joined."""
@@ -138,6 +160,60 @@ class MessageModel(QAbstractListModel):
             self.earlier_changed.emit(self._earlier)
         return count
 
+    def show_later(self, count: int) -> int:
+        """Make up to ``count`` of the messages below the last row rows; how many joined."""
+        count = max(0, min(count, self._later))
+        if count:
+            end = self.rowCount()
+            self.beginInsertRows(QModelIndex(), end, end + count - 1)
+            self._later -= count
+            self.endInsertRows()
+            self.later_changed.emit(self._later)
+        return count
+
+    def hide_earlier(self, count: int) -> int:
+        """Take up to ``count`` rows off the top (far above the view); how many went."""
+        count = max(0, min(count, self.rowCount()))
+        if count:
+            self.beginRemoveRows(QModelIndex(), 0, count - 1)
+            self._earlier += count
+            self.endRemoveRows()
+            self.earlier_changed.emit(self._earlier)
+        return count
+
+    def hide_later(self, count: int) -> int:
+        """Take up to ``count`` rows off the bottom (far below the view); how many went."""
+        count = max(0, min(count, self.rowCount()))
+        if count:
+            end = self.rowCount()
+            self.beginRemoveRows(QModelIndex(), end - count, end - 1)
+            self._later += count
+            self.endRemoveRows()
+            self.later_changed.emit(self._later)
+        return count
+
+    def show_from(self, first: int, count: int = FIRST_ROWS) -> None:
+        """Make the conversation's messages from ``first`` on, ``count`` of them, the rows
+        (a far jump); the rest are hidden above and below. A reset: only they are laid out."""
+        total = len(self._conversation.messages)
+        first = max(0, min(first, total - count))
+        end = min(total, first + count)
+        if (first, total - end) == (self._earlier, self._later):
+            return
+        self.beginResetModel()
+        self._earlier, self._later = first, total - end
+        self._pending.clear()
+        self.endResetModel()
+        self.earlier_changed.emit(self._earlier)
+        self.later_changed.emit(self._later)
+
+    def show_tail(self) -> None:
+        """Make the rows reach the conversation's end again (End, a new message)."""
+        if self._later > NEAR:
+            self.show_from(len(self._conversation.messages) - FIRST_ROWS)
+        else:
+            self.show_later(self._later)
+
     @overload
     def conversation_row(self, row: int) -> int: ...
     @overload
@@ -147,9 +223,15 @@ class MessageModel(QAbstractListModel):
         return None if row is None else row + self._earlier
 
     def view_row(self, row: int) -> int:
-        """The model's row of the conversation's ``row``, made a row first if it is above."""
-        if row < self._earlier:
+        """The model's row of the conversation's ``row``, made a row first if it is not one:
+        with the messages between when it is :data:`NEAR`, else the window moves to it."""
+        end = len(self._conversation.messages) - self._later
+        if self._earlier - NEAR <= row < self._earlier:
             self.show_earlier(self._earlier - row)
+        elif end <= row < end + NEAR:
+            self.show_later(row - end + 1)
+        elif not self._earlier <= row < end:
+            self.show_from(row - FIRST_ROWS // 2)
         return row - self._earlier
 
     def prepend(self, messages: Sequence[ChatMessage]) -> None:
@@ -163,7 +245,9 @@ class MessageModel(QAbstractListModel):
             self.earlier_changed.emit(self._earlier)
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self._conversation.messages) - self._earlier
+        if parent.isValid():
+            return 0
+        return len(self._conversation.messages) - self._earlier - self._later
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not 0 <= index.row() < self.rowCount():
@@ -217,8 +301,13 @@ class MessageModel(QAbstractListModel):
         return self.extend([message])
 
     def extend(self, messages: Iterable[ChatMessage]) -> int:
-        """Add many messages in one insert; return the last one's conversation row."""
+        """Add many messages in one insert; return the last one's conversation row.
+
+        The rows first go back to the end, if they were moved up (a far jump).
+        """
         batch = list(messages)
+        if batch and self._later:
+            self.show_tail()
         first = self.rowCount()
         if batch:
             self.beginInsertRows(QModelIndex(), first, first + len(batch) - 1)
@@ -230,11 +319,22 @@ class MessageModel(QAbstractListModel):
     def truncate(self, row: int) -> None:
         """Remove the messages from the conversation's ``row`` to the end (a branch is replaced)."""
         messages = self._conversation.messages
-        if 0 <= row < len(messages):
-            first = self.view_row(row)
-            self.beginRemoveRows(QModelIndex(), first, self.rowCount() - 1)
+        if not 0 <= row < len(messages):
+            return
+        end = len(messages) - self._later
+        if row >= end:  # only messages below the rows
+            self._later -= len(messages) - row
             del messages[row:]
-            self.endRemoveRows()
+            self.later_changed.emit(self._later)
+            return
+        first = self.view_row(row)
+        later = self._later
+        self.beginRemoveRows(QModelIndex(), first, self.rowCount() - 1)
+        del messages[row:]
+        self._later = 0
+        self.endRemoveRows()
+        if later:
+            self.later_changed.emit(0)
 
     def replace(self, row: int, messages: Sequence[ChatMessage]) -> None:
         """Show ``messages`` from ``row`` on (another branch), the view staying where it is.
@@ -247,9 +347,14 @@ class MessageModel(QAbstractListModel):
         row = max(0, min(row, len(shown)))
         at = self.view_row(row)  # the model's row of the conversation's
         batch = list(messages)
-        kept = min(len(batch), len(shown) - row)
-        if len(shown) - row > kept:
-            self.beginRemoveRows(QModelIndex(), at + kept, self.rowCount() - 1)
+        rows = self.rowCount() - at  # the rows from there on
+        # Rows after a far jump up stay as many; the rest of the branch is below them.
+        later, self._later = self._later, 0
+        now = len(batch) if not later else min(len(batch), rows)
+        kept = min(now, rows)
+        del shown[row + rows :]  # those below the rows, if any
+        if rows > kept:
+            self.beginRemoveRows(QModelIndex(), at + kept, at + rows - 1)
             del shown[row + kept :]
             self.endRemoveRows()
         if kept:
@@ -258,10 +363,14 @@ class MessageModel(QAbstractListModel):
             shown[row : row + kept] = batch[:kept]
             self.dataChanged.emit(self.index(at), self.index(at + kept - 1))
             self.rows_flushed.emit(list(range(at, at + kept)))
-        if len(batch) > kept:
-            self.beginInsertRows(QModelIndex(), at + kept, at + len(batch) - 1)
-            shown.extend(batch[kept:])
+        if now > kept:
+            self.beginInsertRows(QModelIndex(), at + kept, at + now - 1)
+            shown.extend(batch[kept:now])
             self.endInsertRows()
+        shown.extend(batch[now:])
+        self._later = len(batch) - now
+        if self._later != later:
+            self.later_changed.emit(self._later)
         self.rows_replaced.emit(at)
 
     def row_of_store_id(self, store_id: int) -> int | None:
@@ -303,7 +412,7 @@ class MessageModel(QAbstractListModel):
     def _row_of(self, message: ChatMessage) -> int | None:
         messages = self._conversation.messages
         # The streaming message is nearly always the last: search from the end.
-        for row in range(len(messages) - 1, self._earlier - 1, -1):
+        for row in range(len(messages) - self._later - 1, self._earlier - 1, -1):
             if messages[row] is message:
                 return row - self._earlier
         return None

@@ -36,12 +36,18 @@ class Paging:
             self._current_at_middle()
         elif key == Qt.Key.Key_Home or (control and key == Qt.Key.Key_Up):
             model = view.model()
-            if isinstance(model, MessageModel):
-                model.show_earlier(model.earlier)  # a long chat's first messages, rows at last
+            if isinstance(model, MessageModel) and model.earlier:
+                # A long chat's first messages: the rows move there, the rest hidden below.
+                model.show_from(0)
+                if hasattr(view, "stick_to_bottom"):
+                    view.stick_to_bottom = False
             scroll.setValue(scroll.minimum())
             self._set_current_row(0)
         elif key == Qt.Key.Key_End or (control and key == Qt.Key.Key_Down):
-            count = view.model().rowCount()
+            model = view.model()
+            if isinstance(model, MessageModel):
+                model.show_tail()  # back at the end, if a far jump moved the rows up
+            count = model.rowCount()
             self._set_current_row(count - 1)
             scroll.setValue(scroll.maximum())
             follow = getattr(view, "follow", None)

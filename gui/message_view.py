@@ -195,7 +195,8 @@ class MessageView(QListView):
         return index.row() if index.isValid() else None
 
     def follow(self) -> None:
-        """Go to the bottom and stay there while replies grow."""
+        """Go to the bottom and stay there while replies grow (the rows back at the end)."""
+        self._model.show_tail()
         self.stick_to_bottom = True
         self.scrollToBottom()
 
@@ -258,7 +259,9 @@ class MessageView(QListView):
 
     @Slot(int)
     def on_scroll_bar_value_changed(self, value: int) -> None:
-        self.stick_to_bottom = value >= self.verticalScrollBar().maximum() - BOTTOM_SLACK
+        # The bottom of rows moved up by a far jump is not the end to follow.
+        at_bottom = value >= self.verticalScrollBar().maximum() - BOTTOM_SLACK
+        self.stick_to_bottom = at_bottom and not self._model.later
         # Without bubbles there are no rows to scroll up from.
         if self._bubbles is not None:
             self._bubbles.jump_button.update_shown(not self.stick_to_bottom)

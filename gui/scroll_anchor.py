@@ -7,6 +7,7 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QPoint, 
 from PySide6.QtWidgets import QAbstractItemView
 
 from .message_earlier import EarlierMessages
+from .message_later import LaterMessages
 from .message_model import MessageModel
 from .message_view import MessageView
 
@@ -26,6 +27,7 @@ class ScrollAnchor(QObject):
 
     Attributes:
         earlier: adds a long chat's earlier messages when the view reaches its top.
+        later: adds those below the rows (after a far jump up) when it reaches its bottom.
     """
 
     def __init__(self, view: MessageView, model: MessageModel) -> None:
@@ -36,6 +38,7 @@ class ScrollAnchor(QObject):
         """The top row on show before the switch, and where it was (y)."""
         self._row = 0
         self.earlier = EarlierMessages(view, model)
+        self.later = LaterMessages(view, model)
         model.rows_replaced.connect(self.on_message_model_rows_replaced)
 
     def top_index(self) -> QModelIndex:

@@ -7,6 +7,7 @@ from PySide6.QtCore import QPoint, Qt
 from deskchat.chat.conversation import ChatMessage, Conversation
 from deskchat.gui.main_window import MainWindow
 from deskchat.gui.message_earlier import PAGE
+from deskchat.gui.message_later import KEPT
 from deskchat.gui.message_model import FIRST_ROWS, MessageModel
 from deskchat.store import Store, database_path
 from tests.fakes.wordpress import FakeWordPress
@@ -63,23 +64,24 @@ async def test_scrolling_to_the_top_brings_every_message_in_order(qtbot, wordpre
         bar = view.verticalScrollBar()
         steps = 0
         while model.earlier:
-            before = model.rowCount()
+            before, earlier = model.rowCount(), model.earlier
             first = model.message(0)
             bar.setValue(bar.minimum())
             assert view.visualRect(model.index(0)).top() == 0
-            await until(lambda before=before: model.rowCount() > before, what="a page")  # type: ignore[misc]
-            assert model.rowCount() == min(COUNT, before + PAGE)
+            await until(lambda earlier=earlier: model.earlier < earlier, what="a page")  # type: ignore[misc]
+            # The rows stay few: past KEPT, those farthest below go as a page joins.
+            assert model.rowCount() == min(KEPT, before + PAGE)
+            assert model.earlier == max(0, earlier - PAGE)
+            assert model.earlier + model.rowCount() + model.later == COUNT
             # The message that was on top stays where it was: scrolling up goes on from there.
             row = model.row_of(first)
-            assert row == model.rowCount() - before
+            assert row == earlier - model.earlier
             assert view.visualRect(model.index(row)).top() == 0
             assert bar.value() > bar.minimum()
             steps += 1
         assert steps == -(-(COUNT - FIRST_ROWS) // PAGE)
-        assert model.rowCount() == COUNT
-        assert [first_line(window, r) for r in range(COUNT)] == [
-            f"message {i}" for i in range(COUNT)
-        ]
+        assert (model.rowCount(), model.later) == (KEPT, COUNT - KEPT)
+        assert [first_line(window, r) for r in range(KEPT)] == [f"message {i}" for i in range(KEPT)]
         bar.setValue(bar.minimum())
         await until(
             lambda: view.indexAt(QPoint(view.viewport().width() // 2, 1)).row() == 0,
@@ -172,15 +174,23 @@ async def test_a_page_waits_for_the_rows_still_being_laid_out(qtbot, wordpress: 
         view.executeDelayedItemsLayout()
         last = model.index(model.rowCount() - 1)
         assert not view.visualRect(last).isValid()
-        before, first = model.rowCount(), model.message(0)
+        before, first, earlier = model.rowCount(), model.message(0), model.earlier
         laid_out: list[bool] = []
-        model.rowsAboutToBeInserted.connect(
-            lambda *_: laid_out.append(view.visualRect(model.index(before - 1)).isValid())
-        )
+
+        def changing(*_: object) -> None:
+            if not laid_out:
+                laid_out.append(view.visualRect(model.index(before - 1)).isValid())
+
+        # The rows far below go first (past KEPT), then the page joins at the top:
+        # looked at before either (the view's own slots lay the rows out again).
+        for name in ("hide_later", "show_earlier"):
+            real = getattr(model, name)
+            setattr(model, name, lambda count, real=real: changing() or real(count))
         bar.setValue(bar.minimum())
-        await until(lambda: model.rowCount() > before, what="a page")
+        await until(lambda: model.earlier < earlier, what="a page")
         # Joined once the layout was done, the message on top kept in place.
         assert laid_out == [True]
+        assert model.rowCount() == KEPT
         row = model.row_of(first)
         assert row == PAGE
         assert view.visualRect(model.index(row)).top() == 0
@@ -194,7 +204,9 @@ async def test_home_goes_to_the_first_message_of_a_long_chat(qtbot, wordpress: s
         model, view = window.message_model, window.chat.message_view
         view.setFocus()
         qtbot.keyClick(view, Qt.Key.Key_Home)
-        assert model.rowCount() == COUNT
+        # The rows move to the start (#11): the first messages, the rest hidden below.
+        assert (model.earlier, model.rowCount()) == (0, FIRST_ROWS)
+        assert model.later == COUNT - FIRST_ROWS
         assert view.currentIndex().row() == 0
         await until(
             lambda: view.indexAt(QPoint(view.viewport().width() // 2, 1)).row() == 0,
