@@ -116,8 +116,9 @@ def main(argv: Sequence[str] | None = None, options: Options | None = None) -> i
         window.closed.connect(lambda: closed.append(True))
         window.show()
         _first_frame(window)
-        # Not for the first frame (its list is empty), but before any message or key.
-        window.chat.message_view.bubbles()
+        # Not for the first frame, but before any message or key: the bubbles, and the
+        # markdown parser on a worker thread.
+        window.after_first_frame()
     finally:
         gc.enable()
     # What start-up made stays: later collections need not walk it again.

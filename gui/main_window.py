@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import QMainWindow, QSplitter
 
 from deskchat.chat import source
@@ -31,6 +31,7 @@ from deskchat.i18n import _
 from deskchat.provider import Provider, ProviderError
 from deskchat.store import Settings
 
+from . import markdown
 from .chat_pane import ChatPane
 from .controller import ChatController
 from .errors import show_error
@@ -142,6 +143,7 @@ class MainWindow(QMainWindow):
         self.links = LinkOpener(self)
         self._closing = False
         self._closed = False
+        self._shown = False
         self._background: set[asyncio.Task[Any]] = set()
         self._connect = connect
         self.setup: SetupFlow | None = None
@@ -233,6 +235,27 @@ class MainWindow(QMainWindow):
         self.menus.offer_transfer(transfer, lambda: self.session.conversation.store_id)
         transfer.finished.connect(self.on_controller_status_changed)
         transfer.imported.connect(self.on_transfer_imported)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._shown:
+            self._shown = True
+            after_first_paint(self, self.after_first_frame)
+
+    def after_first_frame(self) -> None:
+        """Make what the first frame did not need, before the first message (once).
+
+        The bubbles: the list is empty in the first frame, and a first message would
+        otherwise import and build them on the GUI thread in the middle of its reply
+        (~60 ms). Then the markdown parser, on a worker thread: the first reply's
+        render would otherwise wait for its import (issue #11). :func:`gui.app.main`
+        calls this right after the first frame, before the loop and the history; a
+        window shown any other way calls it after its own first paint.
+        """
+        if self._closed:
+            return
+        self.chat.message_view.bubbles()
+        markdown.preload_in_background()
 
     def start(self) -> None:
         """Finish starting once the loop runs: read the history, fill the model picker.

@@ -377,10 +377,14 @@ def preload() -> None:
 def preload_in_background() -> None:
     """Start :func:`preload` on a worker thread, once.
 
-    The window calls this after its first paint: start-up no longer pays for
-    the imports, and neither does the first reply's render, which would
-    otherwise stall the window for ~30 ms. Imports release the GIL often
-    enough that the window keeps running meanwhile.
+    The window calls this right after its first frame
+    (:meth:`~deskchat.gui.main_window.MainWindow.after_first_frame`): start-up no
+    longer pays for the imports, and neither does the first reply's render, which
+    would otherwise import the parser on the GUI thread (~30 ms) or, with the
+    preload started only when the question is painted, wait for it mid-reply
+    (10-50 ms, issue #11). The parser costs an idle window ~1.6 MiB; Pygments is
+    not part of it. Imports release the GIL often enough that the window keeps
+    running meanwhile.
     """
     global _preloader  # noqa: PLW0603
     if _preloader is None:

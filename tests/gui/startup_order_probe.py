@@ -13,7 +13,7 @@ from PySide6 import QtWidgets
 from PySide6.QtCore import SIGNAL, QEvent, QObject
 
 from deskchat.chat.session import ChatSession
-from deskchat.gui import app, main_window
+from deskchat.gui import app, main_window, markdown
 
 WATCHED = ("aiohttp", "deskchat.library", "deskchat.chat.connection", "huggingface_hub")
 FIRST_FRAME = (
@@ -31,6 +31,8 @@ FIRST_FRAME = (
     "deskchat.gui.bubble_hits",
     "deskchat.gui.message_reading",
     "deskchat.gui.message_overlays",
+    # The markdown parser: imported on a worker thread right after the first frame.
+    "markdown_it",
 )
 """Not needed for the window's first frame: they load after it has painted."""
 UNUSED_WIDGETS = ("QWizard", "QCalendarWidget", "QMdiArea", "QLCDNumber")
@@ -82,6 +84,8 @@ def patched_start(self: main_window.MainWindow) -> None:
         "version_step_requested(int,int)",
     )
     seen["delegate's receivers at start"] = [delegate.receivers(SIGNAL(s)) for s in signals]
+    # Before any message: the first reply's render must not wait for the parser's import.
+    seen["markdown preload at start"] = markdown._preloader is not None
     start(self)
 
 

@@ -26,6 +26,9 @@ async def test_the_window_shows_and_paints_before_the_network_is_set_up(
     # The bubbles came right after it, before the history is read, and are wired.
     assert seen["delegate at start"] == "BubbleDelegate"
     assert seen["delegate's receivers at start"] == [1, 1, 1]
+    # The markdown parser was not loaded for the first frame, but is on its way before
+    # the history and any message (a first reply would otherwise wait for it, #11).
+    assert seen["markdown preload at start"] is True
     assert seen["qt svg at first paint"] is False
     # No Python object is made for a Qt-made widget on the way (own_viewport): that
     # would make all of QtWidgets' widget classes (~20 ms) before the first frame.
