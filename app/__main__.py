@@ -21,6 +21,12 @@ if __name__ == "__main__" and sys.argv[1:2] == ["--pdf-worker"]:
 
     sys.exit(pdf_worker())
 
+if __name__ == "__main__" and sys.argv[1:2] == ["--terms-worker"]:
+    # Keep in step with deskchat.store.terms.FROZEN_FLAG: a long reply's search terms.
+    from deskchat.store.terms_worker import main as terms_worker
+
+    sys.exit(terms_worker())
+
 from deskchat.cli.main import main  # noqa: E402
 
 if __name__ == "__main__":

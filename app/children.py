@@ -1,4 +1,5 @@
-"""The argv of a child process DeskChat runs from its own program (the engine, the PDF reader).
+"""The argv of a child process DeskChat runs from its own program (the engine, the PDF
+reader, a long reply's search terms).
 
 From source or a wheel the child is this interpreter running the child's module;
 in the frozen build it is the executable itself with a hidden flag, which

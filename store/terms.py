@@ -15,6 +15,8 @@ stemmer needs a migration that rebuilds the index (``store.schema``).
 
 from __future__ import annotations
 
+import codecs
+import logging
 import re
 import threading
 import time
@@ -26,7 +28,20 @@ from .plain import plain
 if TYPE_CHECKING:
     import Stemmer
 
-__all__ = ["Terms", "Word", "fold", "index_terms", "split", "word"]
+__all__ = [
+    "ELSEWHERE",
+    "FROZEN_FLAG",
+    "SEPARATOR",
+    "Terms",
+    "Word",
+    "fold",
+    "index_terms",
+    "index_terms_here",
+    "split",
+    "word",
+]
+
+log = logging.getLogger("deskchat.store")
 
 # Letters and digits, and the accents NFKC left apart ("İ" folds to "i" and a dot
 # above; a stress mark over a Russian vowel); "_" is a separator, as for FTS5.
@@ -39,6 +54,15 @@ _CYRILLIC = re.compile("[\u0400-\u052f]")
 # indexed at its end stalled the window 100-200 ms while it used 11 ms of CPU).
 _PIECE = 32_768
 _YIELD_EVERY = 512
+ELSEWHERE = 200_000
+"""Texts this long (characters) or longer are read in a child process: ~40 ms of
+stemming and more, which would hold the GIL away from the window in turns."""
+_SLICE = 262_144  # characters or bytes encoded or decoded at a time
+_CHILD_DEADLINE = 120  # seconds; a 4 MB reply takes ~1 s
+FROZEN_FLAG = "--terms-worker"
+"""The frozen executable's flag that runs :mod:`deskchat.store.terms_worker`."""
+SEPARATOR = b"\0"
+"""Between the words and the stems in the child's output (neither holds one)."""
 # Words seen, with their stems: a chat history has tens of thousands; ~250 bytes each.
 _CACHE_LIMIT = 20_000
 
@@ -149,8 +173,18 @@ def index_terms(text: str) -> Terms:
     """The words and stems columns of markdown ``text`` for the index.
 
     The words a person reads are indexed: link addresses and marks are not.
+    A text of :data:`ELSEWHERE` characters or more is read in a child process
+    (:mod:`deskchat.store.terms_worker`), or here if that fails.
     """
+    if len(text) >= ELSEWHERE:
+        found = _index_elsewhere(text)
+        if found is not None:
+            return found
+    return index_terms_here(text)
 
+
+def index_terms_here(text: str) -> Terms:
+    """:func:`index_terms` in this process."""
     # Joined piece by piece: one join of a 4 MB reply's 800,000 words held the GIL 10 ms.
     words: list[str] = []
     stems: list[str] = []
@@ -172,6 +206,61 @@ def index_terms(text: str) -> Terms:
             words.append(" ".join(piece_words))
             stems.append(" ".join(piece_stems))
     return Terms(" ".join(words), " ".join(stems))
+
+
+def _index_elsewhere(text: str) -> Terms | None:
+    """:func:`index_terms` in a child process; None if it could not (logged)."""
+    import subprocess
+
+    from deskchat.children import child_command
+
+    # Encoded and decoded a slice at a time, with the GIL given away between: in one
+    # call, 4 MB of Cyrillic takes ~5 ms, which the window would wait.
+    data = b"".join(_encoded(text))
+    try:
+        process = subprocess.Popen(
+            child_command("deskchat.store.terms_worker", FROZEN_FLAG),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+    except OSError as exc:
+        log.warning("could not start the search index's child process: %s", exc)
+        return None
+    try:
+        out, err = process.communicate(data, timeout=_CHILD_DEADLINE)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        log.warning("the search index's child process took over %d s", _CHILD_DEADLINE)
+        return None
+    if process.returncode != 0 or SEPARATOR not in out:
+        log.warning(
+            "the search index's child process failed (%s): %s",
+            process.returncode,
+            err.decode("utf-8", "replace").strip()[-500:],
+        )
+        return None
+    words, stems = out.split(SEPARATOR, 1)
+    return Terms(_decoded(words), _decoded(stems))
+
+
+def _encoded(text: str) -> list[bytes]:
+    parts = []
+    for start in range(0, len(text), _SLICE):
+        parts.append(text[start : start + _SLICE].encode("utf-8"))
+        _give_way()
+    return parts
+
+
+def _decoded(data: bytes) -> str:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    parts = []
+    for start in range(0, len(data), _SLICE):
+        parts.append(decoder.decode(data[start : start + _SLICE]))
+        _give_way()
+    parts.append(decoder.decode(b"", final=True))
+    return "".join(parts)
 
 
 def _give_way() -> None:

@@ -236,6 +236,24 @@ async def test_the_built_in_engine_streams_a_reply_from_a_tiny_model(
     assert "Traceback" not in err
 
 
+def test_the_bundle_reads_a_long_replys_search_terms_in_its_child(
+    frozen_exe: Path, tmp_path: Path
+) -> None:
+    # A long reply's terms are found by the bundle's own executable as a child
+    # (DeskChat --terms-worker, deskchat.store.terms): it must stem, not open a window.
+    result = subprocess.run(
+        [str(frozen_exe), "--terms-worker"],
+        input="Репликация ошибок, **errors** ёлки".encode(),
+        capture_output=True,
+        env=_env(),
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout == "репликация ошибок errors елки\0репликац ошибок error елк".encode()
+
+
 async def test_ask_attaches_an_image_and_a_pdf_in_the_bundle(
     frozen_exe: Path, tmp_path: Path
 ) -> None:
