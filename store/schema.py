@@ -145,6 +145,23 @@ def _repair_times(conn: sqlite3.Connection) -> None:
     )
 
 
+# The same three triggers for the messages' text and the conversations' titles.
+_TERMS_TRIGGERS = """
+CREATE TRIGGER {kind}_terms_insert AFTER INSERT ON {table} BEGIN
+    INSERT OR IGNORE INTO terms_pending (kind, id) VALUES ('{kind}', new.id);
+END;
+CREATE TRIGGER {kind}_terms_update AFTER UPDATE OF {column} ON {table} BEGIN
+    INSERT INTO terms_stale (kind, id, text) SELECT '{kind}', old.id, old.{column}
+        WHERE NOT EXISTS (SELECT 1 FROM terms_pending WHERE kind = '{kind}' AND id = old.id);
+    INSERT OR IGNORE INTO terms_pending (kind, id) VALUES ('{kind}', new.id);
+END;
+CREATE TRIGGER {kind}_terms_delete AFTER DELETE ON {table} BEGIN
+    INSERT INTO terms_stale (kind, id, text) SELECT '{kind}', old.id, old.{column}
+        WHERE NOT EXISTS (SELECT 1 FROM terms_pending WHERE kind = '{kind}' AND id = old.id);
+    DELETE FROM terms_pending WHERE kind = '{kind}' AND id = old.id;
+END;"""
+
+
 # v5: search that knows word forms (store.search, store.terms). The FTS5 tables
 # index each message's and title's words folded (case, ё, accents) and stemmed
 # (Russian, English) by Python, which SQL triggers cannot call: the triggers note
@@ -154,7 +171,8 @@ def _repair_times(conn: sqlite3.Connection) -> None:
 # its words again. A row is in the index exactly when it exists and is not pending.
 # Prefixes of 2 and 3 letters are indexed too: the first letters typed match
 # thousands of words, which FTS5 would otherwise merge at every keystroke.
-_V5 = """
+_V5 = (
+    """
 DROP TRIGGER IF EXISTS messages_fts_insert;
 DROP TRIGGER IF EXISTS messages_fts_delete;
 DROP TRIGGER IF EXISTS messages_fts_update;
@@ -180,34 +198,16 @@ CREATE TABLE terms_stale (
     id   INTEGER NOT NULL,
     text TEXT NOT NULL
 );
-
-CREATE TRIGGER message_terms_insert AFTER INSERT ON messages BEGIN
-    INSERT OR IGNORE INTO terms_pending (kind, id) VALUES ('message', new.id);
-END;
-CREATE TRIGGER message_terms_update AFTER UPDATE OF content ON messages BEGIN
-    INSERT INTO terms_stale (kind, id, text) SELECT 'message', old.id, old.content
-        WHERE NOT EXISTS (SELECT 1 FROM terms_pending WHERE kind = 'message' AND id = old.id);
-    INSERT OR IGNORE INTO terms_pending (kind, id) VALUES ('message', new.id);
-END;
-CREATE TRIGGER message_terms_delete AFTER DELETE ON messages BEGIN
-    INSERT INTO terms_stale (kind, id, text) SELECT 'message', old.id, old.content
-        WHERE NOT EXISTS (SELECT 1 FROM terms_pending WHERE kind = 'message' AND id = old.id);
-    DELETE FROM terms_pending WHERE kind = 'message' AND id = old.id;
-END;
-CREATE TRIGGER title_terms_insert AFTER INSERT ON conversations BEGIN
-    INSERT OR IGNORE INTO terms_pending (kind, id) VALUES ('title', new.id);
-END;
-CREATE TRIGGER title_terms_update AFTER UPDATE OF title ON conversations BEGIN
-    INSERT INTO terms_stale (kind, id, text) SELECT 'title', old.id, old.title
-        WHERE NOT EXISTS (SELECT 1 FROM terms_pending WHERE kind = 'title' AND id = old.id);
-    INSERT OR IGNORE INTO terms_pending (kind, id) VALUES ('title', new.id);
-END;
-CREATE TRIGGER title_terms_delete AFTER DELETE ON conversations BEGIN
-    INSERT INTO terms_stale (kind, id, text) SELECT 'title', old.id, old.title
-        WHERE NOT EXISTS (SELECT 1 FROM terms_pending WHERE kind = 'title' AND id = old.id);
-    DELETE FROM terms_pending WHERE kind = 'title' AND id = old.id;
-END;
 """
+    + "".join(
+        _TERMS_TRIGGERS.format(kind=kind, table=table, column=column)
+        for kind, table, column in (
+            ("message", "messages", "content"),
+            ("title", "conversations", "title"),
+        )
+    )
+    + "\n"
+)
 
 
 def _stemmed_search(conn: sqlite3.Connection) -> None:
