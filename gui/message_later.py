@@ -12,7 +12,7 @@ __all__ = ["BOTTOM_SLACK", "KEPT", "PAGE", "LaterMessages"]
 
 PAGE = 40
 """How many later messages join at a time (each is measured as it joins)."""
-KEPT = 160
+KEPT = 100
 """The most rows kept while pages join at one end: the rows farthest from the view at
 the other end go (they join again when the view comes back). Every page makes the
 view lay all its rows out again, so few rows keep each page within a frame; in one

@@ -42,6 +42,7 @@ __all__ = [
     "StoreIdRole",
     "VersionRole",
     "author",
+    "footer_line",
 ]
 
 FRAME_MS = 16
@@ -74,6 +75,15 @@ def author(message: ChatMessage) -> str:
     if message.model:
         return _("Assistant · {model}").format(model=message.model)
     return _("Assistant")
+
+
+def footer_line(message: ChatMessage) -> str:
+    """The line under ``message``'s bubble (its :data:`FooterRole`)."""
+    if message.attachments:  # The sent files, named under the question.
+        from deskchat.chat.attachments import files_line
+
+        return files_line(message.attachments)
+    return footer(message)
 
 
 class MessageModel(QAbstractListModel):
@@ -260,11 +270,7 @@ class MessageModel(QAbstractListModel):
         if role == VersionRole:
             return (message.version, message.versions)
         if role == FooterRole:
-            if message.attachments:  # The sent files, named under the question.
-                from deskchat.chat.attachments import files_line
-
-                return files_line(message.attachments)
-            return footer(message)
+            return footer_line(message)
         if role == StoreIdRole:
             return message.store_id
         if role == Qt.ItemDataRole.AccessibleTextRole:

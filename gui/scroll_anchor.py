@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QPoint, QRect, QTimer, Slot
 from PySide6.QtWidgets import QAbstractItemView
 
+from .message_ahead import MeasureAhead
 from .message_earlier import EarlierMessages
 from .message_later import LaterMessages
 from .message_model import MessageModel
@@ -28,6 +29,7 @@ class ScrollAnchor(QObject):
     Attributes:
         earlier: adds a long chat's earlier messages when the view reaches its top.
         later: adds those below the rows (after a far jump up) when it reaches its bottom.
+        ahead: measures the messages next to join while the loop is idle.
     """
 
     def __init__(self, view: MessageView, model: MessageModel) -> None:
@@ -39,6 +41,7 @@ class ScrollAnchor(QObject):
         self._row = 0
         self.earlier = EarlierMessages(view, model)
         self.later = LaterMessages(view, model)
+        self.ahead = MeasureAhead(view, model)
         model.rows_replaced.connect(self.on_message_model_rows_replaced)
 
     def top_index(self) -> QModelIndex:
