@@ -107,8 +107,10 @@ async def test_end_after_home_goes_back_to_the_last_message(qtbot, wordpress: st
         assert view.currentIndex().row() == last
         assert first_line(window, last) == f"message {COUNT - 1}"
         await until(
-            lambda: view.visualRect(model.index(last)).bottom() < view.viewport().height()
-            and view.visualRect(model.index(last)).intersects(view.viewport().rect()),
+            lambda: (
+                view.visualRect(model.index(last)).bottom() < view.viewport().height()
+                and view.visualRect(model.index(last)).intersects(view.viewport().rect())
+            ),
             what="the last message in view",
         )
         assert view.stick_to_bottom
