@@ -243,19 +243,9 @@ class MainWindow(QMainWindow):
             after_first_paint(self, self.after_first_frame)
 
     def after_first_frame(self) -> None:
-        """Make what the first frame did not need, before the first message (once).
-
-        The bubbles: the list is empty in the first frame, and a first message would
-        otherwise import and build them on the GUI thread in the middle of its reply
-        (~60 ms). Then the markdown parser, on a worker thread: the first reply's
-        render would otherwise wait for its import (issue #11). :func:`gui.app.main`
-        calls this right after the first frame, before the loop and the history; a
-        window shown any other way calls it after its own first paint.
-        """
-        if self._closed:
-            return
-        self.chat.message_view.bubbles()
-        markdown.preload_in_background()
+        """Make what the first frame did not need (once; see :func:`_after_first_frame`)."""
+        if not self._closed:
+            _after_first_frame(self)
 
     def start(self) -> None:
         """Finish starting once the loop runs: read the history, fill the model picker.
@@ -299,7 +289,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def on_setup_connected(self) -> None:
         if self.settings is not None and self._provider_factory is not None:
-            self.session.fallback_provider = self._fallback(self.settings, self._provider_factory)
+            self.session.fallback_provider = _fallback(self, self.settings, self._provider_factory)
 
     def _now_ready(self) -> None:
         self.chat.set_ready(True)
@@ -410,7 +400,7 @@ class MainWindow(QMainWindow):
         if factory is None or (initial and self._connect is not None):
             # With a connection the fallback is built once the network is set up.
             return
-        self.session.fallback_provider = self._fallback(settings, factory)
+        self.session.fallback_provider = _fallback(self, settings, factory)
         if initial:
             return
         if self.setup is not None:
@@ -430,20 +420,6 @@ class MainWindow(QMainWindow):
             self.setup.finish()
         self._spawn(self.session.load_models())
         self._now_ready()
-
-    def _fallback(self, settings: Settings, factory: ProviderFactory) -> Provider | None:
-        """The provider the settings name as fallback, or None (said in the status bar)."""
-        try:
-            return fallback_provider(settings, factory)
-        except ProviderError as exc:
-
-            def say(line: str) -> None:
-                self.statusBar().showMessage(
-                    _("The fallback provider is not used: {line}").format(line=line)
-                )
-
-            show_error(say, exc, doing=_("use the fallback provider"))
-            return None
 
     @Slot()
     def on_transfer_imported(self) -> None:
@@ -483,3 +459,32 @@ class MainWindow(QMainWindow):
             await asyncio.wait(tasks)
         if self.setup is not None:
             await self.setup.aclose()
+
+
+def _after_first_frame(window: MainWindow) -> None:
+    """Make what the first frame did not need, before the first message.
+
+    The bubbles: the list is empty in the first frame, and a first message would
+    otherwise import and build them on the GUI thread in the middle of its reply
+    (~60 ms). Then the markdown parser, on a worker thread: the first reply's
+    render would otherwise wait for its import (issue #11). :func:`gui.app.main`
+    calls this right after the first frame, before the loop and the history; a
+    window shown any other way calls it after its own first paint.
+    """
+    window.chat.message_view.bubbles()
+    markdown.preload_in_background()
+
+
+def _fallback(window: MainWindow, settings: Settings, factory: ProviderFactory) -> Provider | None:
+    """The provider the settings name as fallback, or None (said in the status bar)."""
+    try:
+        return fallback_provider(settings, factory)
+    except ProviderError as exc:
+
+        def say(line: str) -> None:
+            window.statusBar().showMessage(
+                _("The fallback provider is not used: {line}").format(line=line)
+            )
+
+        show_error(say, exc, doing=_("use the fallback provider"))
+        return None
